@@ -1,0 +1,18 @@
+package dev.gspo.common;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EngineSmokeTest {
+    @Test
+    void pytorchEngineLoadsOfflineAndComputes() {
+        assertThat(Engine.getInstance().getEngineName()).isEqualTo("PyTorch");
+        try (NDManager m = NDManager.newBaseManager()) {
+            var a = m.create(new float[] {1, 2, 3, 4}, new ai.djl.ndarray.types.Shape(2, 2));
+            assertThat(a.matMul(a).toFloatArray()).containsExactly(7, 10, 15, 22);
+        }
+    }
+}
