@@ -1,0 +1,222 @@
+package dev.gspo.common.decode;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.gspo.common.model.AttentionBias;
+import dev.gspo.common.model.KvCache;
+import dev.gspo.common.model.ModelConfig;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.Transformer;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+import java.util.random.RandomGeneratorFactory;
+
+/**
+ * Generates many sequences at once: prompts of different lengths are left-padded into one batch, prefilled in one
+ * forward pass, then decoded one token per step for all rows together, with a {@link KvCache} so each step costs one
+ * position per row instead of the whole prefix.
+ *
+ * <p>Each row has its own sampling parameters and RNG, so what a row produces does not depend on the rows it shares
+ * a batch with (up to float rounding of batched matmuls). {@link #generateWithoutCache} recomputes the whole prefix
+ * every step: the control the cached path is tested against, and the baseline of the benchmarks.
+ */
+public final class BatchGenerator {
+    private static final String RNG_ALGORITHM = "L64X128MixRandom";
+
+    private final PolicyModel model;
+    private final Set<Integer> eos;
+
+    public BatchGenerator(PolicyModel model) {
+        this.model = model;
+        this.eos = new HashSet<>(model.config().eosTokenIds());
+    }
+
+    public List<Completion> generate(List<SequenceRequest> requests) {
+        return run(requests, true);
+    }
+
+    public List<Completion> generateWithoutCache(List<SequenceRequest> requests) {
+        return run(requests, false);
+    }
+
+    private List<Completion> run(List<SequenceRequest> requests, boolean useCache) {
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        ModelConfig config = model.config();
+        Transformer transformer = model.transformer();
+        int b = requests.size();
+        int promptWidth = 0;
+        int maxNew = 0;
+        for (SequenceRequest r : requests) {
+            validate(r, config);
+            promptWidth = Math.max(promptWidth, r.promptTokenIds().length);
+            maxNew = Math.max(maxNew, r.params().maxNewTokens());
+        }
+        int capacity = promptWidth + maxNew;
+        int vocab = config.vocabSize();
+        int pad = model.tokenizer().padTokenId();
+        Row[] rows = new Row[b];
+        int[] padLeft = new int[b];
+        float[] temperatures = new float[b];
+        long[] allIds = new long[b * capacity]; // left-padded prompts, then generated tokens
+        for (int i = 0; i < b; i++) {
+            SequenceRequest r = requests.get(i);
+            rows[i] = new Row(r, RandomGeneratorFactory.of(RNG_ALGORITHM).create(r.seed()));
+            padLeft[i] = promptWidth - r.promptTokenIds().length;
+            temperatures[i] = r.params().logprobTemperature();
+            for (int j = 0; j < capacity; j++) {
+                allIds[i * capacity + j] = pad;
+            }
+            for (int j = 0; j < r.promptTokenIds().length; j++) {
+                allIds[i * capacity + padLeft[i] + j] = r.promptTokenIds()[j];
+            }
+        }
+        try (NDManager call = model.weights().manager().newSubManager();
+             KvCache cache = useCache ? new KvCache(config, b, capacity, call) : null) {
+            NDArray temperature = call.create(temperatures, new Shape(b, 1));
+            int filled = 0; // positions of allIds already fed to the model (always == cache length when cached)
+            int width = promptWidth;
+            for (int step = 0; step < maxNew; step++) {
+                int from = useCache ? filled : 0;
+                int t = width - from;
+                float[] logprobs;
+                try (NDScope ignored = new NDScope()) {
+                    NDArray ids = call.create(slice(allIds, b, capacity, from, width), new Shape(b, t));
+                    NDArray positions = call.create(positions(padLeft, from, t), new Shape(b, t));
+                    NDArray bias = AttentionBias.leftPadded(call, padLeft, from, t);
+                    NDArray hidden = transformer.hidden(ids, positions, bias, cache);
+                    NDArray last = hidden.get(":, -1, :");
+                    logprobs = transformer.logits(last).div(temperature).logSoftmax(-1).toFloatArray();
+                }
+                filled = width;
+                boolean anyActive = false;
+                for (int i = 0; i < b; i++) {
+                    Row row = rows[i];
+                    int token = pad;
+                    if (!row.done) {
+                        token = TokenSampler.sample(logprobs, i * vocab, vocab, row.request.params(), row.rng);
+                        row.accept(token, logprobs[i * vocab + token]);
+                        anyActive |= !row.done;
+                    }
+                    allIds[i * capacity + width] = token;
+                }
+                width++;
+                if (!anyActive) {
+                    break;
+                }
+            }
+        }
+        List<Completion> out = new ArrayList<>(b);
+        for (Row row : rows) {
+            out.add(row.completion());
+        }
+        return out;
+    }
+
+    private static void validate(SequenceRequest r, ModelConfig config) {
+        int total = r.promptTokenIds().length + r.params().maxNewTokens();
+        if (total > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("prompt length " + r.promptTokenIds().length + " + maxNewTokens "
+                    + r.params().maxNewTokens() + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+        }
+        for (int id : r.promptTokenIds()) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    private static long[] slice(long[] all, int b, int capacity, int from, int to) {
+        int t = to - from;
+        long[] out = new long[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(all, i * capacity + from, out, i * t, t);
+        }
+        return out;
+    }
+
+    /** Rotary position of cache slot {@code from + j} in row i: slots before the row's first real token count as 0. */
+    private static long[] positions(int[] padLeft, int from, int t) {
+        long[] out = new long[padLeft.length * t];
+        for (int i = 0; i < padLeft.length; i++) {
+            for (int j = 0; j < t; j++) {
+                out[i * t + j] = Math.max(0, from + j - padLeft[i]);
+            }
+        }
+        return out;
+    }
+
+    /** The growing state of one sequence. */
+    private final class Row {
+        final SequenceRequest request;
+        final RandomGenerator rng;
+        final List<Integer> tokens = new ArrayList<>();
+        final List<Float> logprobs = new ArrayList<>();
+        boolean done;
+        FinishReason reason;
+        String text;
+
+        Row(SequenceRequest request, RandomGenerator rng) {
+            this.request = request;
+            this.rng = rng;
+        }
+
+        void accept(int token, float logprob) {
+            tokens.add(token);
+            logprobs.add(logprob);
+            SamplingParams p = request.params();
+            if (eos.contains(token)) {
+                finish(FinishReason.STOP, decode(tokens.size() - 1));
+                return;
+            }
+            if (!p.stop().isEmpty()) {
+                String sofar = decode(tokens.size());
+                int cut = -1;
+                for (String s : p.stop()) {
+                    int at = s.isEmpty() ? -1 : sofar.indexOf(s);
+                    if (at >= 0 && (cut < 0 || at < cut)) {
+                        cut = at;
+                    }
+                }
+                if (cut >= 0) {
+                    finish(FinishReason.STOP, sofar.substring(0, cut));
+                    return;
+                }
+            }
+            if (tokens.size() >= p.maxNewTokens()) {
+                finish(FinishReason.LENGTH, decode(tokens.size()));
+            }
+        }
+
+        private String decode(int n) {
+            int[] ids = new int[n];
+            for (int i = 0; i < n; i++) {
+                ids[i] = tokens.get(i);
+            }
+            return model.tokenizer().decode(ids);
+        }
+
+        private void finish(FinishReason r, String t) {
+            done = true;
+            reason = r;
+            text = t;
+        }
+
+        Completion completion() {
+            int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
+            float[] lp = new float[logprobs.size()];
+            for (int i = 0; i < lp.length; i++) {
+                lp[i] = logprobs.get(i);
+            }
+            return new Completion(ids, text, lp, reason);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.gspo.common.model;
+
+import ai.djl.ndarray.NDManager;
+import dev.gspo.common.tokenizer.PolicyTokenizer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A policy in the Hugging Face layout: {@code config.json} + {@code model.safetensors} + {@code tokenizer.json}.
+ *
+ * <p>Owns its weights (closed by {@link #close()}); the tokenizer is shared by every weight version of a model and is
+ * not closed here — whoever loaded it closes it (see {@link #load(Path, NDManager)}).
+ */
+public final class PolicyModel implements AutoCloseable {
+    public static final String CONFIG_FILE = "config.json";
+    public static final String WEIGHTS_FILE = "model.safetensors";
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+
+    private final ModelConfig config;
+    private final PolicyWeights weights;
+    private final Transformer transformer;
+    private final PolicyTokenizer tokenizer;
+    private final Path tokenizerJson;
+
+    private PolicyModel(ModelConfig config, PolicyWeights weights, PolicyTokenizer tokenizer, Path tokenizerJson) {
+        this.config = config;
+        this.weights = weights;
+        this.transformer = new Transformer(config, weights);
+        this.tokenizer = tokenizer;
+        this.tokenizerJson = tokenizerJson;
+    }
+
+    /** Loads a model directory; the returned model's tokenizer is new and must be closed by the caller when done. */
+    public static PolicyModel load(Path dir, NDManager parent) {
+        for (String f : List.of(CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE)) {
+            if (!Files.isRegularFile(dir.resolve(f))) {
+                throw new InvalidModelException("model directory " + dir + " has no " + f);
+            }
+        }
+        ModelConfig config = ModelConfig.read(dir.resolve(CONFIG_FILE));
+        Map<String, Safetensors.Tensor> tensors = Safetensors.read(dir.resolve(WEIGHTS_FILE));
+        PolicyWeights weights = PolicyWeights.fromTensors(config, tensors, parent);
+        return new PolicyModel(config, weights, PolicyTokenizer.load(dir), dir.resolve(TOKENIZER_FILE));
+    }
+
+    /**
+     * Creates a model with freshly initialised weights, as HF's {@code _init_weights} does: linear and embedding
+     * weights ~ N(0, 0.02²), biases 0, norm weights 1. The seed makes it reproducible across machines (the numbers
+     * come from a Java RNG, not from the native engine).
+     */
+    public static PolicyModel create(ModelConfig config, Path tokenizerJson, long seed, NDManager parent) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Safetensors.Tensor> tensors = new java.util.LinkedHashMap<>();
+        for (TensorSpec spec : config.architecture().tensors(config)) {
+            float[] data = new float[Math.toIntExact(spec.elementCount())];
+            if (spec.name().endsWith("norm.weight")) {
+                java.util.Arrays.fill(data, 1f);
+            } else if (!spec.name().endsWith(".bias")) {
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) (0.02 * rng.nextGaussian());
+                }
+            }
+            tensors.put(spec.name(), Safetensors.Tensor.f32(spec.name(), spec.shape(), data));
+        }
+        PolicyWeights weights = PolicyWeights.fromTensors(config, tensors, parent);
+        return new PolicyModel(config, weights, PolicyTokenizer.load(tokenizerJson.getParent()), tokenizerJson);
+    }
+
+    /**
+     * A new model with the same config and tokenizer and the given weights; the bytes are validated (names, shapes,
+     * dtypes, finiteness) before any native memory is allocated, so a bad set leaves nothing behind.
+     */
+    public PolicyModel withWeights(Map<String, Safetensors.Tensor> tensors, NDManager parent) {
+        return new PolicyModel(config, PolicyWeights.fromTensors(config, tensors, parent), tokenizer, tokenizerJson);
+    }
+
+    /** Writes the three HF files into {@code dir} (created if missing); files are written whole, then renamed. */
+    public void save(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".config", ".tmp");
+            config.write(tmp);
+            Files.move(tmp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            tmp = Files.createTempFile(dir, ".weights", ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                Safetensors.write(out, weights.toTensors(), Map.of("format", "pt"));
+            }
+            Files.move(tmp, dir.resolve(WEIGHTS_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Path target = dir.resolve(TOKENIZER_FILE);
+            if (!Files.exists(target) || !Files.isSameFile(target, tokenizerJson)) {
+                Files.copy(tokenizerJson, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save model to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The weights as one safetensors buffer (what the optimizer publishes and a replica serves). */
+    public byte[] weightsAsSafetensors() {
+        return Safetensors.toBytes(weights.toTensors(), Map.of("format", "pt"));
+    }
+
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public PolicyWeights weights() {
+        return weights;
+    }
+
+    public Transformer transformer() {
+        return transformer;
+    }
+
+    public PolicyTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Path tokenizerJson() {
+        return tokenizerJson;
+    }
+
+    @Override
+    public void close() {
+        transformer.close();
+        weights.close();
+    }
+}

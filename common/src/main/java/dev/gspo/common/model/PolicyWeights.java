@@ -1,0 +1,163 @@
+package dev.gspo.common.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The float32 weights of one model, as DJL arrays owned by a manager of their own, keyed by Hugging Face name in the
+ * architecture's order. Closing it frees the native memory.
+ */
+public final class PolicyWeights implements AutoCloseable {
+
+    /** One decoder block's arrays; biases are null where the architecture has none. */
+    public record Layer(NDArray inputNorm, NDArray q, NDArray qBias, NDArray k, NDArray kBias, NDArray v,
+                        NDArray vBias, NDArray o, NDArray postNorm, NDArray gate, NDArray up, NDArray down) {
+    }
+
+    private final NDManager manager;
+    private final Map<String, NDArray> byName;
+    private final List<Layer> layers;
+    private final NDArray embedTokens;
+    private final NDArray finalNorm;
+    private final NDArray lmHead;
+
+    private PolicyWeights(ModelConfig config, NDManager manager, Map<String, NDArray> byName) {
+        this.manager = manager;
+        this.byName = Collections.unmodifiableMap(byName);
+        this.embedTokens = byName.get("model.embed_tokens.weight");
+        this.finalNorm = byName.get("model.norm.weight");
+        this.lmHead = config.tieWordEmbeddings() ? embedTokens : byName.get("lm_head.weight");
+        List<Layer> ls = new ArrayList<>();
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            ls.add(new Layer(byName.get(p + "input_layernorm.weight"),
+                    byName.get(p + "self_attn.q_proj.weight"), byName.get(p + "self_attn.q_proj.bias"),
+                    byName.get(p + "self_attn.k_proj.weight"), byName.get(p + "self_attn.k_proj.bias"),
+                    byName.get(p + "self_attn.v_proj.weight"), byName.get(p + "self_attn.v_proj.bias"),
+                    byName.get(p + "self_attn.o_proj.weight"), byName.get(p + "post_attention_layernorm.weight"),
+                    byName.get(p + "mlp.gate_proj.weight"), byName.get(p + "mlp.up_proj.weight"),
+                    byName.get(p + "mlp.down_proj.weight")));
+        }
+        this.layers = List.copyOf(ls);
+    }
+
+    /**
+     * Builds weights from decoded tensors after checking them against the architecture: every expected tensor present,
+     * with its exact shape; no tensor the model would silently ignore (rotary {@code inv_freq} buffers excepted).
+     */
+    public static PolicyWeights fromTensors(ModelConfig config, Map<String, Safetensors.Tensor> tensors,
+                                            NDManager parent) {
+        List<TensorSpec> specs = validate(config, tensors);
+        NDManager manager = parent.newSubManager();
+        try {
+            Map<String, NDArray> byName = new LinkedHashMap<>();
+            for (TensorSpec spec : specs) {
+                Safetensors.Tensor t = tensors.get(spec.name());
+                // create() may wrap its buffer without a copy; duplicate() gives the weight storage of its own.
+                try (NDArray wrapped = manager.create(t.data(), new Shape(spec.shape()))) {
+                    NDArray owned = wrapped.duplicate();
+                    owned.setName(spec.name());
+                    byName.put(spec.name(), owned);
+                }
+            }
+            return new PolicyWeights(config, manager, byName);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** The check of {@link #fromTensors} alone, for callers that must refuse bad weights before building anything. */
+    public static List<TensorSpec> validate(ModelConfig config, Map<String, Safetensors.Tensor> tensors) {
+        List<TensorSpec> specs = config.architecture().tensors(config);
+        Set<String> expected = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (TensorSpec spec : specs) {
+            expected.add(spec.name());
+            Safetensors.Tensor t = tensors.get(spec.name());
+            if (t == null) {
+                problems.add("missing tensor " + spec.name() + " " + Arrays.toString(spec.shape()));
+            } else if (!Arrays.equals(t.shape(), spec.shape())) {
+                problems.add("tensor " + spec.name() + " has shape " + Arrays.toString(t.shape())
+                        + ", expected " + Arrays.toString(spec.shape()));
+            }
+        }
+        for (String name : tensors.keySet()) {
+            if (!expected.contains(name) && !name.endsWith("rotary_emb.inv_freq")) {
+                problems.add("unexpected tensor " + name + " for model_type " + config.modelType()
+                        + (config.tieWordEmbeddings() && name.equals("lm_head.weight") ? " with tied embeddings" : ""));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidModelException(problems.size() > 5
+                    ? String.join("; ", problems.subList(0, 5)) + "; and " + (problems.size() - 5) + " more"
+                    : String.join("; ", problems));
+        }
+        return specs;
+    }
+
+    /** Copies every weight back to the JVM, in the architecture's order (for saving and publishing). */
+    public List<Safetensors.Tensor> toTensors() {
+        List<Safetensors.Tensor> out = new ArrayList<>(byName.size());
+        byName.forEach((name, a) -> out.add(Safetensors.Tensor.f32(name, a.getShape().getShape(), a.toFloatArray())));
+        return out;
+    }
+
+    public NDArray get(String name) {
+        NDArray a = byName.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("no weight named " + name);
+        }
+        return a;
+    }
+
+    /** Name → array, in the architecture's order (these are the trainable parameters). */
+    public Map<String, NDArray> byName() {
+        return byName;
+    }
+
+    public Collection<NDArray> parameters() {
+        return byName.values();
+    }
+
+    public long parameterCount() {
+        return byName.values().stream().mapToLong(a -> a.getShape().size()).sum();
+    }
+
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    public NDArray embedTokens() {
+        return embedTokens;
+    }
+
+    public NDArray finalNorm() {
+        return finalNorm;
+    }
+
+    /** The output projection: {@code lm_head.weight}, or the embedding matrix when embeddings are tied. */
+    public NDArray lmHead() {
+        return lmHead;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,105 @@
+package dev.gspo.common.scoring;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import dev.gspo.common.model.AttentionBias;
+import dev.gspo.common.model.Transformer;
+
+import java.util.List;
+
+/**
+ * The training-side path: log-probs of given response tokens under the model, in one forward pass over
+ * prompt + response (teacher forcing), differentiable under DJL autograd.
+ *
+ * <pre>
+ *   input_b  = prompt_b ++ response_b[0 .. |y_b| − 2]            (right-padded to the longest row)
+ *   logp_b,t = log softmax(logits(h[|x_b| − 1 + t]) / T_b)[response_b[t]],   t = 0 .. |y_b| − 1
+ * </pre>
+ *
+ * Only the hidden states that predict response tokens go through the final norm and the LM head, so long prompts
+ * do not pay for a [B, T, V] projection. Arrays attach to {@code manager}; run inside an {@code NDScope} or a manager
+ * the caller closes.
+ */
+public final class TeacherForcedScorer {
+    private TeacherForcedScorer() {
+    }
+
+    /**
+     * @param temperatures T_b for each row (the temperature the response was sampled at; 1 for greedy)
+     */
+    public static ResponseLogprobs score(Transformer model, NDManager manager, List<int[]> prompts,
+                                         List<int[]> responses, float[] temperatures) {
+        int b = prompts.size();
+        if (responses.size() != b || temperatures.length != b) {
+            throw new IllegalArgumentException("prompts, responses and temperatures differ in count: "
+                    + b + ", " + responses.size() + ", " + temperatures.length);
+        }
+        int vocab = model.config().vocabSize();
+        int width = 1;
+        int respWidth = 1;
+        int[] lengths = new int[b];
+        int[] inputLengths = new int[b];
+        for (int i = 0; i < b; i++) {
+            int p = prompts.get(i).length;
+            int r = responses.get(i).length;
+            if (p == 0 || r == 0) {
+                throw new IllegalArgumentException("row " + i + ": prompt and response need at least one token");
+            }
+            lengths[i] = r;
+            inputLengths[i] = p + r - 1;
+            width = Math.max(width, inputLengths[i]);
+            respWidth = Math.max(respWidth, r);
+        }
+        if (width > model.config().maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("prompt + response of " + (width + 1)
+                    + " tokens exceeds max_position_embeddings " + model.config().maxPositionEmbeddings());
+        }
+        long[] ids = new long[b * width];
+        long[] positions = new long[b * width];
+        long[] gatherRows = new long[b * respWidth]; // flat index b·width + position predicting response token t
+        long[] targets = new long[b * respWidth];
+        float[] mask = new float[b * respWidth];
+        for (int i = 0; i < b; i++) {
+            int[] p = prompts.get(i);
+            int[] r = responses.get(i);
+            for (int j = 0; j < width; j++) {
+                positions[i * width + j] = j;
+                int token = j < p.length ? p[j] : (j - p.length < r.length - 1 ? r[j - p.length] : 0);
+                checkToken(token, vocab, i);
+                ids[i * width + j] = token;
+            }
+            for (int t = 0; t < respWidth; t++) {
+                boolean real = t < r.length;
+                gatherRows[i * respWidth + t] = (long) i * width + (real ? p.length - 1 + t : 0);
+                targets[i * respWidth + t] = real ? r[t] : 0;
+                mask[i * respWidth + t] = real ? 1f : 0f;
+                if (real) {
+                    checkToken(r[t], vocab, i);
+                }
+            }
+        }
+        NDArray idArray = manager.create(ids, new Shape(b, width));
+        NDArray hidden = model.hidden(idArray, manager.create(positions, new Shape(b, width)),
+                AttentionBias.rightPadded(manager, inputLengths, width), null);          // [B, W, d]
+        NDArray flat = hidden.reshape(-1, hidden.getShape().get(2));                     // [B·W, d]
+        NDArray rowIndex = manager.create(gatherRows, new Shape(b, respWidth));
+        NDArray picked = rowIndex.getNDArrayInternal()
+                .embedding(rowIndex, flat, SparseFormat.DENSE).singletonOrThrow();      // [B, R, d]
+        NDArray temps = manager.create(temperatures, new Shape(b, 1, 1));
+        NDArray logp = model.logits(picked).div(temps).logSoftmax(-1);                   // [B, R, V]
+        NDArray target = manager.create(targets, new Shape(b, respWidth, 1));
+        NDArray maskArray = manager.create(mask, new Shape(b, respWidth));
+        NDArray chosen = logp.gather(target, -1).squeeze(-1).mul(maskArray);              // [B, R]
+        return new ResponseLogprobs(chosen, maskArray, lengths);
+    }
+
+    private static void checkToken(int token, int vocab, int row) {
+        if (token < 0 || token >= vocab) {
+            throw new IllegalArgumentException("row " + row + ": token id " + token
+                    + " is outside the vocabulary [0, " + vocab + ")");
+        }
+    }
+
+}

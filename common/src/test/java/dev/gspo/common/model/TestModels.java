@@ -1,0 +1,45 @@
+package dev.gspo.common.model;
+
+import ai.djl.ndarray.NDManager;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+
+/** Small random models for tests, built from a checked-in 16-token WordLevel tokenizer. */
+public final class TestModels {
+    public static final Path TOKENIZER_DIR = resource("tokenizers/wordlevel-16");
+
+    private TestModels() {
+    }
+
+    public static ModelConfig config(String type, int heads, int kvHeads, boolean tied) {
+        return new ModelConfig(type, 16, 32, 64, 2, heads, kvHeads, 32 / heads, 10000.0, 1e-6, 64, tied,
+                type.equals("qwen2"), 1, List.of(2));
+    }
+
+    /** Weights ~ N(0, 0.02²) are nearly uniform; tests of the math want sharper logits, so scale them up. */
+    public static PolicyModel random(NDManager manager, ModelConfig config, long seed) {
+        try (PolicyModel base = PolicyModel.create(config, TOKENIZER_DIR.resolve("tokenizer.json"), seed, manager)) {
+            var tensors = new java.util.LinkedHashMap<String, Safetensors.Tensor>();
+            java.util.SplittableRandom rng = new java.util.SplittableRandom(seed + 1);
+            for (Safetensors.Tensor t : base.weights().toTensors()) {
+                float[] d = t.data().clone();
+                boolean norm = t.name().endsWith("norm.weight");
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = norm ? (float) (1 + 0.1 * rng.nextGaussian()) : (float) (0.25 * rng.nextGaussian());
+                }
+                tensors.put(t.name(), Safetensors.Tensor.f32(t.name(), t.shape(), d));
+            }
+            return base.withWeights(tensors, manager);
+        }
+    }
+
+    public static Path resource(String name) {
+        try {
+            return Paths.get(TestModels.class.getClassLoader().getResource(name).toURI());
+        } catch (Exception e) {
+            throw new IllegalStateException("test resource " + name + " missing", e);
+        }
+    }
+}
