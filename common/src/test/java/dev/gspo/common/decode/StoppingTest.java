@@ -1,0 +1,85 @@
+package dev.gspo.common.decode;
+
+import ai.djl.ndarray.NDManager;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.TestModels;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class StoppingTest {
+
+    @Test
+    void stopsAtEosOrAtMaxNewTokensAndSaysWhich() {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 21)) {
+            SamplingParams params = new SamplingParams(20, 1.5, 1.0, 0, List.of());
+            List<SequenceRequest> requests = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                requests.add(new SequenceRequest(new int[] {1, 3 + i % 10}, params, i));
+            }
+            List<Completion> out = new BatchGenerator(model).generate(requests);
+            int stopped = 0;
+            for (Completion c : out) {
+                int eosAt = indexOf(c.tokenIds(), 2);
+                if (c.finishReason() == FinishReason.STOP) {
+                    stopped++;
+                    assertThat(eosAt).isEqualTo(c.tokenIds().length - 1);
+                } else {
+                    assertThat(c.tokenIds()).hasSize(20);
+                    assertThat(eosAt).isEqualTo(-1);
+                }
+                assertThat(c.logprobs()).hasSameSizeAs(c.tokenIds());
+                for (float lp : c.logprobs()) {
+                    assertThat(lp).isLessThanOrEqualTo(0f).isGreaterThan(Float.NEGATIVE_INFINITY);
+                }
+            }
+            // 1/16 chance of EOS per token at high temperature: over 32 rows × 20 tokens some rows must stop early
+            assertThat(stopped).isBetween(1, 31);
+        }
+    }
+
+    @Test
+    void topKOfOneIsGreedy() {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, true), 4)) {
+            BatchGenerator g = new BatchGenerator(model);
+            int[] prompt = {1, 6, 7};
+            Completion greedy = g.generate(List.of(new SequenceRequest(prompt, SamplingParams.greedy(8, List.of()), 0))).getFirst();
+            Completion topK = g.generate(List.of(new SequenceRequest(prompt,
+                    new SamplingParams(8, 1.0, 1.0, 1, List.of()), 123))).getFirst();
+            assertThat(topK.tokenIds()).isEqualTo(greedy.tokenIds());
+        }
+    }
+
+    @Test
+    void refusesPromptsThatDoNotFitTheContextOrTheVocabulary() {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 4)) {
+            BatchGenerator g = new BatchGenerator(model);
+            assertThatThrownBy(() -> g.generate(List.of(new SequenceRequest(new int[60],
+                    SamplingParams.greedy(8, List.of()), 0)))).hasMessageContaining("max_position_embeddings 64");
+            assertThatThrownBy(() -> g.generate(List.of(new SequenceRequest(new int[] {1, 16},
+                    SamplingParams.greedy(8, List.of()), 0)))).hasMessageContaining("token id 16");
+        }
+    }
+
+    @Test
+    void seedsOfDifferentSamplesDiffer() {
+        assertThat(Seeds.forSample(1, 0, 0)).isNotEqualTo(Seeds.forSample(1, 0, 1))
+                .isNotEqualTo(Seeds.forSample(1, 1, 0)).isNotEqualTo(Seeds.forSample(2, 0, 0));
+    }
+
+    private static int indexOf(int[] a, int v) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == v) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,139 @@
+package dev.gspo.common.model;
+
+import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ModelFilesTest {
+
+    @Test
+    void savedModelLoadsBackWithIdenticalWeightsAndConfig(@TempDir Path dir) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, false), 7)) {
+            model.save(dir);
+            assertThat(dir.resolve("config.json")).exists();
+            assertThat(dir.resolve("tokenizer.json")).exists();
+            try (PolicyModel loaded = PolicyModel.load(dir, manager)) {
+                assertThat(loaded.config()).isEqualTo(model.config());
+                assertThat(loaded.weightsAsSafetensors()).isEqualTo(model.weightsAsSafetensors());
+                loaded.tokenizer().close();
+            }
+            assertThat(Files.readString(dir.resolve("config.json"))).contains("\"model_type\" : \"qwen2\"",
+                    "Qwen2ForCausalLM");
+        }
+    }
+
+    @Test
+    void createIsReproducibleFromTheSeed() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ModelConfig config = TestModels.config("llama", 4, 2, true);
+            Path tok = TestModels.TOKENIZER_DIR.resolve("tokenizer.json");
+            try (PolicyModel a = PolicyModel.create(config, tok, 5, manager);
+                 PolicyModel b = PolicyModel.create(config, tok, 5, manager);
+                 PolicyModel c = PolicyModel.create(config, tok, 6, manager)) {
+                assertThat(a.weightsAsSafetensors()).isEqualTo(b.weightsAsSafetensors());
+                assertThat(a.weightsAsSafetensors()).isNotEqualTo(c.weightsAsSafetensors());
+                assertThat(a.weights().parameterCount()).isEqualTo(
+                        16 * 32 + 2 * (32 + 32 * 32 + 2 * 16 * 32 + 32 * 32 + 32 + 3 * 64 * 32) + 32);
+            }
+        }
+    }
+
+    @Test
+    void unknownModelTypeIsAnErrorThatNamesIt() {
+        assertThatThrownBy(() -> TestModels.config("mamba", 4, 2, false))
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("mamba").hasMessageContaining("llama").hasMessageContaining("qwen2");
+    }
+
+    @Test
+    void missingTensorIsAnErrorThatNamesIt() {
+        ModelConfig config = TestModels.config("qwen2", 4, 2, true);
+        Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
+        tensors.remove("model.layers.1.self_attn.k_proj.bias");
+        assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("missing tensor model.layers.1.self_attn.k_proj.bias");
+    }
+
+    @Test
+    void wrongShapeIsAnErrorThatNamesTheTensorAndBothShapes() {
+        ModelConfig config = TestModels.config("llama", 4, 2, false);
+        Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
+        tensors.put("model.layers.0.mlp.up_proj.weight",
+                Safetensors.Tensor.f32("model.layers.0.mlp.up_proj.weight", new long[] {32, 64}, new float[2048]));
+        assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("model.layers.0.mlp.up_proj.weight has shape [32, 64], expected [64, 32]");
+    }
+
+    @Test
+    void tensorTheArchitectureWouldIgnoreIsRefused() {
+        ModelConfig config = TestModels.config("llama", 4, 2, false);
+        Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
+        tensors.put("model.layers.0.self_attn.q_proj.bias",
+                Safetensors.Tensor.f32("model.layers.0.self_attn.q_proj.bias", new long[] {32}, new float[32]));
+        assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
+                .hasMessageContaining("unexpected tensor model.layers.0.self_attn.q_proj.bias");
+    }
+
+    @Test
+    void configRefusesRopeScalingAndOtherActivations(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("config.json");
+        Files.writeString(cfg, """
+                {"model_type":"llama","vocab_size":16,"hidden_size":32,"intermediate_size":64,
+                 "num_hidden_layers":1,"num_attention_heads":4,"max_position_embeddings":64,
+                 "rope_scaling":{"type":"linear","factor":2.0}}""");
+        assertThatThrownBy(() -> ModelConfig.read(cfg)).hasMessageContaining("rope_scaling");
+        Files.writeString(cfg, """
+                {"model_type":"llama","vocab_size":16,"hidden_size":32,"intermediate_size":64,
+                 "num_hidden_layers":1,"num_attention_heads":4,"max_position_embeddings":64,"hidden_act":"gelu"}""");
+        assertThatThrownBy(() -> ModelConfig.read(cfg)).hasMessageContaining("gelu");
+        Files.writeString(cfg, """
+                {"model_type":"llama","vocab_size":16,"hidden_size":32,"num_hidden_layers":1,
+                 "num_attention_heads":4,"max_position_embeddings":64}""");
+        assertThatThrownBy(() -> ModelConfig.read(cfg)).hasMessageContaining("intermediate_size");
+    }
+
+    @Test
+    void missingModelFileIsNamed(@TempDir Path dir) {
+        assertThatThrownBy(() -> PolicyModel.load(dir, null)).hasMessageContaining("config.json");
+    }
+
+    @Test
+    void configReadsHfDefaultsAndListEos(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("config.json");
+        Files.writeString(cfg, """
+                {"model_type":"qwen2","vocab_size":16,"hidden_size":32,"intermediate_size":64,
+                 "num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":2,
+                 "max_position_embeddings":64,"eos_token_id":[2,3],"tie_word_embeddings":true}""");
+        ModelConfig c = ModelConfig.read(cfg);
+        assertThat(c.headDim()).isEqualTo(8);
+        assertThat(c.attentionBias()).isTrue();
+        assertThat(c.eosTokenIds()).containsExactly(2, 3);
+        assertThat(c.ropeTheta()).isEqualTo(10000.0);
+        c.write(cfg);
+        assertThat(ModelConfig.read(cfg)).isEqualTo(c);
+    }
+
+    static Map<String, Safetensors.Tensor> tensorsOf(ModelConfig config) {
+        Map<String, Safetensors.Tensor> out = new LinkedHashMap<>();
+        for (TensorSpec s : config.architecture().tensors(config)) {
+            out.put(s.name(), Safetensors.Tensor.f32(s.name(), s.shape(), new float[(int) s.elementCount()]));
+        }
+        return out;
+    }
+
+    static List<String> names(Map<String, ?> m) {
+        return List.copyOf(m.keySet());
+    }
+}

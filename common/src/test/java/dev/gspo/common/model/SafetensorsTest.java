@@ -1,0 +1,74 @@
+package dev.gspo.common.model;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SafetensorsTest {
+    private static final List<Safetensors.Tensor> TENSORS = List.of(
+            Safetensors.Tensor.f32("a.weight", new long[] {2, 3}, new float[] {1, -2, 3.5f, 0, Float.MIN_VALUE, 7}),
+            Safetensors.Tensor.f32("b", new long[] {1}, new float[] {42}));
+
+    @Test
+    void roundTripsNamesShapesAndValuesWithAPaddedHeader() {
+        byte[] bytes = Safetensors.toBytes(TENSORS, Map.of("format", "pt"));
+        long headerLen = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        assertThat(headerLen % 8).isZero();
+        Map<String, Safetensors.Tensor> back = Safetensors.read(bytes);
+        assertThat(back.keySet()).containsExactly("a.weight", "b");
+        assertThat(back.get("a.weight").shape()).containsExactly(2, 3);
+        assertThat(back.get("a.weight").data()).containsExactly(TENSORS.get(0).data());
+        assertThat(back.get("b").dtype()).isEqualTo("F32");
+    }
+
+    @Test
+    void truncatedBodyIsRefusedWithAClearMessage() {
+        byte[] bytes = Safetensors.toBytes(TENSORS, Map.of());
+        assertThatThrownBy(() -> Safetensors.read(Arrays.copyOf(bytes, bytes.length - 3)))
+                .isInstanceOf(InvalidModelException.class).hasMessageContaining("truncated");
+        assertThatThrownBy(() -> Safetensors.read(Arrays.copyOf(bytes, 5)))
+                .isInstanceOf(InvalidModelException.class).hasMessageContaining("shorter than the 8-byte");
+        assertThatThrownBy(() -> Safetensors.read(Arrays.copyOf(bytes, 20)))
+                .isInstanceOf(InvalidModelException.class).hasMessageContaining("header length");
+    }
+
+    @Test
+    void readsBf16AndF16ByWideningToFloat32() {
+        String header = "{\"x\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]},"
+                + "\"y\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[4,6]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = ByteBuffer.allocate(8 + h.length + 6).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(h.length).put(h);
+        buf.putShort((short) (Float.floatToIntBits(1.5f) >>> 16)).putShort((short) (Float.floatToIntBits(-3f) >>> 16));
+        buf.putShort(Float.floatToFloat16(0.25f));
+        Map<String, Safetensors.Tensor> t = Safetensors.read(buf.array());
+        assertThat(t.get("x").data()).containsExactly(1.5f, -3f);
+        assertThat(t.get("x").dtype()).isEqualTo("BF16");
+        assertThat(t.get("y").data()).containsExactly(0.25f);
+    }
+
+    @Test
+    void offsetsThatDisagreeWithTheShapeAreRefused() {
+        String header = "{\"x\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = ByteBuffer.allocate(8 + h.length + 8).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(h.length).put(h);
+        assertThatThrownBy(() -> Safetensors.read(buf.array())).hasMessageContaining("'x' holds 8 bytes but shape");
+    }
+
+    @Test
+    void garbageHeaderIsRefused() {
+        byte[] h = "not json".getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(h.length).put(h);
+        assertThatThrownBy(() -> Safetensors.read(buf.array())).hasMessageContaining("not valid JSON");
+    }
+}
