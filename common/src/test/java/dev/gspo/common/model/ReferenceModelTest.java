@@ -1,0 +1,109 @@
+package dev.gspo.common.model;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.decode.BatchGenerator;
+import dev.gspo.common.decode.Completion;
+import dev.gspo.common.decode.SamplingParams;
+import dev.gspo.common.decode.SequenceRequest;
+import dev.gspo.common.scoring.ResponseLogprobs;
+import dev.gspo.common.scoring.TeacherForcedScorer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Java transformer against an independent float64 implementation of HF's llama/qwen2
+ * ({@code scripts/reference/make_model_reference.py}): models loaded from the HF files it wrote, log-probs of its
+ * token sequences at two temperatures, all sequences scored in one right-padded batch.
+ */
+class ReferenceModelTest {
+    private static final double TOLERANCE = 1e-4;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"llama-gqa", "llama-tied", "qwen2-gqa", "qwen2-untied"})
+    void teacherForcedLogprobsMatchTheReference(String name) throws IOException {
+        Path dir = TestModels.resource("reference/model/" + name);
+        JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+        try (NDManager manager = NDManager.newBaseManager(); PolicyModel model = PolicyModel.load(dir, manager)) {
+            assertThat(model.config().modelType()).isEqualTo(expected.get("model_type").asText());
+            double worst = 0;
+            for (JsonNode temperature : expected.get("temperature_cases")) {
+                List<int[]> prompts = new ArrayList<>();
+                List<int[]> responses = new ArrayList<>();
+                List<JsonNode> wanted = new ArrayList<>();
+                for (JsonNode seq : expected.get("sequences")) {
+                    int[] tokens = ints(seq.get("tokens"));
+                    int k = seq.get("prompt_length").asInt();
+                    prompts.add(Arrays.copyOfRange(tokens, 0, k));
+                    responses.add(Arrays.copyOfRange(tokens, k, tokens.length));
+                    wanted.add(seq.get("logprobs").get(temperature.asText()));
+                }
+                float[] temps = new float[prompts.size()];
+                Arrays.fill(temps, (float) temperature.asDouble());
+                try (NDScope ignored = new NDScope()) {
+                    ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses, temps);
+                    int width = (int) lp.logprobs().getShape().get(1);
+                    float[] flat = lp.logprobs().toFloatArray();
+                    for (int i = 0; i < wanted.size(); i++) {
+                        for (int t = 0; t < wanted.get(i).size(); t++) {
+                            double diff = Math.abs(flat[i * width + t] - wanted.get(i).get(t).asDouble());
+                            worst = Math.max(worst, diff);
+                            assertThat(diff).as("%s T=%s sequence %d token %d", name, temperature, i, t)
+                                    .isLessThanOrEqualTo(TOLERANCE);
+                        }
+                    }
+                }
+            }
+            System.out.printf("reference %-13s max |Δ log-prob| = %.3g%n", name, worst);
+            model.tokenizer().close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"llama-gqa", "qwen2-untied"})
+    void kvCachedGreedyDecodeReproducesTheReferenceContinuation(String name) throws IOException {
+        Path dir = TestModels.resource("reference/model/" + name);
+        JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+        JsonNode greedy = null;
+        for (JsonNode seq : expected.get("sequences")) {
+            if (seq.path("greedy").asBoolean()) {
+                greedy = seq;
+            }
+        }
+        assertThat(greedy).as("fixture has a greedy sequence").isNotNull();
+        int[] tokens = ints(greedy.get("tokens"));
+        int k = greedy.get("prompt_length").asInt();
+        try (NDManager manager = NDManager.newBaseManager(); PolicyModel model = PolicyModel.load(dir, manager)) {
+            int n = tokens.length - k;
+            // max_new_tokens = n, no stop: EOS might appear in the reference continuation, so cut at the same place
+            Completion c = new BatchGenerator(model).generate(List.of(new SequenceRequest(
+                    Arrays.copyOf(tokens, k), SamplingParams.greedy(n, List.of()), 0))).getFirst();
+            int[] want = Arrays.copyOfRange(tokens, k, k + c.tokenIds().length);
+            assertThat(c.tokenIds()).isEqualTo(want);
+            JsonNode lp = greedy.get("logprobs").get("1.0");
+            for (int t = 0; t < c.logprobs().length; t++) {
+                assertThat(Math.abs(c.logprobs()[t] - lp.get(t).asDouble())).isLessThanOrEqualTo(TOLERANCE);
+            }
+            model.tokenizer().close();
+        }
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).asInt();
+        }
+        return out;
+    }
+}
