@@ -1,0 +1,26 @@
+package dev.gspo.common.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.Map;
+
+/**
+ * What a checkpoint records besides the weights and the optimizer moments ({@code trainer_state.json}).
+ *
+ * @param step          the last completed training step (resume continues at step + 1)
+ * @param policyVersion the version the weights were published as
+ * @param optimizerStep AdamW's own step count (bias correction)
+ * @param config        the run configuration as JSON, so a resumed run trains the same way
+ * @param seed          the run's seed; per-step randomness is derived from (seed, step), so no RNG state is needed
+ * @param files         SHA-256 of every other file in the checkpoint, verified on load
+ */
+public record TrainerState(String runId, long step, long policyVersion, long optimizerStep, long seed,
+                           JsonNode config, Map<String, String> files) {
+    public TrainerState {
+        files = files == null ? Map.of() : Map.copyOf(files);
+    }
+
+    public TrainerState withFiles(Map<String, String> checksums) {
+        return new TrainerState(runId, step, policyVersion, optimizerStep, seed, config, checksums);
+    }
+}
