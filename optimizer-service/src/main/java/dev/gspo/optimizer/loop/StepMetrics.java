@@ -1,0 +1,35 @@
+package dev.gspo.optimizer.loop;
+
+/**
+ * Everything measured in one training step: exported as gauges (DESIGN §4), kept per step in the run's history
+ * ({@code GET /v1/runs/{id}/metrics}) and written to the report.
+ *
+ * <p>Clip fractions follow GSPO.md §5: the share of samples whose clipped branch is active, counted per sequence
+ * (each response once) and per token (token-weighted), each split into the low side (Â &lt; 0, ratio &lt; 1 − ε_low)
+ * and the high side (Â &gt; 0, ratio &gt; 1 + ε_high). Values are averaged over the step's minibatches.
+ *
+ * @param accuracy          share of this step's samples with reward ≥ 1 (exact answers)
+ * @param heldOutAccuracy   greedy accuracy on the task's held-out set, NaN on steps where it was not evaluated
+ * @param mismatchMean      mean |rollout log-prob − trainer log-prob| before the first update (GSPO.md §5)
+ * @param stale             policy versions between the samples and the trainer's current version (0 = on-policy)
+ */
+public record StepMetrics(
+        long step, long totalSteps, String phase, long policyVersion,
+        double rewardMean, double rewardStd, double accuracy, double heldOutAccuracy,
+        double loss, double gradNorm,
+        double clipSeqLow, double clipSeqHigh, double clipSeqTotal,
+        double clipTokLow, double clipTokHigh, double clipTokTotal,
+        double ratioMean, double ratioMin, double ratioMax,
+        double kl, double entropy, double mismatchMean, double mismatchMax,
+        double zeroVarianceShare, double responseLengthMean,
+        long trainTokens, long rolloutTokens, int skippedUpdates, long stale,
+        double rolloutSeconds, double trainSeconds, double publishSeconds, double stepSeconds) {
+
+    public double rolloutTokensPerSecond() {
+        return rolloutSeconds > 0 ? rolloutTokens / rolloutSeconds : 0;
+    }
+
+    public double trainTokensPerSecond() {
+        return trainSeconds > 0 ? trainTokens / trainSeconds : 0;
+    }
+}

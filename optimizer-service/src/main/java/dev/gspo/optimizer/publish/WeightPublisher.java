@@ -1,0 +1,86 @@
+package dev.gspo.optimizer.publish;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Pushes one serialised weight set to every replica in parallel ({@code PUT /v1/policy}, body = the safetensors
+ * bytes, with {@code X-Policy-Version}, {@code X-Content-SHA256} and the bearer token). The bytes are produced once
+ * per version by the caller and streamed to each replica in one request: no per-tensor round trips.
+ *
+ * <p>A replica that fails is retried up to {@code attempts} times. A 409 that says the replica already has this
+ * version (or a newer one) counts as success: pushes are idempotent.
+ */
+public final class WeightPublisher {
+    private final HttpClient http;
+    private final String pushToken;
+    private final Duration timeout;
+    private final int attempts;
+    private final ExecutorService executor;
+
+    public WeightPublisher(HttpClient http, String pushToken, Duration timeout, int attempts, ExecutorService executor) {
+        this.http = http;
+        this.pushToken = pushToken;
+        this.timeout = timeout;
+        this.attempts = Math.max(1, attempts);
+        this.executor = executor;
+    }
+
+    public PublishResult publish(List<URI> replicas, long version, byte[] safetensors, String sha256) {
+        long start = System.nanoTime();
+        List<CompletableFuture<PublishResult.Replica>> futures = new ArrayList<>();
+        for (URI replica : replicas) {
+            futures.add(CompletableFuture.supplyAsync(() -> pushWithRetries(replica, version, safetensors, sha256), executor));
+        }
+        List<PublishResult.Replica> results = futures.stream().map(CompletableFuture::join).toList();
+        return new PublishResult(version, (long) safetensors.length * replicas.size(),
+                Duration.ofNanos(System.nanoTime() - start), results);
+    }
+
+    /** Brings one replica to {@code version} (used when a replica turns out to be behind). */
+    public PublishResult.Replica pushWithRetries(URI replica, long version, byte[] safetensors, String sha256) {
+        String error = null;
+        for (int attempt = 1; attempt <= attempts; attempt++) {
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(replica.resolve("/v1/policy"))
+                        .timeout(timeout)
+                        .header("Content-Type", "application/octet-stream")
+                        .header("X-Policy-Version", Long.toString(version))
+                        .header("X-Content-SHA256", sha256)
+                        .header("Authorization", "Bearer " + pushToken)
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(safetensors))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                int status = response.statusCode();
+                if (status / 100 == 2 || (status == 409 && replicaAtOrBeyond(replica, version))) {
+                    return new PublishResult.Replica(replica, true, attempt, null);
+                }
+                error = "HTTP " + status + ": " + abbreviate(response.body());
+                if (status == 401 || status == 403 || status == 400 || status == 422 || status == 413) {
+                    return new PublishResult.Replica(replica, false, attempt, error); // retrying cannot help
+                }
+            } catch (IOException e) {
+                error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new PublishResult.Replica(replica, false, attempt, "interrupted");
+            }
+        }
+        return new PublishResult.Replica(replica, false, attempts, error);
+    }
+
+    private boolean replicaAtOrBeyond(URI replica, long version) {
+        return ReplicaVersion.of(http, replica, timeout).orElse(-1L) >= version;
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "" : s.length() > 300 ? s.substring(0, 300) + "…" : s;
+    }
+}
