@@ -61,6 +61,8 @@ public final class BatchGenerator {
         }
         int capacity = promptWidth + maxNew;
         int vocab = config.vocabSize();
+        // HF checkpoints often pad vocab_size past the tokenizer's last id; those ids have no text, never sample them
+        int sampleable = Math.min(vocab, model.tokenizer().vocabSize());
         int pad = model.tokenizer().padTokenId();
         Row[] rows = new Row[b];
         int[] padLeft = new int[b];
@@ -101,7 +103,7 @@ public final class BatchGenerator {
                     Row row = rows[i];
                     int token = pad;
                     if (!row.done) {
-                        token = TokenSampler.sample(logprobs, i * vocab, vocab, row.request.params(), row.rng);
+                        token = TokenSampler.sample(logprobs, i * vocab, sampleable, row.request.params(), row.rng);
                         row.accept(token, logprobs[i * vocab + token]);
                         anyActive |= !row.done;
                     }

@@ -1,40 +1,38 @@
 package dev.gspo.common.model;
 
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.tokenizer.BuiltinVocabulary;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
- * The built-in default policy ("tiny"): created by the project itself with a seed, so that everything runs with no
- * download. INTERIM: the tokenizer is a placeholder until the built-in vocabulary lands.
+ * The built-in default policy ("tiny"): a llama-shaped model over the project's character vocabulary, created with a
+ * seed, so that everything runs with no download. About 0.2M parameters: d = 96, 3 layers, 4 query heads sharing 2
+ * key/value heads, SwiGLU width 256, tied embeddings, 64 positions (enough for the built-in tasks' prompts and
+ * answers). Random weights know nothing: the main job's supervised warm start makes it a usable base policy.
  */
 public final class BuiltinModel {
     private BuiltinModel() {
     }
 
-    public static ModelConfig config(int vocabSize) {
-        return new ModelConfig("llama", vocabSize, 64, 192, 2, 4, 2, 16, 10000.0, 1e-6, 64, true, false, 1,
-                List.of(2));
+    public static ModelConfig config() {
+        return new ModelConfig("llama", BuiltinVocabulary.size(), 96, 256, 3, 4, 2, 24, 10000.0, 1e-6, 64, true,
+                false, BuiltinVocabulary.BOS_ID, List.of(BuiltinVocabulary.EOS_ID));
     }
 
     /** Writes the model's three files into {@code dir} and loads it from there. */
     public static PolicyModel create(Path dir, long seed, NDManager manager) {
         try {
-            Files.createDirectories(dir);
-            try (InputStream in = BuiltinModel.class.getResourceAsStream("interim-tokenizer.json")) {
-                Files.copy(in, dir.resolve(PolicyModel.TOKENIZER_FILE), StandardCopyOption.REPLACE_EXISTING);
-            }
+            BuiltinVocabulary.writeTo(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot write the built-in tokenizer to " + dir, e);
         }
-        try (PolicyModel fresh = PolicyModel.create(config(16), dir.resolve(PolicyModel.TOKENIZER_FILE), seed, manager)) {
+        try (PolicyModel fresh = PolicyModel.create(config(), dir.resolve(PolicyModel.TOKENIZER_FILE), seed, manager)) {
             fresh.save(dir);
+            fresh.tokenizer().close();
         }
         return PolicyModel.load(dir, manager);
     }

@@ -50,8 +50,14 @@ public final class PolicyModel implements AutoCloseable {
         }
         ModelConfig config = ModelConfig.read(dir.resolve(CONFIG_FILE));
         Map<String, Safetensors.Tensor> tensors = Safetensors.read(dir.resolve(WEIGHTS_FILE));
-        PolicyWeights weights = PolicyWeights.fromTensors(config, tensors, parent);
-        return new PolicyModel(config, weights, PolicyTokenizer.load(dir), dir.resolve(TOKENIZER_FILE));
+        PolicyTokenizer tokenizer = loadTokenizer(dir, config);
+        try {
+            return new PolicyModel(config, PolicyWeights.fromTensors(config, tensors, parent), tokenizer,
+                    dir.resolve(TOKENIZER_FILE));
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
     }
 
     /**
@@ -74,7 +80,25 @@ public final class PolicyModel implements AutoCloseable {
             tensors.put(spec.name(), Safetensors.Tensor.f32(spec.name(), spec.shape(), data));
         }
         PolicyWeights weights = PolicyWeights.fromTensors(config, tensors, parent);
-        return new PolicyModel(config, weights, PolicyTokenizer.load(tokenizerJson.getParent()), tokenizerJson);
+        return new PolicyModel(config, weights, loadTokenizer(tokenizerJson.getParent(), config), tokenizerJson);
+    }
+
+    /** The tokenizer of a model directory; config.json's first eos_token_id wins over the tokenizer's own guess. */
+    private static PolicyTokenizer loadTokenizer(Path dir, ModelConfig config) {
+        try {
+            PolicyTokenizer tokenizer = config.eosTokenIds().isEmpty()
+                    ? PolicyTokenizer.load(dir)
+                    : PolicyTokenizer.load(dir, config.eosTokenIds().getFirst());
+            if (tokenizer.vocabSize() > config.vocabSize()) {
+                int size = tokenizer.vocabSize();
+                tokenizer.close();
+                throw new InvalidModelException(dir.resolve(TOKENIZER_FILE) + " has " + size
+                        + " tokens but config.json's vocab_size is " + config.vocabSize());
+            }
+            return tokenizer;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new InvalidModelException("cannot load " + dir.resolve(TOKENIZER_FILE) + ": " + e.getMessage(), e);
+        }
     }
 
     /**

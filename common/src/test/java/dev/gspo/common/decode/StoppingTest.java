@@ -44,6 +44,32 @@ class StoppingTest {
     }
 
     @Test
+    void stopStringEndsTheSequenceAndIsCutFromTheText(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = dev.gspo.common.model.BuiltinModel.create(dir, 3, manager)) {
+            int[] prompt = model.tokenizer().encode("12+34=");
+            SamplingParams params = new SamplingParams(30, 3.0, 1.0, 0, List.of("1", "2"));
+            List<SequenceRequest> requests = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                requests.add(new SequenceRequest(prompt, params, i));
+            }
+            int stoppedByString = 0;
+            for (Completion c : new BatchGenerator(model).generate(requests)) {
+                String full = model.tokenizer().decode(c.tokenIds());
+                if (c.finishReason() == FinishReason.STOP && !full.equals(c.text())) {
+                    stoppedByString++;
+                    assertThat(full).startsWith(c.text());
+                    assertThat(full.substring(c.text().length())).matches("[12].*");
+                    assertThat(c.text()).doesNotContain("1", "2");
+                }
+            }
+            // at T=3 the random model is near-uniform over 50 tokens: P(no '1'/'2' in 30 tokens) ≈ 0.3
+            assertThat(stoppedByString).isGreaterThan(4);
+            model.tokenizer().close();
+        }
+    }
+
+    @Test
     void topKOfOneIsGreedy() {
         try (NDManager manager = NDManager.newBaseManager();
              PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, true), 4)) {
