@@ -1,0 +1,29 @@
+package dev.gspo.common.objective;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * GSPO-token (GSPO.md §2): the sequence ratio written per token so that advantages may differ
+ * per token.
+ *
+ * <pre>
+ *   s_i     = exp(clamp(mean_t d_{i,t}, −C, C))                       [B]    (as in GSPO)
+ *   s_{i,t} = sg[s_i] · exp(log π_θ(y_{i,t}) − sg[log π_θ(y_{i,t})])    [B,T]  (value s_i, ∂/∂log π_θ(y_{i,t}) = s_i)
+ *   J_i     = (1/|y_i|) Σ_t min( s_{i,t} Â_{i,t} , clip(s_{i,t}, 1−ε_low, 1+ε_high) Â_{i,t} )   [B]
+ * </pre>
+ *
+ * With Â_{i,t} = Â_i this has the value and the gradient of {@link SequenceSurrogate}, with one
+ * exception: when ℓ_i is outside the clamp and the unclipped branch is in effect, GSPO's gradient
+ * is 0 (the clamp cuts it) while this form still passes s_i = e^{±C} (finite).
+ */
+final class SequenceTokenSurrogate implements Surrogate {
+
+    @Override
+    public Terms objective(MaskedTokens tokens, ClipRange clip, double logRatioClamp) {
+        NDArray s = SequenceSurrogate.sequenceRatio(tokens, logRatioClamp).stopGradient();  // sg[s_i], [B]
+        NDArray lp = tokens.newLogprobs;                                                     // [B,T]
+        NDArray tokenRatio = s.expandDims(1).mul(lp.sub(lp.stopGradient()).exp());           // s_{i,t}, [B,T]
+        NDArray perToken = Surrogate.clippedTerm(tokenRatio, tokens.tokenAdvantages(), clip);
+        return new Terms(tokens.sequenceMean(perToken), s);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.gspo.common.objective;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * GRPO, token level (GSPO.md §2):
+ *
+ * <pre>
+ *   w_{i,t} = exp( clamp(log π_θ(y_{i,t}) − log π_old(y_{i,t}), −C, C) )              [B,T]
+ *   J_i     = (1/|y_i|) Σ_t min( w_{i,t} Â_{i,t} , clip(w_{i,t}, 1−ε_low, 1+ε_high) Â_{i,t} )   [B]
+ * </pre>
+ *
+ * Â_{i,t} = Â_i for per-sequence advantages. Sums over valid tokens only; per-sequence token mean,
+ * then (in {@link PolicyObjective}) mean over sequences.
+ */
+final class TokenSurrogate implements Surrogate {
+
+    @Override
+    public Terms objective(MaskedTokens tokens, ClipRange clip, double logRatioClamp) {
+        NDArray w = tokens.logRatio.clip(-logRatioClamp, logRatioClamp).exp();          // [B,T]
+        NDArray perToken = Surrogate.clippedTerm(w, tokens.tokenAdvantages(), clip);   // [B,T]
+        return new Terms(tokens.sequenceMean(perToken), w.stopGradient());
+    }
+}
