@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.gspo.common.model.AttentionBias;
+import dev.gspo.common.model.Autograd;
 import dev.gspo.common.model.KvCache;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
@@ -49,6 +50,7 @@ public final class BatchGenerator {
         if (requests.isEmpty()) {
             return List.of();
         }
+        Autograd.offForThisThread(); // decoding never needs a graph, even when the weights are trainable
         ModelConfig config = model.config();
         Transformer transformer = model.transformer();
         int b = requests.size();

@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDArray;
  *                 gradient collector
  * @param mask     [B, R] float32, 1 at the response's real tokens and 0 at padding
  * @param lengths  |y_b| for each row
+ * @param entropy  [B, R] per-token entropy −Σ_v p_v log p_v of the distribution at temperature T (0 at padding),
+ *                 detached from the graph; null unless asked for
  */
-public record ResponseLogprobs(NDArray logprobs, NDArray mask, int[] lengths) {
+public record ResponseLogprobs(NDArray logprobs, NDArray mask, int[] lengths, NDArray entropy) {
 }

@@ -31,6 +31,12 @@ public final class TeacherForcedScorer {
      */
     public static ResponseLogprobs score(Transformer model, NDManager manager, List<int[]> prompts,
                                          List<int[]> responses, float[] temperatures) {
+        return score(model, manager, prompts, responses, temperatures, false);
+    }
+
+    /** As {@link #score(Transformer, NDManager, List, List, float[])}, optionally with per-token entropy. */
+    public static ResponseLogprobs score(Transformer model, NDManager manager, List<int[]> prompts,
+                                         List<int[]> responses, float[] temperatures, boolean withEntropy) {
         int b = prompts.size();
         if (responses.size() != b || temperatures.length != b) {
             throw new IllegalArgumentException("prompts, responses and temperatures differ in count: "
@@ -92,7 +98,12 @@ public final class TeacherForcedScorer {
         NDArray target = manager.create(targets, new Shape(b, respWidth, 1));
         NDArray maskArray = manager.create(mask, new Shape(b, respWidth));
         NDArray chosen = logp.gather(target, -1).squeeze(-1).mul(maskArray);              // [B, R]
-        return new ResponseLogprobs(chosen, maskArray, lengths);
+        NDArray entropy = null;
+        if (withEntropy) {
+            NDArray detached = logp.stopGradient();
+            entropy = detached.exp().mul(detached).sum(new int[] {-1}).neg().mul(maskArray);
+        }
+        return new ResponseLogprobs(chosen, maskArray, lengths, entropy);
     }
 
     private static void checkToken(int token, int vocab, int row) {

@@ -1,5 +1,7 @@
 package dev.gspo.common.train;
 
+import dev.gspo.common.model.Autograd;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -65,6 +67,7 @@ public final class AdamW implements AutoCloseable {
 
     /** Applies one update from the parameters' current gradients. */
     public void update(Map<String, NDArray> params, double lr) {
+        Autograd.offForThisThread();
         step++;
         double bc1 = 1 - Math.pow(hyper.beta1(), step);
         double sqrtBc2 = Math.sqrt(1 - Math.pow(hyper.beta2(), step));

@@ -1,5 +1,7 @@
 package dev.gspo.common.train;
 
+import dev.gspo.common.model.Autograd;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
@@ -37,6 +39,7 @@ public final class SupervisedTrainer {
     }
 
     public StepResult step(List<int[]> prompts, List<int[]> completions, double lr) {
+        Autograd.offForThisThread();
         var params = model.weights().byName();
         int tokens = completions.stream().mapToInt(c -> c.length).sum();
         double loss;

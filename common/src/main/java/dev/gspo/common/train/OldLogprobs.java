@@ -1,0 +1,26 @@
+package dev.gspo.common.train;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/** Where π_old comes from (GSPO.md §4.4). */
+public enum OldLogprobs {
+    /** the log-probs the rollout engine returned with each sample (the paper's shortcut: no recomputation) */
+    ROLLOUT,
+    /** recomputed by the trainer under θ before the first update of the step */
+    RECOMPUTE;
+
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static OldLogprobs fromName(String name) {
+        for (OldLogprobs o : values()) {
+            if (o.wireName().equals(name)) {
+                return o;
+            }
+        }
+        throw new IllegalArgumentException("unknown oldLogprobs '" + name + "'; known: "
+                + Arrays.stream(values()).map(OldLogprobs::wireName).toList());
+    }
+}

@@ -1,0 +1,162 @@
+package dev.gspo.common.train;
+
+import dev.gspo.common.model.Autograd;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.objective.LossDiagnostics;
+import dev.gspo.common.objective.ObjectiveResult;
+import dev.gspo.common.objective.PolicyBatch;
+import dev.gspo.common.objective.PolicyObjective;
+import dev.gspo.common.scoring.ResponseLogprobs;
+import dev.gspo.common.scoring.TeacherForcedScorer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * One policy-gradient step over a rollout batch (GSPO.md §2):
+ *
+ * <pre>
+ *   π_old  ← rollout log-probs, or the trainer's own under θ (see {@link OldLogprobs})
+ *   mismatch = |rollout log-prob − trainer log-prob| over every response token, before any update
+ *   shuffle the samples with the step's RNG, split them into M minibatches; for each:
+ *     log π_θ ← teacher-forced forward (autograd)
+ *     L      ← objective(π_θ, π_old, Â)              (gspo | gspo-token | grpo)
+ *     g      ← ∇L;  clip g to global norm c;  AdamW
+ *   an update whose loss or gradient norm is not finite is skipped (never applied) and counted
+ * </pre>
+ */
+public final class PolicyTrainer {
+
+    /** What the step measured; {@code minibatches} holds the objective's diagnostics of each applied update. */
+    public record StepResult(List<LossDiagnostics> minibatches, List<Double> gradNorms, int skipped,
+                             double mismatchMean, double mismatchMax, long tokens) {
+    }
+
+    private final PolicyModel model;
+    private final AdamW optimizer;
+    private final PolicyObjective objective;
+    private final double maxGradNorm;
+
+    public PolicyTrainer(PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.objective = objective;
+        this.maxGradNorm = maxGradNorm;
+        model.weights().parameters().forEach(p -> p.setRequiresGradient(true));
+    }
+
+    public StepResult step(List<PolicySample> samples, int miniBatches, double lr, OldLogprobs oldSource,
+                           double zeroVarianceShare, RandomGenerator rng) {
+        Autograd.offForThisThread();
+        NDManager manager = model.weights().manager();
+        float[][] trainerOld = trainerLogprobs(samples);
+        double sumDiff = 0;
+        double maxDiff = 0;
+        long tokens = 0;
+        for (int i = 0; i < samples.size(); i++) {
+            float[] rollout = samples.get(i).rolloutLogprobs();
+            for (int t = 0; t < rollout.length; t++) {
+                double d = Math.abs(rollout[t] - trainerOld[i][t]);
+                sumDiff += d;
+                maxDiff = Math.max(maxDiff, d);
+            }
+            tokens += rollout.length;
+        }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < samples.size(); i++) {
+            order.add(i);
+        }
+        for (int i = order.size() - 1; i > 0; i--) { // Fisher–Yates with the injected RNG
+            int j = rng.nextInt(i + 1);
+            order.set(i, order.set(j, order.get(i)));
+        }
+        int m = Math.max(1, Math.min(miniBatches, samples.size()));
+        List<LossDiagnostics> diagnostics = new ArrayList<>();
+        List<Double> norms = new ArrayList<>();
+        int skipped = 0;
+        var params = model.weights().byName();
+        for (int k = 0; k < m; k++) {
+            List<Integer> idx = order.subList(k * order.size() / m, (k + 1) * order.size() / m);
+            LossDiagnostics d = null;
+            double loss;
+            try (NDScope ignored = new NDScope()) {
+                List<int[]> prompts = new ArrayList<>();
+                List<int[]> responses = new ArrayList<>();
+                float[] temps = new float[idx.size()];
+                float[] adv = new float[idx.size()];
+                int width = 0;
+                for (int r = 0; r < idx.size(); r++) {
+                    PolicySample s = samples.get(idx.get(r));
+                    prompts.add(s.promptTokenIds());
+                    responses.add(s.responseTokenIds());
+                    temps[r] = s.temperature();
+                    adv[r] = (float) s.advantage();
+                    width = Math.max(width, s.responseTokenIds().length);
+                }
+                float[] old = new float[idx.size() * width];
+                for (int r = 0; r < idx.size(); r++) {
+                    int i = idx.get(r);
+                    float[] src = oldSource == OldLogprobs.ROLLOUT ? samples.get(i).rolloutLogprobs() : trainerOld[i];
+                    System.arraycopy(src, 0, old, r * width, src.length);
+                }
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses,
+                            temps, true);
+                    PolicyBatch batch = PolicyBatch.of(lp.logprobs(),
+                                    manager.create(old, new Shape(idx.size(), width)), lp.mask(),
+                                    manager.create(adv))
+                            .withEntropy(lp.entropy())
+                            .withZeroVarianceShare(zeroVarianceShare);
+                    ObjectiveResult result = objective.compute(batch);
+                    d = result.diagnostics();
+                    loss = d.loss();
+                    if (Double.isFinite(loss)) {
+                        gc.backward(result.loss());
+                    }
+                }
+            }
+            double norm = Double.isFinite(loss) ? Gradients.clipGlobalNorm(params.values(), maxGradNorm) : Double.NaN;
+            if (Double.isFinite(norm)) {
+                optimizer.update(params, lr);
+                diagnostics.add(d);
+                norms.add(norm);
+            } else {
+                skipped++;
+            }
+            Gradients.zero(params.values());
+        }
+        return new StepResult(diagnostics, norms, skipped, tokens == 0 ? 0 : sumDiff / tokens, maxDiff, tokens);
+    }
+
+    /** Log-probs of every sample's response under the current θ, without building a graph. */
+    private float[][] trainerLogprobs(List<PolicySample> samples) {
+        float[][] out = new float[samples.size()][];
+        try (NDScope ignored = new NDScope()) {
+            List<int[]> prompts = new ArrayList<>();
+            List<int[]> responses = new ArrayList<>();
+            float[] temps = new float[samples.size()];
+            for (int i = 0; i < samples.size(); i++) {
+                prompts.add(samples.get(i).promptTokenIds());
+                responses.add(samples.get(i).responseTokenIds());
+                temps[i] = samples.get(i).temperature();
+            }
+            ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), model.weights().manager(),
+                    prompts, responses, temps);
+            int width = (int) lp.logprobs().getShape().get(1);
+            float[] flat = lp.logprobs().toFloatArray();
+            for (int i = 0; i < samples.size(); i++) {
+                out[i] = new float[samples.get(i).responseTokenIds().length];
+                System.arraycopy(flat, i * width, out[i], 0, out[i].length);
+            }
+        }
+        return out;
+    }
+}
