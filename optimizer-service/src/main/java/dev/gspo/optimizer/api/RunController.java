@@ -1,0 +1,64 @@
+package dev.gspo.optimizer.api;
+
+import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.run.RunConfig;
+import dev.gspo.optimizer.run.RunService;
+import dev.gspo.optimizer.run.RunStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+
+/** Run control (DESIGN §3): start, list, inspect, stop, resume. Mutations need the control token. */
+@RestController
+@RequestMapping(path = "/v1/runs", produces = MediaType.APPLICATION_JSON_VALUE)
+class RunController {
+    private final RunService runs;
+    private final BearerToken controlToken;
+    private final RunCompletionHook hook;
+
+    RunController(RunService runs, BearerToken controlToken, RunCompletionHook hook) {
+        this.runs = runs;
+        this.controlToken = controlToken;
+        this.hook = hook;
+    }
+
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<RunStatus> start(@RequestHeader(value = "Authorization", required = false) String auth,
+                                    @RequestBody(required = false) RunConfig config) {
+        controlToken.check(auth);
+        RunStatus status = runs.start(config == null ? RunConfig.empty() : config, hook::finished);
+        return ResponseEntity.created(URI.create("/v1/runs/" + status.runId())).body(status);
+    }
+
+    @GetMapping
+    Map<String, List<RunStatus>> list() {
+        return Map.of("runs", runs.list());
+    }
+
+    @GetMapping("/{id}")
+    RunStatus get(@PathVariable String id) {
+        return runs.get(id);
+    }
+
+    @GetMapping("/{id}/metrics")
+    Map<String, Object> metrics(@PathVariable String id) {
+        List<StepMetrics> history = runs.history(id);
+        return Map.of("runId", id, "steps", history);
+    }
+
+    @PostMapping("/{id}/stop")
+    RunStatus stop(@RequestHeader(value = "Authorization", required = false) String auth, @PathVariable String id) {
+        controlToken.check(auth);
+        return runs.stop(id);
+    }
+}

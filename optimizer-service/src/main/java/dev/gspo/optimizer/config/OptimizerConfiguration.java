@@ -1,0 +1,85 @@
+package dev.gspo.optimizer.config;
+
+import dev.gspo.optimizer.api.BearerToken;
+import dev.gspo.optimizer.fleet.DnsEndpoints;
+import dev.gspo.optimizer.fleet.FleetClient;
+import dev.gspo.optimizer.fleet.RolloutEndpoints;
+import dev.gspo.optimizer.fleet.StaticEndpoints;
+import dev.gspo.optimizer.loop.CompositeRunListener;
+import dev.gspo.optimizer.metrics.ProgressLog;
+import dev.gspo.optimizer.metrics.TrainingMetrics;
+import dev.gspo.optimizer.publish.PolicyPublisher;
+import dev.gspo.optimizer.publish.WeightPublisher;
+import dev.gspo.optimizer.run.MetricsHistoryFile;
+import dev.gspo.optimizer.run.RunService;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/** Wires the framework-free domain (fleet client, publisher, run service) from {@link OptimizerProperties}. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(OptimizerProperties.class)
+class OptimizerConfiguration {
+
+    @Bean
+    RolloutEndpoints rolloutEndpoints(OptimizerProperties p) {
+        if (!p.rolloutDns().isBlank()) {
+            return new DnsEndpoints(p.rolloutDns(), p.rolloutDnsRefresh());
+        }
+        List<String> urls = p.rolloutUrls().stream().filter(s -> !s.isBlank()).toList();
+        if (urls.isEmpty()) {
+            throw new IllegalStateException("gspo.optimizer.rollout-urls or gspo.optimizer.rollout-dns must name the "
+                    + "rollout replicas (e.g. GSPO_OPTIMIZER_ROLLOUT_URLS=http://127.0.0.1:8081)");
+        }
+        return StaticEndpoints.parse(urls);
+    }
+
+    @Bean(destroyMethod = "shutdownNow")
+    ExecutorService fleetExecutor() {
+        return Executors.newVirtualThreadPerTaskExecutor();
+    }
+
+    @Bean
+    HttpClient rolloutHttpClient() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @Bean
+    TrainingMetrics trainingMetrics(MeterRegistry registry) {
+        return new TrainingMetrics(registry);
+    }
+
+    @Bean
+    PolicyPublisher policyPublisher(OptimizerProperties p, RolloutEndpoints endpoints, HttpClient http,
+                                    ExecutorService fleetExecutor, TrainingMetrics metrics) {
+        WeightPublisher publisher = new WeightPublisher(http, p.pushToken(), p.publishTimeout(), p.maxAttempts(),
+                fleetExecutor);
+        return new PolicyPublisher(endpoints, publisher, http, p.publishTimeout(), metrics::onPublish);
+    }
+
+    @Bean
+    FleetClient fleetClient(OptimizerProperties p, HttpClient http, PolicyPublisher publisher,
+                            ExecutorService fleetExecutor, TrainingMetrics metrics) {
+        return new FleetClient(http, publisher, p.requestTimeout(), p.maxAttempts(), fleetExecutor,
+                metrics::onFleetRequest);
+    }
+
+    @Bean(destroyMethod = "close")
+    RunService runService(OptimizerProperties p, FleetClient fleet, PolicyPublisher publisher,
+                          TrainingMetrics metrics) {
+        return new RunService(p.checkpointDir(), fleet, publisher, runId -> CompositeRunListener.of(
+                metrics, new ProgressLog(runId), new MetricsHistoryFile(p.checkpointDir().resolve(runId))));
+    }
+
+    @Bean
+    BearerToken controlToken(OptimizerProperties p) {
+        return new BearerToken(p.controlToken());
+    }
+}

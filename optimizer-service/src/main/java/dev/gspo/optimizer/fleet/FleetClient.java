@@ -1,0 +1,167 @@
+package dev.gspo.optimizer.fleet;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.decode.Completion;
+import dev.gspo.common.decode.FinishReason;
+import dev.gspo.common.decode.SamplingParams;
+import dev.gspo.common.wire.PromptInput;
+import dev.gspo.common.wire.RolloutRequest;
+import dev.gspo.common.wire.RolloutResponse;
+import dev.gspo.common.wire.Sample;
+import dev.gspo.common.wire.SampleGroup;
+import dev.gspo.common.wire.SamplingSpec;
+import dev.gspo.optimizer.loop.RolloutBatch;
+import dev.gspo.optimizer.loop.RolloutSource;
+import dev.gspo.optimizer.publish.PolicyPublisher;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Gets a step's rollouts from the fleet: the prompts are cut into one contiguous share per replica, the shares are
+ * requested in parallel ({@code POST /v1/rollouts}), and a share whose replica fails, times out or answers 5xx moves
+ * on to the next replica, at most {@code maxAttempts} times. A replica that answers 409 because it serves an older
+ * version than the trainer's (it was down during a publish, or just started) is brought up to date by the publisher
+ * first, then asked again.
+ *
+ * <p>Each share carries its own seed derived from the step seed and the share's index, so a retried share returns
+ * the same samples on whichever replica serves it (same version, same seed).
+ */
+public final class FleetClient implements RolloutSource {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final HttpClient http;
+    private final PolicyPublisher publisher;
+    private final Duration timeout;
+    private final int maxAttempts;
+    private final ExecutorService executor;
+    private final FleetListener listener;
+
+    public FleetClient(HttpClient http, PolicyPublisher publisher, Duration timeout, int maxAttempts,
+                       ExecutorService executor, FleetListener listener) {
+        this.http = http;
+        this.publisher = publisher;
+        this.timeout = timeout;
+        this.maxAttempts = Math.max(1, maxAttempts);
+        this.executor = executor;
+        this.listener = listener;
+    }
+
+    @Override
+    public RolloutBatch sample(List<String> prompts, int groupSize, SamplingParams sampling, long seed,
+                               long minPolicyVersion) {
+        List<URI> replicas = publisher.replicas();
+        if (replicas.isEmpty()) {
+            throw new FleetException("no rollout replica is known (check gspo.optimizer.rollout-urls / rollout-dns)");
+        }
+        int shares = Math.min(replicas.size(), prompts.size());
+        List<CompletableFuture<RolloutResponse>> futures = new ArrayList<>();
+        for (int s = 0; s < shares; s++) {
+            int from = s * prompts.size() / shares;
+            int to = (s + 1) * prompts.size() / shares;
+            List<PromptInput> inputs = new ArrayList<>();
+            for (int i = from; i < to; i++) {
+                inputs.add(PromptInput.text(Integer.toString(i), prompts.get(i)));
+            }
+            RolloutRequest request = new RolloutRequest(inputs, groupSize, new SamplingSpec(sampling.maxNewTokens(),
+                    sampling.temperature(), sampling.topP(), sampling.topK(), mix(seed, s), sampling.stop()),
+                    minPolicyVersion);
+            int first = s;
+            futures.add(CompletableFuture.supplyAsync(() -> requestShare(replicas, first, request), executor));
+        }
+        List<RolloutBatch.Group> groups = new ArrayList<>();
+        long version = Long.MAX_VALUE;
+        try {
+            for (CompletableFuture<RolloutResponse> f : futures) {
+                RolloutResponse r = f.join();
+                version = Math.min(version, r.policyVersion());
+                for (SampleGroup g : r.groups()) {
+                    groups.add(new RolloutBatch.Group(g.promptTokenIds(), r.policyVersion(),
+                            g.samples().stream().map(FleetClient::toCompletion).toList()));
+                }
+            }
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+        return new RolloutBatch(version, groups);
+    }
+
+    /** Tries the share's own replica first, then the next ones in turn. */
+    private RolloutResponse requestShare(List<URI> replicas, int first, RolloutRequest request) {
+        String lastError = "";
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(request);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        for (int attempt = 0; attempt < maxAttempts; attempt++) {
+            URI replica = replicas.get((first + attempt) % replicas.size());
+            for (int tries = 0; tries < 2; tries++) { // a second try only after bringing a stale replica up to date
+                long start = System.nanoTime();
+                try {
+                    HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(replica.resolve("/v1/rollouts"))
+                            .timeout(timeout)
+                            .header("Content-Type", "application/json")
+                            .header("Accept", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    int status = response.statusCode();
+                    if (status == 200) {
+                        listener.onRequest(replica, "ok", seconds);
+                        return JSON.readValue(response.body(), RolloutResponse.class);
+                    }
+                    lastError = replica + " answered " + status + ": " + abbreviate(new String(response.body()));
+                    if (status == 409 && tries == 0) {
+                        listener.onRequest(replica, "behind", seconds);
+                        if (publisher.bringUpToDate(replica)) {
+                            continue;
+                        }
+                    } else if (status == 400 || status == 413 || status == 422) {
+                        listener.onRequest(replica, "rejected", seconds);
+                        throw new FleetException("the rollout request was refused: " + lastError);
+                    } else {
+                        listener.onRequest(replica, "error", seconds);
+                    }
+                } catch (IOException e) {
+                    listener.onRequest(replica, "error", (System.nanoTime() - start) / 1e9);
+                    lastError = replica + ": " + e.getClass().getSimpleName() + " " + e.getMessage();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new FleetException("interrupted while waiting for " + replica);
+                }
+                break;
+            }
+        }
+        throw new FleetException("no replica served a share of the step after " + maxAttempts + " attempts; last: "
+                + lastError);
+    }
+
+    private static Completion toCompletion(Sample s) {
+        return new Completion(s.tokenIds(), s.text(), s.logprobs(),
+                FinishReason.valueOf(s.finishReason().toUpperCase(Locale.ROOT)));
+    }
+
+    private static long mix(long seed, int share) {
+        long z = seed + 0x9E3779B97F4A7C15L * (share + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        return z ^ (z >>> 31);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 300 ? s.substring(0, 300) + "…" : s;
+    }
+}

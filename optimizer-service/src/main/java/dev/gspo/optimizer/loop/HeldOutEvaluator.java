@@ -1,0 +1,45 @@
+package dev.gspo.optimizer.loop;
+
+import dev.gspo.common.decode.BatchGenerator;
+import dev.gspo.common.decode.Completion;
+import dev.gspo.common.decode.SamplingParams;
+import dev.gspo.common.decode.SequenceRequest;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.task.Task;
+import dev.gspo.common.task.TaskExample;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Greedy accuracy of a policy on its task's held-out set: the share of answers that earn the full reward. */
+public final class HeldOutEvaluator {
+    private static final int CHUNK = 128;
+
+    private HeldOutEvaluator() {
+    }
+
+    public static double accuracy(PolicyModel model, Task task, int size, int maxNewTokens) {
+        List<TaskExample> examples = task.heldOut();
+        examples = examples.subList(0, Math.min(size, examples.size()));
+        if (examples.isEmpty()) {
+            return Double.NaN;
+        }
+        SamplingParams greedy = SamplingParams.greedy(maxNewTokens, List.of(Task.STOP));
+        BatchGenerator generator = new BatchGenerator(model);
+        int correct = 0;
+        for (int from = 0; from < examples.size(); from += CHUNK) {
+            List<TaskExample> chunk = examples.subList(from, Math.min(examples.size(), from + CHUNK));
+            List<SequenceRequest> requests = new ArrayList<>();
+            for (TaskExample e : chunk) {
+                requests.add(new SequenceRequest(model.tokenizer().encode(e.prompt()), greedy, 0));
+            }
+            List<Completion> out = generator.generate(requests);
+            for (int i = 0; i < chunk.size(); i++) {
+                if (task.reward(chunk.get(i), out.get(i).text()) >= 1.0) {
+                    correct++;
+                }
+            }
+        }
+        return (double) correct / examples.size();
+    }
+}

@@ -1,0 +1,17 @@
+package dev.gspo.optimizer.loop;
+
+import dev.gspo.common.decode.SamplingParams;
+
+import java.util.List;
+
+/** Where a step's samples come from: the rollout fleet over HTTP in production. */
+public interface RolloutSource {
+
+    /**
+     * Samples {@code groupSize} responses for each prompt, all from one policy version ≥ {@code minPolicyVersion}.
+     *
+     * @param prompts prompt texts; group i of the answer belongs to prompt i
+     * @param seed    the request seed; sample j of prompt i is seeded from (seed, i, j), whichever replica serves it
+     */
+    RolloutBatch sample(List<String> prompts, int groupSize, SamplingParams sampling, long seed, long minPolicyVersion);
+}

@@ -1,0 +1,320 @@
+package dev.gspo.optimizer.loop;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.decode.Completion;
+import dev.gspo.common.decode.SamplingParams;
+import dev.gspo.common.model.BuiltinModel;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.objective.AdvantageConfig;
+import dev.gspo.common.objective.Advantages;
+import dev.gspo.common.objective.GroupAdvantages;
+import dev.gspo.common.objective.LossDiagnostics;
+import dev.gspo.common.objective.ObjectiveConfig;
+import dev.gspo.common.objective.PolicyObjective;
+import dev.gspo.common.task.Demonstration;
+import dev.gspo.common.task.Task;
+import dev.gspo.common.task.TaskExample;
+import dev.gspo.common.task.Tasks;
+import dev.gspo.common.train.AdamW;
+import dev.gspo.common.train.Checkpoint;
+import dev.gspo.common.train.PolicySample;
+import dev.gspo.common.train.PolicyTrainer;
+import dev.gspo.common.train.SupervisedTrainer;
+import dev.gspo.common.train.TrainerState;
+import dev.gspo.optimizer.publish.PolicyPublisher;
+import dev.gspo.optimizer.publish.PublishResult;
+import dev.gspo.optimizer.run.RunConfig;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * One training run: an optional supervised warm start, then GSPO steps over the rollout fleet (GSPO.md §1–§2).
+ *
+ * <pre>
+ *   per step k:
+ *     prompts ← task.sample(P, rng(seed, k))
+ *     groups  ← fleet: G responses per prompt from version ≥ v            (rollout)
+ *     r       ← task reward of each response;  Â ← group-relative advantage
+ *     θ       ← PolicyTrainer: M minibatch updates with the selected loss   (train)
+ *     v       ← v + 1; publish θ as v to every replica                     (publish)
+ * </pre>
+ *
+ * Everything random derives from (seed, step), so a run, and a resumed run, is reproducible from its config.
+ * The loop runs on the caller's thread; {@link #requestStop()} ends it after the current step, with a checkpoint.
+ */
+public final class TrainingRun {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String runId;
+    private final RunConfig config;
+    private final Path runDir;
+    private final RolloutSource rollouts;
+    private final PolicyPublisher publisher;
+    private final RunListener listener;
+    private final Task task;
+    private volatile boolean stopRequested;
+    private volatile long step;
+    private volatile long policyVersion;
+    private final List<StepMetrics> history = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Double> supervisedLoss = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile double heldOutBefore = Double.NaN;
+    private volatile double heldOutAfter = Double.NaN;
+    private volatile Path lastCheckpoint;
+
+    /**
+     * @param config  a config with defaults applied (and, when resuming, the checkpoint's own settings)
+     * @param runDir  where the run keeps its checkpoints and, for the built-in model, its base model files
+     */
+    public TrainingRun(String runId, RunConfig config, Path runDir, RolloutSource rollouts, PolicyPublisher publisher,
+                       RunListener listener) {
+        this.runId = runId;
+        this.config = config;
+        this.runDir = runDir;
+        this.rollouts = rollouts;
+        this.publisher = publisher;
+        this.listener = listener;
+        this.task = Tasks.create(config.task(), config.taskParams());
+    }
+
+    public void run() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ResumePoint resume = config.resumeFrom() == null ? null : ResumePoint.read(Path.of(config.resumeFrom()));
+            PolicyModel model = resume != null ? PolicyModel.load(resume.dir(), manager)
+                    : config.model().equals("builtin") ? BuiltinModel.create(runDir.resolve("base-model"), config.seed(), manager)
+                    : PolicyModel.load(Path.of(config.model()), manager);
+            try (model; AdamW adam = resume != null
+                    ? AdamW.restore(model.weights().byName(), hyper(), Checkpoint.optimizerState(resume.dir()),
+                    resume.state().optimizerStep(), manager)
+                    : new AdamW(model.weights().byName(), hyper(), manager)) {
+                train(model, adam, resume);
+            } finally {
+                model.tokenizer().close();
+            }
+        }
+    }
+
+    private void train(PolicyModel model, AdamW adam, ResumePoint resume) {
+        long firstStep = 1;
+        if (resume != null) {
+            firstStep = resume.state().step() + 1;
+        } else if (config.sftSteps() > 0) {
+            warmStart(model, adam);
+        }
+        heldOutBefore = evaluate(model, firstStep - 1);
+        policyVersion = Math.max(resume == null ? 0 : resume.state().policyVersion(), publisher.highestReplicaVersion()) + 1;
+        publish(model);
+        PolicyTrainer trainer = new PolicyTrainer(model, adam,
+                new PolicyObjective(ObjectiveConfig.defaults(config.mode()).withClip(config.clipRange())),
+                config.maxGradNorm());
+        GroupAdvantages advantages = new GroupAdvantages(config.scaleAdvantagesByStd()
+                ? AdvantageConfig.defaults() : AdvantageConfig.meanCentredOnly());
+        SamplingParams sampling = new SamplingParams(config.maxNewTokens(), config.temperature(), 1.0, 0,
+                List.of(Task.STOP));
+        long lastStep = firstStep - 1;
+        for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
+            long started = System.nanoTime();
+            SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
+            List<TaskExample> examples = task.sample(config.promptsPerStep(), rng);
+            long versionBefore = policyVersion;
+            RolloutBatch batch = rollouts.sample(examples.stream().map(TaskExample::prompt).toList(),
+                    config.groupSize(), sampling, rng.nextLong(), versionBefore);
+            long rolled = System.nanoTime();
+
+            int g = config.groupSize();
+            double[] rewards = new double[examples.size() * g];
+            List<Completion> completions = new ArrayList<>();
+            List<int[]> promptIds = new ArrayList<>();
+            for (int i = 0; i < examples.size(); i++) {
+                RolloutBatch.Group group = batch.groups().get(i);
+                for (int j = 0; j < g; j++) {
+                    Completion c = group.samples().get(j);
+                    rewards[i * g + j] = task.reward(examples.get(i), c.text());
+                    completions.add(c);
+                    promptIds.add(group.promptTokenIds());
+                }
+            }
+            Advantages adv = advantages.compute(rewards, g);
+            List<PolicySample> samples = new ArrayList<>();
+            for (int i = 0; i < completions.size(); i++) {
+                Completion c = completions.get(i);
+                samples.add(new PolicySample(promptIds.get(i), c.tokenIds(), c.logprobs(), adv.advantages()[i],
+                        sampling.logprobTemperature()));
+            }
+            PolicyTrainer.StepResult result = trainer.step(samples, config.miniBatches(), config.learningRate(),
+                    config.oldLogprobSource(), adv.zeroVarianceShare(), rng);
+            long trained = System.nanoTime();
+
+            policyVersion++;
+            publish(model);
+            long published = System.nanoTime();
+            step = k;
+            lastStep = k;
+            double heldOut = Double.NaN;
+            if (k % config.evalEvery() == 0 || k == config.steps()) {
+                heldOut = evaluate(model, k);
+                heldOutAfter = heldOut;
+            }
+            boolean checkpointDue = config.checkpointEvery() > 0 && k % config.checkpointEvery() == 0;
+            if (checkpointDue && k != config.steps() && !stopRequested) {
+                checkpoint(model, adam, k);
+            }
+            StepMetrics m = metrics(k, rewards, result, batch, versionBefore, heldOut,
+                    seconds(started, rolled), seconds(rolled, trained), seconds(trained, published),
+                    seconds(started, System.nanoTime()));
+            history.add(m);
+            listener.onStep(m);
+        }
+        if (lastStep >= firstStep || resume == null) {
+            checkpoint(model, adam, lastStep);
+        }
+    }
+
+    private void warmStart(PolicyModel model, AdamW adam) {
+        SupervisedTrainer sft = new SupervisedTrainer(model, adam, config.maxGradNorm());
+        for (int s = 1; s <= config.sftSteps() && !stopRequested; s++) {
+            SplittableRandom rng = new SplittableRandom(mix(config.seed() ^ 0x5f7L, s));
+            List<int[]> prompts = new ArrayList<>();
+            List<int[]> targets = new ArrayList<>();
+            for (Demonstration d : task.demonstrations(config.sftBatchSize(), rng)) {
+                prompts.add(model.tokenizer().encode(d.example().prompt()));
+                targets.add(model.tokenizer().encode(d.completion()));
+            }
+            // linear decay to 10% keeps the end of the warm start from overshooting
+            double lr = config.sftLearningRate() * (1 - 0.9 * (s - 1) / (double) config.sftSteps());
+            SupervisedTrainer.StepResult r = sft.step(prompts, targets, lr);
+            supervisedLoss.add(r.loss());
+            listener.onSupervisedStep(s, config.sftSteps(), r.loss());
+        }
+    }
+
+    private double evaluate(PolicyModel model, long atStep) {
+        if (config.evalSize() == 0) {
+            return Double.NaN;
+        }
+        double acc = HeldOutEvaluator.accuracy(model, task, config.evalSize(), config.maxNewTokens());
+        listener.onHeldOutAccuracy(atStep, acc);
+        return acc;
+    }
+
+    private void publish(PolicyModel model) {
+        byte[] bytes = model.weightsAsSafetensors();
+        PublishResult r = publisher.publish(policyVersion, bytes, PolicyModel.sha256(bytes));
+        lastPublish = r;
+    }
+
+    private volatile PublishResult lastPublish;
+
+    private void checkpoint(PolicyModel model, AdamW adam, long atStep) {
+        Path dir = runDir.resolve("checkpoints").resolve(String.format("step-%06d", atStep));
+        try {
+            JsonNode cfg = JSON.valueToTree(config.withResumeFrom(null));
+            Checkpoint.write(dir, model, adam,
+                    new TrainerState(runId, atStep, policyVersion, adam.step(), config.seed(), cfg, null));
+            lastCheckpoint = dir;
+            listener.onCheckpoint(atStep, dir);
+        } catch (RuntimeException e) {
+            // a full disk or an unwritable folder must not kill the run: the last good checkpoint stays
+            listener.onCheckpointFailed(atStep, e);
+        }
+    }
+
+    private StepMetrics metrics(long k, double[] rewards, PolicyTrainer.StepResult r, RolloutBatch batch,
+                                long versionBefore, double heldOut, double rolloutS, double trainS, double publishS,
+                                double stepS) {
+        double mean = Arrays.stream(rewards).average().orElse(0);
+        double var = Arrays.stream(rewards).map(x -> (x - mean) * (x - mean)).sum() / Math.max(1, rewards.length - 1);
+        double acc = Arrays.stream(rewards).filter(x -> x >= 1).count() / (double) rewards.length;
+        List<LossDiagnostics> d = r.minibatches();
+        return new StepMetrics(k, config.steps(), "gspo", policyVersion, mean, Math.sqrt(var), acc, heldOut,
+                avg(d, LossDiagnostics::loss), r.gradNorms().stream().mapToDouble(x -> x).average().orElse(Double.NaN),
+                avg(d, x -> x.clipSequence().low()), avg(d, x -> x.clipSequence().high()),
+                avg(d, x -> x.clipSequence().total()),
+                avg(d, x -> x.clipToken().low()), avg(d, x -> x.clipToken().high()), avg(d, x -> x.clipToken().total()),
+                avg(d, x -> x.ratio().mean()),
+                d.stream().mapToDouble(x -> x.ratio().min()).min().orElse(Double.NaN),
+                d.stream().mapToDouble(x -> x.ratio().max()).max().orElse(Double.NaN),
+                avg(d, LossDiagnostics::approxKl), avg(d, LossDiagnostics::entropy), r.mismatchMean(), r.mismatchMax(),
+                d.isEmpty() ? Double.NaN : d.getFirst().zeroVarianceShare(),
+                avg(d, LossDiagnostics::meanResponseLength), r.tokens(), batch.completionTokens(), r.skipped(),
+                versionBefore - batch.policyVersion(), rolloutS, trainS, publishS, stepS);
+    }
+
+    private static double avg(List<LossDiagnostics> d, ToDoubleFunction<LossDiagnostics> f) {
+        return d.stream().mapToDouble(f).average().orElse(Double.NaN);
+    }
+
+    private AdamW.Hyper hyper() {
+        AdamW.Hyper h = AdamW.Hyper.defaults();
+        return new AdamW.Hyper(h.beta1(), h.beta2(), h.eps(), config.weightDecay());
+    }
+
+    private static double seconds(long from, long to) {
+        return (to - from) / 1e9;
+    }
+
+    static long mix(long seed, long step) {
+        long z = seed * 0x9E3779B97F4A7C15L + step;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    public boolean stopRequested() {
+        return stopRequested;
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    public RunConfig config() {
+        return config;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public long policyVersion() {
+        return policyVersion;
+    }
+
+    public List<StepMetrics> history() {
+        return List.copyOf(history);
+    }
+
+    public List<Double> supervisedLoss() {
+        return List.copyOf(supervisedLoss);
+    }
+
+    public double heldOutBefore() {
+        return heldOutBefore;
+    }
+
+    public double heldOutAfter() {
+        return heldOutAfter;
+    }
+
+    public Path lastCheckpoint() {
+        return lastCheckpoint;
+    }
+
+    public PublishResult lastPublish() {
+        return lastPublish;
+    }
+
+    public Task task() {
+        return task;
+    }
+}
