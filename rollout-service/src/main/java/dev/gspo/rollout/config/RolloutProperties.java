@@ -1,0 +1,97 @@
+package dev.gspo.rollout.config;
+
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * {@code gspo.rollout.*}: where the policy comes from and the limits every request is held to. Every default is
+ * documented in {@code docs/rollout-service.md}.
+ *
+ * @param modelDir               a Hugging Face model directory; empty ⇒ the built-in default model, created with
+ *                               {@code seed}
+ * @param workDir                where the built-in model's files are written; empty ⇒ a temporary directory removed at
+ *                               shutdown
+ * @param pushToken              bearer token that {@code PUT /v1/policy} requires; empty ⇒ pushes are refused (403)
+ * @param seed                   seed of the built-in model's initial weights
+ * @param maxPromptsPerRequest   prompts in one rollout request
+ * @param maxGroupSize           samples per prompt (G)
+ * @param maxNewTokens           largest {@code sampling.maxNewTokens}
+ * @param maxStopStrings         largest number of {@code sampling.stop} strings
+ * @param maxBatchSequences      sequences decoded together in one batch; also the most one request may ask for
+ *                               (prompts × groupSize), since a request is never split across batches
+ * @param maxQueuedSequences     sequences waiting for the decoder; a request that would exceed it gets 503
+ * @param maxQueueWait           a request still waiting for the decoder after this long gets 503
+ * @param requestTimeout         a request not answered after this long (queue + decode) gets 503
+ * @param maxRequestBytes        body size of a rollout request (413 beyond)
+ * @param maxWeightsBytes        body size of a weight push (413 beyond)
+ */
+@Validated
+@ConfigurationProperties("gspo.rollout")
+public record RolloutProperties(
+        @DefaultValue("") String modelDir,
+        @DefaultValue("") String workDir,
+        @DefaultValue("") String pushToken,
+        @DefaultValue("0") long seed,
+        @DefaultValue("64") @Min(1) int maxPromptsPerRequest,
+        @DefaultValue("64") @Min(1) int maxGroupSize,
+        @DefaultValue("512") @Min(1) int maxNewTokens,
+        @DefaultValue("16") @Min(0) int maxStopStrings,
+        @DefaultValue("512") @Min(1) int maxBatchSequences,
+        @DefaultValue("4096") @Min(1) int maxQueuedSequences,
+        @DefaultValue("30s") @NotNull Duration maxQueueWait,
+        @DefaultValue("120s") @NotNull Duration requestTimeout,
+        @DefaultValue("1MB") @NotNull DataSize maxRequestBytes,
+        @DefaultValue("1GB") @NotNull DataSize maxWeightsBytes) {
+
+    /** Java arrays hold at most this many bytes; a weight push is read into one. */
+    public static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
+
+    public RolloutProperties {
+        if (maxQueuedSequences < maxBatchSequences) {
+            throw new IllegalArgumentException("gspo.rollout.max-queued-sequences (" + maxQueuedSequences
+                    + ") must be at least gspo.rollout.max-batch-sequences (" + maxBatchSequences + ")");
+        }
+        if (maxQueueWait != null && (maxQueueWait.isNegative() || maxQueueWait.isZero())) {
+            throw new IllegalArgumentException("gspo.rollout.max-queue-wait must be positive, got " + maxQueueWait);
+        }
+        if (requestTimeout != null && maxQueueWait != null && requestTimeout.compareTo(maxQueueWait) < 0) {
+            throw new IllegalArgumentException("gspo.rollout.request-timeout (" + requestTimeout
+                    + ") must be at least gspo.rollout.max-queue-wait (" + maxQueueWait + ")");
+        }
+        for (var limit : Map.of("max-request-bytes", maxRequestBytes, "max-weights-bytes", maxWeightsBytes)
+                .entrySet()) {
+            DataSize size = limit.getValue();
+            if (size != null && (size.toBytes() < 1 || size.toBytes() > MAX_ARRAY_BYTES)) {
+                throw new IllegalArgumentException("gspo.rollout." + limit.getKey() + " must be between 1 byte and "
+                        + MAX_ARRAY_BYTES + " bytes, got " + size);
+            }
+        }
+    }
+
+    public boolean usesBuiltinModel() {
+        return modelDir.isBlank();
+    }
+
+    public boolean pushesEnabled() {
+        return !pushToken.isEmpty();
+    }
+
+    /** Never prints the push token. */
+    @Override
+    public String toString() {
+        return "RolloutProperties[modelDir=" + modelDir + ", workDir=" + workDir + ", pushToken="
+                + (pushesEnabled() ? "(set)" : "(unset)") + ", seed=" + seed + ", maxPromptsPerRequest="
+                + maxPromptsPerRequest + ", maxGroupSize=" + maxGroupSize + ", maxNewTokens=" + maxNewTokens
+                + ", maxStopStrings=" + maxStopStrings + ", maxBatchSequences=" + maxBatchSequences
+                + ", maxQueuedSequences=" + maxQueuedSequences + ", maxQueueWait=" + maxQueueWait
+                + ", requestTimeout=" + requestTimeout + ", maxRequestBytes=" + maxRequestBytes
+                + ", maxWeightsBytes=" + maxWeightsBytes + "]";
+    }
+}

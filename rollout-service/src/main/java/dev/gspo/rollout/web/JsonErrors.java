@@ -1,0 +1,84 @@
+package dev.gspo.rollout.web;
+
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.exc.InvalidFormatException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+import java.util.List;
+
+/** Turns a Jackson read failure into a {@link Violation} naming the JSON path, without Jackson's internals. */
+final class JsonErrors {
+    private JsonErrors() {
+    }
+
+    static Violation describe(HttpMessageNotReadableException ex) {
+        Throwable cause = ex.getCause();
+        if (!(cause instanceof JacksonException j)) {
+            return new Violation("body", ex.getMessage() != null && ex.getMessage().startsWith("Required request body")
+                    ? "a JSON body is required" : "the body cannot be read as JSON");
+        }
+        String path = path(j.getPath());
+        if (j instanceof UnrecognizedPropertyException u) {
+            return new Violation(path, "unknown field '" + u.getPropertyName() + "'");
+        }
+        if (j instanceof InvalidFormatException f) {
+            return new Violation(path, "cannot read " + quote(f.getValue()) + " as " + typeName(f.getTargetType()));
+        }
+        if (j instanceof MismatchedInputException m && m.getTargetType() != null && !path.equals("body")) {
+            return new Violation(path, "expected " + typeName(m.getTargetType()) + at(j.getLocation()));
+        }
+        if (j instanceof StreamReadException) {
+            return new Violation(path, "malformed JSON: " + j.getOriginalMessage() + at(j.getLocation()));
+        }
+        return new Violation(path, "invalid value: " + j.getOriginalMessage());
+    }
+
+    /** {@code prompts[0].tokenIds[2]}, or {@code body} at the top level. */
+    static String path(List<JacksonException.Reference> refs) {
+        StringBuilder sb = new StringBuilder();
+        for (JacksonException.Reference r : refs) {
+            if (r.getPropertyName() != null) {
+                if (!sb.isEmpty()) {
+                    sb.append('.');
+                }
+                sb.append(r.getPropertyName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.isEmpty() ? "body" : sb.toString();
+    }
+
+    private static String typeName(Class<?> type) {
+        if (type == null) {
+            return "the declared type";
+        }
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "an integer";
+        }
+        if (type == Double.class || type == double.class || type == Float.class || type == float.class) {
+            return "a number";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (type.isArray() || List.class.isAssignableFrom(type)) {
+            return "an array";
+        }
+        return "an object";
+    }
+
+    private static String quote(Object value) {
+        String s = String.valueOf(value);
+        s = s.length() > 40 ? s.substring(0, 40) + "…" : s;
+        return value instanceof String ? "\"" + s + "\"" : s;
+    }
+
+    private static String at(TokenStreamLocation loc) {
+        return loc == null || loc.getLineNr() < 0 ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
+    }
+}

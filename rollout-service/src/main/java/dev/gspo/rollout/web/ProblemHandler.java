@@ -1,0 +1,128 @@
+package dev.gspo.rollout.web;
+
+import dev.gspo.rollout.batching.DecoderStoppedException;
+import dev.gspo.rollout.batching.QueueFullException;
+import dev.gspo.rollout.batching.RolloutTimeoutException;
+import dev.gspo.rollout.weights.PolicyBehindException;
+import dev.gspo.rollout.weights.PushNotAuthorizedException;
+import dev.gspo.rollout.weights.RejectedWeightsException;
+import dev.gspo.rollout.weights.StaleVersionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+import java.util.List;
+
+/**
+ * The one place exceptions become HTTP: RFC 9457 {@code application/problem+json} with a precise {@code detail}, and
+ * for request errors an {@code errors} list of {@code {field, message}}. Spring MVC's own errors (415, 405, 406, …)
+ * come from the base class as problems too. Never a stack trace in a body; a 500 only for a fault of the service.
+ */
+@RestControllerAdvice
+class ProblemHandler extends ResponseEntityExceptionHandler {
+    private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+    private static final String RETRY_AFTER_SECONDS = "1";
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> invalid(InvalidRequestException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
+        p.setTitle(e.status() == HttpStatus.BAD_REQUEST ? "Invalid request" : "Request does not fit the model");
+        p.setProperty("errors", e.violations());
+        return problem(p);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> tooLarge(PayloadTooLargeException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, e.getMessage());
+        p.setProperty("errors", List.of(new Violation("body", e.getMessage())));
+        return problem(p);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> behind(PolicyBehindException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, e.getMessage());
+        p.setTitle("Policy version behind");
+        p.setProperty("policyVersion", e.served());
+        return problem(p);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> stale(StaleVersionException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, e.getMessage());
+        p.setTitle("Stale policy version");
+        p.setProperty("policyVersion", e.served());
+        return problem(p);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> unauthorized(PushNotAuthorizedException e) {
+        HttpStatus status = e.missingCredentials() ? HttpStatus.UNAUTHORIZED : HttpStatus.FORBIDDEN;
+        ResponseEntity.BodyBuilder b = ResponseEntity.status(status);
+        if (e.missingCredentials()) {
+            b.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+        }
+        return b.body(ProblemDetail.forStatusAndDetail(status, e.getMessage()));
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> rejectedWeights(RejectedWeightsException e) {
+        HttpStatus status = e.reason() == RejectedWeightsException.Reason.INCOMPATIBLE
+                ? HttpStatus.UNPROCESSABLE_CONTENT : HttpStatus.BAD_REQUEST;
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(status, e.getMessage());
+        p.setTitle("Weights rejected");
+        p.setProperty("reason", e.reason().name().toLowerCase(java.util.Locale.ROOT));
+        return problem(p);
+    }
+
+    @ExceptionHandler({QueueFullException.class, RolloutTimeoutException.class, DecoderStoppedException.class})
+    ResponseEntity<ProblemDetail> unavailable(RuntimeException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER,
+                RETRY_AFTER_SECONDS).body(p);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        log.error("unexpected error", e);
+        return problem(ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
+                "internal error (" + e.getClass().getSimpleName() + "); see the service log"));
+    }
+
+    /** Malformed JSON, wrong types, unknown fields: 400 naming the JSON path. */
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
+                                                                  HttpHeaders headers, HttpStatusCode status,
+                                                                  WebRequest request) {
+        PayloadTooLargeException tooLarge = cause(ex, PayloadTooLargeException.class);
+        if (tooLarge != null) {
+            return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(tooLarge(tooLarge).getBody());
+        }
+        Violation v = JsonErrors.describe(ex);
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, v.toString());
+        p.setTitle("Unreadable request body");
+        p.setProperty("errors", List.of(v));
+        return ResponseEntity.badRequest().body(p);
+    }
+
+    private static ResponseEntity<ProblemDetail> problem(ProblemDetail p) {
+        return ResponseEntity.status(p.getStatus()).body(p);
+    }
+
+    private static <T extends Throwable> T cause(Throwable t, Class<T> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return type.cast(c);
+            }
+        }
+        return null;
+    }
+}

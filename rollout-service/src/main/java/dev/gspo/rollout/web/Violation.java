@@ -1,0 +1,9 @@
+package dev.gspo.rollout.web;
+
+/** One thing wrong with a request: the JSON path or header that is wrong, and why (with the limit, if one). */
+public record Violation(String field, String message) {
+    @Override
+    public String toString() {
+        return field + ": " + message;
+    }
+}

@@ -1,0 +1,30 @@
+package dev.gspo.rollout.weights;
+
+import dev.gspo.common.model.PolicyModel;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** A reference to one policy version, held while a batch decodes on it; closing it releases the reference once. */
+public final class PolicyLease implements AutoCloseable {
+    private final ServedPolicy policy;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    PolicyLease(ServedPolicy policy) {
+        this.policy = policy;
+    }
+
+    public long version() {
+        return policy.version();
+    }
+
+    public PolicyModel model() {
+        return policy.model();
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            policy.release();
+        }
+    }
+}

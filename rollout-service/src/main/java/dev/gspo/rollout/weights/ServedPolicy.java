@@ -1,0 +1,87 @@
+package dev.gspo.rollout.weights;
+
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.wire.PolicyInfo;
+
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One policy version as served: the model, the exact safetensors bytes it was built from (served by
+ * {@code GET /v1/policy/weights}, so they are never re-serialised per request) and their SHA-256.
+ *
+ * <p>Reference counted: the {@link PolicyRegistry} holds one reference while the version is current and every decode
+ * batch holds one through a {@link PolicyLease}. The weights are closed when the last reference is released, so a
+ * version that has been replaced is retired only after the batches that started on it have finished.
+ */
+public final class ServedPolicy {
+    private final long version;
+    private final PolicyModel model;
+    private final byte[] safetensors;
+    private final String sha256;
+    private final Instant loadedAt;
+    private final AtomicInteger references = new AtomicInteger(1);
+
+    ServedPolicy(long version, PolicyModel model, byte[] safetensors, String sha256, Instant loadedAt) {
+        this.version = version;
+        this.model = model;
+        this.safetensors = safetensors;
+        this.sha256 = sha256;
+        this.loadedAt = loadedAt;
+    }
+
+    /** A version whose bytes are serialised from the model itself (the one loaded at start-up). */
+    static ServedPolicy fromModel(long version, PolicyModel model) {
+        byte[] bytes = model.weightsAsSafetensors();
+        return new ServedPolicy(version, model, bytes, PolicyModel.sha256(bytes), Instant.now());
+    }
+
+    /** Takes a reference unless the version is already retired; returns whether it did. */
+    boolean retain() {
+        while (true) {
+            int n = references.get();
+            if (n == 0) {
+                return false;
+            }
+            if (references.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Drops a reference; the last one frees the weights (the tokenizer is shared by all versions and stays). */
+    void release() {
+        int left = references.decrementAndGet();
+        if (left == 0) {
+            model.close();
+        } else if (left < 0) {
+            throw new IllegalStateException("policy version " + version + " released more often than retained");
+        }
+    }
+
+    boolean retired() {
+        return references.get() == 0;
+    }
+
+    public long version() {
+        return version;
+    }
+
+    public PolicyModel model() {
+        return model;
+    }
+
+    /** The served safetensors bytes; shared, do not modify. */
+    public byte[] safetensors() {
+        return safetensors;
+    }
+
+    public String sha256() {
+        return sha256;
+    }
+
+    public PolicyInfo info() {
+        return new PolicyInfo(version, sha256, model.config().modelType(), model.weights().parameterCount(),
+                loadedAt.toString());
+    }
+}

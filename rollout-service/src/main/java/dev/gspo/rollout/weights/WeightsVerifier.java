@@ -1,0 +1,63 @@
+package dev.gspo.rollout.weights;
+
+import dev.gspo.common.model.InvalidModelException;
+import dev.gspo.common.model.ModelConfig;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.PolicyWeights;
+import dev.gspo.common.model.Safetensors;
+
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
+import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.INCOMPATIBLE;
+import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.MALFORMED;
+
+/**
+ * Checks a pushed weight set before anything is built from it: the SHA-256 of the bytes, the safetensors framing,
+ * then against the served architecture every tensor's name, shape and dtype (F32 only: the served weights are F32 and
+ * a narrower push would silently lose precision), and finally that every value is finite.
+ */
+public final class WeightsVerifier {
+    private WeightsVerifier() {
+    }
+
+    /** @return the decoded tensors, ready for {@code model.withWeights} */
+    public static Map<String, Safetensors.Tensor> verify(byte[] body, String expectedSha256, ModelConfig config) {
+        String actual = PolicyModel.sha256(body);
+        if (!MessageDigest.isEqual(actual.getBytes(StandardCharsets.US_ASCII),
+                expectedSha256.getBytes(StandardCharsets.US_ASCII))) {
+            throw new RejectedWeightsException(CHECKSUM_MISMATCH, "X-Content-SHA256 " + expectedSha256
+                    + " does not match the SHA-256 of the " + body.length + "-byte body, " + actual);
+        }
+        Map<String, Safetensors.Tensor> tensors;
+        try {
+            tensors = Safetensors.read(body);
+        } catch (InvalidModelException e) {
+            throw new RejectedWeightsException(MALFORMED, "body is not a valid safetensors file: " + e.getMessage());
+        }
+        for (Safetensors.Tensor t : tensors.values()) {
+            if (!t.dtype().equals("F32")) {
+                throw new RejectedWeightsException(INCOMPATIBLE, "tensor " + t.name() + " has dtype " + t.dtype()
+                        + "; pushed weights must be F32");
+            }
+        }
+        try {
+            PolicyWeights.validate(config, tensors);
+        } catch (InvalidModelException e) {
+            throw new RejectedWeightsException(INCOMPATIBLE, "weights do not fit the served "
+                    + config.modelType() + " model: " + e.getMessage());
+        }
+        for (Safetensors.Tensor t : tensors.values()) {
+            float[] data = t.data();
+            for (int i = 0; i < data.length; i++) {
+                if (!Float.isFinite(data[i])) {
+                    throw new RejectedWeightsException(INCOMPATIBLE, "tensor " + t.name() + " holds a non-finite value ("
+                            + data[i] + ") at flat index " + i);
+                }
+            }
+        }
+        return tensors;
+    }
+}
