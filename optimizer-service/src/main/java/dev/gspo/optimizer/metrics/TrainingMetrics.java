@@ -57,10 +57,10 @@ public final class TrainingMetrics implements RunListener {
         gauge("gspo.train.zero.variance.share", StepMetrics::zeroVarianceShare);
         gauge("gspo.train.response.length", StepMetrics::responseLengthMean);
         gauge("gspo.train.staleness", m -> m.stale());
-        gauge("gspo.train.phase.duration", StepMetrics::rolloutSeconds, "phase", "rollout");
-        gauge("gspo.train.phase.duration", StepMetrics::trainSeconds, "phase", "train");
-        gauge("gspo.train.phase.duration", StepMetrics::publishSeconds, "phase", "publish");
-        gauge("gspo.train.phase.duration", m -> Math.max(0, m.stepSeconds() - m.rolloutSeconds()
+        seconds("gspo.train.phase.duration", StepMetrics::rolloutSeconds, "phase", "rollout");
+        seconds("gspo.train.phase.duration", StepMetrics::trainSeconds, "phase", "train");
+        seconds("gspo.train.phase.duration", StepMetrics::publishSeconds, "phase", "publish");
+        seconds("gspo.train.phase.duration", m -> Math.max(0, m.stepSeconds() - m.rolloutSeconds()
                 - m.trainSeconds() - m.publishSeconds()), "phase", "other");
         gauge("gspo.train.tokens.per.second", StepMetrics::rolloutTokensPerSecond, "kind", "rollout");
         gauge("gspo.train.tokens.per.second", StepMetrics::trainTokensPerSecond, "kind", "train");
@@ -111,6 +111,12 @@ public final class TrainingMetrics implements RunListener {
     private void gauge(String name, ToDoubleFunction<StepMetrics> f, String... tags) {
         Gauge.builder(name, this, t -> t.latest == null ? Double.NaN : f.applyAsDouble(t.latest)).tags(tags)
                 .register(registry);
+    }
+
+    /** A gauge in seconds of the last step (Prometheus: {@code <name>_seconds}). */
+    private void seconds(String name, ToDoubleFunction<StepMetrics> f, String... tags) {
+        Gauge.builder(name, this, t -> t.latest == null ? Double.NaN : f.applyAsDouble(t.latest)).tags(tags)
+                .baseUnit("seconds").register(registry);
     }
 
     private static ToDoubleFunction<StepMetrics> clip(String level, String side) {

@@ -133,26 +133,28 @@ public final class RunService implements AutoCloseable {
     }
 
     private void execute(Entry entry, Consumer after) {
+        RunState outcome;
         try {
             entry.run.run();
-            entry.state = entry.run.stopRequested() ? RunState.STOPPED : RunState.COMPLETED;
+            outcome = entry.run.stopRequested() ? RunState.STOPPED : RunState.COMPLETED;
         } catch (RuntimeException | Error e) {
             entry.error = e.getClass().getSimpleName() + ": " + e.getMessage();
-            entry.state = RunState.FAILED;
+            outcome = RunState.FAILED;
             log.error("run {} failed at step {}", entry.run.runId(), entry.run.step(), e);
-        } finally {
-            entry.finishedAt = Instant.now();
-            log.info("run {} {} at step {}/{} (policy version {})", entry.run.runId(), entry.state.wireName(),
-                    entry.run.step(), entry.run.config().steps(), entry.run.policyVersion());
-            try {
-                if (after != null) {
-                    after.finished(entry.run, entry.state);
-                }
-            } catch (RuntimeException e) {
-                log.warn("after-run hook of {} failed", entry.run.runId(), e);
-            }
-            entry.done.complete(entry.state);
         }
+        log.info("run {} {} at step {}/{} (policy version {})", entry.run.runId(), outcome.wireName(),
+                entry.run.step(), entry.run.config().steps(), entry.run.policyVersion());
+        try {
+            if (after != null) {
+                after.finished(entry.run, outcome);
+            }
+        } catch (RuntimeException e) {
+            log.warn("after-run hook of {} failed", entry.run.runId(), e);
+        }
+        // the state changes last: whoever sees "completed" also finds the report and the final checkpoint
+        entry.finishedAt = Instant.now();
+        entry.state = outcome;
+        entry.done.complete(outcome);
     }
 
     public synchronized RunStatus stop(String runId) {

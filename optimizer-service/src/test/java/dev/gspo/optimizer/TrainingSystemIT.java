@@ -1,0 +1,240 @@
+package dev.gspo.optimizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gspo.common.train.Checkpoint;
+import dev.gspo.common.train.TrainerState;
+import dev.gspo.optimizer.support.Http;
+import dev.gspo.optimizer.support.RolloutReplica;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole system in one JVM over real HTTP: two rollout-service replicas on random ports and the optimizer-service,
+ * training the built-in model on the addition task with small steps.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "gspo.optimizer.push-token=" + RolloutReplica.PUSH_TOKEN,
+        "gspo.optimizer.control-token=" + TrainingSystemIT.CONTROL_TOKEN,
+        "gspo.optimizer.request-timeout=30s",
+        "gspo.optimizer.publish-timeout=10s",
+        "gspo.optimizer.max-attempts=2",
+        "logging.level.gspo.progress=WARN"})
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TrainingSystemIT {
+    static final String CONTROL_TOKEN = "it-control-token";
+    private static final Path CHECKPOINTS = tempDir();
+    private static final List<RolloutReplica> REPLICAS = new java.util.ArrayList<>();
+    private static final String SMALL_RUN = """
+            {"promptsPerStep":4,"groupSize":4,"miniBatches":2,"maxNewTokens":6,"evalSize":16,"evalEvery":2,
+             "learningRate":1e-3,"clipLow":0.05,"clipHigh":0.05,"seed":5,"sftSteps":3,"sftBatchSize":8%s}""";
+
+    @Value("${local.server.port}")
+    int port;
+
+    @DynamicPropertySource
+    static void fleet(DynamicPropertyRegistry registry) {
+        if (REPLICAS.isEmpty()) {
+            REPLICAS.add(RolloutReplica.start());
+            REPLICAS.add(RolloutReplica.start());
+        }
+        registry.add("gspo.optimizer.rollout-urls", () -> REPLICAS.get(0).url() + "," + REPLICAS.get(1).url());
+        registry.add("gspo.optimizer.checkpoint-dir", CHECKPOINTS::toString);
+    }
+
+    @AfterAll
+    static void stopReplicas() {
+        REPLICAS.forEach(RolloutReplica::close);
+    }
+
+    @Test
+    @Order(1)
+    void aShortRunCompletesAndEveryReplicaServesTheTrainersFinalWeights() throws IOException {
+        String runId = startRun(SMALL_RUN.formatted(",\"steps\":3"));
+        JsonNode done = awaitState(runId, "completed");
+        long finalVersion = done.get("policyVersion").asLong();
+
+        JsonNode steps = Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps");
+        assertThat(steps).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(steps.get(i).get("step").asLong()).isEqualTo(i + 1);
+            // one new version per step, after the run's initial publish
+            assertThat(steps.get(i).get("policyVersion").asLong()).isEqualTo(finalVersion - 2 + i);
+            assertThat(steps.get(i).get("mismatchMax").asDouble()).isLessThan(1e-3);
+            assertThat(steps.get(i).get("stale").asLong()).isZero();
+        }
+        Path checkpoint = Path.of(done.get("lastCheckpoint").asText());
+        TrainerState state = Checkpoint.read(checkpoint);
+        assertThat(state.step()).isEqualTo(3);
+        assertThat(state.policyVersion()).isEqualTo(finalVersion);
+        String trainerSha = sha256(checkpoint.resolve("model.safetensors"));
+        for (RolloutReplica replica : REPLICAS) {
+            JsonNode policy = Http.get(replica.url().resolve("/v1/policy")).json();
+            assertThat(policy.get("version").asLong()).isEqualTo(finalVersion);
+            assertThat(policy.get("sha256").asText()).isEqualTo(trainerSha);
+        }
+        assertThat(CHECKPOINTS.resolve(runId).resolve("report").resolve("report.md")).exists();
+        assertThat(CHECKPOINTS.resolve(runId).resolve("report").resolve("reward.png")).exists();
+    }
+
+    @Test
+    @Order(2)
+    void prometheusExposesEveryTrainingMetricWithFiniteValues() {
+        String scrape = Http.get(optimizer("/actuator/prometheus")).body();
+        for (String series : List.of(
+                "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"sequence\",side=\"total\"}",
+                "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"token\",side=\"low\"}",
+                "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"token\",side=\"high\"}",
+                "gspo_train_reward_mean{", "gspo_train_reward_std{", "gspo_train_accuracy{",
+                "gspo_train_importance_ratio{application=\"optimizer-service\",stat=\"max\"}",
+                "gspo_train_kl{", "gspo_train_entropy{", "gspo_train_grad_norm{", "gspo_train_loss{",
+                "gspo_train_logprob_mismatch{application=\"optimizer-service\",stat=\"mean\"}",
+                "gspo_train_steps_total{", "gspo_train_step_duration_seconds_count{", "gspo_train_tokens_total{",
+                "gspo_policy_version{", "gspo_weights_publish_duration_seconds_count{",
+                "gspo_weights_publish_bytes_total{", "gspo_weights_publish_failures_total{",
+                "gspo_train_heldout_accuracy{", "gspo_train_phase_duration_seconds{application=\"optimizer-service\",phase=\"rollout\"}",
+                "gspo_train_tokens_per_second{application=\"optimizer-service\",kind=\"train\"}")) {
+            Matcher m = Pattern.compile("^" + Pattern.quote(series) + "[^ ]* (\\S+)$", Pattern.MULTILINE).matcher(scrape);
+            assertThat(m.find()).as("series %s in the scrape", series).isTrue();
+            double value = Double.parseDouble(m.group(1));
+            assertThat(value).as(series).isFinite();
+        }
+        assertThat(scrape).contains("gspo_train_steps_total{application=\"optimizer-service\"} 3.0");
+    }
+
+    @Test
+    @Order(3)
+    void invalidRunConfigsAreProblemsThatNameTheField() {
+        Http.Response r = Http.post(optimizer("/v1/runs"), "{\"groupSize\":1,\"lossMode\":\"ppo\",\"learningRate\":-1}",
+                CONTROL_TOKEN);
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.contentType()).startsWith("application/problem+json");
+        assertThat(r.body()).contains("groupSize", "lossMode", "learningRate");
+        r = Http.post(optimizer("/v1/runs"), "{\"steps\":\"many\"}", CONTROL_TOKEN);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("steps").doesNotContain("Exception", "at dev.gspo");
+        r = Http.post(optimizer("/v1/runs"), "{\"stepz\":3}", CONTROL_TOKEN);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("stepz");
+        r = Http.post(optimizer("/v1/runs"), "{\"task\":\"chess\"}", CONTROL_TOKEN);
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.body()).contains("task", "chess");
+        r = Http.post(optimizer("/v1/runs"), "{}", "wrong-token");
+        assertThat(r.status()).isEqualTo(401);
+        assertThat(r.body()).doesNotContain(CONTROL_TOKEN);
+        assertThat(Http.get(optimizer("/v1/runs/run-none")).status()).isEqualTo(404);
+    }
+
+    @Test
+    @Order(4)
+    void stoppedRunResumesAtTheNextStepFromItsCheckpoint() throws IOException {
+        String runId = startRun(SMALL_RUN.formatted(",\"steps\":40"));
+        await().atMost(Duration.ofMinutes(3)).until(() -> status(runId).get("step").asLong() >= 1);
+        assertThat(Http.post(optimizer("/v1/runs"), "{}", CONTROL_TOKEN).status()).as("one run at a time").isEqualTo(409);
+        assertThat(Http.post(optimizer("/v1/runs/" + runId + "/stop"), "", CONTROL_TOKEN).status()).isEqualTo(200);
+        JsonNode stopped = awaitState(runId, "stopped");
+        long stoppedAt = stopped.get("step").asLong();
+        Path checkpoint = Path.of(stopped.get("lastCheckpoint").asText());
+        TrainerState state = Checkpoint.read(checkpoint);
+        assertThat(state.step()).isEqualTo(stoppedAt);
+        String weightsAtStop = sha256(checkpoint.resolve("model.safetensors"));
+
+        String resumed = startRun("{\"resumeFrom\":\"" + runId + "\",\"steps\":" + (stoppedAt + 1) + "}");
+        assertThat(resumed).isEqualTo(runId);
+        // the resumed run first publishes exactly the checkpoint's weights
+        await().atMost(Duration.ofMinutes(1)).until(() ->
+                Http.get(REPLICAS.get(0).url().resolve("/v1/policy")).json().get("sha256").asText().equals(weightsAtStop)
+                        || status(runId).get("state").asText().equals("completed"));
+        JsonNode done = awaitState(runId, "completed");
+        JsonNode steps = Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps");
+        assertThat(steps.get(steps.size() - 1).get("step").asLong()).isEqualTo(stoppedAt + 1);
+        TrainerState end = Checkpoint.read(Path.of(done.get("lastCheckpoint").asText()));
+        assertThat(end.step()).isEqualTo(stoppedAt + 1);
+        assertThat(end.optimizerStep()).as("AdamW continues its own step count").isEqualTo(state.optimizerStep() + 2);
+    }
+
+    @Test
+    @Order(5)
+    void aReplicaThatDiesMidRunIsWorkedAroundAndBroughtUpToDateWhenItComesBack() {
+        String runId = startRun(SMALL_RUN.formatted(",\"steps\":40,\"evalEvery\":100"));
+        await().atMost(Duration.ofMinutes(3)).until(() -> status(runId).get("step").asLong() >= 1);
+        RolloutReplica dying = REPLICAS.get(1);
+        dying.stop();
+        long stepAtKill = status(runId).get("step").asLong();
+        await().atMost(Duration.ofMinutes(3)).until(() -> status(runId).get("step").asLong() >= stepAtKill + 2);
+        assertThat(status(runId).get("state").asText()).isEqualTo("running");
+        RolloutReplica back = dying.restart();
+        REPLICAS.set(1, back);
+        // within a few steps the fleet client finds it behind and the publisher brings it to the current version
+        await().atMost(Duration.ofMinutes(3)).until(() -> {
+            long current = status(runId).get("policyVersion").asLong();
+            return Http.get(back.url().resolve("/v1/policy")).json().get("version").asLong() >= current - 1
+                    && Http.get(back.url().resolve("/v1/policy")).json().get("version").asLong() > 0;
+        });
+        Http.post(optimizer("/v1/runs/" + runId + "/stop"), "", CONTROL_TOKEN);
+        awaitState(runId, "stopped");
+        String scrape = Http.get(optimizer("/actuator/prometheus")).body();
+        Matcher failures = Pattern.compile("^gspo_weights_publish_failures_total\\{[^}]*} (\\S+)$", Pattern.MULTILINE)
+                .matcher(scrape);
+        assertThat(failures.find()).isTrue();
+        assertThat(Double.parseDouble(failures.group(1))).as("publishes to the dead replica were counted").isPositive();
+    }
+
+    private String startRun(String json) {
+        Http.Response r = Http.post(optimizer("/v1/runs"), json, CONTROL_TOKEN);
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json().get("runId").asText();
+    }
+
+    private JsonNode awaitState(String runId, String state) {
+        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200))
+                .until(() -> !status(runId).get("state").asText().equals("running"));
+        JsonNode s = status(runId);
+        assertThat(s.get("state").asText()).as("run %s: %s", runId, s).isEqualTo(state);
+        return s;
+    }
+
+    private JsonNode status(String runId) {
+        return Http.get(optimizer("/v1/runs/" + runId)).json();
+    }
+
+    private URI optimizer(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("gspo-it-checkpoints");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
