@@ -42,10 +42,11 @@ public final class ReportWriter {
         try {
             Files.createDirectories(dir);
             System.setProperty("java.awt.headless", "true");
-            ChartUtils.saveChartAsPNG(dir.resolve("reward.png").toFile(), rewardChart(run), 900, 500);
-            ChartUtils.saveChartAsPNG(dir.resolve("clip-fraction.png").toFile(), clipChart(run), 900, 500);
+            ChartFactory.setChartTheme(org.jfree.chart.StandardChartTheme.createLegacyTheme());
+            ChartUtils.saveChartAsPNG(dir.resolve("reward.png").toFile(), styled(rewardChart(run)), 900, 500);
+            ChartUtils.saveChartAsPNG(dir.resolve("clip-fraction.png").toFile(), styled(clipChart(run)), 900, 500);
             if (!run.supervisedLoss().isEmpty()) {
-                ChartUtils.saveChartAsPNG(dir.resolve("warm-start-loss.png").toFile(), sftChart(run), 900, 400);
+                ChartUtils.saveChartAsPNG(dir.resolve("warm-start-loss.png").toFile(), styled(sftChart(run)), 900, 400);
             }
             Files.writeString(dir.resolve("report.md"), markdown(run));
             return dir.resolve("report.md");
@@ -125,6 +126,16 @@ public final class ReportWriter {
         }
         return ChartFactory.createXYLineChart("Supervised warm start", "warm-start step", "loss",
                 new XYSeriesCollection(s), PlotOrientation.VERTICAL, false, false, false);
+    }
+
+    /** White plots with light grid lines read better on a page than the default grey. */
+    private static JFreeChart styled(JFreeChart chart) {
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(java.awt.Color.WHITE);
+        plot.setDomainGridlinePaint(java.awt.Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(java.awt.Color.LIGHT_GRAY);
+        chart.setBackgroundPaint(java.awt.Color.WHITE);
+        return chart;
     }
 
     private static XYSeries series(String name, List<StepMetrics> steps, ToDoubleFunction<StepMetrics> f) {
