@@ -128,6 +128,18 @@ class BadRequestsIT {
     }
 
     @org.junit.jupiter.api.Test
+    void rejectsAnOversizeBodyOfUnknownLength() {
+        byte[] body = ("{\"prompts\":[{\"text\":\"" + "x".repeat(40_000) + "\"}]}").getBytes();
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                        + "/v1/rollouts")).header("Content-Type", JSON)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build());
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+        assertThat(r.body()).contains("gspo.rollout.max-request-bytes");
+        stillAnswersCorrectly();
+    }
+
+    @org.junit.jupiter.api.Test
     void answersUnknownPathsAndMethodsWithProblems() {
         assertThat(client.get("/v1/nothing-here").statusCode()).isEqualTo(404);
         HttpResponse<String> r = client.get("/v1/rollouts");
