@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * {@code gspo.rollout.*}: where the policy comes from and the limits every request is held to. Every default is
- * documented in {@code docs/rollout-service.md}.
+ * documented in {@code rollout-service/README.md}.
  *
  * @param modelDir               a Hugging Face model directory; empty ⇒ the built-in default model, created with
  *                               {@code seed}

@@ -3,6 +3,7 @@ package dev.gspo.rollout.web;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
@@ -29,10 +30,17 @@ final class JsonErrors {
             return new Violation(path, "cannot read " + quote(f.getValue()) + " as " + typeName(f.getTargetType()));
         }
         if (j instanceof MismatchedInputException m && m.getTargetType() != null && !path.equals("body")) {
-            return new Violation(path, "expected " + typeName(m.getTargetType()) + at(j.getLocation()));
+            Class<?> type = m.getTargetType();
+            if (type.isArray() && path.endsWith("]")) {
+                type = type.getComponentType(); // the element at that index is wrong, not the array
+            }
+            return new Violation(path, "expected " + typeName(type) + at(j.getLocation()));
+        }
+        if (j instanceof InputCoercionException) {
+            return new Violation(path, "number out of range" + at(j.getLocation()));
         }
         if (j instanceof StreamReadException) {
-            return new Violation(path, "malformed JSON: " + j.getOriginalMessage() + at(j.getLocation()));
+            return new Violation("body", "malformed JSON" + at(j.getLocation()) + ": " + clean(j.getOriginalMessage()));
         }
         return new Violation(path, "invalid value: " + j.getOriginalMessage());
     }
@@ -51,6 +59,16 @@ final class JsonErrors {
             }
         }
         return sb.isEmpty() ? "body" : sb.toString();
+    }
+
+    /** Jackson's message without its source and marker references. */
+    private static String clean(String message) {
+        if (message == null) {
+            return "unreadable";
+        }
+        String m = message.replaceAll("\\s*\\(start marker at .*$", "").replaceAll("\\s*\\[Source:.*$", "");
+        int nl = m.indexOf('\n');
+        return nl >= 0 ? m.substring(0, nl) : m;
     }
 
     private static String typeName(Class<?> type) {

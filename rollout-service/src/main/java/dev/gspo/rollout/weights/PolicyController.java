@@ -1,6 +1,8 @@
 package dev.gspo.rollout.weights;
 
 import dev.gspo.common.wire.PolicyInfo;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -47,6 +49,9 @@ class PolicyController {
      */
     @PutMapping(path = "/v1/policy", consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, description = "model.safetensors bytes (F32)",
+            content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+                    schema = @Schema(type = "string", format = "binary")))
     PolicyInfo push(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization,
                     @RequestHeader(name = PushHeaders.VERSION, required = false) String version,
                     @RequestHeader(name = PushHeaders.SHA256, required = false) String sha256,

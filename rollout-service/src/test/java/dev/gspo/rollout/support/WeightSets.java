@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 
-/** Weight sets for pushes: random but sharp (std 0.25, norms near 1), so different versions clearly disagree. */
+/** Weight sets for pushes: random but sharper than the built-in init (std 0.1, norms near 1), so different versions clearly disagree. */
 public final class WeightSets {
     private WeightSets() {
     }
@@ -22,7 +22,7 @@ public final class WeightSets {
             float[] d = new float[Math.toIntExact(spec.elementCount())];
             boolean norm = spec.name().endsWith("norm.weight");
             for (int i = 0; i < d.length; i++) {
-                d[i] = norm ? (float) (1 + 0.1 * rng.nextGaussian()) : (float) (0.25 * rng.nextGaussian());
+                d[i] = norm ? (float) (1 + 0.1 * rng.nextGaussian()) : (float) (0.1 * rng.nextGaussian());
             }
             out.add(Safetensors.Tensor.f32(spec.name(), spec.shape(), d));
         }
