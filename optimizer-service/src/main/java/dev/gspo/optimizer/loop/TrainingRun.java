@@ -23,7 +23,6 @@ import dev.gspo.common.train.PolicySample;
 import dev.gspo.common.train.PolicyTrainer;
 import dev.gspo.common.train.SupervisedTrainer;
 import dev.gspo.common.train.TrainerState;
-import dev.gspo.optimizer.publish.PolicyPublisher;
 import dev.gspo.optimizer.publish.PublishResult;
 import dev.gspo.optimizer.run.RunConfig;
 
@@ -56,7 +55,7 @@ public final class TrainingRun {
     private final RunConfig config;
     private final Path runDir;
     private final RolloutSource rollouts;
-    private final PolicyPublisher publisher;
+    private final PolicySink publisher;
     private final RunListener listener;
     private final Task task;
     private volatile boolean stopRequested;
@@ -72,7 +71,7 @@ public final class TrainingRun {
      * @param config  a config with defaults applied (and, when resuming, the checkpoint's own settings)
      * @param runDir  where the run keeps its checkpoints and, for the built-in model, its base model files
      */
-    public TrainingRun(String runId, RunConfig config, Path runDir, RolloutSource rollouts, PolicyPublisher publisher,
+    public TrainingRun(String runId, RunConfig config, Path runDir, RolloutSource rollouts, PolicySink publisher,
                        RunListener listener) {
         this.runId = runId;
         this.config = config;

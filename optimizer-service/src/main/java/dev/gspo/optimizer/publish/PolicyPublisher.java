@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.publish;
 
 import dev.gspo.optimizer.fleet.RolloutEndpoints;
+import dev.gspo.optimizer.loop.PolicySink;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,7 +15,7 @@ import java.util.function.Consumer;
  * now, and brings a single replica up to date when it turns out to be behind (a replica that was down during a
  * publish, or one that just started).
  */
-public final class PolicyPublisher {
+public final class PolicyPublisher implements PolicySink {
 
     /** The latest published weights; serialised once per version, shared by every push. */
     public record Publication(long version, byte[] safetensors, String sha256) {
@@ -36,6 +37,7 @@ public final class PolicyPublisher {
         this.listener = listener;
     }
 
+    @Override
     public PublishResult publish(long version, byte[] safetensors, String sha256) {
         latest = new Publication(version, safetensors, sha256);
         PublishResult result = publisher.publish(endpoints.current(), version, safetensors, sha256);
@@ -55,6 +57,7 @@ public final class PolicyPublisher {
     }
 
     /** The highest version any reachable replica serves (a new run must publish above it: versions only go up). */
+    @Override
     public long highestReplicaVersion() {
         long max = 0;
         for (URI replica : endpoints.current()) {

@@ -8,7 +8,7 @@ import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.loop.TrainingRun;
-import dev.gspo.optimizer.publish.PolicyPublisher;
+import dev.gspo.optimizer.loop.PolicySink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +59,7 @@ public final class RunService implements AutoCloseable {
 
     private final Path checkpointRoot;
     private final RolloutSource rollouts;
-    private final PolicyPublisher publisher;
+    private final PolicySink publisher;
     private final Function<String, RunListener> listeners;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "training-run");
@@ -70,7 +70,7 @@ public final class RunService implements AutoCloseable {
     private Entry active;
 
     /** @param listeners the listener for a run id (metrics, progress log, history file) */
-    public RunService(Path checkpointRoot, RolloutSource rollouts, PolicyPublisher publisher,
+    public RunService(Path checkpointRoot, RolloutSource rollouts, PolicySink publisher,
                       Function<String, RunListener> listeners) {
         this.checkpointRoot = checkpointRoot;
         this.rollouts = rollouts;
