@@ -122,6 +122,42 @@ class TrainingSystemIT {
         assertThat(scrape).contains("gspo_train_steps_total{application=\"optimizer-service\"} 3.0");
     }
 
+    /**
+     * Every series the Grafana dashboard and the alert rules may use ({@code deploy/metrics-contract.txt}) is in the
+     * real scrape of the service that exports it, with every label value the contract lists.
+     */
+    @Test
+    @Order(2)
+    void everyMetricOfTheDashboardContractIsExportedByTheRealServices() throws IOException {
+        Path contract = Path.of("..", "deploy", "metrics-contract.txt");
+        assertThat(contract).exists();
+        String optimizerScrape = Http.get(optimizer("/actuator/prometheus")).body();
+        String rolloutScrape = Http.get(REPLICAS.get(0).url().resolve("/actuator/prometheus")).body();
+        int checked = 0;
+        for (String line : Files.readAllLines(contract)) {
+            String trimmed = line.strip();
+            if (trimmed.isEmpty() || trimmed.startsWith("#") || trimmed.startsWith("@")) {
+                continue;
+            }
+            String[] fields = trimmed.split("\\s+");
+            String name = fields[0];
+            for (String app : fields[1].split(",")) {
+                String scrape = app.equals("optimizer-service") ? optimizerScrape : rolloutScrape;
+                assertThat(scrape).as("%s exported by %s", name, app)
+                        .containsPattern("(?m)^" + Pattern.quote(name) + "\\{[^}]*application=\"" + app + "\"");
+                for (int i = 2; i < fields.length; i++) {
+                    String label = fields[i].substring(0, fields[i].indexOf('='));
+                    for (String value : fields[i].substring(fields[i].indexOf('=') + 1).split("\\|")) {
+                        assertThat(scrape).as("%s{%s=%s} exported by %s", name, label, value, app)
+                                .containsPattern("(?m)^" + Pattern.quote(name) + "\\{[^}]*" + label + "=\"" + value + "\"");
+                    }
+                }
+                checked++;
+            }
+        }
+        assertThat(checked).as("series checked").isGreaterThan(20);
+    }
+
     @Test
     @Order(3)
     void invalidRunConfigsAreProblemsThatNameTheField() {
