@@ -179,6 +179,9 @@ class TrainingSystemIT {
         assertThat(r.status()).isEqualTo(401);
         assertThat(r.body()).doesNotContain(CONTROL_TOKEN);
         assertThat(Http.get(optimizer("/v1/runs/run-none")).status()).isEqualTo(404);
+        Http.Response api = Http.get(optimizer("/v3/api-docs"));
+        assertThat(api.status()).isEqualTo(200);
+        assertThat(api.body()).contains("/v1/runs/{id}/stop");
     }
 
     @Test

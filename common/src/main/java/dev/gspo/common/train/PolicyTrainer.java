@@ -44,12 +44,26 @@ public final class PolicyTrainer {
     private final AdamW optimizer;
     private final PolicyObjective objective;
     private final double maxGradNorm;
+    private final PolicyModel reference;
 
     public PolicyTrainer(PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm) {
+        this(model, optimizer, objective, maxGradNorm, null);
+    }
+
+    /**
+     * @param reference a frozen policy for the KL penalty (k3 estimator, weight β of the objective's config), or null
+     *                  when β = 0
+     */
+    public PolicyTrainer(PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm,
+                         PolicyModel reference) {
+        if (objective.config().klBeta() > 0 && reference == null) {
+            throw new IllegalArgumentException("klBeta = " + objective.config().klBeta() + " needs a reference policy");
+        }
         this.model = model;
         this.optimizer = optimizer;
         this.objective = objective;
         this.maxGradNorm = maxGradNorm;
+        this.reference = reference;
         model.weights().parameters().forEach(p -> p.setRequiresGradient(true));
     }
 
@@ -107,6 +121,9 @@ public final class PolicyTrainer {
                     float[] src = oldSource == OldLogprobs.ROLLOUT ? samples.get(i).rolloutLogprobs() : trainerOld[i];
                     System.arraycopy(src, 0, old, r * width, src.length);
                 }
+                // the reference's weights need no gradient, and it is scored before the collector opens
+                NDArray refLogprobs = reference == null ? null : TeacherForcedScorer.score(reference.transformer(),
+                        manager, prompts, responses, temps).logprobs();
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses,
                             temps, true);
@@ -115,6 +132,9 @@ public final class PolicyTrainer {
                                     manager.create(adv))
                             .withEntropy(lp.entropy())
                             .withZeroVarianceShare(zeroVarianceShare);
+                    if (refLogprobs != null) {
+                        batch = batch.withRefLogprobs(refLogprobs);
+                    }
                     ObjectiveResult result = objective.compute(batch);
                     d = result.diagnostics();
                     loss = d.loss();

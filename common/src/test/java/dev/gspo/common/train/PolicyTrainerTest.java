@@ -134,6 +134,43 @@ class PolicyTrainerTest {
         }
     }
 
+    @Test
+    void klPenaltyToTheStartingPolicyIsZeroAtFirstAndGrowsAsThePolicyMoves() {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+             PolicyModel reference = model.withWeights(
+                     dev.gspo.common.model.Safetensors.read(model.weightsAsSafetensors()), manager);
+             AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+            PolicyTrainer trainer = new PolicyTrainer(model, adam, new PolicyObjective(
+                    ObjectiveConfig.defaults(LossMode.GSPO).withClip(ClipRange.symmetric(0.2)).withKlBeta(0.1)), 1.0,
+                    reference);
+            GroupAdvantages advantages = new GroupAdvantages(AdvantageConfig.defaults());
+            SplittableRandom rng = new SplittableRandom(3);
+            List<Double> kl = new ArrayList<>();
+            for (int step = 0; step < 6; step++) {
+                List<PolicySample> samples = new ArrayList<>();
+                rollout(model, step, advantages, samples);
+                PolicyTrainer.StepResult r = trainer.step(samples, 1, 1e-2, OldLogprobs.ROLLOUT, 0, rng);
+                kl.add(r.minibatches().getFirst().klToRef());
+            }
+            assertThat(kl.getFirst()).isCloseTo(0.0, within(1e-6));
+            assertThat(kl.getLast()).isGreaterThan(1e-4).isFinite();
+            model.tokenizer().close();
+        }
+    }
+
+    @Test
+    void aPositiveKlWeightWithoutAReferenceIsRefused() {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+             AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PolicyTrainer(model, adam,
+                    new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO).withKlBeta(0.1)), 1.0, null))
+                    .hasMessageContaining("reference");
+            model.tokenizer().close();
+        }
+    }
+
     private static double rollout(PolicyModel model, int step, GroupAdvantages advantages, List<PolicySample> out) {
         SamplingParams params = new SamplingParams(2, 1.0, 1.0, 0, List.of());
         int groups = 8;

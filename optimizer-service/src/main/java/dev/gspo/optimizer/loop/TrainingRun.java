@@ -7,6 +7,7 @@ import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.objective.AdvantageConfig;
 import dev.gspo.common.objective.Advantages;
 import dev.gspo.common.objective.GroupAdvantages;
@@ -109,9 +110,12 @@ public final class TrainingRun {
         heldOutBefore = evaluate(model, firstStep - 1);
         policyVersion = Math.max(resume == null ? 0 : resume.state().policyVersion(), publisher.highestReplicaVersion()) + 1;
         publish(model);
-        PolicyTrainer trainer = new PolicyTrainer(model, adam,
-                new PolicyObjective(ObjectiveConfig.defaults(config.mode()).withClip(config.clipRange())),
-                config.maxGradNorm());
+        // the KL reference is the policy the GSPO phase starts from (after the warm start, or at the checkpoint)
+        PolicyModel reference = config.klBeta() > 0
+                ? model.withWeights(Safetensors.read(model.weightsAsSafetensors()), model.weights().manager()) : null;
+        PolicyTrainer trainer = new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig
+                .defaults(config.mode()).withClip(config.clipRange()).withKlBeta(config.klBeta())),
+                config.maxGradNorm(), reference);
         GroupAdvantages advantages = new GroupAdvantages(config.scaleAdvantagesByStd()
                 ? AdvantageConfig.defaults() : AdvantageConfig.meanCentredOnly());
         SamplingParams sampling = new SamplingParams(config.maxNewTokens(), config.temperature(), 1.0, 0,
@@ -172,6 +176,9 @@ public final class TrainingRun {
         }
         if (lastStep >= firstStep || resume == null) {
             checkpoint(model, adam, lastStep);
+        }
+        if (reference != null) {
+            reference.close();
         }
     }
 

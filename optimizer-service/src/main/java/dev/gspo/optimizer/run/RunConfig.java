@@ -25,6 +25,7 @@ import java.util.Map;
  * @param clipLow         ε_low; default: the paper's preset of the loss mode (GSPO 3e-4, GRPO 0.2)
  * @param clipHigh        ε_high; default: GSPO 4e-4, GRPO 0.27
  * @param oldLogprobs     {@code rollout} (use the replica's log-probs as π_old) | {@code recompute}
+ * @param klBeta          weight β of the KL penalty (k3 estimator) to the policy the GSPO phase started from; 0 = off
  * @param sftSteps        supervised warm-start steps on the task's demonstrations before GSPO (0 = none)
  * @param evalEvery       held-out greedy accuracy every this many steps (and always before the first and after the
  *                        last step)
@@ -88,9 +89,6 @@ public record RunConfig(
             p.add("oldLogprobs: unknown '" + oldLogprobs + "'; one of rollout, recompute");
         }
         range(p, "klBeta", klBeta, 0, 100, true);
-        if (klBeta != null && klBeta > 0) {
-            p.add("klBeta: the KL penalty to a reference policy is not wired into the service yet; use 0");
-        }
         range(p, "learningRate", learningRate, 0, 1, false);
         range(p, "maxGradNorm", maxGradNorm, 0, 1e6, false);
         range(p, "weightDecay", weightDecay, 0, 1, true);
