@@ -18,7 +18,10 @@ final class PromQl {
     /** Followed by a parenthesised label list, not by an expression. */
     private static final Set<String> GROUPING = Set.of("by", "without", "on", "ignoring", "group_left",
             "group_right");
-    private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "atan2");
+    /** Operators, and aggregations (which may be followed by "by (...)" rather than "("). */
+    private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "atan2", "sum",
+            "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk", "quantile",
+            "limitk", "limit_ratio");
 
     private PromQl() {
     }
@@ -71,6 +74,21 @@ final class PromQl {
             }
         }
         return out;
+    }
+
+    /** Labels named in by (...), without (...), on (...), ignoring (...), group_left/right (...). */
+    static Set<String> groupingLabels(String expr) {
+        Set<String> labels = new java.util.LinkedHashSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)").matcher(expr);
+        while (m.find()) {
+            for (String label : m.group(2).split(",")) {
+                if (!label.isBlank()) {
+                    labels.add(label.strip());
+                }
+            }
+        }
+        return labels;
     }
 
     private static List<Matcher> matchers(String body) {

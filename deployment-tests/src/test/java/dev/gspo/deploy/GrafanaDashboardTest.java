@@ -1,0 +1,83 @@
+package dev.gspo.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The training dashboard: well-formed, portable between compose and Kubernetes, and showing what issue #7 asks. */
+class GrafanaDashboardTest {
+    @Test
+    void isAWellFormedDashboardWithUniquePanelIdsOnTheGrid() {
+        JsonNode d = Dashboard.json();
+        assertThat(d.path("uid").asText()).isEqualTo("gspo-training");
+        assertThat(d.path("title").asText()).isEqualTo("GSPO training");
+        Set<Integer> ids = new HashSet<>();
+        List<int[]> boxes = new ArrayList<>();
+        for (JsonNode p : Dashboard.panels()) {
+            String title = p.path("title").asText();
+            assertThat(ids.add(p.path("id").asInt())).as("duplicate panel id in " + title).isTrue();
+            JsonNode g = p.path("gridPos");
+            int x = g.path("x").asInt(), y = g.path("y").asInt(), w = g.path("w").asInt(), h = g.path("h").asInt();
+            assertThat(w).as(title).isPositive();
+            assertThat(h).as(title).isPositive();
+            assertThat(x + w).as(title + ": beyond Grafana's 24 columns").isLessThanOrEqualTo(24);
+            for (int[] b : boxes) {
+                boolean overlap = x < b[0] + b[2] && b[0] < x + w && y < b[1] + b[3] && b[1] < y + h;
+                assertThat(overlap).as(title + " overlaps another panel").isFalse();
+            }
+            boxes.add(new int[] {x, y, w, h});
+        }
+    }
+
+    @Test
+    void everyQueryUsesTheDatasourceVariableSoTheDashboardWorksWithAnyPrometheus() {
+        JsonNode variables = Dashboard.json().path("templating").path("list");
+        assertThat(variables).anySatisfy(v -> {
+            assertThat(v.path("name").asText()).isEqualTo("datasource");
+            assertThat(v.path("type").asText()).isEqualTo("datasource");
+            assertThat(v.path("query").asText()).isEqualTo("prometheus");
+        });
+        for (JsonNode p : Dashboard.panels()) {
+            if (p.path("type").asText().equals("row")) {
+                continue;
+            }
+            assertThat(p.path("targets")).as(p.path("title").asText()).isNotEmpty();
+            for (JsonNode node : iterable(p)) {
+                assertThat(node.path("type").asText()).isEqualTo("prometheus");
+                assertThat(node.path("uid").asText()).as(p.path("title").asText()).isEqualTo("${datasource}");
+            }
+        }
+    }
+
+    @Test
+    void showsTheTrainingSignalThroughputVersionsAndPublication() {
+        List<String> titles = Dashboard.panels().stream().map(p -> p.path("title").asText()).toList();
+        assertThat(titles).contains("Clip fraction — per sequence", "Clip fraction — per token", "Reward",
+                "Accuracy", "Importance ratio", "KL (old ‖ new)", "Entropy", "Gradient norm and loss",
+                "Train–inference mismatch", "Step duration split", "Tokens per second",
+                "Policy version per replica", "Publish duration", "Publish failures and volume");
+        // Both clip-fraction panels show low, high and total.
+        for (String level : List.of("sequence", "token")) {
+            assertThat(Dashboard.queries().stream().map(Dashboard.Query::expr)
+                    .filter(e -> e.contains("level=\"" + level + "\"")).toList())
+                    .anySatisfy(e -> assertThat(e).contains("side=\"low\""))
+                    .anySatisfy(e -> assertThat(e).contains("side=\"high\""))
+                    .anySatisfy(e -> assertThat(e).contains("side=\"total\""));
+        }
+        assertThat(Dashboard.queries()).filteredOn(q -> q.panel().equals("Policy version per replica"))
+                .singleElement().satisfies(q -> assertThat(q.legend()).contains("{{instance}}"));
+    }
+
+    /** The datasource objects of a panel and of its targets. */
+    private static List<JsonNode> iterable(JsonNode panel) {
+        List<JsonNode> out = new ArrayList<>();
+        out.add(panel.path("datasource"));
+        panel.path("targets").forEach(t -> out.add(t.path("datasource")));
+        return out;
+    }
+}
