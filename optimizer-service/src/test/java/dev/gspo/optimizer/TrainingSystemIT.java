@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.support.Http;
+import dev.gspo.optimizer.support.PrometheusServer;
 import dev.gspo.optimizer.support.RolloutReplica;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -156,6 +157,31 @@ class TrainingSystemIT {
             }
         }
         assertThat(checked).as("series checked").isGreaterThan(20);
+    }
+
+    /** A real Prometheus scrapes both services and answers PromQL for the clip fraction and the reward. */
+    @Test
+    @Order(2)
+    void aRealPrometheusScrapesTheServicesAndAnswersClipFractionAndRewardQueries() throws Exception {
+        try (PrometheusServer prometheus = PrometheusServer.start(List.of(
+                new String[] {"optimizer", "127.0.0.1:" + port},
+                new String[] {"rollout", REPLICAS.get(0).url().getAuthority()}))) {
+            for (String query : List.of("gspo_train_clip_fraction{level=\"sequence\",side=\"total\"}",
+                    "gspo_train_reward_mean", "max by (application) (gspo_policy_version)")) {
+                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                    Http.Response r = Http.get(prometheus.query(query));
+                    assertThat(r.status()).isEqualTo(200);
+                    JsonNode result = r.json().get("data").get("result");
+                    assertThat(result).as(query).isNotEmpty();
+                    for (JsonNode series : result) {
+                        assertThat(Double.parseDouble(series.get("value").get(1).asText())).as(query).isFinite();
+                    }
+                });
+            }
+            JsonNode versions = Http.get(prometheus.query("max by (application) (gspo_policy_version)")).json()
+                    .get("data").get("result");
+            assertThat(versions).as("both services report their policy version").hasSize(2);
+        }
     }
 
     @Test
