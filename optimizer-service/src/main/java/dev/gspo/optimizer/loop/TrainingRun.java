@@ -67,6 +67,7 @@ public final class TrainingRun {
     private volatile double heldOutBefore = Double.NaN;
     private volatile double heldOutAfter = Double.NaN;
     private volatile Path lastCheckpoint;
+    private volatile String checkpointError;
 
     /**
      * @param config  a config with defaults applied (and, when resuming, the checkpoint's own settings)
@@ -224,9 +225,11 @@ public final class TrainingRun {
             Checkpoint.write(dir, model, adam,
                     new TrainerState(runId, atStep, policyVersion, adam.step(), config.seed(), cfg, null));
             lastCheckpoint = dir;
+            checkpointError = null;
             listener.onCheckpoint(atStep, dir);
         } catch (RuntimeException e) {
             // a full disk or an unwritable folder must not kill the run: the last good checkpoint stays
+            checkpointError = "checkpoint after step " + atStep + " failed: " + e.getMessage();
             listener.onCheckpointFailed(atStep, e);
         }
     }
@@ -314,6 +317,11 @@ public final class TrainingRun {
 
     public Path lastCheckpoint() {
         return lastCheckpoint;
+    }
+
+    /** Why the latest checkpoint attempt failed (the previous checkpoint is kept), or null. */
+    public String checkpointError() {
+        return checkpointError;
     }
 
     public PublishResult lastPublish() {

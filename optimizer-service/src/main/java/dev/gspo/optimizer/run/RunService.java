@@ -204,7 +204,7 @@ public final class RunService implements AutoCloseable {
         StepMetrics latest = h.isEmpty() ? (e.earlierHistory.isEmpty() ? null : e.earlierHistory.getLast()) : h.getLast();
         return new RunStatus(r.runId(), e.state, r.step(), r.config().steps(), r.policyVersion(), latest,
                 finite(r.heldOutBefore()), finite(r.heldOutAfter()),
-                r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString(), e.error, e.startedAt,
+                r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString(), r.checkpointError(), e.error, e.startedAt,
                 e.finishedAt, r.config());
     }
 

@@ -9,5 +9,5 @@ import java.time.Instant;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunStatus(String runId, RunState state, long step, long totalSteps, long policyVersion,
                         StepMetrics latest, Double heldOutAccuracyBefore, Double heldOutAccuracyAfter,
-                        String lastCheckpoint, String error, Instant startedAt, Instant finishedAt, RunConfig config) {
+                        String lastCheckpoint, String checkpointError, String error, Instant startedAt, Instant finishedAt, RunConfig config) {
 }
