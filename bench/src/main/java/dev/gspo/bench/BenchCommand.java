@@ -42,7 +42,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--load-threshold", description = "default 1.5")
     double loadThreshold = 1.5;
 
-    @Option(names = "--only", split = ",", description = "sections to run: ceiling,decode,http,train,publish,e2e (default: all)")
+    @Option(names = "--only", split = ",", description = "sections to run: ceiling,decode,ab,http,train,publish,e2e (default: all)")
     List<String> only;
 
     @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's own, = cores); "
@@ -124,6 +124,17 @@ public final class BenchCommand implements Callable<Integer> {
                                     }
                                 }
                             }
+                        }
+                    }
+                }
+
+                if (wants("ab")) {
+                    settle();
+                    for (int m = 0; m < models.size(); m++) {
+                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), 0);
+                        bench.beforeAfter(2, 4, 1, r -> { }); // warm-up
+                        for (int b : batches) {
+                            bench.beforeAfter(b, smoke ? 8 : 64, smoke ? 1 : 2, results::add);
                         }
                     }
                 }

@@ -40,6 +40,7 @@ final class DecodeBench {
     private final PolicyModel model;
     private final Flops flops;
     private final BatchGenerator generator;
+    private final BatchGenerator control;
     private final double minSeconds;
 
     DecodeBench(String label, PolicyModel model, double minSeconds) {
@@ -47,6 +48,7 @@ final class DecodeBench {
         this.model = model;
         this.flops = new Flops(model.config());
         this.generator = new BatchGenerator(model);
+        this.control = BatchGenerator.unfused(model);
         this.minSeconds = minSeconds;
     }
 
@@ -72,6 +74,33 @@ final class DecodeBench {
         double f = flops.decode(rows, PROMPT, n, cached);
         out.accept(new Row("decode", label + " B=" + rows + " n=" + n + (cached ? " cache" : " no-cache"),
                 generated / best, "tok/s", f / best / 1e9, load, "in-process, " + ms(best) + " per batch"));
+    }
+
+    /**
+     * Before/after of the decode optimisation under the same load: the unfused control ({@link BatchGenerator#unfused})
+     * and the fused path, cached, alternated {@code rounds} times; the best time of each is reported.
+     */
+    void beforeAfter(int rows, int n, int rounds, Consumer<Row> out) {
+        List<SequenceRequest> requests = requests(rows, n);
+        double load = Machine.load();
+        double before = Double.MAX_VALUE;
+        double after = Double.MAX_VALUE;
+        for (int r = 0; r < rounds; r++) {
+            long t0 = System.nanoTime();
+            control.generate(requests);
+            long t1 = System.nanoTime();
+            generator.generate(requests);
+            long t2 = System.nanoTime();
+            before = Math.min(before, (t1 - t0) / 1e9);
+            after = Math.min(after, (t2 - t1) / 1e9);
+        }
+        double f = flops.decode(rows, PROMPT, n, true);
+        double tokens = (double) rows * n;
+        out.accept(new Row("decode A/B", label + " B=" + rows + " n=" + n + " before (unfused)", tokens / before,
+                "tok/s", f / before / 1e9, load, DecodeBench.ms(before / n) + " per step"));
+        out.accept(new Row("decode A/B", label + " B=" + rows + " n=" + n + " after (fused)", tokens / after,
+                "tok/s", f / after / 1e9, load, DecodeBench.ms(after / n) + " per step; "
+                        + Results.num(before / after) + "× the before"));
     }
 
     /** The same batch through HTTP: one request of prompts × groupSize = rows (groups of at most 64). */

@@ -35,10 +35,24 @@ public final class BatchGenerator {
 
     private final PolicyModel model;
     private final Set<Integer> eos;
+    private final boolean fused;
 
     public BatchGenerator(PolicyModel model) {
+        this(model, true);
+    }
+
+    private BatchGenerator(PolicyModel model, boolean fused) {
         this.model = model;
         this.eos = new HashSet<>(model.config().eosTokenIds());
+        this.fused = fused;
+    }
+
+    /**
+     * The control: separate q/k/v and gate/up projections and a mask on every step, as before the fused path. Same
+     * samples up to float rounding; kept for the tests and the benchmark's before/after.
+     */
+    public static BatchGenerator unfused(PolicyModel model) {
+        return new BatchGenerator(model, false);
     }
 
     public List<Completion> generate(List<SequenceRequest> requests) {
@@ -89,7 +103,7 @@ public final class BatchGenerator {
         }
         try (NDManager call = model.weights().manager().newSubManager();
              KvCache cache = useCache ? new KvCache(config, b, capacity, call) : null;
-             DecodeWeights fused = transformer.decodeWeights(call)) {
+             DecodeWeights decodeWeights = fused ? transformer.decodeWeights(call) : null) {
             NDArray temperature = call.create(temperatures, new Shape(b, 1));
             int filled = 0; // positions of allIds already fed to the model (always == cache length when cached)
             int width = promptWidth;
@@ -101,8 +115,9 @@ public final class BatchGenerator {
                     NDArray ids = call.create(slice(allIds, b, capacity, from, width), new Shape(b, t));
                     NDArray positions = call.create(positions(padLeft, from, t), new Shape(b, t));
                     // a one-token step over rows without left padding sees every key: no mask to build or add
-                    NDArray bias = useCache && step > 0 && !padded ? null : AttentionBias.leftPadded(call, padLeft, from, t);
-                    NDArray hidden = transformer.hidden(ids, positions, bias, cache, fused);
+                    NDArray bias = fused && useCache && step > 0 && !padded ? null
+                            : AttentionBias.leftPadded(call, padLeft, from, t);
+                    NDArray hidden = transformer.hidden(ids, positions, bias, cache, decodeWeights);
                     NDArray last = hidden.get(":, -1, :");
                     logprobs = transformer.logits(last).div(temperature).logSoftmax(-1).toFloatArray();
                 }
