@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.gspo.common.model.AttentionBias;
+import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.Autograd;
 import dev.gspo.common.model.KvCache;
 import dev.gspo.common.model.ModelConfig;
@@ -24,7 +25,9 @@ import java.util.random.RandomGeneratorFactory;
  * position per row instead of the whole prefix.
  *
  * <p>Each row has its own sampling parameters and RNG, so what a row produces does not depend on the rows it shares
- * a batch with (up to float rounding of batched matmuls). {@link #generateWithoutCache} recomputes the whole prefix
+ * a batch with (up to float rounding of batched matmuls). Each call runs the model's fused projections
+ * ({@link DecodeWeights}, built from the current weights for the call), and a one-token step over rows without left
+ * padding skips the attention mask. {@link #generateWithoutCache} recomputes the whole prefix
  * every step: the control the cached path is tested against, and the baseline of the benchmarks.
  */
 public final class BatchGenerator {
@@ -32,10 +35,24 @@ public final class BatchGenerator {
 
     private final PolicyModel model;
     private final Set<Integer> eos;
+    private final boolean fused;
 
     public BatchGenerator(PolicyModel model) {
+        this(model, true);
+    }
+
+    private BatchGenerator(PolicyModel model, boolean fused) {
         this.model = model;
         this.eos = new HashSet<>(model.config().eosTokenIds());
+        this.fused = fused;
+    }
+
+    /**
+     * The control: separate q/k/v and gate/up projections and a mask on every step, as before the fused path. Same
+     * samples up to float rounding; kept for the tests and the benchmark's before/after.
+     */
+    public static BatchGenerator unfused(PolicyModel model) {
+        return new BatchGenerator(model, false);
     }
 
     public List<Completion> generate(List<SequenceRequest> requests) {
@@ -66,6 +83,7 @@ public final class BatchGenerator {
         // HF checkpoints often pad vocab_size past the tokenizer's last id; those ids have no text, never sample them
         int sampleable = Math.min(vocab, model.tokenizer().vocabSize());
         int pad = model.tokenizer().padTokenId();
+        boolean padded = false;
         Row[] rows = new Row[b];
         int[] padLeft = new int[b];
         float[] temperatures = new float[b];
@@ -74,6 +92,7 @@ public final class BatchGenerator {
             SequenceRequest r = requests.get(i);
             rows[i] = new Row(r, RandomGeneratorFactory.of(RNG_ALGORITHM).create(r.seed()));
             padLeft[i] = promptWidth - r.promptTokenIds().length;
+            padded |= padLeft[i] > 0;
             temperatures[i] = r.params().logprobTemperature();
             for (int j = 0; j < capacity; j++) {
                 allIds[i * capacity + j] = pad;
@@ -83,7 +102,8 @@ public final class BatchGenerator {
             }
         }
         try (NDManager call = model.weights().manager().newSubManager();
-             KvCache cache = useCache ? new KvCache(config, b, capacity, call) : null) {
+             KvCache cache = useCache ? new KvCache(config, b, capacity, call) : null;
+             DecodeWeights decodeWeights = fused ? transformer.decodeWeights(call) : null) {
             NDArray temperature = call.create(temperatures, new Shape(b, 1));
             int filled = 0; // positions of allIds already fed to the model (always == cache length when cached)
             int width = promptWidth;
@@ -94,8 +114,10 @@ public final class BatchGenerator {
                 try (NDScope ignored = new NDScope()) {
                     NDArray ids = call.create(slice(allIds, b, capacity, from, width), new Shape(b, t));
                     NDArray positions = call.create(positions(padLeft, from, t), new Shape(b, t));
-                    NDArray bias = AttentionBias.leftPadded(call, padLeft, from, t);
-                    NDArray hidden = transformer.hidden(ids, positions, bias, cache);
+                    // a one-token step over rows without left padding sees every key: no mask to build or add
+                    NDArray bias = fused && useCache && step > 0 && !padded ? null
+                            : AttentionBias.leftPadded(call, padLeft, from, t);
+                    NDArray hidden = transformer.hidden(ids, positions, bias, cache, decodeWeights);
                     NDArray last = hidden.get(":, -1, :");
                     logprobs = transformer.logits(last).div(temperature).logSoftmax(-1).toFloatArray();
                 }

@@ -2,6 +2,7 @@ package dev.gspo.common.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
@@ -52,28 +53,54 @@ public final class Transformer implements AutoCloseable {
      *
      * @param ids       [B, T] int64 token ids
      * @param positions [B, T] int64 rotary positions
-     * @param bias      [B, 1, T, S] float32 additive mask; S = T without a cache, cache length + T with one
+     * @param bias      [B, 1, T, S] float32 additive mask; S = T without a cache, cache length + T with one; null when
+     *                  every query may see every key (a decode step with no left padding)
      * @param cache     null for a full forward; else this step's keys/values are appended and attention spans it
      * @return [B, T, d]
      */
     public NDArray hidden(NDArray ids, NDArray positions, NDArray bias, KvCache cache) {
+        return hidden(ids, positions, bias, cache, null);
+    }
+
+    /**
+     * As {@link #hidden(NDArray, NDArray, NDArray, KvCache)}; with {@code fused} (from {@link #decodeWeights}) each
+     * block runs its fused projections: 10 fewer native ops per block, the same math up to float rounding.
+     */
+    public NDArray hidden(NDArray ids, NDArray positions, NDArray bias, KvCache cache, DecodeWeights fused) {
         long b = ids.getShape().get(0);
         long t = ids.getShape().get(1);
         NDArray x = ids.getNDArrayInternal().embedding(ids, weights.embedTokens(), SparseFormat.DENSE).singletonOrThrow();
         RotaryEmbedding.Angles angles = rope.angles(positions);
-        NDArray bias5 = bias.expandDims(1); // [B, 1, 1, T, S]: broadcast over kv heads and query groups
+        NDArray bias5 = bias == null ? null : bias.expandDims(1); // [B, 1, 1, T, S]: over kv heads and query groups
         int layerIndex = 0;
         for (PolicyWeights.Layer layer : weights.layers()) {
-            x = x.add(attention(layer, rmsNorm(x, layer.inputNorm()), angles, bias5, cache, layerIndex++, b, t));
-            NDArray h = rmsNorm(x, layer.postNorm());
-            NDArray gate = linear(h, layer.gate(), null);
-            NDArray mlp = linear(gate.mul(Activation.sigmoid(gate)).mul(linear(h, layer.up(), null)), layer.down(), null);
-            x = x.add(mlp);
+            DecodeWeights.Layer f = fused == null ? null : fused.layer(layerIndex);
+            NDArray h = rmsNorm(x, layer.inputNorm());
+            x = x.add(f == null ? attention(layer, h, angles, bias5, cache, layerIndex, b, t)
+                    : fusedAttention(layer, f, h, angles, bias5, cache, layerIndex, b, t));
+            layerIndex++;
+            h = rmsNorm(x, layer.postNorm());
+            NDArray gate;
+            NDArray up;
+            if (f == null) {
+                gate = linear(h, layer.gate(), null);
+                up = linear(h, layer.up(), null);
+            } else {
+                NDList gu = linear(h, f.gateUp(), null).split(new long[] {config.intermediateSize()}, 2);
+                gate = gu.get(0);
+                up = gu.get(1);
+            }
+            x = x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(up), layer.down(), null));
         }
         if (cache != null) {
             cache.advance(Math.toIntExact(t));
         }
         return x;
+    }
+
+    /** The fused projections of the current weights, for one generate call; close it when the call ends. */
+    public DecodeWeights decodeWeights(NDManager manager) {
+        return new DecodeWeights(config, weights, manager);
     }
 
     /** Final norm and LM head: [..., d] → [..., V]. */
@@ -86,7 +113,6 @@ public final class Transformer implements AutoCloseable {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
-        int group = config.kvGroupSize();
         NDArray q = rope.apply(splitHeads(linear(h, w.q(), w.qBias()), b, t, heads, hd), angles);
         NDArray k = rope.apply(splitHeads(linear(h, w.k(), w.kBias()), b, t, kvHeads, hd), angles);
         NDArray v = splitHeads(linear(h, w.v(), w.vBias()), b, t, kvHeads, hd);
@@ -95,14 +121,53 @@ public final class Transformer implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
+        return attend(w, q, k, v, bias5, b, t, true);
+    }
+
+    /**
+     * The same attention with one q/k/v projection (whose query rows carry the 1/√hd scale) and one rotary pass over
+     * the query and key heads together:
+     * qkv [B, T, (H + 2·Hkv)·hd] → [B, H + 2·Hkv, T, hd] → rope over the first H + Hkv heads → q | k | v.
+     */
+    private NDArray fusedAttention(PolicyWeights.Layer w, DecodeWeights.Layer f, NDArray h,
+                                   RotaryEmbedding.Angles angles, NDArray bias5, KvCache cache, int layerIndex,
+                                   long b, long t) {
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int hd = config.headDim();
+        NDList qkAndV = linear(h, f.qkv(), f.qkvBias())
+                .reshape(b, t, heads + 2L * kvHeads, hd)
+                .transpose(0, 2, 1, 3)
+                .split(new long[] {heads + kvHeads}, 1);
+        NDList qAndK = rope.apply(qkAndV.get(0), angles).split(new long[] {heads}, 1);
+        NDArray k = qAndK.get(1);
+        NDArray v = qkAndV.get(1);
+        if (cache != null) {
+            NDArray[] kv = cache.append(layerIndex, k, v);
+            k = kv[0];
+            v = kv[1];
+        }
+        return attend(w, qAndK.get(0), k, v, bias5, b, t, false);
+    }
+
+    /** softmax(q kᵀ (· scale) + bias) v, then the output projection; q [B, H, T, hd], k and v [B, Hkv, S, hd]. */
+    private NDArray attend(PolicyWeights.Layer w, NDArray q, NDArray k, NDArray v, NDArray bias5, long b, long t,
+                           boolean scale) {
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int hd = config.headDim();
+        int group = config.kvGroupSize();
         long s = k.getShape().get(2);
         // Grouped-query attention without copying k/v: the `group` query heads that share kv head j are stacked
         // along the time axis, q [B, H, T, hd] → [B, Hkv, group·T, hd] (head index = j·group + g, as HF's repeat_kv).
         NDArray qg = q.reshape(b, kvHeads, (long) group * t, hd);
-        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2))                 // [B, Hkv, group·T, S]
-                .reshape(new Shape(b, kvHeads, group, t, s))
-                .mul(attentionScale)
-                .add(bias5);
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2));                // [B, Hkv, group·T, S]
+        if (scale) {
+            scores = scores.mul(attentionScale);
+        }
+        if (bias5 != null) {
+            scores = scores.reshape(new Shape(b, kvHeads, group, t, s)).add(bias5);
+        }
         NDArray probs = scores.softmax(-1).reshape(b, kvHeads, (long) group * t, s);
         NDArray out = probs.matMul(v)                                           // [B, Hkv, group·T, hd]
                 .reshape(b, heads, t, hd)

@@ -19,6 +19,31 @@ import static org.assertj.core.api.Assertions.within;
 /** The KV-cached decode, the uncached decode and teacher forcing must agree on the same tokens and weights. */
 class TwoPathAgreementTest {
 
+    @ParameterizedTest(name = "{0} heads={1}/{2} padded={3}")
+    @CsvSource({
+            "llama, 4, 2, true",
+            "llama, 4, 2, false",
+            "qwen2, 4, 1, true",
+            "qwen2, 2, 2, false"})
+    void fusedDecodeMatchesTheUnfusedControl(String type, int heads, int kv, boolean padded) {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, true), 13)) {
+            SamplingParams params = new SamplingParams(10, 1.0, 1.0, 0, List.of());
+            int[][] prompts = padded ? new int[][] {{1, 5, 6, 7, 8, 9, 3}, {1, 4}, {3}}
+                    : new int[][] {{1, 5, 6}, {1, 4, 9}, {3, 3, 7}}; // equal lengths: decode steps run without a mask
+            List<SequenceRequest> requests = new ArrayList<>();
+            for (int i = 0; i < prompts.length; i++) {
+                requests.add(new SequenceRequest(prompts[i], params, Seeds.forSample(9, i, 0)));
+            }
+            List<Completion> fused = new BatchGenerator(model).generate(requests);
+            List<Completion> control = BatchGenerator.unfused(model).generate(requests);
+            for (int i = 0; i < requests.size(); i++) {
+                assertThat(fused.get(i).tokenIds()).as("row %d tokens", i).isEqualTo(control.get(i).tokenIds());
+                assertClose(fused.get(i).logprobs(), control.get(i).logprobs(), 1e-5);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} heads={1}/{2} tied={3} T={4}")
     @CsvSource({
             "llama, 4, 2, false, 1.0",

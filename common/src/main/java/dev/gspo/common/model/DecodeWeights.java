@@ -1,0 +1,67 @@
+package dev.gspo.common.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The weights of each block rearranged for decoding, so that a decode step runs fewer, larger native ops:
+ *
+ * <pre>
+ *   Wqkv = [Wq / √hd ; Wk ; Wv]     [(H + 2·Hkv)·hd, d]   one projection instead of three; the attention scale is
+ *                                                          folded into the query rows (rope is linear, so
+ *                                                          rope(s·q) = s·rope(q))
+ *   bqkv = [bq / √hd ; bk ; bv]     (when the architecture has q/k/v biases)
+ *   Wgu  = [Wg ; Wu]                [2·ff, d]             one projection for the SwiGLU gate and up
+ * </pre>
+ *
+ * Built from the current weights by {@link Transformer#decodeWeights} at the start of a generate call and closed at
+ * its end, so it is never stale when the trainer updates the weights in place between calls. No gradient flows
+ * through it: it is for decoding only (teacher forcing and training use the separate weights).
+ */
+public final class DecodeWeights implements AutoCloseable {
+
+    /** One block's fused projections; {@code qkvBias} is null when the architecture has no q/k/v bias. */
+    record Layer(NDArray qkv, NDArray qkvBias, NDArray gateUp) {
+    }
+
+    private final NDManager manager;
+    private final List<Layer> layers;
+
+    DecodeWeights(ModelConfig config, PolicyWeights weights, NDManager parent) {
+        this.manager = parent.newSubManager();
+        float scale = (float) (1.0 / Math.sqrt(config.headDim()));
+        List<Layer> out = new ArrayList<>();
+        try (NDScope ignored = new NDScope()) { // intermediates (the scaled query rows) are freed on the way out
+            for (PolicyWeights.Layer w : weights.layers()) {
+                NDArray qkv = owned(NDArrays.concat(new NDList(w.q().mul(scale), w.k(), w.v()), 0));
+                NDArray bias = w.qBias() == null ? null
+                        : owned(NDArrays.concat(new NDList(w.qBias().mul(scale), w.kBias(), w.vBias()), 0));
+                NDArray gateUp = owned(NDArrays.concat(new NDList(w.gate(), w.up()), 0));
+                out.add(new Layer(qkv, bias, gateUp));
+            }
+        }
+        this.layers = List.copyOf(out);
+    }
+
+    /** Keeps a result out of the scope and moves it from the weights' manager (where op results land) to ours. */
+    private NDArray owned(NDArray a) {
+        NDScope.unregister(a);
+        a.attach(manager);
+        return a;
+    }
+
+    Layer layer(int i) {
+        return layers.get(i);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
