@@ -20,8 +20,9 @@ import java.util.Map;
  *   3. for each seed s, each setting (paper, tuned), each mode (gspo, gspo-token, grpo): a run from M
  * </pre>
  *
- * Runs are deterministic given (mode, range, seed), so a run needed twice (a sweep candidate that is also the paper
- * preset or the pick) is run once and reported under both names.
+ * A run is determined by its config (mode, range, seed; the rest is shared), up to float rounding in libtorch, so
+ * a run needed twice (a sweep candidate that is also the paper preset or the pick, on the sweep's seed) is run once
+ * and reported under both names.
  */
 public final class Experiment {
     public static final List<String> SETTINGS = List.of("paper", "tuned");
@@ -29,12 +30,14 @@ public final class Experiment {
 
     private final ExperimentConfig config;
     private final PrintStream log;
+    private final String commandLine;
     private final Map<String, RunResult> done = new HashMap<>();
     private ArmRunner runner;
 
-    public Experiment(ExperimentConfig config, PrintStream log) {
+    public Experiment(ExperimentConfig config, PrintStream log, String commandLine) {
         this.config = config;
         this.log = log;
+        this.commandLine = commandLine;
     }
 
     public ExperimentResult run() {
@@ -68,7 +71,8 @@ public final class Experiment {
         }
         double r0 = runs.stream().mapToDouble(r -> r.steps().getFirst().rewardMean()).average().orElse(Double.NaN);
         return new ExperimentResult(config, warm, sweep, arms, runs, r0, r0 + config.rewardGain(), done.size(),
-                (System.nanoTime() - started) / 1e9);
+                (System.nanoTime() - started) / 1e9, commandLine,
+                java.time.LocalDate.now().toString());
     }
 
     private List<Arm> sweepArms() {

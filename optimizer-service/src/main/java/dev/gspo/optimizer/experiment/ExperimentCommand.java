@@ -77,6 +77,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     List<Double> grpoSweep;
     @Option(names = "--no-sweep", description = "skip the sweep: the tuned setting then uses the paper's ranges")
     boolean noSweep;
+    @Option(names = "--report-from", description = "train nothing: render the report again from a results.json "
+            + "written by an earlier experiment (its command line is kept)")
+    Path reportFrom;
 
     private final PrintStream log;
     private final String commandLine;
@@ -100,19 +103,31 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (reportFrom != null) {
+            ExperimentResult earlier = ResultsFile.read(reportFrom);
+            ExperimentResult result = earlier.withConfig(earlier.config().withOut(out));
+            report(result);
+            return 0;
+        }
         boolean temporary = workDir == null;
         Path work = temporary ? Files.createTempDirectory("gspo-experiment-") : workDir;
         try {
             ExperimentConfig config = config(work);
-            ExperimentResult result = new Experiment(config, log).run();
-            Path md = ExperimentReport.write(result, commandLine);
-            log.printf("experiment: report written to %s (plots in %s)%n", md, config.plotsDir());
+            ExperimentResult result = new Experiment(config, log, commandLine).run();
+            ResultsFile.write(result, config.plotsDir().resolve(ResultsFile.NAME));
+            report(result);
             return 0;
         } finally {
             if (temporary) {
                 deleteTree(work);
             }
         }
+    }
+
+    private void report(ExperimentResult result) {
+        Path md = ExperimentReport.write(result);
+        log.printf("experiment: report written to %s (plots and %s in %s)%n", md, ResultsFile.NAME,
+                result.config().plotsDir());
     }
 
     ExperimentConfig config(Path work) {

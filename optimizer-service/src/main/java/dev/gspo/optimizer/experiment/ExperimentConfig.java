@@ -53,6 +53,13 @@ public record ExperimentConfig(
                 List.of(3e-4, 1e-2), List.of(0.2, 0.3), out, workDir);
     }
 
+    /** The same config writing its report to {@code newOut}. */
+    public ExperimentConfig withOut(Path newOut) {
+        return new ExperimentConfig(seeds, firstSeed, steps, promptsPerStep, groupSize, miniBatches, learningRate,
+                temperature, maxNewTokens, modelSeed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
+                window, rewardGain, gspoSweep, grpoSweep, newOut, workDir);
+    }
+
     /** The folder of the plots: {@code experiments/} beside the markdown file. */
     public Path plotsDir() {
         return out.toAbsolutePath().getParent().resolve("experiments");

@@ -12,9 +12,18 @@ import java.util.List;
  *                    with the same seed, so r₀ is what the warm start scores at the sampling temperature)
  * @param threshold   τ = r₀ + δ
  * @param executedRuns training runs actually run (sweep and arms, each (mode, range, seed) once)
+ * @param commandLine  the command that produced it
+ * @param ranOn        the date it ran (ISO)
  */
 public record ExperimentResult(ExperimentConfig config, WarmStart.Result warmStart, Sweep sweep, List<Arm> arms,
-                               List<RunResult> runs, double startReward, double threshold, int executedRuns, double wallSeconds) {
+                               List<RunResult> runs, double startReward, double threshold, int executedRuns, double wallSeconds,
+                               String commandLine, String ranOn) {
+
+    /** The same results under another config (e.g. another output file). */
+    public ExperimentResult withConfig(ExperimentConfig other) {
+        return new ExperimentResult(other, warmStart, sweep, arms, runs, startReward, threshold, executedRuns,
+                wallSeconds, commandLine, ranOn);
+    }
 
     public List<RunResult> runsOf(Arm arm) {
         return runs.stream().filter(r -> r.arm().equals(arm)).toList();

@@ -54,6 +54,13 @@ class ExperimentCommandTest {
             assertThat(Files.readAllBytes(file)).startsWith(PNG_SIGNATURE);
             assertThat(md).contains("](experiments/" + png + ")");
         }
+
+        Path again = dir.resolve("again/EXPERIMENTS.md");
+        int rerender = ExperimentCommand.execute(new PrintStream(log, true, StandardCharsets.UTF_8), "--report-from",
+                out.getParent().resolve("experiments/results.json").toString(), "--out", again.toString());
+        assertThat(rerender).isZero();
+        assertThat(Files.readString(again)).as("the report rendered again from results.json").isEqualTo(md);
+        assertThat(again.getParent().resolve("experiments/clip-paper.png")).exists();
     }
 
     @Test

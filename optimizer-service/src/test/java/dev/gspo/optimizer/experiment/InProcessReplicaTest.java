@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
-import dev.gspo.common.model.Safetensors;
 import dev.gspo.optimizer.loop.RolloutBatch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -106,11 +104,5 @@ class InProcessReplicaTest {
             assertThatThrownBy(() -> rollouts.sample(List.of("1+2="), 2, SAMPLING, 1, 1))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs ≥ 1");
         }
-    }
-
-    @Test
-    void weightsAreReadWithTheServicesDecoder() {
-        Map<String, Safetensors.Tensor> tensors = Safetensors.read(weightsB);
-        assertThat(tensors).isNotEmpty();
     }
 }
