@@ -9,8 +9,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Runs one arm with one seed: a {@link TrainingRun} from the warm-start model directory (no warm start of its own),
- * sampling from and publishing to a fresh {@link InProcessReplica} that starts on the same model.
+ * Runs one arm with one seed: a {@link TrainingRun} resumed from the warm-start checkpoint (weights and AdamW state;
+ * no warm start of its own), sampling from and publishing to a fresh {@link InProcessReplica} that starts on the same
+ * weights.
  */
 public final class ArmRunner {
     private final ExperimentConfig config;

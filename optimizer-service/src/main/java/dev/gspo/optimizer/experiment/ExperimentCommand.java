@@ -51,7 +51,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     Integer miniBatches;
     @Option(names = "--lr", description = "learning rate (default 1e-4)")
     Double lr;
-    @Option(names = "--temperature", description = "sampling temperature (default 1.0)")
+    @Option(names = "--temperature", description = "sampling temperature (default 0.7)")
     Double temperature;
     @Option(names = "--max-new-tokens", description = "default 6")
     Integer maxNewTokens;
@@ -69,7 +69,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     Integer evalSize;
     @Option(names = "--window", description = "w: steps of the final-reward and threshold means (default 8; quick 2)")
     Integer window;
-    @Option(names = "--reward-gain", description = "δ: the threshold is the step-1 reward + δ (default 0.1)")
+    @Option(names = "--reward-gain", description = "δ: the threshold is the step-1 reward + δ (default 0.03)")
     Double rewardGain;
     @Option(names = "--gspo-sweep", split = ",", description = "GSPO ε_low candidates (default 3e-4,2e-3,1e-2,5e-2)")
     List<Double> gspoSweep;
@@ -78,7 +78,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--no-sweep", description = "skip the sweep: the tuned setting then uses the paper's ranges")
     boolean noSweep;
     @Option(names = "--report-from", description = "train nothing: render the report again from a results.json "
-            + "written by an earlier experiment (its command line is kept)")
+            + "written by an earlier experiment (its command line is kept); --window and --reward-gain may change")
     Path reportFrom;
 
     private final PrintStream log;
@@ -105,7 +105,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (reportFrom != null) {
             ExperimentResult earlier = ResultsFile.read(reportFrom);
-            ExperimentResult result = earlier.withConfig(earlier.config().withOut(out));
+            ExperimentConfig c = earlier.config();
+            ExperimentResult result = earlier.withConfig(c.withAnalysis(or(window, c.window()),
+                    or(rewardGain, c.rewardGain()), out));
             report(result);
             return 0;
         }

@@ -39,25 +39,25 @@ public record ExperimentConfig(
     }
 
     /**
-     * The real experiment: the calibrated main-job settings (lr 1e-4, T = 1, 32 prompts × 8, 4 minibatches,
-     * 600 warm-start steps), 3 seeds × 70 steps (about 25 min on 2 shared cores), the sweep of the brief.
+     * The real experiment: the calibrated settings (lr 1e-4, T = 0.7, 32 prompts × 8, 600 warm-start steps) with the
+     * paper's 4 minibatches (off-policy updates are what clipping acts on), 3 seeds × 70 steps (12 min on 2 shared cores at moderate load), the sweep of the brief.
      */
     public static ExperimentConfig full(Path out, Path workDir) {
-        return new ExperimentConfig(3, 1, 70, 32, 8, 4, 1e-4, 1.0, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.1,
+        return new ExperimentConfig(3, 1, 70, 32, 8, 4, 1e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03,
                 List.of(3e-4, 2e-3, 1e-2, 5e-2), List.of(0.1, 0.2, 0.3), out, workDir);
     }
 
     /** A run of every part in about a minute (what the test runs): 1 seed × 4 steps, a two-point sweep per mode. */
     public static ExperimentConfig quick(Path out, Path workDir) {
-        return new ExperimentConfig(1, 1, 4, 8, 4, 2, 1e-4, 1.0, 6, 1, 40, 32, 3e-3, 2, 32, 2, 0.1,
+        return new ExperimentConfig(1, 1, 4, 8, 4, 2, 1e-4, 0.7, 6, 1, 40, 32, 3e-3, 2, 32, 2, 0.03,
                 List.of(3e-4, 1e-2), List.of(0.2, 0.3), out, workDir);
     }
 
-    /** The same config writing its report to {@code newOut}. */
-    public ExperimentConfig withOut(Path newOut) {
+    /** The same runs, analysed with window {@code newWindow} and gain {@code newGain}, reported to {@code newOut}. */
+    public ExperimentConfig withAnalysis(int newWindow, double newGain, Path newOut) {
         return new ExperimentConfig(seeds, firstSeed, steps, promptsPerStep, groupSize, miniBatches, learningRate,
                 temperature, maxNewTokens, modelSeed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
-                window, rewardGain, gspoSweep, grpoSweep, newOut, workDir);
+                newWindow, newGain, gspoSweep, grpoSweep, newOut, workDir);
     }
 
     /** The folder of the plots: {@code experiments/} beside the markdown file. */
@@ -77,11 +77,15 @@ public record ExperimentConfig(
                 0, null).withDefaults();
     }
 
-    /** The run of {@code arm} with {@code seed} from the warm-start model in {@code modelDir}; no warm start of its own. */
-    public RunConfig runConfig(Arm arm, long seed, Path modelDir) {
-        return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), modelDir.toString(), steps,
+    /**
+     * The run of {@code arm} with {@code seed}, resumed from the warm-start checkpoint {@code warmStart}: its weights
+     * and its AdamW state (moments and step count), as the main job carries the warm start's optimizer into GSPO;
+     * a fresh AdamW's first updates are sign steps that hurt this model (the calibration findings). Steps 1..N.
+     */
+    public RunConfig runConfig(Arm arm, long seed, Path warmStart) {
+        return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), warmStart.toString(), steps,
                 promptsPerStep, groupSize, miniBatches, arm.mode().wireName(), arm.clip().low(), arm.clip().high(),
                 "rollout", 0.0, learningRate, 1.0, 0.0, true, temperature, maxNewTokens, seed, 0, sftBatchSize,
-                sftLearningRate, evalEvery, evalSize, 0, null).withDefaults();
+                sftLearningRate, evalEvery, evalSize, 0, warmStart.toString()).withDefaults();
     }
 }

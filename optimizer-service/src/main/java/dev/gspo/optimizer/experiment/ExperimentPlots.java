@@ -8,6 +8,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.StandardChartTheme;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.SeriesRenderingOrder;
 import org.jfree.chart.plot.ValueMarker;
@@ -24,6 +25,8 @@ import java.awt.Color;
 import java.awt.Paint;
 import java.awt.Stroke;
 import java.io.IOException;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,6 +107,7 @@ public final class ExperimentPlots {
                 "reward (mean ± std over seeds)", data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         plot.setRenderer(bands(arms));
+        ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         ValueMarker tau = new ValueMarker(result.threshold(), Color.GRAY, DASHED);
         tau.setLabel(String.format(Locale.ROOT, "τ = %.3f", result.threshold()));
         plot.addRangeMarker(tau);
@@ -128,6 +132,7 @@ public final class ExperimentPlots {
         DeviationRenderer renderer = bands(arms);
         renderer.setDefaultShapesVisible(true);
         chart.getXYPlot().setRenderer(renderer);
+        ((NumberAxis) chart.getXYPlot().getRangeAxis()).setAutoRangeIncludesZero(false);
         return chart;
     }
 
@@ -149,9 +154,7 @@ public final class ExperimentPlots {
         JFreeChart chart = ChartFactory.createXYLineChart("Clip fraction, " + setting + " clip ranges (mean over seeds)",
                 "step", "clip fraction (log scale)", data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
-        LogAxis log = new LogAxis("clip fraction (log scale)");
-        log.setSmallestValue(1e-5);
-        plot.setRangeAxis(log);
+        plot.setRangeAxis(decades("clip fraction (log scale)"));
         plot.setRenderer(renderer);
         return chart;
     }
@@ -169,7 +172,8 @@ public final class ExperimentPlots {
                 "ε_low (ε_high scaled as in the paper), log scale", "late reward", data, PlotOrientation.VERTICAL,
                 true, false, false);
         XYPlot plot = chart.getXYPlot();
-        plot.setDomainAxis(new LogAxis("ε_low (ε_high scaled as in the paper), log scale"));
+        plot.setDomainAxis(decades("ε_low (ε_high scaled as in the paper), log scale"));
+        ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         int i = 0;
         for (LossMode mode : byMode.keySet()) {
@@ -188,6 +192,15 @@ public final class ExperimentPlots {
         }
         return ChartFactory.createXYLineChart("Shared supervised warm start", "warm-start step", "loss",
                 new XYSeriesCollection(s), PlotOrientation.VERTICAL, false, false, false);
+    }
+
+    /** A log axis ticked at whole decades, labelled in plain decimals (0.001, 0.01, 0.1). */
+    private static LogAxis decades(String label) {
+        LogAxis axis = new LogAxis(label);
+        axis.setSmallestValue(1e-5);
+        axis.setTickUnit(new NumberTickUnit(1.0));
+        axis.setNumberFormatOverride(new DecimalFormat("0.#####", DecimalFormatSymbols.getInstance(Locale.ROOT)));
+        return axis;
     }
 
     /** Mean over runs of a per-step value, at the steps where that mean is positive (a log axis cannot show 0). */

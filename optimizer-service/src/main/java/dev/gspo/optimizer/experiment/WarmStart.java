@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * The experiment's shared starting point: one {@link TrainingRun} of the built-in model with the supervised warm
  * start and no GSPO step, whose final checkpoint (a model directory: config.json, model.safetensors, tokenizer.json)
- * every run of every arm then loads. Its AdamW state is not carried over: each run starts a fresh optimizer.
+ * every run of every arm then resumes from, with the warm start's AdamW state.
  */
 public final class WarmStart {
 

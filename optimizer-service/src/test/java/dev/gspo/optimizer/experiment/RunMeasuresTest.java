@@ -51,15 +51,23 @@ class RunMeasuresTest {
     }
 
     @Test
-    void comparisonSeesNoDifferenceWithinTwoStandardErrors() {
-        Comparison close = new Comparison("reward", Stat.of(0.30, 0.34, 0.32), Stat.of(0.31, 0.29, 0.33), true);
-        Comparison apart = new Comparison("reward", Stat.of(0.50, 0.51, 0.52), Stat.of(0.30, 0.31, 0.32), true);
-        Comparison fewerSteps = new Comparison("steps", Stat.of(10, 11, 12), Stat.of(30, 31, 32), false);
+    void comparisonPairsTheSeedsAndJudgesWithTheStudentInterval() {
+        // seeds differ a lot (prompt difficulty), GSPO − GRPO is +0.02 on every seed: a clear paired difference
+        Comparison paired = new Comparison("reward", "%.3f", Stat.of(0.22, 0.42, 0.32), Stat.of(0.20, 0.40, 0.30),
+                new double[]{0.02, 0.021, 0.019}, true);
+        // differences of both signs: the interval d̄ ± t₂·SE = 0.0033 ± 4.30·0.0145 contains 0
+        Comparison noisy = new Comparison("reward", "%.3f", Stat.of(0.3, 0.3, 0.3), Stat.of(0.3, 0.3, 0.3),
+                new double[]{0.03, -0.02, 0.0}, true);
+        Comparison fewerSteps = new Comparison("steps", "%.1f", Stat.of(10, 11, 12), Stat.of(30, 31, 32),
+                new double[]{-20, -19, -21, Double.NaN}, false);
 
-        assertThat(close.verdict()).startsWith("within noise");
-        assertThat(apart.verdict()).startsWith("GSPO better");
+        assertThat(paired.verdict()).startsWith("GSPO better");
+        assertThat(noisy.verdict()).startsWith("within noise");
         assertThat(fewerSteps.verdict()).startsWith("GSPO better");
-        assertThat(new Comparison("r", Stat.of(1), Stat.of(0), true).judged()).isFalse();
+        assertThat(fewerSteps.pairs()).isEqualTo(3);
+        assertThat(new Comparison("r", "%.1f", Stat.of(1), Stat.of(0), new double[]{1}, true).judged()).isFalse();
+        assertThat(Comparison.t95(2)).isEqualTo(4.303);
+        assertThat(Comparison.t95(30)).isCloseTo(2.042, within(0.01));
     }
 
     @Test
