@@ -76,7 +76,7 @@ public final class FleetClient implements RolloutSource {
                 inputs.add(PromptInput.text(Integer.toString(i), prompts.get(i)));
             }
             RolloutRequest request = new RolloutRequest(inputs, groupSize, new SamplingSpec(sampling.maxNewTokens(),
-                    sampling.temperature(), sampling.topP(), sampling.topK(), mix(seed, s), sampling.stop()),
+                    sampling.temperature(), sampling.topP(), sampling.topK(), shareSeed(seed, s), sampling.stop()),
                     minPolicyVersion);
             int first = s;
             futures.add(CompletableFuture.supplyAsync(() -> requestShare(replicas, first, request), executor));
@@ -155,7 +155,11 @@ public final class FleetClient implements RolloutSource {
                 FinishReason.valueOf(s.finishReason().toUpperCase(Locale.ROOT)));
     }
 
-    private static long mix(long seed, int share) {
+    /**
+     * The request seed of share {@code share} of a step seeded with {@code seed} (a SplitMix64 finaliser); a replica
+     * then seeds sample j of its prompt i with {@code Seeds.forSample(shareSeed, i, j)}.
+     */
+    public static long shareSeed(long seed, int share) {
         long z = seed + 0x9E3779B97F4A7C15L * (share + 1);
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         return z ^ (z >>> 31);

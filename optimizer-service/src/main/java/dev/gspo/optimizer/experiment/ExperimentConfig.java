@@ -1,0 +1,91 @@
+package dev.gspo.optimizer.experiment;
+
+import dev.gspo.optimizer.run.RunConfig;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every knob of the experiment ({@code ./gspo experiment --help} names the options). Each run of each arm uses the
+ * same {@link #runConfig training settings}; only the loss mode, the clip range and the seed differ.
+ *
+ * @param seeds          seeds per arm: {@code firstSeed, firstSeed + 1, …}
+ * @param steps          GSPO steps per run (after the shared warm start)
+ * @param modelSeed      seed of the built-in model's initial weights and of the warm start's batches
+ * @param sftSteps       supervised warm-start steps, run once; every run starts from its result
+ * @param window         w: final reward = mean training reward of the last w steps; the threshold test uses the
+ *                       trailing w-step mean; the reward plots show it too
+ * @param rewardGain     δ: the reward threshold is r₀ + δ, r₀ = the mean step-1 reward over every run
+ * @param gspoSweep      ε_low candidates of the GSPO sweep (ε_high scaled, see {@link Arm#scaledRange})
+ * @param grpoSweep      ε_low candidates of the GRPO sweep
+ * @param out            the markdown file; plots go to {@code experiments/} beside it
+ * @param workDir        where the warm start and the runs keep their checkpoints
+ */
+public record ExperimentConfig(
+        int seeds, long firstSeed, int steps, int promptsPerStep, int groupSize, int miniBatches,
+        double learningRate, double temperature, int maxNewTokens,
+        long modelSeed, int sftSteps, int sftBatchSize, double sftLearningRate,
+        int evalEvery, int evalSize, int window, double rewardGain,
+        List<Double> gspoSweep, List<Double> grpoSweep, Path out, Path workDir) {
+
+    public ExperimentConfig {
+        gspoSweep = List.copyOf(gspoSweep);
+        grpoSweep = List.copyOf(grpoSweep);
+        if (seeds < 1 || steps < 1 || window < 1 || evalEvery < 1) {
+            throw new IllegalArgumentException("seeds, steps, window and evalEvery must be ≥ 1; got seeds " + seeds
+                    + ", steps " + steps + ", window " + window + ", evalEvery " + evalEvery);
+        }
+    }
+
+    /**
+     * The real experiment: the calibrated settings (lr 1e-4, T = 0.7, 32 prompts × 8, 600 warm-start steps) with the
+     * paper's 4 minibatches (off-policy updates are what clipping acts on), 3 seeds × 70 steps (12 min on 2 shared cores at moderate load), the sweep of the brief.
+     */
+    public static ExperimentConfig full(Path out, Path workDir) {
+        return new ExperimentConfig(3, 1, 70, 32, 8, 4, 1e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03,
+                List.of(3e-4, 2e-3, 1e-2, 5e-2), List.of(0.1, 0.2, 0.3), out, workDir);
+    }
+
+    /** A run of every part in about a minute (what the test runs): 1 seed × 4 steps, a two-point sweep per mode. */
+    public static ExperimentConfig quick(Path out, Path workDir) {
+        return new ExperimentConfig(1, 1, 4, 8, 4, 2, 1e-4, 0.7, 6, 1, 40, 32, 3e-3, 2, 32, 2, 0.03,
+                List.of(3e-4, 1e-2), List.of(0.2, 0.3), out, workDir);
+    }
+
+    /** The same runs, analysed with window {@code newWindow} and gain {@code newGain}, reported to {@code newOut}. */
+    public ExperimentConfig withAnalysis(int newWindow, double newGain, Path newOut) {
+        return new ExperimentConfig(seeds, firstSeed, steps, promptsPerStep, groupSize, miniBatches, learningRate,
+                temperature, maxNewTokens, modelSeed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
+                newWindow, newGain, gspoSweep, grpoSweep, newOut, workDir);
+    }
+
+    /** The folder of the plots: {@code experiments/} beside the markdown file. */
+    public Path plotsDir() {
+        return out.toAbsolutePath().getParent().resolve("experiments");
+    }
+
+    public List<Long> seedList() {
+        return java.util.stream.LongStream.range(firstSeed, firstSeed + seeds).boxed().toList();
+    }
+
+    /** The warm start: the built-in model, {@code sftSteps} supervised steps, no GSPO step. */
+    public RunConfig warmStartConfig() {
+        return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), "builtin", 0, promptsPerStep,
+                groupSize, miniBatches, "gspo", null, null, "rollout", 0.0, learningRate, 1.0, 0.0, true,
+                temperature, maxNewTokens, modelSeed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
+                0, null).withDefaults();
+    }
+
+    /**
+     * The run of {@code arm} with {@code seed}, resumed from the warm-start checkpoint {@code warmStart}: its weights
+     * and its AdamW state (moments and step count), as the main job carries the warm start's optimizer into GSPO;
+     * a fresh AdamW's first updates are sign steps that hurt this model (the calibration findings). Steps 1..N.
+     */
+    public RunConfig runConfig(Arm arm, long seed, Path warmStart) {
+        return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), warmStart.toString(), steps,
+                promptsPerStep, groupSize, miniBatches, arm.mode().wireName(), arm.clip().low(), arm.clip().high(),
+                "rollout", 0.0, learningRate, 1.0, 0.0, true, temperature, maxNewTokens, seed, 0, sftBatchSize,
+                sftLearningRate, evalEvery, evalSize, 0, warmStart.toString()).withDefaults();
+    }
+}
