@@ -11,7 +11,8 @@ import java.util.Locale;
  *   d_s = x_GSPO,s − x_GRPO,s   for each seed s where both are finite          (n of them)
  *   d̄  = mean d_s,   SE = std(d_s) / √n   (std with n − 1)
  *   95% interval d̄ ± t_{n−1} · SE   (Student's t, two-sided: 12.71, 4.30, 3.18, 2.78, … → 1.96)
- *   interval contains 0 → within noise; otherwise the better side (higher, or lower for steps)
+ *   interval contains 0 → within noise; otherwise the better side (higher, or lower for steps), called marginal
+ *   when |d̄| &lt; 1.5 · t · SE
  * </pre>
  *
  * With fewer than two pairs there is no spread and no verdict. {@code gspo} and {@code grpo} are the unpaired
@@ -52,7 +53,8 @@ public record Comparison(String measure, String pattern, Stat gspo, Stat grpo, d
         if (Math.abs(d) <= h) {
             return "within noise (" + ci + ")";
         }
-        return (higherIsBetter == d > 0 ? "GSPO" : "GRPO") + " better (" + ci + ")";
+        String marginal = Math.abs(d) < 1.5 * h ? ", marginal: the interval barely excludes 0" : "";
+        return (higherIsBetter == d > 0 ? "GSPO" : "GRPO") + " better (" + ci + marginal + ")";
     }
 
     /** Whether there are two pairs or more, so that {@link #verdict()} can judge. */
