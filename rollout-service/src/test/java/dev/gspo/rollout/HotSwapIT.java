@@ -136,12 +136,10 @@ class HotSwapIT {
         return futures.stream().allMatch(Future::isDone);
     }
 
-    /** Polls a condition of the test's own progress (not of time); gives up after a generous bound. */
-    private static void waitUntil(java.util.function.BooleanSupplier condition, AtomicInteger done)
-            throws InterruptedException {
-        for (int i = 0; i < 60_000 && !condition.getAsBoolean(); i++) {
-            Thread.sleep(2);
-        }
-        assertThat(condition.getAsBoolean()).as("progress stalled at %d responses", done.get()).isTrue();
+    /** Waits on a condition of the test's own progress (not on time); gives up after a generous bound. */
+    private static void waitUntil(java.util.function.BooleanSupplier condition, AtomicInteger done) {
+        org.awaitility.Awaitility.await("progress (" + done.get() + " responses so far)")
+                .atMost(java.time.Duration.ofMinutes(2)).pollInterval(java.time.Duration.ofMillis(2))
+                .until(condition::getAsBoolean);
     }
 }

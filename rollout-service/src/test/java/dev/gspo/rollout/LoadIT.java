@@ -23,7 +23,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -60,7 +63,7 @@ class LoadIT {
         Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
         List<Long> latenciesMs = Collections.synchronizedList(new ArrayList<>());
         long deadline = System.currentTimeMillis() + DURATION_MS;
-        try (ExecutorService pool = Executors.newFixedThreadPool(CALLERS + 1)) {
+        try (ExecutorService pool = Executors.newFixedThreadPool(CALLERS)) {
             List<Future<?>> tasks = new ArrayList<>();
             for (int c = 0; c < CALLERS; c++) {
                 tasks.add(pool.submit(() -> {
@@ -79,18 +82,20 @@ class LoadIT {
                     return null;
                 }));
             }
-            tasks.add(pool.submit(() -> {
-                long version = registry.current().version();
-                while (System.currentTimeMillis() < deadline) {
-                    HttpResponse<String> r = client.push(++version, WeightSets.randomBytes(config, version));
-                    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-                    Thread.sleep(1_000);
+            // a new version every second, for as long as the callers run
+            AtomicLong version = new AtomicLong(registry.current().version());
+            List<Integer> pushStatuses = Collections.synchronizedList(new ArrayList<>());
+            try (ScheduledExecutorService pusher = Executors.newSingleThreadScheduledExecutor()) {
+                pusher.scheduleAtFixedRate(() -> {
+                    long v = version.incrementAndGet();
+                    pushStatuses.add(client.push(v, WeightSets.randomBytes(config, v)).statusCode());
+                }, 0, 1, TimeUnit.SECONDS);
+                for (Future<?> f : tasks) {
+                    f.get();
                 }
-                return null;
-            }));
-            for (Future<?> f : tasks) {
-                f.get();
+                pusher.shutdown();
             }
+            assertThat(pushStatuses).as("every push during the load was taken").isNotEmpty().containsOnly(200);
         }
         long rssAfter = rssKb();
         List<Long> sorted = new ArrayList<>(latenciesMs);
