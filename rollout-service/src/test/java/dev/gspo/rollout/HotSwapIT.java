@@ -4,8 +4,6 @@ import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
 import dev.gspo.common.wire.RolloutResponse;
-import dev.gspo.common.wire.Sample;
-import dev.gspo.common.wire.SampleGroup;
 import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.rollout.support.PolicyOracle;
 import dev.gspo.rollout.support.RolloutIT;
@@ -95,20 +93,13 @@ class HotSwapIT {
             double worstOwn = 0;
             double closestOther = Double.MAX_VALUE;
             for (RolloutResponse r : responses) {
-                for (long v : oracle.versions()) {
-                    double error = maxError(oracle, v, r);
-                    if (v == r.policyVersion()) {
-                        worstOwn = Math.max(worstOwn, error);
-                    } else {
-                        closestOther = Math.min(closestOther, error);
-                    }
-                    if (v == r.policyVersion()) {
-                        assertThat(error).as("response of version %d scored under it", v).isLessThanOrEqualTo(1e-5);
-                    } else {
-                        assertThat(error).as("response of version %d scored under version %d", r.policyVersion(), v)
-                                .isGreaterThan(1e-3);
-                    }
-                }
+                PolicyOracle.Agreement a = oracle.agreement(r, TEMPERATURE);
+                worstOwn = Math.max(worstOwn, a.own());
+                closestOther = Math.min(closestOther, a.closestOther());
+                assertThat(a.own()).as("response of version %d scored under it", r.policyVersion())
+                        .isLessThanOrEqualTo(1e-5);
+                assertThat(a.closestOther()).as("response of version %d scored under any other version",
+                        r.policyVersion()).isGreaterThan(1e-3);
             }
             System.out.printf("hot swap: responses per version %s; max log-prob error under the named version %.2e, "
                     + "min under any other %.2e%n", perVersion, worstOwn, closestOther);
@@ -120,16 +111,6 @@ class HotSwapIT {
     private static RolloutRequest request(long seed) {
         return new RolloutRequest(List.of(PromptInput.tokens("x", 1, 3, 5, 7), PromptInput.tokens("y", 6, 2)), 4,
                 SamplingSpec.of(8, TEMPERATURE, seed), null);
-    }
-
-    private static double maxError(PolicyOracle oracle, long version, RolloutResponse r) {
-        double max = 0;
-        for (SampleGroup g : r.groups()) {
-            for (Sample s : g.samples()) {
-                max = Math.max(max, oracle.maxError(version, g.promptTokenIds(), s, TEMPERATURE));
-            }
-        }
-        return max;
     }
 
     private static boolean allDone(List<Future<?>> futures) {

@@ -6,7 +6,9 @@ import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
+import dev.gspo.common.wire.RolloutResponse;
 import dev.gspo.common.wire.Sample;
+import dev.gspo.common.wire.SampleGroup;
 
 import java.util.HashMap;
 import java.util.List;
@@ -51,6 +53,37 @@ public final class PolicyOracle implements AutoCloseable {
             }
             return max;
         }
+    }
+
+    /** {@link #maxError} over every sample of a response, scored under {@code version}. */
+    public double maxError(long version, RolloutResponse response, double temperature) {
+        double max = 0;
+        for (SampleGroup g : response.groups()) {
+            for (Sample s : g.samples()) {
+                max = Math.max(max, maxError(version, g.promptTokenIds(), s, temperature));
+            }
+        }
+        return max;
+    }
+
+    /**
+     * How well a response agrees with the version it names ({@code own}) and with the closest of every other version
+     * the oracle knows ({@code closestOther}, +∞ when it knows no other): a response made by exactly one version has
+     * a tiny {@code own} and a clearly larger {@code closestOther}.
+     */
+    public Agreement agreement(RolloutResponse response, double temperature) {
+        double own = maxError(response.policyVersion(), response, temperature);
+        double closestOther = Double.POSITIVE_INFINITY;
+        for (long v : versions()) {
+            if (v != response.policyVersion()) {
+                closestOther = Math.min(closestOther, maxError(v, response, temperature));
+            }
+        }
+        return new Agreement(own, closestOther);
+    }
+
+    /** Max log-prob errors of a response under its named version and under the closest other version. */
+    public record Agreement(double own, double closestOther) {
     }
 
     @Override
