@@ -47,6 +47,8 @@ public final class PolicyRegistry implements AutoCloseable {
     public ServedPolicy swap(long version, Function<PolicyModel, ServedPolicy> build) {
         synchronized (swapLock) {
             ServedPolicy old = current.get();
+            // checked again under the lock: the controller's early check ran before the body was read and verified,
+            // so concurrent pushes of the same or older versions can all pass it (ConcurrentPushIT races them)
             requireNewer(version, old);
             ServedPolicy next = build.apply(old.model());
             current.set(next);

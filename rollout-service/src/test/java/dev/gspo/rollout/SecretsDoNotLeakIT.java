@@ -1,0 +1,93 @@
+package dev.gspo.rollout;
+
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.rollout.support.TestClient;
+import dev.gspo.rollout.support.WeightSets;
+import dev.gspo.rollout.weights.PolicyRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The push token never leaves the replica: real pushes with the right token and with wrong ones (one differing only
+ * in its last character, one extending it, one unrelated, one sent as Basic credentials), then every answer, the
+ * actuator endpoints, the API document and the whole log output of the context (its own code at TRACE, Spring's web
+ * layer at DEBUG) are searched for every token offered and for a fragment of the right one.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "gspo.rollout.seed=7",
+        "gspo.rollout.push-token=" + SecretsDoNotLeakIT.TOKEN,
+        "logging.level.dev.gspo=TRACE",
+        "logging.level.org.springframework.web=DEBUG"})
+@ExtendWith(OutputCaptureExtension.class)
+@DirtiesContext
+class SecretsDoNotLeakIT {
+    static final String TOKEN = "rollout-push-Kq7Vx2Zp9Lm4Rt8W";
+    private static final String FRAGMENT = "Kq7Vx2Zp9";
+    private static final String CLOSE = TOKEN.substring(0, TOKEN.length() - 1) + "X";
+    private static final String LONGER = TOKEN + "0";
+    private static final String OTHER = "unrelated-Yh3Nc6Bd1Fs5Gj0Q";
+    private static final List<String> SECRETS = List.of(TOKEN, FRAGMENT, CLOSE, LONGER, OTHER,
+            Base64.getEncoder().encodeToString(("gspo:" + TOKEN).getBytes(StandardCharsets.UTF_8)));
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    PolicyRegistry registry;
+
+    @Test
+    void noTokenAppearsInAnswersMetricsActuatorOrLogs(CapturedOutput output) {
+        TestClient client = new TestClient(port);
+        byte[] weights = WeightSets.randomBytes(registry.current().model().config(), 31);
+        String sha = PolicyModel.sha256(weights);
+        StringBuilder seen = new StringBuilder();
+
+        for (String wrong : List.of(CLOSE, LONGER, OTHER)) {
+            HttpResponse<String> r = client.push(weights, "1", sha, "Bearer " + wrong);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+            append(seen, r);
+        }
+        HttpResponse<String> basic = client.push(weights, "1", sha, "Basic " + SECRETS.getLast());
+        assertThat(basic.statusCode()).isEqualTo(401);
+        append(seen, basic);
+        HttpResponse<String> none = client.push(weights, "1", sha, null);
+        assertThat(none.statusCode()).isEqualTo(401);
+        append(seen, none);
+        HttpResponse<String> ok = client.push(weights, "1", sha, "Bearer " + TOKEN);
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        append(seen, ok);
+        HttpResponse<String> stale = client.push(weights, "1", sha, "Bearer " + TOKEN);
+        assertThat(stale.statusCode()).isEqualTo(409);
+        append(seen, stale);
+        for (String path : List.of("/actuator", "/actuator/prometheus", "/actuator/info", "/actuator/health",
+                "/actuator/health/readiness", "/actuator/env", "/actuator/configprops", "/actuator/env/"
+                        + "gspo.rollout.push-token", "/v3/api-docs", "/v1/policy")) {
+            append(seen, client.get(path));
+        }
+
+        // the search can find what is there: the installed version's checksum is in the answers and in the log
+        assertThat(seen).contains(sha, "gspo_policy_version");
+        assertThat(output.getAll()).contains("serving policy version 1", sha);
+        for (String secret : SECRETS) {
+            assertThat(seen.toString()).as("answers").doesNotContain(secret);
+            assertThat(output.getAll()).as("log output").doesNotContain(secret);
+        }
+    }
+
+    private static void append(StringBuilder seen, HttpResponse<String> r) {
+        seen.append(r.uri()).append(' ').append(r.statusCode()).append(' ').append(r.headers().map()).append('\n')
+                .append(r.body()).append('\n');
+    }
+}
