@@ -24,14 +24,26 @@ import java.util.TreeMap;
 public final class RolloutReplica implements AutoCloseable {
     public static final String PUSH_TOKEN = "it-push-token";
     private final int port;
+    private final String pushToken;
+    private final List<String> extraArgs;
     private ConfigurableApplicationContext context;
 
-    private RolloutReplica(int port) {
+    private RolloutReplica(int port, String pushToken, List<String> extraArgs) {
         this.port = port;
+        this.pushToken = pushToken;
+        this.extraArgs = extraArgs;
     }
 
     public static RolloutReplica start() {
-        RolloutReplica r = new RolloutReplica(0);
+        return start(PUSH_TOKEN);
+    }
+
+    /**
+     * @param extraArgs more {@code --key=value} arguments; with {@code --server.ssl.bundle=…} the replica serves
+     *                  https and {@link #url()} says so
+     */
+    public static RolloutReplica start(String pushToken, String... extraArgs) {
+        RolloutReplica r = new RolloutReplica(0, pushToken, List.of(extraArgs));
         return r.boot(0);
     }
 
@@ -46,12 +58,13 @@ public final class RolloutReplica implements AutoCloseable {
                 "--server.port=" + requestedPort,
                 "--server.address=127.0.0.1",
                 "--gspo.rollout.seed=3",
-                "--gspo.rollout.push-token=" + PUSH_TOKEN,
+                "--gspo.rollout.push-token=" + pushToken,
                 "--spring.jmx.enabled=false",
                 "--logging.level.dev.gspo=WARN"));
+        args.addAll(extraArgs);
         context = new SpringApplicationBuilder(RolloutApplication.class).run(args.toArray(String[]::new));
         int actual = ((WebServerApplicationContext) context).getWebServer().getPort();
-        RolloutReplica started = requestedPort == 0 ? new RolloutReplica(actual) : this;
+        RolloutReplica started = requestedPort == 0 ? new RolloutReplica(actual, pushToken, extraArgs) : this;
         started.context = context;
         return started;
     }
@@ -90,7 +103,8 @@ public final class RolloutReplica implements AutoCloseable {
     }
 
     public URI url() {
-        return URI.create("http://127.0.0.1:" + port);
+        boolean tls = extraArgs.stream().anyMatch(a -> a.startsWith("--server.ssl.bundle="));
+        return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port);
     }
 
     public void stop() {
