@@ -18,6 +18,9 @@ import java.util.Map;
  * @param rolloutUrls          comma-separated replica base URLs; used when {@code rolloutDns} is empty
  * @param rolloutDns           {@code host:port} whose name resolves to every replica (a headless Service)
  * @param rolloutDnsRefresh    how often the name is resolved again
+ * @param rolloutSslBundle     name of a Spring SSL bundle ({@code spring.ssl.bundle.*}) whose trust material (and
+ *                             key, for mutual TLS) the client uses for {@code https} replica URLs; empty = the JDK's
+ *                             default trust store (docs/TLS.md)
  * @param pushToken            bearer token sent with {@code PUT /v1/policy} (the replicas' {@code push-token})
  * @param controlToken         bearer token required on {@code POST /v1/runs} and {@code /stop}; empty = no auth
  *                             (only for local use: the README says so)
@@ -33,6 +36,7 @@ public record OptimizerProperties(
         @DefaultValue("") List<String> rolloutUrls,
         @DefaultValue("") String rolloutDns,
         @DefaultValue("10s") Duration rolloutDnsRefresh,
+        @DefaultValue("") String rolloutSslBundle,
         @DefaultValue("") String pushToken,
         @DefaultValue("") String controlToken,
         @NotNull @DefaultValue("runs") Path checkpointDir,
@@ -61,7 +65,7 @@ public record OptimizerProperties(
     @Override
     public String toString() {
         return "OptimizerProperties[rolloutUrls=" + rolloutUrls + ", rolloutDns=" + rolloutDns
-                + ", checkpointDir=" + checkpointDir + ", pushToken=" + (pushToken.isEmpty() ? "(none)" : "(set)")
+                + ", rolloutSslBundle=" + rolloutSslBundle + ", checkpointDir=" + checkpointDir + ", pushToken=" + (pushToken.isEmpty() ? "(none)" : "(set)")
                 + ", controlToken=" + (controlToken.isEmpty() ? "(none)" : "(set)") + "]";
     }
 }
