@@ -7,9 +7,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -47,6 +49,7 @@ import static org.awaitility.Awaitility.await;
         "logging.level.gspo=TRACE",
         "logging.level.org.springframework.web=DEBUG"})
 @ExtendWith(OutputCaptureExtension.class)
+@DirtiesContext
 class SecretsDoNotLeakIT {
     /** Random like real tokens ({@code openssl rand}), so that any 8 characters of one are distinctive. */
     static final String PUSH = "Hw4Jt8Pn2Xc6Vb1MqS5dL9fG";
@@ -78,9 +81,12 @@ class SecretsDoNotLeakIT {
         registry.add("gspo.optimizer.checkpoint-dir", RUNS::toString);
     }
 
+    /** Logback levels outlive the context, so later tests in this JVM get theirs back. */
     @AfterAll
-    static void stopReplicas() {
+    static void stopReplicasAndRestoreLogLevels() {
         REPLICAS.forEach(RolloutReplica::close);
+        LoggingSystem logging = LoggingSystem.get(SecretsDoNotLeakIT.class.getClassLoader());
+        List.of("dev.gspo", "gspo", "org.springframework.web").forEach(name -> logging.setLogLevel(name, null));
     }
 
     @Test

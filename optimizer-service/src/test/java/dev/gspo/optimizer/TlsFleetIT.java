@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -56,6 +57,7 @@ import static org.awaitility.Awaitility.await;
         "gspo.optimizer.request-timeout=30s",
         "gspo.optimizer.publish-timeout=10s",
         "logging.level.gspo.progress=WARN"})
+@DirtiesContext
 class TlsFleetIT {
     static final String CONTROL = "tls-it-control-token";
     private static final String ONE_STEP = """

@@ -4,9 +4,11 @@ import dev.gspo.common.model.PolicyModel;
 import dev.gspo.rollout.support.TestClient;
 import dev.gspo.rollout.support.WeightSets;
 import dev.gspo.rollout.weights.PolicyRegistry;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -51,6 +53,13 @@ class SecretsDoNotLeakIT {
     int port;
     @Autowired
     PolicyRegistry registry;
+
+    /** Logback levels outlive the context; later tests in this JVM get their own again. */
+    @AfterAll
+    static void restoreLogLevels() {
+        LoggingSystem logging = LoggingSystem.get(SecretsDoNotLeakIT.class.getClassLoader());
+        List.of("dev.gspo", "org.springframework.web").forEach(name -> logging.setLogLevel(name, null));
+    }
 
     @Test
     void noTokenAppearsInAnswersMetricsActuatorOrLogs(CapturedOutput output) {
