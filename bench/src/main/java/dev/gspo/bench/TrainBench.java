@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.Scalars;
 import dev.gspo.common.objective.LossMode;
 import dev.gspo.common.objective.ObjectiveConfig;
 import dev.gspo.common.objective.ObjectiveResult;
@@ -114,7 +115,7 @@ final class TrainBench {
                 long t0 = System.nanoTime();
                 try (NDScope ignored = new NDScope();
                      GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    PolicyBatch batch = PolicyBatch.of(leaf.mul(1f), m.create(oldLp, new Shape(b, r)),
+                    PolicyBatch batch = PolicyBatch.of(Scalars.mul(leaf, 1), m.create(oldLp, new Shape(b, r)),
                                     m.create(mask, new Shape(b, r)), m.create(adv))
                             .withEntropy(m.create(ent, new Shape(b, r))).withZeroVarianceShare(0.0);
                     ObjectiveResult result = objective.compute(batch);

@@ -163,7 +163,7 @@ public final class Transformer implements AutoCloseable {
         NDArray qg = q.reshape(b, kvHeads, (long) group * t, hd);
         NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2));                // [B, Hkv, group·T, S]
         if (scale) {
-            scores = scores.mul(attentionScale);
+            scores = Scalars.mul(scores, attentionScale);
         }
         if (bias5 != null) {
             scores = scores.reshape(new Shape(b, kvHeads, group, t, s)).add(bias5);

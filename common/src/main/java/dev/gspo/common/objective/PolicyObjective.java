@@ -3,6 +3,7 @@ package dev.gspo.common.objective;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import dev.gspo.common.model.Scalars;
 
 import java.util.Objects;
 
@@ -66,9 +67,8 @@ public final class PolicyObjective {
                 NDArray kl = KlPenalty.perSequence(tokens, batch.refLogprobs(), c).mean();  // []
                 klToRef = scalar(kl);
                 if (config.klBeta() > 0) {
-                    // β as an array of the working dtype: 0-dim float32 × Java double would promote to float64
-                    NDArray beta = kl.getManager().create(config.klBeta()).toType(kl.getDataType(), false);
-                    loss = loss.add(kl.mul(beta));
+                    // β in kl's dtype (a Java double would promote float32 to float64) and in memory libtorch owns
+                    loss = loss.add(Scalars.mul(kl, config.klBeta()));
                 }
             }
             diagnostics = new DiagnosticsCalculator(config.clip(), batch.sequences(), batch.length()).compute(

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.Scalars;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
 
@@ -49,7 +50,7 @@ public final class SupervisedTrainer {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(),
                         model.weights().manager(), prompts, completions, ones);
-                NDArray nll = lp.logprobs().sum().neg().div(tokens);
+                NDArray nll = Scalars.div(lp.logprobs().sum().neg(), tokens);
                 loss = nll.getFloat();
                 if (Double.isFinite(loss)) {
                     gc.backward(nll);

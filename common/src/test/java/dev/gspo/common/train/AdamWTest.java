@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.model.Safetensors;
+import dev.gspo.common.model.Scalars;
 import dev.gspo.common.model.TestModels;
 import org.junit.jupiter.api.Test;
 
@@ -76,7 +77,7 @@ class AdamWTest {
             b.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 // loss = 3·a0 + 4·b0  ⇒  g = (3, 0 | 4), ‖g‖ = 5
-                gc.backward(a.get(0).mul(3).add(b.get(0).mul(4)));
+                gc.backward(Scalars.mul(a.get(0), 3).add(Scalars.mul(b.get(0), 4)));
             }
             double norm = Gradients.clipGlobalNorm(List.of(a, b), 1.0);
             assertThat(norm).isCloseTo(5.0, within(1e-6));

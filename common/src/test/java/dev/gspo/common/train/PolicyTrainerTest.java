@@ -9,9 +9,10 @@ import ai.djl.training.GradientCollector;
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
-import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.decode.Seeds;
+import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.Scalars;
 import dev.gspo.common.model.TestModels;
 import dev.gspo.common.objective.AdvantageConfig;
 import dev.gspo.common.objective.Advantages;
@@ -60,7 +61,7 @@ class PolicyTrainerTest {
                 ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses, ones);
                 NDArray lengths = manager.create(new float[] {3, 6, 1}, new Shape(3, 1));
                 NDArray weights = manager.create(adv, new Shape(3, 1)).div(lengths);
-                return lp.logprobs().mul(weights).sum().div(3).neg(); // −(1/B) Σ_i Â_i/|y_i| Σ_t log π
+                return Scalars.div(lp.logprobs().mul(weights).sum(), 3).neg(); // −(1/B) Σ_i Â_i/|y_i| Σ_t log π
             });
             double worst = 0;
             double scale = 0;
