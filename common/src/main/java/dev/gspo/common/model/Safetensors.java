@@ -86,7 +86,11 @@ public final class Safetensors {
         return data;
     }
 
-    /** Serialises float32 tensors in the given order, with optional string metadata. */
+    /**
+     * Serialises float32 tensors in the given order, with optional string metadata.
+     *
+     * @throws IllegalArgumentException if a tensor's value count does not match its shape (the header would lie)
+     */
     public static void write(OutputStream out, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         for (Tensor t : tensors) {
