@@ -115,6 +115,44 @@ class WeightPushIT {
     }
 
     @Test
+    void rejectsANonFiniteValueAtEitherEndOfTheBody() {
+        // the first value of the first tensor and the last value of the last one: the edges of the bulk views
+        Safetensors.Tensor first = good.getFirst();
+        Safetensors.Tensor last = good.getLast();
+        List<Safetensors.Tensor> head = WeightSets.with(good, first.name(), t -> poisoned(t, 0, Float.NaN));
+        assertRejectedUnchanged(() -> pushSigned(WeightSets.bytes(head)), 422,
+                "tensor " + first.name() + " holds a non-finite value (NaN) at flat index 0");
+        int end = last.data().length - 1;
+        List<Safetensors.Tensor> tail = WeightSets.with(good, last.name(), t -> poisoned(t, end, Float.NEGATIVE_INFINITY));
+        assertRejectedUnchanged(() -> pushSigned(WeightSets.bytes(tail)), 422,
+                "tensor " + last.name() + " holds a non-finite value (-Infinity) at flat index " + end);
+    }
+
+    @Test
+    void aPushedVersionGivesThePushersLogprobs() {
+        // the reference is built from the pusher's float values, not from the bytes: it shares no decoding code with
+        // the replica, so a wrong byte order or offset in the bulk load would show as different log-probs
+        List<Safetensors.Tensor> weights = WeightSets.random(config, 4321);
+        long version = client.policy().version() + 1;
+
+        HttpResponse<String> ok = client.push(version, WeightSets.bytes(weights));
+
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        oracle.remember(version, weights);
+        RolloutResponse r = client.rollout(PROBE);
+        assertThat(r.policyVersion()).isEqualTo(version);
+        for (SampleGroup g : r.groups()) {
+            g.samples().forEach(s -> assertThat(oracle.maxError(version, g.promptTokenIds(), s, 1.0)).isLessThan(1e-5));
+        }
+    }
+
+    private static Safetensors.Tensor poisoned(Safetensors.Tensor t, int index, float value) {
+        float[] d = t.data().clone();
+        d[index] = value;
+        return Safetensors.Tensor.f32(t.name(), t.shape(), d);
+    }
+
+    @Test
     void rejectsWeightsThatAreNotF32() {
         byte[] half = RawSafetensors.withF16(good, Set.of("model.embed_tokens.weight"));
         assertRejectedUnchanged(() -> pushSigned(half), 422, "F16");

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import dev.gspo.common.tokenizer.PolicyTokenizer;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,6 +108,15 @@ public final class PolicyModel implements AutoCloseable {
         return new PolicyModel(config, PolicyWeights.fromTensors(config, tensors, parent), tokenizer, tokenizerJson);
     }
 
+    /**
+     * A new model with the same config and tokenizer, built straight from a safetensors buffer (F32, checked for names
+     * and shapes; finiteness is the caller's check). Nothing is left allocated if it fails.
+     */
+    public PolicyModel withWeights(SafetensorsView safetensors, NDManager parent) {
+        return new PolicyModel(config, PolicyWeights.fromSafetensors(config, safetensors, parent), tokenizer,
+                tokenizerJson);
+    }
+
     /** Writes the three HF files into {@code dir} (created if missing); files are written whole, then renamed. */
     public void save(Path dir) {
         try {
@@ -117,9 +125,7 @@ public final class PolicyModel implements AutoCloseable {
             config.write(tmp);
             Files.move(tmp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             tmp = Files.createTempFile(dir, ".weights", ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                Safetensors.write(out, weights.toTensors(), Map.of("format", "pt"));
-            }
+            Files.write(tmp, weightsAsSafetensors());
             Files.move(tmp, dir.resolve(WEIGHTS_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             Path target = dir.resolve(TOKENIZER_FILE);
             if (!Files.exists(target) || !Files.isSameFile(target, tokenizerJson)) {
@@ -132,7 +138,7 @@ public final class PolicyModel implements AutoCloseable {
 
     /** The weights as one safetensors buffer (what the optimizer publishes and a replica serves). */
     public byte[] weightsAsSafetensors() {
-        return Safetensors.toBytes(weights.toTensors(), Map.of("format", "pt"));
+        return weights.toSafetensors(Map.of("format", "pt"));
     }
 
     public static String sha256(byte[] bytes) {

@@ -1,7 +1,6 @@
 package dev.gspo.common.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -11,18 +10,18 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
- * ({@code name -> {dtype, shape, data_offsets}}), then the raw little-endian tensor bytes.
+ * ({@code name -> {dtype, shape, data_offsets}}), then the raw little-endian tensor bytes. The header is parsed and
+ * checked by {@link SafetensorsView}; this class decodes whole files into float arrays and writes them.
  *
  * <p>Written here rather than through {@code NDList.decode}: DJL crashes the JVM on BF16 arrays (most HF checkpoints
  * are BF16) and its errors do not name the tensor. This reader validates every offset against the buffer before
@@ -30,8 +29,6 @@ import java.util.Map;
  * F16/BF16/F64 to float32 in Java.
  */
 public final class Safetensors {
-    /** Largest header accepted (the format's own limit is 100 MB; ours is smaller because headers are tiny). */
-    private static final long MAX_HEADER_BYTES = 16L << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Safetensors() {
@@ -54,121 +51,56 @@ public final class Safetensors {
 
     /** Parses a whole safetensors buffer; tensors keep the header's order. */
     public static Map<String, Tensor> read(byte[] bytes) {
-        if (bytes.length < 8) {
-            throw new InvalidModelException("safetensors: " + bytes.length + " bytes is shorter than the 8-byte header length");
-        }
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long headerLen = buf.getLong(0);
-        if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > bytes.length - 8L) {
-            throw new InvalidModelException("safetensors: header length " + headerLen
-                    + " does not fit in a body of " + bytes.length + " bytes (truncated?)");
-        }
-        JsonNode header;
-        try {
-            header = JSON.readTree(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
-        } catch (JsonProcessingException e) {
-            throw new InvalidModelException("safetensors: header is not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (header == null || !header.isObject()) {
-            throw new InvalidModelException("safetensors: header is not a JSON object");
-        }
-        int dataStart = 8 + (int) headerLen;
-        long dataLen = bytes.length - (long) dataStart;
+        SafetensorsView view = SafetensorsView.of(bytes);
         Map<String, Tensor> out = new LinkedHashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = header.fields();
-        long covered = 0;
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().equals("__metadata__")) {
-                continue;
-            }
-            out.put(e.getKey(), readTensor(e.getKey(), e.getValue(), buf, dataStart, dataLen));
-            covered += e.getValue().get("data_offsets").get(1).asLong() - e.getValue().get("data_offsets").get(0).asLong();
-        }
-        if (covered != dataLen) {
-            throw new InvalidModelException("safetensors: tensors cover " + covered + " bytes but the body has "
-                    + dataLen + " (truncated, padded or overlapping)");
+        for (SafetensorsView.Entry e : view.entries().values()) {
+            out.put(e.name(), new Tensor(e.name(), e.dtype(), e.shape(), floats(view, e)));
         }
         return out;
     }
 
-    private static Tensor readTensor(String name, JsonNode t, ByteBuffer buf, int dataStart, long dataLen) {
-        JsonNode dtypeNode = t.get("dtype");
-        JsonNode shapeNode = t.get("shape");
-        JsonNode offsets = t.get("data_offsets");
-        if (dtypeNode == null || shapeNode == null || !shapeNode.isArray() || offsets == null
-                || !offsets.isArray() || offsets.size() != 2) {
-            throw new InvalidModelException("safetensors: tensor '" + name + "' lacks dtype, shape or data_offsets");
-        }
-        String dtype = dtypeNode.asText();
-        long[] shape = new long[shapeNode.size()];
-        long count = 1;
-        for (int i = 0; i < shape.length; i++) {
-            shape[i] = shapeNode.get(i).asLong(-1);
-            if (shape[i] < 0) {
-                throw new InvalidModelException("safetensors: tensor '" + name + "' has a negative dimension");
+    /** The tensor's values widened to float32: F32 in one bulk copy, the narrower and wider types element by element. */
+    private static float[] floats(SafetensorsView view, SafetensorsView.Entry e) {
+        float[] data = new float[e.elementCount()];
+        switch (e.dtype()) {
+            case "F32" -> view.f32(e.name()).get(data);
+            case "F64" -> {
+                var src = view.bytes(e.name(), "F64").asDoubleBuffer();
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) src.get(i);
+                }
             }
-            count = Math.multiplyExact(count, shape[i]);
+            case "BF16" -> {
+                var src = view.bytes(e.name(), "BF16").asShortBuffer();
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = Float.intBitsToFloat((src.get(i) & 0xffff) << 16);
+                }
+            }
+            default -> {
+                var src = view.bytes(e.name(), "F16").asShortBuffer();
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = Float.float16ToFloat(src.get(i));
+                }
+            }
         }
-        int width = switch (dtype) {
-            case "F32" -> 4;
-            case "F16", "BF16" -> 2;
-            case "F64" -> 8;
-            default -> throw new InvalidModelException("safetensors: tensor '" + name + "' has dtype " + dtype
-                    + "; only F32, F16, BF16 and F64 are read");
-        };
-        long begin = offsets.get(0).asLong(-1);
-        long end = offsets.get(1).asLong(-1);
-        if (begin < 0 || end < begin || end > dataLen) {
-            throw new InvalidModelException("safetensors: tensor '" + name + "' data_offsets [" + begin + ", " + end
-                    + "] fall outside the " + dataLen + "-byte body (truncated?)");
-        }
-        if (end - begin != count * width) {
-            throw new InvalidModelException("safetensors: tensor '" + name + "' holds " + (end - begin)
-                    + " bytes but shape and dtype need " + count * width);
-        }
-        if (count > Integer.MAX_VALUE - 8) {
-            throw new InvalidModelException("safetensors: tensor '" + name + "' is too large: " + count + " elements");
-        }
-        float[] data = new float[(int) count];
-        int base = dataStart + (int) begin;
-        for (int i = 0; i < data.length; i++) {
-            data[i] = switch (width) {
-                case 4 -> buf.getFloat(base + 4 * i);
-                case 8 -> (float) buf.getDouble(base + 8 * i);
-                default -> dtype.equals("BF16")
-                        ? Float.intBitsToFloat((buf.getShort(base + 2 * i) & 0xffff) << 16)
-                        : Float.float16ToFloat(buf.getShort(base + 2 * i));
-            };
-        }
-        return new Tensor(name, dtype, shape, data);
+        return data;
     }
 
-    /** Serialises float32 tensors in the given order, with optional string metadata. */
+    /**
+     * Serialises float32 tensors in the given order, with optional string metadata.
+     *
+     * @throws IllegalArgumentException if a tensor's value count does not match its shape (the header would lie)
+     */
     public static void write(OutputStream out, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
-        ObjectNode header = JSON.createObjectNode();
-        if (!metadata.isEmpty()) {
-            ObjectNode m = header.putObject("__metadata__");
-            metadata.forEach(m::put);
-        }
-        long offset = 0;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
         for (Tensor t : tensors) {
-            ObjectNode e = header.putObject(t.name());
-            e.put("dtype", "F32");
-            var shape = e.putArray("shape");
-            for (long d : t.shape()) {
-                shape.add(d);
+            if (new TensorSpec(t.name(), t.shape()).elementCount() != t.data().length) {
+                throw new IllegalArgumentException("tensor " + t.name() + " has " + t.data().length
+                        + " values for shape " + Arrays.toString(t.shape()));
             }
-            long size = 4L * t.data().length;
-            e.putArray("data_offsets").add(offset).add(offset + size);
-            offset += size;
+            shapes.put(t.name(), t.shape());
         }
-        byte[] json = JSON.writeValueAsBytes(header);
-        int padded = (json.length + 7) / 8 * 8; // the reference writer pads the header to 8 bytes with spaces
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
-        out.write(len.array());
-        out.write(json);
-        out.write(" ".repeat(padded - json.length).getBytes(StandardCharsets.US_ASCII));
+        out.write(header(shapes, metadata));
         ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         for (Tensor t : tensors) {
             for (float f : t.data()) {
@@ -180,6 +112,45 @@ public final class Safetensors {
             }
         }
         out.write(chunk.array(), 0, chunk.position());
+    }
+
+    /**
+     * The bytes before the data of a float32 file holding {@code shapes} in this order, data packed without gaps: the
+     * 8-byte little-endian header length, then the JSON header padded with spaces to a multiple of 8 (as the reference
+     * writer does).
+     */
+    public static byte[] header(Map<String, long[]> shapes, Map<String, String> metadata) {
+        ObjectNode header = JSON.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode m = header.putObject("__metadata__");
+            metadata.forEach(m::put);
+        }
+        long offset = 0;
+        for (Map.Entry<String, long[]> t : shapes.entrySet()) {
+            ObjectNode e = header.putObject(t.getKey());
+            e.put("dtype", "F32");
+            var shape = e.putArray("shape");
+            long count = 1;
+            for (long d : t.getValue()) {
+                shape.add(d);
+                count *= d;
+            }
+            long size = 4L * count;
+            e.putArray("data_offsets").add(offset).add(offset + size);
+            offset += size;
+        }
+        byte[] json;
+        try {
+            json = JSON.writeValueAsBytes(header);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+        int padded = (json.length + 7) / 8 * 8;
+        ByteBuffer out = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).put(json);
+        while (out.hasRemaining()) {
+            out.put((byte) ' ');
+        }
+        return out.array();
     }
 
     public static byte[] toBytes(List<Tensor> tensors, Map<String, String> metadata) {

@@ -14,7 +14,8 @@ import java.util.concurrent.ExecutorService;
 /**
  * Pushes one serialised weight set to every replica in parallel ({@code PUT /v1/policy}, body = the safetensors
  * bytes, with {@code X-Policy-Version}, {@code X-Content-SHA256} and the bearer token). The bytes are produced once
- * per version by the caller and streamed to each replica in one request: no per-tensor round trips.
+ * per version by the caller and streamed to each replica in one request: no per-tensor round trips, and no copy of
+ * the array per replica ({@link SlicedBodyPublisher}).
  *
  * <p>A replica that fails is retried up to {@code attempts} times. A 409 that says the replica already has this
  * version (or a newer one) counts as success: pushes are idempotent.
@@ -56,7 +57,7 @@ public final class WeightPublisher {
                         .header("X-Policy-Version", Long.toString(version))
                         .header("X-Content-SHA256", sha256)
                         .header("Authorization", "Bearer " + pushToken)
-                        .PUT(HttpRequest.BodyPublishers.ofByteArray(safetensors))
+                        .PUT(new SlicedBodyPublisher(safetensors))
                         .build(), HttpResponse.BodyHandlers.ofString());
                 int status = response.statusCode();
                 if (status / 100 == 2 || (status == 409 && replicaAtOrBeyond(replica, version))) {

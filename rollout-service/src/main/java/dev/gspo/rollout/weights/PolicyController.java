@@ -59,7 +59,6 @@ class PolicyController {
         authorizer.check(authorization);
         PushHeaders headers = PushHeaders.parse(version, sha256);
         registry.requireNewer(headers.version());
-        byte[] body = request.getInputStream().readAllBytes();
-        return updater.install(headers, body);
+        return updater.install(headers, PushBody.read(request));
     }
 }

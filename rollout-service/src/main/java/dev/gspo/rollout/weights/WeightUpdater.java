@@ -1,13 +1,12 @@
 package dev.gspo.rollout.weights;
 
 import ai.djl.ndarray.NDManager;
-import dev.gspo.common.model.Safetensors;
+import dev.gspo.common.model.SafetensorsView;
 import dev.gspo.common.wire.PolicyInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
-import java.util.Map;
 
 /**
  * Installs a pushed weight set: verify everything (checksum, framing, names, shapes, dtypes, finiteness), build the
@@ -26,15 +25,15 @@ public final class WeightUpdater {
 
     public PolicyInfo install(PushHeaders headers, byte[] body) {
         registry.requireNewer(headers.version());
-        Map<String, Safetensors.Tensor> tensors;
+        SafetensorsView weights;
         try {
-            tensors = WeightsVerifier.verify(body, headers.sha256(), registry.current().model().config());
+            weights = WeightsVerifier.verify(body, headers.sha256(), registry.current().model().config());
         } catch (RejectedWeightsException e) {
             log.warn("rejected weight push for version {}: {}", headers.version(), e.getMessage());
             throw e;
         }
         ServedPolicy next = registry.swap(headers.version(), template -> new ServedPolicy(headers.version(),
-                template.withWeights(tensors, manager), body, headers.sha256(), Instant.now()));
+                template.withWeights(weights, manager), body, headers.sha256(), Instant.now()));
         log.info("serving policy version {} ({} bytes, sha256 {})", next.version(), body.length, next.sha256());
         return next.info();
     }

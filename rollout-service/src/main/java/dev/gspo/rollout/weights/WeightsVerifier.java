@@ -4,11 +4,11 @@ import dev.gspo.common.model.InvalidModelException;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.PolicyWeights;
-import dev.gspo.common.model.Safetensors;
+import dev.gspo.common.model.SafetensorsView;
 
-import java.security.MessageDigest;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.security.MessageDigest;
 
 import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
 import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.INCOMPATIBLE;
@@ -23,41 +23,46 @@ public final class WeightsVerifier {
     private WeightsVerifier() {
     }
 
-    /** @return the decoded tensors, ready for {@code model.withWeights} */
-    public static Map<String, Safetensors.Tensor> verify(byte[] body, String expectedSha256, ModelConfig config) {
+    /** @return the checked buffer, ready for {@code model.withWeights}: nothing has been decoded or copied */
+    public static SafetensorsView verify(byte[] body, String expectedSha256, ModelConfig config) {
         String actual = PolicyModel.sha256(body);
         if (!MessageDigest.isEqual(actual.getBytes(StandardCharsets.US_ASCII),
                 expectedSha256.getBytes(StandardCharsets.US_ASCII))) {
             throw new RejectedWeightsException(CHECKSUM_MISMATCH, "X-Content-SHA256 " + expectedSha256
                     + " does not match the SHA-256 of the " + body.length + "-byte body, " + actual);
         }
-        Map<String, Safetensors.Tensor> tensors;
+        SafetensorsView view;
         try {
-            tensors = Safetensors.read(body);
+            view = SafetensorsView.of(body);
         } catch (InvalidModelException e) {
             throw new RejectedWeightsException(MALFORMED, "body is not a valid safetensors file: " + e.getMessage());
         }
-        for (Safetensors.Tensor t : tensors.values()) {
+        for (SafetensorsView.Entry t : view.entries().values()) {
             if (!t.dtype().equals("F32")) {
                 throw new RejectedWeightsException(INCOMPATIBLE, "tensor " + t.name() + " has dtype " + t.dtype()
                         + "; pushed weights must be F32");
             }
         }
         try {
-            PolicyWeights.validate(config, tensors);
+            PolicyWeights.validateShapes(config, view.shapes());
         } catch (InvalidModelException e) {
             throw new RejectedWeightsException(INCOMPATIBLE, "weights do not fit the served "
                     + config.modelType() + " model: " + e.getMessage());
         }
-        for (Safetensors.Tensor t : tensors.values()) {
-            float[] data = t.data();
-            for (int i = 0; i < data.length; i++) {
-                if (!Float.isFinite(data[i])) {
-                    throw new RejectedWeightsException(INCOMPATIBLE, "tensor " + t.name() + " holds a non-finite value ("
-                            + data[i] + ") at flat index " + i);
-                }
+        for (SafetensorsView.Entry t : view.entries().values()) {
+            requireFinite(t.name(), view.f32(t.name()));
+        }
+        return view;
+    }
+
+    /** Reads the little-endian view in place: one pass, no copy. */
+    private static void requireFinite(String name, FloatBuffer data) {
+        for (int i = 0, n = data.limit(); i < n; i++) {
+            float f = data.get(i);
+            if (!Float.isFinite(f)) {
+                throw new RejectedWeightsException(INCOMPATIBLE, "tensor " + name + " holds a non-finite value ("
+                        + f + ") at flat index " + i);
             }
         }
-        return tensors;
     }
 }

@@ -32,6 +32,13 @@ public final class PolicyOracle implements AutoCloseable {
         versions.put(version, template.withWeights(Safetensors.read(safetensors), manager));
     }
 
+    /** The version as the pusher holds it: its float values, never serialised or parsed. */
+    public synchronized void remember(long version, List<Safetensors.Tensor> tensors) {
+        Map<String, Safetensors.Tensor> byName = new java.util.LinkedHashMap<>();
+        tensors.forEach(t -> byName.put(t.name(), t));
+        versions.put(version, template.withWeights(byName, manager));
+    }
+
     public synchronized java.util.Set<Long> versions() {
         return java.util.Set.copyOf(versions.keySet());
     }
