@@ -24,7 +24,9 @@ class TwoPathAgreementTest {
             "llama, 4, 2, true",
             "llama, 4, 2, false",
             "qwen2, 4, 1, true",
-            "qwen2, 2, 2, false"})
+            "qwen2, 2, 2, false",
+            "qwen3, 4, 2, true",
+            "qwen3, 4, 4, false"})
     void fusedDecodeMatchesTheUnfusedControl(String type, int heads, int kv, boolean padded) {
         try (NDManager manager = NDManager.newBaseManager();
              PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, true), 13)) {
@@ -49,7 +51,9 @@ class TwoPathAgreementTest {
             "llama, 4, 2, false, 1.0",
             "llama, 4, 4, true, 0.7",
             "qwen2, 4, 1, true, 1.3",
-            "qwen2, 2, 2, false, 0.0"})
+            "qwen2, 2, 2, false, 0.0",
+            "qwen3, 4, 1, true, 0.7",
+            "qwen3, 2, 2, false, 1.0"})
     void cachedDecodeUncachedDecodeAndTeacherForcingAgree(String type, int heads, int kv, boolean tied, double temp) {
         try (NDManager manager = NDManager.newBaseManager();
              PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, tied), 11)) {

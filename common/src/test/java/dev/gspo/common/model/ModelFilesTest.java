@@ -15,10 +15,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ModelFilesTest {
 
-    @Test
-    void savedModelLoadsBackWithIdenticalWeightsAndConfig(@TempDir Path dir) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "qwen3"})
+    void savedModelLoadsBackWithIdenticalWeightsAndConfig(String type, @TempDir Path dir) throws Exception {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, false), 7)) {
+             PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, false), 7)) {
             model.save(dir);
             assertThat(dir.resolve("config.json")).exists();
             assertThat(dir.resolve("tokenizer.json")).exists();
@@ -27,8 +28,8 @@ class ModelFilesTest {
                 assertThat(loaded.weightsAsSafetensors()).isEqualTo(model.weightsAsSafetensors());
                 loaded.tokenizer().close();
             }
-            assertThat(Files.readString(dir.resolve("config.json"))).contains("\"model_type\" : \"qwen2\"",
-                    "Qwen2ForCausalLM");
+            assertThat(Files.readString(dir.resolve("config.json"))).contains("\"model_type\" : \"" + type + "\"",
+                    model.config().architecture().hfArchitecture());
         }
     }
 

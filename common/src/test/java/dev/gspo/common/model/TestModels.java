@@ -13,9 +13,10 @@ public final class TestModels {
     private TestModels() {
     }
 
+    /** qwen3 gets head_dim 12, unlike hidden / heads, as real Qwen3 checkpoints do. */
     public static ModelConfig config(String type, int heads, int kvHeads, boolean tied) {
-        return new ModelConfig(type, 16, 32, 64, 2, heads, kvHeads, 32 / heads, 10000.0, 1e-6, 64, tied,
-                type.equals("qwen2"), 1, List.of(2));
+        return new ModelConfig(type, 16, 32, 64, 2, heads, kvHeads, type.equals("qwen3") ? 12 : 32 / heads, 10000.0,
+                1e-6, 64, tied, type.equals("qwen2"), 1, List.of(2));
     }
 
     /** Weights ~ N(0, 0.02²) are nearly uniform; tests of the math want sharper logits, so scale them up. */
