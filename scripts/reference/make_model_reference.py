@@ -67,6 +67,18 @@ CASES = [
          intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
          num_key_value_heads=1, head_dim=8, tie_word_embeddings=False, rope_theta=10000.0,
          rms_norm_eps=1e-6),
+    # 3 layers, mlp_only_layers [1]: layers 0 and 2 sparse, layer 1 dense; top-2 of 8, renormalised
+    dict(name="qwen3moe-top2", model_type="qwen3_moe", seed=7007, vocab_size=40, hidden_size=32,
+         intermediate_size=80, num_hidden_layers=3, num_attention_heads=4,
+         num_key_value_heads=2, head_dim=16, tie_word_embeddings=False, rope_theta=1000000.0,
+         rms_norm_eps=1e-6, num_experts=8, num_experts_per_tok=2, moe_intermediate_size=24,
+         norm_topk_prob=True, decoder_sparse_step=1, mlp_only_layers=[1]),
+    # decoder_sparse_step 2: layer 0 dense, layer 1 sparse; top-3 of 6, not renormalised, tied
+    dict(name="qwen3moe-step2", model_type="qwen3_moe", seed=8008, vocab_size=36, hidden_size=32,
+         intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+         num_key_value_heads=4, head_dim=8, tie_word_embeddings=True, rope_theta=10000.0,
+         rms_norm_eps=1e-6, num_experts=6, num_experts_per_tok=3, moe_intermediate_size=32,
+         norm_topk_prob=False, decoder_sparse_step=2, mlp_only_layers=[]),
 ]
 
 # (total length, prompt length, starts with <bos>)

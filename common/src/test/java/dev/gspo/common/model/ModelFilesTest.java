@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ModelFilesTest {
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "qwen3"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "qwen3", "qwen3_moe"})
     void savedModelLoadsBackWithIdenticalWeightsAndConfig(String type, @TempDir Path dir) throws Exception {
         try (NDManager manager = NDManager.newBaseManager();
              PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, false), 7)) {

@@ -33,7 +33,8 @@ class ReferenceModelTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llama-gqa", "llama-tied", "qwen2-gqa", "qwen2-untied", "qwen3-headdim", "qwen3-untied"})
+    @ValueSource(strings = {"llama-gqa", "llama-tied", "qwen2-gqa", "qwen2-untied", "qwen3-headdim", "qwen3-untied",
+            "qwen3moe-top2", "qwen3moe-step2"})
     void teacherForcedLogprobsMatchTheReference(String name) throws IOException {
         Path dir = TestModels.resource("reference/model/" + name);
         JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
@@ -64,6 +65,42 @@ class ReferenceModelTest {
             try (PolicyModel broken = model.withWeights(tensors, manager)) {
                 assertThat(worstDifference(broken, expected, "broken " + norm, Double.POSITIVE_INFINITY))
                         .isGreaterThan(100 * TOLERANCE);
+            }
+            model.tokenizer().close();
+        }
+    }
+
+    /** The experts each token of the first sequence is routed to, per sparse layer, in the reference's order. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"qwen3moe-top2", "qwen3moe-step2"})
+    void routesEveryTokenToTheReferenceExperts(String name) throws IOException {
+        Path dir = TestModels.resource("reference/model/" + name);
+        JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+        JsonNode first = expected.get("sequences").get(0);
+        int[] tokens = ints(first.get("tokens"));
+        int k = first.get("prompt_length").asInt();
+        Map<Integer, int[]> seen = new java.util.TreeMap<>();
+        try (NDManager manager = NDManager.newBaseManager(); PolicyModel model = PolicyModel.load(dir, manager);
+             NDScope ignored = new NDScope()) {
+            TeacherForcedScorer.score(model.transformer(), manager, List.of(Arrays.copyOf(tokens, k)),
+                    List.of(Arrays.copyOfRange(tokens, k, tokens.length)), new float[] {1f}, false,
+                    (layer, chosen, n, topK) -> {
+                        seen.put(layer, chosen.clone());
+                        return chosen;
+                    });
+            JsonNode want = expected.get("experts_first_sequence");
+            assertThat(seen.keySet().stream().map(String::valueOf).toList())
+                    .containsExactlyElementsOf(() -> want.fieldNames());
+            int topK = model.config().moe().numExpertsPerTok();
+            for (var e : seen.entrySet()) {
+                JsonNode layer = want.get(String.valueOf(e.getKey()));
+                // the scored input is every token but the last one
+                for (int t = 0; t < tokens.length - 1; t++) {
+                    for (int j = 0; j < topK; j++) {
+                        assertThat(e.getValue()[t * topK + j]).as("layer %d token %d slot %d", e.getKey(), t, j)
+                                .isEqualTo(layer.get(t).get(j).asInt());
+                    }
+                }
             }
             model.tokenizer().close();
         }
@@ -104,7 +141,7 @@ class ReferenceModelTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llama-gqa", "qwen2-untied", "qwen3-headdim"})
+    @ValueSource(strings = {"llama-gqa", "qwen2-untied", "qwen3-headdim", "qwen3moe-top2", "qwen3moe-step2"})
     void kvCachedGreedyDecodeReproducesTheReferenceContinuation(String name) throws IOException {
         Path dir = TestModels.resource("reference/model/" + name);
         JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
