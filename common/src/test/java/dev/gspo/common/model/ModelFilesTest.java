@@ -34,6 +34,19 @@ class ModelFilesTest {
     }
 
     @Test
+    void theBuiltinMoeModelIsASmallQwen3MoeWithEightExpertsInEveryLayer(@TempDir Path dir) {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = BuiltinModel.create("moe", dir, 3, manager)) {
+            assertThat(model.config().modelType()).isEqualTo("qwen3_moe");
+            assertThat(model.config().moe()).isEqualTo(new MoeConfig(8, 2, 64, true, 1, List.of()));
+            assertThat(model.weights().layers()).allMatch(l -> l.sparse() && l.experts().size() == 8);
+            assertThat(model.weights().parameterCount()).isBetween(400_000L, 700_000L);
+            assertThat(ModelConfig.read(dir.resolve("config.json"))).isEqualTo(model.config());
+            model.tokenizer().close();
+        }
+    }
+
+    @Test
     void createIsReproducibleFromTheSeed() {
         try (NDManager manager = NDManager.newBaseManager()) {
             ModelConfig config = TestModels.config("llama", 4, 2, true);

@@ -107,6 +107,35 @@ class PolicyTrainerTest {
         }
     }
 
+    /**
+     * A qwen3_moe policy trains through the same step; the share of routed expert sets that moved is measured after
+     * the first update, with and without routing replay, and is NaN for a dense model.
+     */
+    @Test
+    void moeStepsMeasureTheShareOfTokensWhoseExpertsChangedWithAndWithoutReplay() {
+        for (String type : List.of("qwen3_moe", "llama")) {
+            for (boolean replay : List.of(false, true)) {
+                try (NDManager manager = NDManager.newBaseManager();
+                     PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, true), 2);
+                     AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+                    PolicyTrainer trainer = new PolicyTrainer(model, adam, new PolicyObjective(
+                            ObjectiveConfig.defaults(LossMode.GRPO)), 1.0, null, replay);
+                    List<PolicySample> samples = new ArrayList<>();
+                    rollout(model, 0, new GroupAdvantages(AdvantageConfig.defaults()), samples);
+                    PolicyTrainer.StepResult r = trainer.step(samples, 4, 3e-2, OldLogprobs.ROLLOUT, 0,
+                            new SplittableRandom(4));
+                    assertThat(r.skipped()).isZero();
+                    if (type.equals("llama")) {
+                        assertThat(r.routingChangeShare()).as("dense: nothing routed").isNaN();
+                    } else {
+                        assertThat(r.routingChangeShare()).as("replay %s", replay).isBetween(1e-3, 1.0);
+                    }
+                    model.tokenizer().close();
+                }
+            }
+        }
+    }
+
     @Test
     void nonFiniteLossSkipsTheUpdateAndLeavesTheWeightsAlone() {
         try (NDManager manager = NDManager.newBaseManager();
