@@ -31,7 +31,9 @@ public final class ExperimentReport {
         String link = out.getParent().relativize(plots).toString().replace('\\', '/');
         try {
             Files.createDirectories(out.getParent());
-            Files.writeString(out, markdown(result, link, files));
+            // the MoE experiment's section (MoeReport) is kept when the dense report is written again
+            String moe = Files.exists(out) ? MoeReport.sectionOf(Files.readString(out)) : "";
+            Files.writeString(out, markdown(result, link, files) + (moe.isEmpty() ? "" : "\n" + moe));
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + out, e);

@@ -45,6 +45,21 @@ public final class RunMeasures {
         return mean(run.steps(), StepMetrics::clipSeqTotal);
     }
 
+    /** MoE: mean over steps of the share of (token, layer) expert sets that moved; NaN for a dense policy. */
+    public static double expertChange(RunResult run) {
+        return mean(run.steps(), StepMetrics::expertChangeShare);
+    }
+
+    /**
+     * Whether a run collapsed: its final reward fell below half the reward of its first step, or its held-out
+     * accuracy below half of where it started, or an update had to be skipped (non-finite loss or gradient).
+     */
+    public static boolean collapsed(RunResult run, int window) {
+        double start = run.steps().getFirst().rewardMean();
+        return finalReward(run, window) < 0.5 * start || run.heldOutAfter() < 0.5 * run.heldOutBefore()
+                || run.steps().stream().anyMatch(m -> m.skippedUpdates() > 0);
+    }
+
     public static double clipToken(RunResult run) {
         return mean(run.steps(), StepMetrics::clipTokTotal);
     }
