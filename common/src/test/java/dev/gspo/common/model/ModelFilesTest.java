@@ -80,6 +80,33 @@ class ModelFilesTest {
     }
 
     @Test
+    void moeTensorsAreCheckedByNameExpertByExpertAndDenseMlpTensorsAreUnexpectedInASparseLayer() {
+        ModelConfig config = TestModels.config("qwen3_moe", 4, 2, true);
+        Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
+        tensors.remove("model.layers.1.mlp.experts.3.up_proj.weight");
+        tensors.remove("model.layers.0.self_attn.q_norm.weight");
+        tensors.put("model.layers.0.mlp.up_proj.weight",
+                Safetensors.Tensor.f32("model.layers.0.mlp.up_proj.weight", new long[] {64, 32}, new float[2048]));
+        assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("missing tensor model.layers.1.mlp.experts.3.up_proj.weight [16, 32]")
+                .hasMessageContaining("missing tensor model.layers.0.self_attn.q_norm.weight [12]")
+                .hasMessageContaining("unexpected tensor model.layers.0.mlp.up_proj.weight for model_type qwen3_moe");
+    }
+
+    @Test
+    void moeSettingsMissingFromConfigJsonTakeHfDefaultsAndMlpOnlyLayersStayDense() throws Exception {
+        ModelConfig c = ModelConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+                {"model_type":"qwen3_moe","vocab_size":16,"hidden_size":32,"intermediate_size":64,
+                 "num_hidden_layers":4,"num_attention_heads":4,"max_position_embeddings":64,
+                 "decoder_sparse_step":2,"mlp_only_layers":[3]}"""), "test");
+        assertThat(c.moe()).isEqualTo(new MoeConfig(128, 8, 768, false, 2, List.of(3)));
+        assertThat(c.headDim()).isEqualTo(8);
+        assertThat(java.util.stream.IntStream.range(0, 4).mapToObj(c::isSparseLayer)).containsExactly(false, true,
+                false, false);
+    }
+
+    @Test
     void wrongShapeIsAnErrorThatNamesTheTensorAndBothShapes() {
         ModelConfig config = TestModels.config("llama", 4, 2, false);
         Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
