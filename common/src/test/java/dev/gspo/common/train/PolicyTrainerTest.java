@@ -78,10 +78,11 @@ class PolicyTrainerTest {
         }
     }
 
-    @Test
-    void gspoStepsRaiseTheRewardOfATinyVerifiableTask() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen3_moe"})
+    void gspoStepsRaiseTheRewardOfATinyVerifiableTask(String type) {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+             PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, true), 2);
              AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
             // reward 1 when the first generated token is 5
             PolicyTrainer trainer = new PolicyTrainer(model, adam,

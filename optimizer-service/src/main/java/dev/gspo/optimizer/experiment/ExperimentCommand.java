@@ -33,7 +33,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     boolean quick;
     @Option(names = "--moe", description = "the MoE experiment instead (claim 3): the built-in qwen3_moe policy, GSPO "
             + "without routing replay vs GRPO without and with it; writes the MoE section of the report "
-            + "(default 3 seeds × 80 steps, lr 3e-4; with --quick: seconds)")
+            + "(default 5 seeds × 150 steps, lr 3e-4; with --quick: seconds)")
     boolean moe;
     @Option(names = "--out", description = "the markdown file (plots go to experiments/ beside it); "
             + "default docs/EXPERIMENTS.md")

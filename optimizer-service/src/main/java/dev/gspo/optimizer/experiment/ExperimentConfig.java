@@ -59,11 +59,11 @@ public record ExperimentConfig(
      * The MoE experiment ({@link MoeExperiment}): the built-in qwen3_moe policy with the dense experiment's warm start
      * and training settings (600 warm-start steps, 32 prompts × 8, 4 minibatches, T = 0.7) except the learning rate,
      * 3e-4 instead of 1e-4, so that an update moves the router enough to change experts (the effect under test);
-     * 3 seeds × 80 steps: what fits in ~40 min on 2 shared cores at one libtorch thread (an MoE step of 32 × 8 samples
-     * took ~1.5 s there, ~3× tiny's).
+     * 5 seeds × 150 steps: ~20–40 min on 2 shared cores at one libtorch thread (an MoE step of 32 × 8 samples took
+     * 0.4 s on a quiet machine, 1.5–2.5 s on a busy one).
      */
     public static ExperimentConfig moe(Path out, Path workDir) {
-        return new ExperimentConfig(3, 1, 80, 32, 8, 4, 3e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03,
+        return new ExperimentConfig(5, 1, 150, 32, 8, 4, 3e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03,
                 List.of(), List.of(), out, workDir, "moe");
     }
 

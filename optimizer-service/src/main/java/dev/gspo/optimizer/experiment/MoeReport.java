@@ -165,10 +165,19 @@ public final class MoeReport {
             head = "Claim 3 **partly reproduced**: GSPO without replay did not collapse, GRPO did, but replay did "
                     + "not reduce GRPO's collapses";
         }
+        StringBuilder moved = new StringBuilder();
+        for (Arm arm : arms) {
+            ArmSummary a = r.summary(arm);
+            moved.append(String.format(Locale.ROOT, "%s%s %+.3f reward (from r₀ = %.3f), %+.1f points held-out",
+                    moved.isEmpty() ? "" : "; ", arm.legend().replaceAll(" \\[.*", ""),
+                    a.finalReward().mean() - r.startReward(), r.startReward(),
+                    100 * (a.heldOutAfter().mean() - a.heldOutBefore().mean())));
+        }
         return String.format(Locale.ROOT, "%s (%s). Final reward: GSPO vs GRPO %s; GRPO with vs without replay %s. "
+                        + "Change over the run (means): %s. "
                         + "Experts changed per step: %s (GSPO), %s (GRPO), %s (GRPO, what π_θ would have routed under "
                         + "replay).", head, stability, verdictText(gspoVsGrpo, "GSPO", "GRPO"),
-                verdictText(replayVsFree, "replay", "no replay"),
+                verdictText(replayVsFree, "replay", "no replay"), moved,
                 stat(r.runsOf(arms.get(0)), RunMeasures::expertChange).format("%.4f"),
                 stat(r.runsOf(arms.get(1)), RunMeasures::expertChange).format("%.4f"),
                 stat(r.runsOf(arms.get(2)), RunMeasures::expertChange).format("%.4f"));
