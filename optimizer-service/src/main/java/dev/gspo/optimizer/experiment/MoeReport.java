@@ -85,27 +85,30 @@ public final class MoeReport {
                 differs from π_old's, over the forwards of minibatches 2..%d (after ≥ 1 update; under replay what \
                 π_θ *would* have chosen), averaged over the run. The paper saw ~10%% per update in a 48-layer model.
                 - **Collapse**: a run whose final reward (last w = %d steps) fell below half its step-1 reward, or \
-                whose held-out accuracy fell below half of where it started, or that skipped an update \
-                (non-finite loss or gradient).
+                whose held-out accuracy fell below half of where it started. *Skipped updates* (the trainer's guard \
+                refusing an update whose loss or gradient was not finite) are counted apart, over all the arm's runs \
+                (each run makes %d updates).
 
                 """, c.modelSeed(), c.sftSteps(), c.sftBatchSize(), Arm.plain(c.sftLearningRate()),
                 100 * r.warmStart().heldOut(), Arm.plain(c.temperature()), r.startReward(), c.steps(),
                 c.promptsPerStep(), c.groupSize(), c.miniBatches(), Arm.plain(c.learningRate()),
-                Arm.plain(c.temperature()), c.maxNewTokens(), c.seedList(), c.miniBatches(), c.window()));
+                Arm.plain(c.temperature()), c.maxNewTokens(), c.seedList(), c.miniBatches(), c.window(),
+                c.steps() * c.miniBatches()));
 
         md.append("### Results (mean ± std over seeds)\n\n");
         md.append("| arm | replay | ε_low / ε_high | seeds | held-out before | held-out after | final reward | clip seq "
-                + "| clip tok | expert change | collapsed | wall s |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| clip tok | expert change | collapsed | skipped updates | wall s |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Arm arm : arms) {
             List<RunResult> runs = r.runsOf(arm);
             ArmSummary s = r.summary(arm);
             long collapsed = runs.stream().filter(x -> RunMeasures.collapsed(x, c.window())).count();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %d/%d | %s |%n",
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %d/%d | %d | %s |%n",
                     arm.mode().wireName(), arm.routingReplay() ? "yes" : "no", arm.clipText(), s.runs(),
                     s.heldOutBefore().format("%.3f"), s.heldOutAfter().format("%.3f"), s.finalReward().format("%.3f"),
                     s.clipSequence().format("%.2e"), s.clipToken().format("%.2e"),
                     stat(runs, RunMeasures::expertChange).format("%.4f"), collapsed, runs.size(),
-                    s.wallSeconds().format("%.0f")));
+                    runs.stream().mapToInt(RunMeasures::skippedUpdates).sum(), s.wallSeconds().format("%.0f")));
         }
         md.append("\n### Paired comparisons (per seed: d = mean of A − B, 95% interval d ± t·SE)\n\n");
         md.append("| A vs B | measure | A | B | pairs | verdict |\n|---|---|---|---|---|---|\n");
@@ -157,8 +160,8 @@ public final class MoeReport {
             head = "Claim 3 **reproduced**: GSPO without routing replay did not collapse, GRPO without it did, and "
                     + "replay reduced GRPO's collapses";
         } else if (gspoCollapsed == 0 && grpoCollapsed == 0) {
-            head = "Claim 3 **not tested to the point of failure**: no run of any arm collapsed at this scale, so "
-                    + "the need for replay could not show; GSPO without replay was stable";
+            head = "Claim 3 **not reproduced at this scale**: no run of any arm collapsed, so GRPO showed no need for "
+                    + "routing replay, and GSPO's stability without it was not put to a test that GRPO failed";
         } else if (gspoCollapsed > 0) {
             head = "Claim 3 **not supported**: GSPO without routing replay collapsed in some runs";
         } else {
