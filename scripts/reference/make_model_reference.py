@@ -5,8 +5,10 @@ Writes, for each case, a tiny Hugging Face style checkpoint (config.json, model.
 tokenizer.json) plus expected.json (reference logits / log-probs) under
 common/src/test/resources/reference/model/<case>/.
 
-The math is written from the Hugging Face definitions of LlamaForCausalLM and
-Qwen2ForCausalLM, without importing transformers or safetensors. Everything is computed in
+The math is written from the Hugging Face definitions of LlamaForCausalLM,
+Qwen2ForCausalLM, Qwen3ForCausalLM (per-head RMSNorm on q and k before RoPE, explicit head_dim)
+and Qwen3MoeForCausalLM (sparse MoE MLP: softmax router, top-k, optional renormalisation,
+decoder_sparse_step / mlp_only_layers), without importing transformers or safetensors. Everything is computed in
 float64 from the float32-rounded weights that are stored in model.safetensors.
 
 Run with Debian's python (it has torch + numpy):
@@ -56,6 +58,27 @@ CASES = [
          intermediate_size=192, num_hidden_layers=2, num_attention_heads=4,
          num_key_value_heads=2, tie_word_embeddings=False, rope_theta=1000000.0,
          rms_norm_eps=1e-6),
+    # head_dim 16 != hidden/heads = 12: the q/k/v/o shapes follow head_dim, not hidden_size
+    dict(name="qwen3-headdim", model_type="qwen3", seed=5005, vocab_size=44, hidden_size=48,
+         intermediate_size=112, num_hidden_layers=2, num_attention_heads=4,
+         num_key_value_heads=2, head_dim=16, tie_word_embeddings=True, rope_theta=1000000.0,
+         rms_norm_eps=1e-6),
+    dict(name="qwen3-untied", model_type="qwen3", seed=6006, vocab_size=52, hidden_size=32,
+         intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+         num_key_value_heads=1, head_dim=8, tie_word_embeddings=False, rope_theta=10000.0,
+         rms_norm_eps=1e-6),
+    # 3 layers, mlp_only_layers [1]: layers 0 and 2 sparse, layer 1 dense; top-2 of 8, renormalised
+    dict(name="qwen3moe-top2", model_type="qwen3_moe", seed=7007, vocab_size=40, hidden_size=32,
+         intermediate_size=80, num_hidden_layers=3, num_attention_heads=4,
+         num_key_value_heads=2, head_dim=16, tie_word_embeddings=False, rope_theta=1000000.0,
+         rms_norm_eps=1e-6, num_experts=8, num_experts_per_tok=2, moe_intermediate_size=24,
+         norm_topk_prob=True, decoder_sparse_step=1, mlp_only_layers=[1]),
+    # decoder_sparse_step 2: layer 0 dense, layer 1 sparse; top-3 of 6, not renormalised, tied
+    dict(name="qwen3moe-step2", model_type="qwen3_moe", seed=8008, vocab_size=36, hidden_size=32,
+         intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+         num_key_value_heads=4, head_dim=8, tie_word_embeddings=True, rope_theta=10000.0,
+         rms_norm_eps=1e-6, num_experts=6, num_experts_per_tok=3, moe_intermediate_size=32,
+         norm_topk_prob=False, decoder_sparse_step=2, mlp_only_layers=[]),
 ]
 
 # (total length, prompt length, starts with <bos>)
@@ -71,6 +94,11 @@ SEQUENCE_SHAPES = [
 MAX_POS = 64
 
 
+QK_NORM_TYPES = ("qwen3", "qwen3_moe")
+ARCHITECTURES = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM",
+                 "qwen3": "Qwen3ForCausalLM", "qwen3_moe": "Qwen3MoeForCausalLM"}
+
+
 def head_dim_of(cfg):
     return cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
 
@@ -82,7 +110,7 @@ def head_dim_of(cfg):
 def hf_config(case):
     mt = case["model_type"]
     cfg = {
-        "architectures": ["LlamaForCausalLM" if mt == "llama" else "Qwen2ForCausalLM"],
+        "architectures": [ARCHITECTURES[mt]],
         "model_type": mt,
         "vocab_size": case["vocab_size"],
         "hidden_size": case["hidden_size"],
@@ -106,6 +134,18 @@ def hf_config(case):
     if mt == "llama":
         cfg["attention_bias"] = False
         cfg["mlp_bias"] = False
+    elif mt in QK_NORM_TYPES:
+        cfg["head_dim"] = case["head_dim"]
+        cfg["attention_bias"] = False
+        cfg["use_sliding_window"] = False
+        cfg["sliding_window"] = None
+        cfg["max_window_layers"] = case["num_hidden_layers"]
+        if mt == "qwen3_moe":
+            for key in ("num_experts", "num_experts_per_tok", "moe_intermediate_size",
+                        "norm_topk_prob", "decoder_sparse_step", "mlp_only_layers"):
+                cfg[key] = case[key]
+            cfg["output_router_logits"] = False
+            cfg["router_aux_loss_coef"] = 0.0
     else:
         # As in real Qwen2 configs; sliding window is disabled (and larger than any sequence).
         cfg["use_sliding_window"] = False
@@ -137,13 +177,23 @@ def tokenizer_json(vocab_size):
 # Weights
 # --------------------------------------------------------------------------------------
 
+def is_sparse_layer(cfg, i):
+    """HF Qwen3MoeDecoderLayer: sparse iff i not in mlp_only_layers, num_experts > 0 and
+    (i + 1) % decoder_sparse_step == 0."""
+    if cfg["model_type"] != "qwen3_moe":
+        return False
+    return (i not in cfg["mlp_only_layers"] and cfg["num_experts"] > 0
+            and (i + 1) % cfg["decoder_sparse_step"] == 0)
+
+
 def make_weights(case):
     """Random float32 weights (seeded). Returns dict name -> float32 torch tensor."""
     g = torch.Generator().manual_seed(case["seed"])
     V, d, I = case["vocab_size"], case["hidden_size"], case["intermediate_size"]
     nh, nkv = case["num_attention_heads"], case["num_key_value_heads"]
-    hd = d // nh
+    hd = case.get("head_dim", d // nh)
     qwen = case["model_type"] == "qwen2"
+    qk_norm = case["model_type"] in QK_NORM_TYPES
 
     def normal(shape, scale):
         return (torch.randn(shape, generator=g, dtype=torch.float64) * scale).to(torch.float32)
@@ -166,11 +216,27 @@ def make_weights(case):
             w[p + "self_attn.q_proj.bias"] = normal((nh * hd,), 0.2)
             w[p + "self_attn.k_proj.bias"] = normal((nkv * hd,), 0.2)
             w[p + "self_attn.v_proj.bias"] = normal((nkv * hd,), 0.2)
+        if qk_norm:
+            # wider spread than the other norms: a wrong or missing q/k norm must move the logits visibly
+            w[p + "self_attn.q_norm.weight"] = (1.0 + torch.randn(hd, generator=g, dtype=torch.float64)
+                                                * 0.4).to(torch.float32)
+            w[p + "self_attn.k_norm.weight"] = (1.0 + torch.randn(hd, generator=g, dtype=torch.float64)
+                                                * 0.4).to(torch.float32)
         w[p + "self_attn.o_proj.weight"] = normal((d, nh * hd), lin(nh * hd) * 0.6)
         w[p + "post_attention_layernorm.weight"] = norm_w(d)
-        w[p + "mlp.gate_proj.weight"] = normal((I, d), lin(d))
-        w[p + "mlp.up_proj.weight"] = normal((I, d), lin(d))
-        w[p + "mlp.down_proj.weight"] = normal((d, I), lin(I) * 0.6)
+        if is_sparse_layer(case, i):
+            E, mi = case["num_experts"], case["moe_intermediate_size"]
+            # a sharp router (logits of a few units) keeps every top-k decision clear of ties
+            w[p + "mlp.gate.weight"] = normal((E, d), 3.0 / math.sqrt(d))
+            for e in range(E):
+                x = p + "mlp.experts.%d." % e
+                w[x + "gate_proj.weight"] = normal((mi, d), lin(d))
+                w[x + "up_proj.weight"] = normal((mi, d), lin(d))
+                w[x + "down_proj.weight"] = normal((d, mi), lin(mi) * 0.9)
+        else:
+            w[p + "mlp.gate_proj.weight"] = normal((I, d), lin(d))
+            w[p + "mlp.up_proj.weight"] = normal((I, d), lin(d))
+            w[p + "mlp.down_proj.weight"] = normal((d, I), lin(I) * 0.6)
     w["model.norm.weight"] = norm_w(d)
     if not case["tie_word_embeddings"]:
         w["lm_head.weight"] = normal((V, d), 0.18)
@@ -259,7 +325,33 @@ def linear(x, w, b=None):
     return y if b is None else y + b
 
 
-def forward_full(cfg, W, tokens, dtype=torch.float64):
+def moe_full(cfg, W, p, h, trace, layer):
+    """Qwen3MoeSparseMoeBlock on h [T, d]: softmax router, top-k, optional renormalisation,
+    each expert applied to the tokens routed to it. `trace` (dict or None) collects per layer the
+    router-probability gap between the k-th and (k+1)-th expert of every token (tie check)."""
+    E, k = cfg["num_experts"], cfg["num_experts_per_tok"]
+    probs = torch.softmax(linear(h, W[p + "mlp.gate.weight"]), dim=-1)      # [T, E]
+    top_w, top_i = torch.topk(probs, k, dim=-1)                              # [T, k]
+    if cfg["norm_topk_prob"]:
+        top_w = top_w / top_w.sum(dim=-1, keepdim=True)
+    if trace is not None and k < E:
+        sorted_p = torch.sort(probs, dim=-1, descending=True).values
+        trace.setdefault(layer, []).append(float((sorted_p[:, k - 1] - sorted_p[:, k]).min()))
+        trace.setdefault("experts", {}).setdefault(layer, []).append(top_i.tolist())
+    out = torch.zeros_like(h)
+    for e in range(E):
+        rows, slot = torch.nonzero(top_i == e, as_tuple=True)
+        if rows.numel() == 0:
+            continue
+        x = p + "mlp.experts.%d." % e
+        he = h[rows]
+        y = linear(torch.nn.functional.silu(linear(he, W[x + "gate_proj.weight"]))
+                   * linear(he, W[x + "up_proj.weight"]), W[x + "down_proj.weight"])
+        out.index_add_(0, rows, top_w[rows, slot].unsqueeze(-1) * y)
+    return out
+
+
+def forward_full(cfg, W, tokens, dtype=torch.float64, trace=None):
     """Logits [T, V] for a token list. W: name -> tensor (already in `dtype`)."""
     d = cfg["hidden_size"]
     nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
@@ -276,8 +368,13 @@ def forward_full(cfg, W, tokens, dtype=torch.float64):
         q = linear(h, W[p + "self_attn.q_proj.weight"], W.get(p + "self_attn.q_proj.bias"))
         k = linear(h, W[p + "self_attn.k_proj.weight"], W.get(p + "self_attn.k_proj.bias"))
         v = linear(h, W[p + "self_attn.v_proj.weight"], W.get(p + "self_attn.v_proj.bias"))
-        q = q.view(T, nh, hd).transpose(0, 1)                  # [nh, T, hd]
-        k = k.view(T, nkv, hd).transpose(0, 1)                 # [nkv, T, hd]
+        q = q.view(T, nh, hd)
+        k = k.view(T, nkv, hd)
+        if cfg["model_type"] in QK_NORM_TYPES:                 # per head, over hd, before RoPE
+            q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps)
+        q = q.transpose(0, 1)                                  # [nh, T, hd]
+        k = k.transpose(0, 1)                                  # [nkv, T, hd]
         v = v.view(T, nkv, hd).transpose(0, 1)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
@@ -288,9 +385,12 @@ def forward_full(cfg, W, tokens, dtype=torch.float64):
         a = (probs @ v).transpose(0, 1).reshape(T, nh * hd)
         x = x + linear(a, W[p + "self_attn.o_proj.weight"])
         h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
-        g = linear(h, W[p + "mlp.gate_proj.weight"])
-        u = linear(h, W[p + "mlp.up_proj.weight"])
-        x = x + linear(torch.nn.functional.silu(g) * u, W[p + "mlp.down_proj.weight"])
+        if is_sparse_layer(cfg, i):
+            x = x + moe_full(cfg, W, p, h, trace, i)
+        else:
+            g = linear(h, W[p + "mlp.gate_proj.weight"])
+            u = linear(h, W[p + "mlp.up_proj.weight"])
+            x = x + linear(torch.nn.functional.silu(g) * u, W[p + "mlp.down_proj.weight"])
     x = rms_norm(x, W["model.norm.weight"], eps)
     lm = W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]
     return x @ lm.T
@@ -343,12 +443,17 @@ def forward_incremental(cfg, Wn, tokens):
             q = lin(Wn[p + "self_attn.q_proj.weight"], h, Wn.get(p + "self_attn.q_proj.bias"))
             k = lin(Wn[p + "self_attn.k_proj.weight"], h, Wn.get(p + "self_attn.k_proj.bias"))
             v = lin(Wn[p + "self_attn.v_proj.weight"], h, Wn.get(p + "self_attn.v_proj.bias"))
+            qk_norm = cfg["model_type"] in QK_NORM_TYPES
+            if qk_norm:
+                qn, kn = Wn[p + "self_attn.q_norm.weight"], Wn[p + "self_attn.k_norm.weight"]
             for j in range(nkv):
-                keys[l][j].append(rope(k[j * hd:(j + 1) * hd], pos))
+                kj = k[j * hd:(j + 1) * hd]
+                keys[l][j].append(rope(rms(kj, kn) if qk_norm else kj, pos))
                 vals[l][j].append(v[j * hd:(j + 1) * hd].copy())
             att = np.zeros(nh * hd)
             for hh in range(nh):
-                qh = rope(q[hh * hd:(hh + 1) * hd], pos)
+                qh = q[hh * hd:(hh + 1) * hd]
+                qh = rope(rms(qh, qn) if qk_norm else qh, pos)
                 j = hh // group
                 sc = [float(np.dot(qh, kk)) / math.sqrt(hd) for kk in keys[l][j]]
                 m = max(sc)
@@ -360,9 +465,22 @@ def forward_incremental(cfg, Wn, tokens):
                 att[hh * hd:(hh + 1) * hd] = o
             x = x + lin(Wn[p + "self_attn.o_proj.weight"], att)
             h = rms(x, Wn[p + "post_attention_layernorm.weight"])
-            g = lin(Wn[p + "mlp.gate_proj.weight"], h)
-            u = lin(Wn[p + "mlp.up_proj.weight"], h)
-            x = x + lin(Wn[p + "mlp.down_proj.weight"], silu(g) * u)
+            if is_sparse_layer(cfg, l):
+                # per token: softmax by hand, experts sorted by probability, a plain weighted sum
+                z = lin(Wn[p + "mlp.gate.weight"], h)
+                ez = np.exp(z - z.max())
+                pr = ez / ez.sum()
+                chosen = sorted(range(len(pr)), key=lambda e: -pr[e])[:cfg["num_experts_per_tok"]]
+                total = sum(pr[e] for e in chosen) if cfg["norm_topk_prob"] else 1.0
+                for e in chosen:
+                    xp = p + "mlp.experts.%d." % e
+                    g = lin(Wn[xp + "gate_proj.weight"], h)
+                    u = lin(Wn[xp + "up_proj.weight"], h)
+                    x = x + (pr[e] / total) * lin(Wn[xp + "down_proj.weight"], silu(g) * u)
+            else:
+                g = lin(Wn[p + "mlp.gate_proj.weight"], h)
+                u = lin(Wn[p + "mlp.up_proj.weight"], h)
+                x = x + lin(Wn[p + "mlp.down_proj.weight"], silu(g) * u)
         x = rms(x, Wn["model.norm.weight"])
         logits.append(lin(lm, x))
     return np.stack(logits)
@@ -454,7 +572,7 @@ def run_case(case):
         assert np.array_equal(back[k].view(np.uint32), a.view(np.uint32)), k
     if cfg["tie_word_embeddings"]:
         assert "lm_head.weight" not in back
-    if cfg["model_type"] == "llama":
+    if cfg["model_type"] != "qwen2":
         assert not any(k.endswith(".bias") for k in back)
     else:
         assert all(("model.layers.%d.self_attn.%s_proj.bias" % (i, n)) in back
@@ -474,8 +592,11 @@ def run_case(case):
     max_f32_diff = 0.0
     first_logits = None
     cfg_mha, W_mha = to_mha(cfg, W)
+    traces = []
     for si, (toks, k, greedy) in enumerate(seqs):
-        logits = forward_full(cfg, W, toks)                    # [T, V] float64
+        trace = {}
+        logits = forward_full(cfg, W, toks, trace=trace)       # [T, V] float64
+        traces.append(trace)
         # Self-check 2: independent incremental KV-cache path.
         inc = forward_incremental(cfg, Wn, toks)
         diff = float(np.abs(inc - logits.numpy()).max())
@@ -506,6 +627,12 @@ def run_case(case):
         if si == 0:
             first_logits = logits
 
+    # Self-check 6 (MoE): every top-k decision is clear of ties, so a float32 implementation
+    # must route every token as the reference does.
+    min_gap = min((g for t in traces for key, gs in t.items() if key != "experts" for g in gs),
+                  default=float("nan"))
+    if cfg["model_type"] == "qwen3_moe":
+        assert min_gap > 1e-4, (case["name"], "router near-tie", min_gap)
     expected = {
         "case": case["name"],
         "model_type": cfg["model_type"],
@@ -516,6 +643,10 @@ def run_case(case):
         "logprobs_all_positions_first_sequence":
             [[float(v) for v in row] for row in torch.log_softmax(first_logits, dim=-1)],
     }
+    if cfg["model_type"] == "qwen3_moe":
+        # experts of every token of the first sequence, per sparse layer, descending probability
+        expected["experts_first_sequence"] = {
+            str(layer): ids[0] for layer, ids in sorted(traces[0]["experts"].items())}
     dump_json(os.path.join(out_dir, "expected.json"), expected)
 
     # Sanity on scale: logits not saturated and not uniform.
@@ -523,18 +654,19 @@ def run_case(case):
     assert 0.5 < std and max_abs_logit < 8.0, (case["name"], std, max_abs_logit)
 
     return dict(case=case["name"], params=n_params, max_logit=max_abs_logit, std=std,
-                lp_min=lp_min, lp_max=lp_max, incr=max_incr_diff, f32=max_f32_diff,
+                lp_min=lp_min, lp_max=lp_max, incr=max_incr_diff, f32=max_f32_diff, gap=min_gap,
                 files={f: sha256(os.path.join(out_dir, f)) for f in sorted(os.listdir(out_dir))})
 
 
 def main():
     rows = [run_case(c) for c in CASES]
-    print("%-14s %7s %10s %10s %24s %10s %10s" % (
-        "case", "params", "max|logit|", "logit std", "logprob range", "incr diff", "f32 diff"))
+    print("%-16s %7s %10s %10s %24s %10s %10s %10s" % (
+        "case", "params", "max|logit|", "logit std", "logprob range", "incr diff", "f32 diff",
+        "router gap"))
     for r in rows:
-        print("%-14s %7d %10.4f %10.4f %11.4f .. %9.4f %10.1e %10.1e" % (
+        print("%-16s %7d %10.4f %10.4f %11.4f .. %9.4f %10.1e %10.1e %10.1e" % (
             r["case"], r["params"], r["max_logit"], r["std"], r["lp_min"], r["lp_max"],
-            r["incr"], r["f32"]))
+            r["incr"], r["f32"], r["gap"]))
     print()
     for r in rows:
         for f, h in r["files"].items():

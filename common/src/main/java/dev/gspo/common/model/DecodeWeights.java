@@ -17,7 +17,14 @@ import java.util.List;
  *                                                          folded into the query rows (rope is linear, so
  *                                                          rope(s·q) = s·rope(q))
  *   bqkv = [bq / √hd ; bk ; bv]     (when the architecture has q/k/v biases)
- *   Wgu  = [Wg ; Wu]                [2·ff, d]             one projection for the SwiGLU gate and up
+ *   Wgu  = [Wg ; Wu]                [2·ff, d]             one projection for the SwiGLU gate and up (dense layers)
+ * </pre>
+ *
+ * With per-head q/k norms (qwen3) the scale cannot go into Wq: rmsnorm(s·q) = rmsnorm(q) (up to eps), so it would be
+ * normalised away. It goes into the query norm's weight instead, rmsnorm(q, w)·s = rmsnorm(q, s·w), and the norm
+ * weights are stacked per head so that one rmsnorm serves the query and key heads together:
+ * <pre>
+ *   Wqkv = [Wq ; Wk ; Wv],  bqkv = [bq ; bk ; bv],  Nqk = [q_norm / √hd  (×H) ; k_norm (×Hkv)]   [H + Hkv, 1, hd]
  * </pre>
  *
  * Built from the current weights by {@link Transformer#decodeWeights} at the start of a generate call and closed at
@@ -26,8 +33,11 @@ import java.util.List;
  */
 public final class DecodeWeights implements AutoCloseable {
 
-    /** One block's fused projections; {@code qkvBias} is null when the architecture has no q/k/v bias. */
-    record Layer(NDArray qkv, NDArray qkvBias, NDArray gateUp) {
+    /**
+     * One block's fused projections; {@code qkvBias} is null when the architecture has no q/k/v bias, {@code qkNorm}
+     * when it has no q/k norms, {@code gateUp} for a sparse (MoE) layer, whose experts run unfused.
+     */
+    record Layer(NDArray qkv, NDArray qkvBias, NDArray gateUp, NDArray qkNorm) {
     }
 
     private final NDManager manager;
@@ -39,11 +49,20 @@ public final class DecodeWeights implements AutoCloseable {
         List<Layer> out = new ArrayList<>();
         try (NDScope ignored = new NDScope()) { // intermediates (the scaled query rows) are freed on the way out
             for (PolicyWeights.Layer w : weights.layers()) {
-                NDArray qkv = owned(NDArrays.concat(new NDList(w.q().mul(scale), w.k(), w.v()), 0));
+                boolean normed = w.qNorm() != null;
+                float qScale = normed ? 1f : scale;
+                NDArray qkv = owned(NDArrays.concat(new NDList(w.q().mul(qScale), w.k(), w.v()), 0));
                 NDArray bias = w.qBias() == null ? null
-                        : owned(NDArrays.concat(new NDList(w.qBias().mul(scale), w.kBias(), w.vBias()), 0));
-                NDArray gateUp = owned(NDArrays.concat(new NDList(w.gate(), w.up()), 0));
-                out.add(new Layer(qkv, bias, gateUp));
+                        : owned(NDArrays.concat(new NDList(w.qBias().mul(qScale), w.kBias(), w.vBias()), 0));
+                NDArray gateUp = w.sparse() ? null : owned(NDArrays.concat(new NDList(w.gate(), w.up()), 0));
+                NDArray qkNorm = null;
+                if (normed) {
+                    int hd = config.headDim();
+                    NDArray q = w.qNorm().mul(scale).reshape(1, 1, hd).repeat(0, config.numAttentionHeads());
+                    NDArray k = w.kNorm().reshape(1, 1, hd).repeat(0, config.numKeyValueHeads());
+                    qkNorm = owned(NDArrays.concat(new NDList(q, k), 0));
+                }
+                out.add(new Layer(qkv, bias, gateUp, qkNorm));
             }
         }
         this.layers = List.copyOf(out);

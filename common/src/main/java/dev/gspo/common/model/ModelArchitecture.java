@@ -7,19 +7,38 @@ import java.util.List;
 /**
  * The registry of supported {@code model_type}s and the tensors each one has, named as Hugging Face names them.
  *
- * <p>llama and qwen2 share the same block (RMSNorm, rotary attention with grouped-query heads, SwiGLU MLP); qwen2
- * always has q/k/v biases, llama only when {@code attention_bias} is set.
+ * <p>All share one block (RMSNorm, rotary attention with grouped-query heads, SwiGLU MLP); qwen2 always has q/k/v
+ * biases, the others only when {@code attention_bias} is set. qwen3 adds a per-head RMSNorm on queries and keys
+ * ({@code self_attn.q_norm}, {@code self_attn.k_norm}, weight [head_dim], before RoPE) and an explicit
+ * {@code head_dim}; qwen3_moe is qwen3 with sparse MoE MLPs ({@link MoeConfig}): a router
+ * {@code mlp.gate.weight} [E, d] and experts {@code mlp.experts.{e}.{gate,up,down}_proj.weight}.
  */
 public enum ModelArchitecture {
-    LLAMA("llama", "LlamaForCausalLM"),
-    QWEN2("qwen2", "Qwen2ForCausalLM");
+    LLAMA("llama", "LlamaForCausalLM", false, false),
+    QWEN2("qwen2", "Qwen2ForCausalLM", false, false),
+    QWEN3("qwen3", "Qwen3ForCausalLM", true, false),
+    QWEN3_MOE("qwen3_moe", "Qwen3MoeForCausalLM", true, true);
 
     private final String modelType;
     private final String hfArchitecture;
+    private final boolean qkNorm;
+    private final boolean sparse;
 
-    ModelArchitecture(String modelType, String hfArchitecture) {
+    ModelArchitecture(String modelType, String hfArchitecture, boolean qkNorm, boolean sparse) {
         this.modelType = modelType;
         this.hfArchitecture = hfArchitecture;
+        this.qkNorm = qkNorm;
+        this.sparse = sparse;
+    }
+
+    /** Whether queries and keys go through a per-head RMSNorm before RoPE (qwen3, qwen3_moe). */
+    public boolean qkNorm() {
+        return qkNorm;
+    }
+
+    /** Whether the model has MoE layers (and so a {@link MoeConfig}). */
+    public boolean sparse() {
+        return sparse;
     }
 
     public String modelType() {
@@ -59,11 +78,27 @@ public enum ModelArchitecture {
                 specs.add(new TensorSpec(p + "self_attn.k_proj.bias", new long[] {kv}));
                 specs.add(new TensorSpec(p + "self_attn.v_proj.bias", new long[] {kv}));
             }
+            if (qkNorm) {
+                specs.add(new TensorSpec(p + "self_attn.q_norm.weight", new long[] {c.headDim()}));
+                specs.add(new TensorSpec(p + "self_attn.k_norm.weight", new long[] {c.headDim()}));
+            }
             specs.add(new TensorSpec(p + "self_attn.o_proj.weight", new long[] {d, q}));
             specs.add(new TensorSpec(p + "post_attention_layernorm.weight", new long[] {d}));
-            specs.add(new TensorSpec(p + "mlp.gate_proj.weight", new long[] {ff, d}));
-            specs.add(new TensorSpec(p + "mlp.up_proj.weight", new long[] {ff, d}));
-            specs.add(new TensorSpec(p + "mlp.down_proj.weight", new long[] {d, ff}));
+            if (c.isSparseLayer(i)) {
+                MoeConfig moe = c.moe();
+                long mi = moe.moeIntermediateSize();
+                specs.add(new TensorSpec(p + "mlp.gate.weight", new long[] {moe.numExperts(), d}));
+                for (int e = 0; e < moe.numExperts(); e++) {
+                    String x = p + "mlp.experts." + e + ".";
+                    specs.add(new TensorSpec(x + "gate_proj.weight", new long[] {mi, d}));
+                    specs.add(new TensorSpec(x + "up_proj.weight", new long[] {mi, d}));
+                    specs.add(new TensorSpec(x + "down_proj.weight", new long[] {d, mi}));
+                }
+            } else {
+                specs.add(new TensorSpec(p + "mlp.gate_proj.weight", new long[] {ff, d}));
+                specs.add(new TensorSpec(p + "mlp.up_proj.weight", new long[] {ff, d}));
+                specs.add(new TensorSpec(p + "mlp.down_proj.weight", new long[] {d, ff}));
+            }
         }
         specs.add(new TensorSpec("model.norm.weight", new long[] {d}));
         if (!c.tieWordEmbeddings()) {

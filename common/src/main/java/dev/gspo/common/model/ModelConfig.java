@@ -19,10 +19,14 @@ import java.util.List;
  * change the math in a way this implementation does not support ({@code rope_scaling}, a {@code hidden_act} other
  * than {@code silu}) are refused with an error that names them, rather than silently computing something else.
  *
- * @param modelType             HF {@code model_type}: {@code llama} or {@code qwen2} (see {@link ModelArchitecture})
- * @param headDim               per-head width; {@code hidden_size / num_attention_heads} unless config.json says otherwise
- * @param attentionBias         whether q/k/v projections carry a bias (always true for qwen2)
+ * @param modelType             HF {@code model_type}: {@code llama}, {@code qwen2}, {@code qwen3} or {@code qwen3_moe}
+ *                              (see {@link ModelArchitecture})
+ * @param headDim               per-head width; when config.json has no {@code head_dim}: HF's default of the type
+ *                              (qwen3: 128, as {@code Qwen3Config}; the others: {@code hidden_size / num_attention_heads})
+ * @param attentionBias         whether q/k/v projections carry a bias (always true for qwen2; {@code attention_bias},
+ *                              default false, for the others)
  * @param eosTokenIds           every id that ends a sequence ({@code eos_token_id} may be a number or a list in HF)
+ * @param moe                   the sparse-MLP settings of a {@code qwen3_moe} model; null for every other type
  */
 public record ModelConfig(
         String modelType,
@@ -39,7 +43,8 @@ public record ModelConfig(
         boolean tieWordEmbeddings,
         boolean attentionBias,
         Integer bosTokenId,
-        List<Integer> eosTokenIds) {
+        List<Integer> eosTokenIds,
+        MoeConfig moe) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -65,11 +70,34 @@ public record ModelConfig(
             throw new InvalidModelException("rope_theta and rms_norm_eps must be positive, got "
                     + ropeTheta + " and " + rmsNormEps);
         }
+        if (ModelArchitecture.forType(modelType).sparse() != (moe != null)) {
+            throw new InvalidModelException("model_type " + modelType + (moe == null
+                    ? " needs its MoE settings (num_experts, num_experts_per_tok, moe_intermediate_size, …)"
+                    : " has no MoE settings, got " + moe));
+        }
+        if (modelType.equals("qwen2") && !attentionBias) {
+            throw new InvalidModelException("qwen2 always has q/k/v biases (attention_bias must be true)");
+        }
         for (int id : eosTokenIds) {
             if (id < 0 || id >= vocabSize) {
                 throw new InvalidModelException("eos_token_id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
             }
         }
+    }
+
+    /** A dense model's config (no MoE settings). */
+    public ModelConfig(String modelType, int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
+                       int numAttentionHeads, int numKeyValueHeads, int headDim, double ropeTheta, double rmsNormEps,
+                       int maxPositionEmbeddings, boolean tieWordEmbeddings, boolean attentionBias, Integer bosTokenId,
+                       List<Integer> eosTokenIds) {
+        this(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                headDim, ropeTheta, rmsNormEps, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, bosTokenId,
+                eosTokenIds, null);
+    }
+
+    /** Whether layer {@code layer}'s MLP is the sparse MoE block (qwen3_moe, see {@link MoeConfig#isSparse}). */
+    public boolean isSparseLayer(int layer) {
+        return moe != null && moe.isSparse(layer);
     }
 
     /** A llama-shaped config with the usual defaults (head_dim = hidden/heads, theta 10000, eps 1e-6). */
@@ -111,7 +139,9 @@ public record ModelConfig(
         int hidden = integer(n, "hidden_size", source);
         int heads = integer(n, "num_attention_heads", source);
         int kvHeads = n.hasNonNull("num_key_value_heads") ? n.get("num_key_value_heads").asInt() : heads;
-        int headDim = n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : hidden / heads;
+        // HF's Qwen3Config defaults head_dim to 128; the others (Qwen3MoeAttention too) fall back to hidden / heads
+        int headDim = n.hasNonNull("head_dim") ? n.get("head_dim").asInt()
+                : type.equals("qwen3") ? 128 : hidden / heads;
         boolean bias = type.equals("qwen2") || n.path("attention_bias").asBoolean(false);
         List<Integer> eos = new ArrayList<>();
         JsonNode eosNode = n.get("eos_token_id");
@@ -126,10 +156,11 @@ public record ModelConfig(
                 integer(n, "num_hidden_layers", source), heads, kvHeads, headDim,
                 n.path("rope_theta").asDouble(10000.0), n.path("rms_norm_eps").asDouble(1e-6),
                 integer(n, "max_position_embeddings", source),
-                n.path("tie_word_embeddings").asBoolean(false), bias, bos, eos);
+                n.path("tie_word_embeddings").asBoolean(false), bias, bos, eos,
+                type.equals("qwen3_moe") ? MoeConfig.fromJson(n, source) : null);
     }
 
-    /** Writes {@code config.json} as Hugging Face's {@code LlamaForCausalLM}/{@code Qwen2ForCausalLM} expect it. */
+    /** Writes {@code config.json} as Hugging Face's {@code *ForCausalLM} class of the type expects it. */
     public void write(Path configJson) {
         ObjectNode n = JSON.createObjectNode();
         n.putArray("architectures").add(architecture().hfArchitecture());
@@ -145,8 +176,11 @@ public record ModelConfig(
         n.put("rms_norm_eps", rmsNormEps);
         n.put("max_position_embeddings", maxPositionEmbeddings);
         n.put("tie_word_embeddings", tieWordEmbeddings);
-        if (modelType.equals("llama")) {
+        if (!modelType.equals("qwen2")) {
             n.put("attention_bias", attentionBias);
+        }
+        if (moe != null) {
+            moe.write(n);
         }
         n.put("hidden_act", "silu");
         n.put("torch_dtype", "float32");

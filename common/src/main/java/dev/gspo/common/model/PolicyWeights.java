@@ -25,9 +25,21 @@ import java.util.TreeSet;
  */
 public final class PolicyWeights implements AutoCloseable {
 
-    /** One decoder block's arrays; biases are null where the architecture has none. */
+    /**
+     * One decoder block's arrays; biases and q/k norms are null where the architecture has none. A sparse (MoE) layer
+     * has a {@code router} and {@code experts} and null {@code gate}/{@code up}/{@code down}; a dense layer the reverse
+     * ({@code router} null, {@code experts} empty).
+     */
     public record Layer(NDArray inputNorm, NDArray q, NDArray qBias, NDArray k, NDArray kBias, NDArray v,
-                        NDArray vBias, NDArray o, NDArray postNorm, NDArray gate, NDArray up, NDArray down) {
+                        NDArray vBias, NDArray o, NDArray postNorm, NDArray gate, NDArray up, NDArray down,
+                        NDArray qNorm, NDArray kNorm, NDArray router, List<Expert> experts) {
+        public boolean sparse() {
+            return router != null;
+        }
+    }
+
+    /** One expert of a sparse layer: a SwiGLU MLP of width {@code moe_intermediate_size}. */
+    public record Expert(NDArray gate, NDArray up, NDArray down) {
     }
 
     private final NDManager manager;
@@ -52,9 +64,24 @@ public final class PolicyWeights implements AutoCloseable {
                     byName.get(p + "self_attn.v_proj.weight"), byName.get(p + "self_attn.v_proj.bias"),
                     byName.get(p + "self_attn.o_proj.weight"), byName.get(p + "post_attention_layernorm.weight"),
                     byName.get(p + "mlp.gate_proj.weight"), byName.get(p + "mlp.up_proj.weight"),
-                    byName.get(p + "mlp.down_proj.weight")));
+                    byName.get(p + "mlp.down_proj.weight"), byName.get(p + "self_attn.q_norm.weight"),
+                    byName.get(p + "self_attn.k_norm.weight"), byName.get(p + "mlp.gate.weight"),
+                    experts(config, byName, i)));
         }
         this.layers = List.copyOf(ls);
+    }
+
+    private static List<Expert> experts(ModelConfig config, Map<String, NDArray> byName, int layer) {
+        if (!config.isSparseLayer(layer)) {
+            return List.of();
+        }
+        List<Expert> out = new ArrayList<>();
+        for (int e = 0; e < config.moe().numExperts(); e++) {
+            String x = "model.layers." + layer + ".mlp.experts." + e + ".";
+            out.add(new Expert(byName.get(x + "gate_proj.weight"), byName.get(x + "up_proj.weight"),
+                    byName.get(x + "down_proj.weight")));
+        }
+        return List.copyOf(out);
     }
 
     /**

@@ -8,17 +8,20 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 
 /**
- * The forward pass of a llama/qwen2 decoder, as Hugging Face computes it, over a {@link PolicyWeights}.
+ * The forward pass of a llama/qwen2/qwen3/qwen3_moe decoder, as Hugging Face computes it, over a
+ * {@link PolicyWeights}.
  *
  * <pre>
  *   x   = embed_tokens[ids]                                             [B, T, d]
  *   per layer:
  *     h = rmsnorm(x, input_layernorm)
- *     q = rope(h Wqᵀ + bq) [B, H, T, hd];  k, v = rope(h Wkᵀ + bk), h Wvᵀ + bv   [B, Hkv, T, hd]
+ *     q = rope(N_q(h Wqᵀ + bq)) [B, H, T, hd];  k, v = rope(N_k(h Wkᵀ + bk)), h Wvᵀ + bv   [B, Hkv, T, hd]
+ *         N_q, N_k = per-head rmsnorm over hd with q_norm / k_norm (qwen3, qwen3_moe), identity otherwise
  *     a = softmax(q kᵀ / √hd + bias) v                                  (each kv head serves H/Hkv query heads)
  *     x = x + a Woᵀ
  *     h = rmsnorm(x, post_attention_layernorm)
- *     x = x + (silu(h Wgᵀ) ⊙ h Wuᵀ) Wdᵀ
+ *     x = x + (silu(h Wgᵀ) ⊙ h Wuᵀ) Wdᵀ          dense layer
+ *     x = x + moe(h)                              sparse layer of qwen3_moe ({@link SparseMoe})
  *   logits = rmsnorm(x, norm) Wlmᵀ                                      [B, T, V]
  *   rmsnorm(x, w) = w ⊙ x / √(mean(x²) + eps)
  * </pre>
@@ -67,6 +70,15 @@ public final class Transformer implements AutoCloseable {
      * block runs its fused projections: 10 fewer native ops per block, the same math up to float rounding.
      */
     public NDArray hidden(NDArray ids, NDArray positions, NDArray bias, KvCache cache, DecodeWeights fused) {
+        return hidden(ids, positions, bias, cache, fused, ExpertRouting.FREE);
+    }
+
+    /**
+     * As {@link #hidden(NDArray, NDArray, NDArray, KvCache, DecodeWeights)}, with {@code routing} seeing (and possibly
+     * replacing) the experts of every sparse layer; it is not called for dense models.
+     */
+    public NDArray hidden(NDArray ids, NDArray positions, NDArray bias, KvCache cache, DecodeWeights fused,
+                          ExpertRouting routing) {
         long b = ids.getShape().get(0);
         long t = ids.getShape().get(1);
         NDArray x = ids.getNDArrayInternal().embedding(ids, weights.embedTokens(), SparseFormat.DENSE).singletonOrThrow();
@@ -74,28 +86,33 @@ public final class Transformer implements AutoCloseable {
         NDArray bias5 = bias == null ? null : bias.expandDims(1); // [B, 1, 1, T, S]: over kv heads and query groups
         int layerIndex = 0;
         for (PolicyWeights.Layer layer : weights.layers()) {
-            DecodeWeights.Layer f = fused == null ? null : fused.layer(layerIndex);
+            int i = layerIndex++;
+            DecodeWeights.Layer f = fused == null ? null : fused.layer(i);
             NDArray h = rmsNorm(x, layer.inputNorm());
-            x = x.add(f == null ? attention(layer, h, angles, bias5, cache, layerIndex, b, t)
-                    : fusedAttention(layer, f, h, angles, bias5, cache, layerIndex, b, t));
-            layerIndex++;
+            x = x.add(f == null ? attention(layer, h, angles, bias5, cache, i, b, t)
+                    : fusedAttention(layer, f, h, angles, bias5, cache, i, b, t));
             h = rmsNorm(x, layer.postNorm());
-            NDArray gate;
-            NDArray up;
-            if (f == null) {
-                gate = linear(h, layer.gate(), null);
-                up = linear(h, layer.up(), null);
-            } else {
-                NDList gu = linear(h, f.gateUp(), null).split(new long[] {config.intermediateSize()}, 2);
-                gate = gu.get(0);
-                up = gu.get(1);
-            }
-            x = x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(up), layer.down(), null));
+            x = x.add(layer.sparse() ? SparseMoe.forward(h, layer, config.moe(), routing, i) : mlp(layer, f, h));
         }
         if (cache != null) {
             cache.advance(Math.toIntExact(t));
         }
         return x;
+    }
+
+    /** SwiGLU of a dense layer, with the fused gate/up projection when {@code f} is given. */
+    private NDArray mlp(PolicyWeights.Layer layer, DecodeWeights.Layer f, NDArray h) {
+        NDArray gate;
+        NDArray up;
+        if (f == null) {
+            gate = linear(h, layer.gate(), null);
+            up = linear(h, layer.up(), null);
+        } else {
+            NDList gu = linear(h, f.gateUp(), null).split(new long[] {config.intermediateSize()}, 2);
+            gate = gu.get(0);
+            up = gu.get(1);
+        }
+        return linear(gate.mul(Activation.sigmoid(gate)).mul(up), layer.down(), null);
     }
 
     /** The fused projections of the current weights, for one generate call; close it when the call ends. */
@@ -113,8 +130,14 @@ public final class Transformer implements AutoCloseable {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
-        NDArray q = rope.apply(splitHeads(linear(h, w.q(), w.qBias()), b, t, heads, hd), angles);
-        NDArray k = rope.apply(splitHeads(linear(h, w.k(), w.kBias()), b, t, kvHeads, hd), angles);
+        NDArray q = splitHeads(linear(h, w.q(), w.qBias()), b, t, heads, hd);
+        NDArray k = splitHeads(linear(h, w.k(), w.kBias()), b, t, kvHeads, hd);
+        if (w.qNorm() != null) { // qwen3: per-head RMSNorm over hd, before RoPE
+            q = rmsNorm(q, w.qNorm());
+            k = rmsNorm(k, w.kNorm());
+        }
+        q = rope.apply(q, angles);
+        k = rope.apply(k, angles);
         NDArray v = splitHeads(linear(h, w.v(), w.vBias()), b, t, kvHeads, hd);
         if (cache != null) {
             NDArray[] kv = cache.append(layerIndex, k, v);
@@ -128,6 +151,8 @@ public final class Transformer implements AutoCloseable {
      * The same attention with one q/k/v projection (whose query rows carry the 1/√hd scale) and one rotary pass over
      * the query and key heads together:
      * qkv [B, T, (H + 2·Hkv)·hd] → [B, H + 2·Hkv, T, hd] → rope over the first H + Hkv heads → q | k | v.
+     * With q/k norms the scale sits in the stacked norm weight instead (see {@link DecodeWeights}), and one rmsnorm
+     * runs over the query and key heads together before RoPE.
      */
     private NDArray fusedAttention(PolicyWeights.Layer w, DecodeWeights.Layer f, NDArray h,
                                    RotaryEmbedding.Angles angles, NDArray bias5, KvCache cache, int layerIndex,
@@ -139,7 +164,11 @@ public final class Transformer implements AutoCloseable {
                 .reshape(b, t, heads + 2L * kvHeads, hd)
                 .transpose(0, 2, 1, 3)
                 .split(new long[] {heads + kvHeads}, 1);
-        NDList qAndK = rope.apply(qkAndV.get(0), angles).split(new long[] {heads}, 1);
+        NDArray qk = qkAndV.get(0);
+        if (f.qkNorm() != null) {
+            qk = rmsNorm(qk, f.qkNorm());                                       // [H + Hkv, 1, hd] per-head weights
+        }
+        NDList qAndK = rope.apply(qk, angles).split(new long[] {heads}, 1);
         NDArray k = qAndK.get(1);
         NDArray v = qkAndV.get(1);
         if (cache != null) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import dev.gspo.common.model.AttentionBias;
+import dev.gspo.common.model.ExpertRouting;
 import dev.gspo.common.model.Transformer;
 
 import java.util.List;
@@ -37,6 +38,17 @@ public final class TeacherForcedScorer {
     /** As {@link #score(Transformer, NDManager, List, List, float[])}, optionally with per-token entropy. */
     public static ResponseLogprobs score(Transformer model, NDManager manager, List<int[]> prompts,
                                          List<int[]> responses, float[] temperatures, boolean withEntropy) {
+        return score(model, manager, prompts, responses, temperatures, withEntropy, ExpertRouting.FREE);
+    }
+
+    /**
+     * As {@link #score(Transformer, NDManager, List, List, float[], boolean)}, with {@code routing} seeing the experts
+     * of every sparse layer. Its token index n is {@code row · width + position} over the input
+     * {@code prompt ++ response[0 .. |y| − 2]} right-padded to {@code width} = {@link #inputWidth}.
+     */
+    public static ResponseLogprobs score(Transformer model, NDManager manager, List<int[]> prompts,
+                                         List<int[]> responses, float[] temperatures, boolean withEntropy,
+                                         ExpertRouting routing) {
         int b = prompts.size();
         if (responses.size() != b || temperatures.length != b) {
             throw new IllegalArgumentException("prompts, responses and temperatures differ in count: "
@@ -88,7 +100,7 @@ public final class TeacherForcedScorer {
         }
         NDArray idArray = manager.create(ids, new Shape(b, width));
         NDArray hidden = model.hidden(idArray, manager.create(positions, new Shape(b, width)),
-                AttentionBias.rightPadded(manager, inputLengths, width), null);          // [B, W, d]
+                AttentionBias.rightPadded(manager, inputLengths, width), null, null, routing); // [B, W, d]
         NDArray flat = hidden.reshape(-1, hidden.getShape().get(2));                     // [B·W, d]
         NDArray rowIndex = manager.create(gatherRows, new Shape(b, respWidth));
         NDArray picked = rowIndex.getNDArrayInternal()
@@ -104,6 +116,15 @@ public final class TeacherForcedScorer {
             entropy = detached.exp().mul(detached).sum(new int[] {-1}).neg().mul(maskArray);
         }
         return new ResponseLogprobs(chosen, maskArray, lengths, entropy);
+    }
+
+    /** The padded input width of a batch: the longest {@code |prompt| + |response| − 1} (at least 1). */
+    public static int inputWidth(List<int[]> prompts, List<int[]> responses) {
+        int width = 1;
+        for (int i = 0; i < prompts.size(); i++) {
+            width = Math.max(width, prompts.get(i).length + responses.get(i).length - 1);
+        }
+        return width;
     }
 
     private static void checkToken(int token, int vocab, int row) {

@@ -32,12 +32,31 @@ import java.util.random.RandomGenerator;
  *     g      ← ∇L;  clip g to global norm c;  AdamW
  *   an update whose loss or gradient norm is not finite is skipped (never applied) and counted
  * </pre>
+ *
+ * <p><b>MoE routing.</b> For a model with sparse layers the no-grad recompute under θ = π_old also records which
+ * experts every token was routed to ({@link ExpertChoices}). Each minibatch forward of π_θ then either routes freely
+ * (default) or, with routing replay, uses π_old's experts. What replay keeps and what it lets move:
+ * <pre>
+ *   S_{n,l}   = π_old's top-k experts of token n in layer l            (replayed: fixed)
+ *   w_{n,l,e} = softmax(router_θ(x_{n,l}))_e, e ∈ S_{n,l}  (renormalised over S when norm_topk_prob)   (π_θ's own)
+ * </pre>
+ * The routing weights stay π_θ's, gathered at the replayed experts, rather than π_old's weights replayed too: that
+ * is what the routing-replay methods of the MoE-RL literature do (the "routing mask" is replayed, the gate values
+ * are recomputed), so that the router keeps receiving gradient through w and π_θ's log-probs remain a differentiable
+ * function of every parameter; only the discrete top-k choice, which has no gradient anyway, is pinned. Either way
+ * the trainer measures the share of (token, sparse layer) pairs whose expert set under π_θ differs from π_old's in
+ * the minibatches after the step's first update ({@link StepResult#routingChangeShare}).
  */
 public final class PolicyTrainer {
 
     /** What the step measured; {@code minibatches} holds the objective's diagnostics of each applied update. */
+    /**
+     * @param routingChangeShare share of (token, sparse layer) pairs whose routed expert set under π_θ differed from
+     *                           π_old's, over the forwards of minibatches 2..M (after ≥ 1 update; what π_θ would have
+     *                           routed, also under replay); NaN for a dense model or a single minibatch
+     */
     public record StepResult(List<LossDiagnostics> minibatches, List<Double> gradNorms, int skipped,
-                             double mismatchMean, double mismatchMax, long tokens) {
+                             double mismatchMean, double mismatchMax, long tokens, double routingChangeShare) {
     }
 
     private final PolicyModel model;
@@ -45,17 +64,24 @@ public final class PolicyTrainer {
     private final PolicyObjective objective;
     private final double maxGradNorm;
     private final PolicyModel reference;
+    private final boolean routingReplay;
 
     public PolicyTrainer(PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm) {
         this(model, optimizer, objective, maxGradNorm, null);
     }
 
-    /**
-     * @param reference a frozen policy for the KL penalty (k3 estimator, weight β of the objective's config), or null
-     *                  when β = 0
-     */
     public PolicyTrainer(PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm,
                          PolicyModel reference) {
+        this(model, optimizer, objective, maxGradNorm, reference, false);
+    }
+
+    /**
+     * @param reference     a frozen policy for the KL penalty (k3 estimator, weight β of the objective's config), or
+     *                      null when β = 0
+     * @param routingReplay whether π_θ's forwards use π_old's experts (MoE models; no effect on dense ones)
+     */
+    public PolicyTrainer(PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm,
+                         PolicyModel reference, boolean routingReplay) {
         if (objective.config().klBeta() > 0 && reference == null) {
             throw new IllegalArgumentException("klBeta = " + objective.config().klBeta() + " needs a reference policy");
         }
@@ -64,6 +90,7 @@ public final class PolicyTrainer {
         this.objective = objective;
         this.maxGradNorm = maxGradNorm;
         this.reference = reference;
+        this.routingReplay = routingReplay;
         model.weights().parameters().forEach(p -> p.setRequiresGradient(true));
     }
 
@@ -71,7 +98,9 @@ public final class PolicyTrainer {
                            double zeroVarianceShare, RandomGenerator rng) {
         Autograd.offForThisThread();
         NDManager manager = model.weights().manager();
-        float[][] trainerOld = trainerLogprobs(samples);
+        ExpertChoices choices = new ExpertChoices(samples);
+        float[][] trainerOld = trainerLogprobs(samples, choices);
+        List<Double> changeShares = new ArrayList<>();
         double sumDiff = 0;
         double maxDiff = 0;
         long tokens = 0;
@@ -124,9 +153,11 @@ public final class PolicyTrainer {
                 // the reference's weights need no gradient, and it is scored before the collector opens
                 NDArray refLogprobs = reference == null ? null : TeacherForcedScorer.score(reference.transformer(),
                         manager, prompts, responses, temps).logprobs();
+                int inputWidth = TeacherForcedScorer.inputWidth(prompts, responses);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses,
-                            temps, true);
+                            temps, true, routingReplay ? choices.replay(idx, inputWidth)
+                                    : choices.observe(idx, inputWidth));
                     PolicyBatch batch = PolicyBatch.of(lp.logprobs(),
                                     manager.create(old, new Shape(idx.size(), width)), lp.mask(),
                                     manager.create(adv))
@@ -143,6 +174,10 @@ public final class PolicyTrainer {
                     }
                 }
             }
+            double share = choices.takeChangeShare(); // minibatch 1 runs before any update: π_θ = π_old
+            if (k > 0 && Double.isFinite(share)) {
+                changeShares.add(share);
+            }
             double norm = Double.isFinite(loss) ? Gradients.clipGlobalNorm(params.values(), maxGradNorm) : Double.NaN;
             if (Double.isFinite(norm)) {
                 optimizer.update(params, lr);
@@ -153,11 +188,12 @@ public final class PolicyTrainer {
             }
             Gradients.zero(params.values());
         }
-        return new StepResult(diagnostics, norms, skipped, tokens == 0 ? 0 : sumDiff / tokens, maxDiff, tokens);
+        return new StepResult(diagnostics, norms, skipped, tokens == 0 ? 0 : sumDiff / tokens, maxDiff, tokens,
+                changeShares.stream().mapToDouble(x -> x).average().orElse(Double.NaN));
     }
 
-    /** Log-probs of every sample's response under the current θ, without building a graph. */
-    private float[][] trainerLogprobs(List<PolicySample> samples) {
+    /** Log-probs of every sample's response under the current θ, without building a graph; records the routing. */
+    private float[][] trainerLogprobs(List<PolicySample> samples, ExpertChoices choices) {
         float[][] out = new float[samples.size()][];
         try (NDScope ignored = new NDScope()) {
             List<int[]> prompts = new ArrayList<>();
@@ -169,7 +205,8 @@ public final class PolicyTrainer {
                 temps[i] = samples.get(i).temperature();
             }
             ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), model.weights().manager(),
-                    prompts, responses, temps);
+                    prompts, responses, temps, false,
+                    choices.recorder(TeacherForcedScorer.inputWidth(prompts, responses)));
             int width = (int) lp.logprobs().getShape().get(1);
             float[] flat = lp.logprobs().toFloatArray();
             for (int i = 0; i < samples.size(); i++) {

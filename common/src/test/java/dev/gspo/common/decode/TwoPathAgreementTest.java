@@ -24,7 +24,11 @@ class TwoPathAgreementTest {
             "llama, 4, 2, true",
             "llama, 4, 2, false",
             "qwen2, 4, 1, true",
-            "qwen2, 2, 2, false"})
+            "qwen2, 2, 2, false",
+            "qwen3, 4, 2, true",
+            "qwen3, 4, 4, false",
+            "qwen3_moe, 4, 2, true",
+            "qwen3_moe, 4, 1, false"})
     void fusedDecodeMatchesTheUnfusedControl(String type, int heads, int kv, boolean padded) {
         try (NDManager manager = NDManager.newBaseManager();
              PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, true), 13)) {
@@ -49,7 +53,11 @@ class TwoPathAgreementTest {
             "llama, 4, 2, false, 1.0",
             "llama, 4, 4, true, 0.7",
             "qwen2, 4, 1, true, 1.3",
-            "qwen2, 2, 2, false, 0.0"})
+            "qwen2, 2, 2, false, 0.0",
+            "qwen3, 4, 1, true, 0.7",
+            "qwen3, 2, 2, false, 1.0",
+            "qwen3_moe, 4, 2, false, 1.0",
+            "qwen3_moe, 2, 1, true, 0.7"})
     void cachedDecodeUncachedDecodeAndTeacherForcingAgree(String type, int heads, int kv, boolean tied, double temp) {
         try (NDManager manager = NDManager.newBaseManager();
              PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, tied), 11)) {
@@ -91,7 +99,7 @@ class TwoPathAgreementTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"llama", "qwen2"})
+    @CsvSource({"llama", "qwen2", "qwen3_moe"})
     void aRowsSamplesDoNotDependOnItsBatchMates(String type) {
         try (NDManager manager = NDManager.newBaseManager();
              PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, false), 3)) {

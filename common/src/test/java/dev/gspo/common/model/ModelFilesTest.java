@@ -15,10 +15,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ModelFilesTest {
 
-    @Test
-    void savedModelLoadsBackWithIdenticalWeightsAndConfig(@TempDir Path dir) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "qwen3", "qwen3_moe"})
+    void savedModelLoadsBackWithIdenticalWeightsAndConfig(String type, @TempDir Path dir) throws Exception {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, false), 7)) {
+             PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, false), 7)) {
             model.save(dir);
             assertThat(dir.resolve("config.json")).exists();
             assertThat(dir.resolve("tokenizer.json")).exists();
@@ -27,8 +28,21 @@ class ModelFilesTest {
                 assertThat(loaded.weightsAsSafetensors()).isEqualTo(model.weightsAsSafetensors());
                 loaded.tokenizer().close();
             }
-            assertThat(Files.readString(dir.resolve("config.json"))).contains("\"model_type\" : \"qwen2\"",
-                    "Qwen2ForCausalLM");
+            assertThat(Files.readString(dir.resolve("config.json"))).contains("\"model_type\" : \"" + type + "\"",
+                    model.config().architecture().hfArchitecture());
+        }
+    }
+
+    @Test
+    void theBuiltinMoeModelIsASmallQwen3MoeWithEightExpertsInEveryLayer(@TempDir Path dir) {
+        try (NDManager manager = NDManager.newBaseManager();
+             PolicyModel model = BuiltinModel.create("moe", dir, 3, manager)) {
+            assertThat(model.config().modelType()).isEqualTo("qwen3_moe");
+            assertThat(model.config().moe()).isEqualTo(new MoeConfig(8, 2, 64, true, 1, List.of()));
+            assertThat(model.weights().layers()).allMatch(l -> l.sparse() && l.experts().size() == 8);
+            assertThat(model.weights().parameterCount()).isBetween(400_000L, 700_000L);
+            assertThat(ModelConfig.read(dir.resolve("config.json"))).isEqualTo(model.config());
+            model.tokenizer().close();
         }
     }
 
@@ -63,6 +77,33 @@ class ModelFilesTest {
         assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
                 .isInstanceOf(InvalidModelException.class)
                 .hasMessageContaining("missing tensor model.layers.1.self_attn.k_proj.bias");
+    }
+
+    @Test
+    void moeTensorsAreCheckedByNameExpertByExpertAndDenseMlpTensorsAreUnexpectedInASparseLayer() {
+        ModelConfig config = TestModels.config("qwen3_moe", 4, 2, true);
+        Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
+        tensors.remove("model.layers.1.mlp.experts.3.up_proj.weight");
+        tensors.remove("model.layers.0.self_attn.q_norm.weight");
+        tensors.put("model.layers.0.mlp.up_proj.weight",
+                Safetensors.Tensor.f32("model.layers.0.mlp.up_proj.weight", new long[] {64, 32}, new float[2048]));
+        assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("missing tensor model.layers.1.mlp.experts.3.up_proj.weight [16, 32]")
+                .hasMessageContaining("missing tensor model.layers.0.self_attn.q_norm.weight [12]")
+                .hasMessageContaining("unexpected tensor model.layers.0.mlp.up_proj.weight for model_type qwen3_moe");
+    }
+
+    @Test
+    void moeSettingsMissingFromConfigJsonTakeHfDefaultsAndMlpOnlyLayersStayDense() throws Exception {
+        ModelConfig c = ModelConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+                {"model_type":"qwen3_moe","vocab_size":16,"hidden_size":32,"intermediate_size":64,
+                 "num_hidden_layers":4,"num_attention_heads":4,"max_position_embeddings":64,
+                 "decoder_sparse_step":2,"mlp_only_layers":[3]}"""), "test");
+        assertThat(c.moe()).isEqualTo(new MoeConfig(128, 8, 768, false, 2, List.of(3)));
+        assertThat(c.headDim()).isEqualTo(8);
+        assertThat(java.util.stream.IntStream.range(0, 4).mapToObj(c::isSparseLayer)).containsExactly(false, true,
+                false, false);
     }
 
     @Test

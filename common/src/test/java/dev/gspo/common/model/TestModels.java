@@ -13,9 +13,15 @@ public final class TestModels {
     private TestModels() {
     }
 
+    /**
+     * qwen3 and qwen3_moe get head_dim 12, unlike hidden / heads, as real Qwen3 checkpoints do; qwen3_moe has 4
+     * experts of width 16, top-2 renormalised, in both layers.
+     */
     public static ModelConfig config(String type, int heads, int kvHeads, boolean tied) {
-        return new ModelConfig(type, 16, 32, 64, 2, heads, kvHeads, 32 / heads, 10000.0, 1e-6, 64, tied,
-                type.equals("qwen2"), 1, List.of(2));
+        boolean qwen3 = type.startsWith("qwen3");
+        return new ModelConfig(type, 16, 32, 64, 2, heads, kvHeads, qwen3 ? 12 : 32 / heads, 10000.0,
+                1e-6, 64, tied, type.equals("qwen2"), 1, List.of(2),
+                type.equals("qwen3_moe") ? new MoeConfig(4, 2, 16, true, 1, List.of()) : null);
     }
 
     /** Weights ~ N(0, 0.02²) are nearly uniform; tests of the math want sharper logits, so scale them up. */

@@ -79,10 +79,11 @@ class PolicyTrainerTest {
         }
     }
 
-    @Test
-    void gspoStepsRaiseTheRewardOfATinyVerifiableTask() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen3_moe"})
+    void gspoStepsRaiseTheRewardOfATinyVerifiableTask(String type) {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+             PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, true), 2);
              AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
             // reward 1 when the first generated token is 5
             PolicyTrainer trainer = new PolicyTrainer(model, adam,
@@ -105,6 +106,41 @@ class PolicyTrainerTest {
             assertThat(result.skipped()).isZero();
             assertThat(last).isGreaterThan(first + 0.3);
             model.tokenizer().close();
+        }
+    }
+
+    /**
+     * A qwen3_moe policy trains through the same step; the share of routed expert sets that moved is measured after
+     * the first update, with and without routing replay, and is NaN for a dense model.
+     */
+    @Test
+    void moeStepsMeasureTheShareOfTokensWhoseExpertsChangedWithAndWithoutReplay() {
+        for (String type : List.of("qwen3_moe", "llama")) {
+            List<byte[]> after = new ArrayList<>();
+            for (boolean replay : List.of(false, true)) {
+                try (NDManager manager = NDManager.newBaseManager();
+                     PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, true), 2);
+                     AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+                    PolicyTrainer trainer = new PolicyTrainer(model, adam, new PolicyObjective(
+                            ObjectiveConfig.defaults(LossMode.GRPO)), 1.0, null, replay);
+                    List<PolicySample> samples = new ArrayList<>();
+                    rollout(model, 0, new GroupAdvantages(AdvantageConfig.defaults()), samples);
+                    PolicyTrainer.StepResult r = trainer.step(samples, 4, 3e-2, OldLogprobs.ROLLOUT, 0,
+                            new SplittableRandom(4));
+                    assertThat(r.skipped()).isZero();
+                    if (type.equals("llama")) {
+                        assertThat(r.routingChangeShare()).as("dense: nothing routed").isNaN();
+                    } else {
+                        assertThat(r.routingChangeShare()).as("replay %s", replay).isBetween(1e-3, 1.0);
+                    }
+                    after.add(model.weightsAsSafetensors());
+                    model.tokenizer().close();
+                }
+            }
+            if (type.equals("qwen3_moe")) {
+                // once experts moved, replay trains on other forwards than free routing: the updates differ
+                assertThat(after.get(1)).as("weights after a step with replay").isNotEqualTo(after.get(0));
+            }
         }
     }
 

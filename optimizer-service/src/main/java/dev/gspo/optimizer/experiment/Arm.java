@@ -17,6 +17,16 @@ public record Arm(LossMode mode, String setting, ClipRange clip) {
         return mode.wireName() + " (" + setting + ")";
     }
 
+    /** Whether the runs replay π_old's MoE routing (the {@link MoeExperiment#REPLAY} setting). */
+    public boolean routingReplay() {
+        return MoeExperiment.REPLAY.equals(setting);
+    }
+
+    /** A plot legend: mode, "+ replay" when replaying, range; e.g. {@code grpo + replay [0.2, 0.27]}. */
+    public String legend() {
+        return mode.wireName() + (routingReplay() ? " + replay " : " ") + clipText();
+    }
+
     /** e.g. {@code [0.0003, 0.0004]}, {@code [0.2, 0.27]}: three significant digits, plain notation. */
     public String clipText() {
         return "[" + plain(clip.low()) + ", " + plain(clip.high()) + "]";
@@ -28,7 +38,7 @@ public record Arm(LossMode mode, String setting, ClipRange clip) {
 
     /** What identifies a run's outcome: two arms with the same mode and range train identically from one seed. */
     public String runKey() {
-        return mode.wireName() + "@" + clip.low() + "/" + clip.high();
+        return mode.wireName() + "@" + clip.low() + "/" + clip.high() + (routingReplay() ? "+replay" : "");
     }
 
     /**

@@ -31,6 +31,10 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "a tiny run of every part (~1 min): 1 seed × 4 steps, small eval")
     boolean quick;
+    @Option(names = "--moe", description = "the MoE experiment instead (claim 3): the built-in qwen3_moe policy, GSPO "
+            + "without routing replay vs GRPO without and with it; writes the MoE section of the report "
+            + "(default 5 seeds × 150 steps, lr 3e-4; with --quick: seconds)")
+    boolean moe;
     @Option(names = "--out", description = "the markdown file (plots go to experiments/ beside it); "
             + "default docs/EXPERIMENTS.md")
     Path out = Path.of("docs/EXPERIMENTS.md");
@@ -111,12 +115,16 @@ public final class ExperimentCommand implements Callable<Integer> {
             report(result);
             return 0;
         }
+        if (moe && !noSweep && (gspoSweep != null || grpoSweep != null)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--moe runs no sweep: drop the sweep options");
+        }
         boolean temporary = workDir == null;
         Path work = temporary ? Files.createTempDirectory("gspo-experiment-") : workDir;
         try {
             ExperimentConfig config = config(work);
-            ExperimentResult result = new Experiment(config, log, commandLine).run();
-            ResultsFile.write(result, config.plotsDir().resolve(ResultsFile.NAME));
+            ExperimentResult result = moe ? new MoeExperiment(config, log, commandLine).run()
+                    : new Experiment(config, log, commandLine).run();
+            ResultsFile.write(result, config.plotsDir().resolve(moe ? MoeReport.RESULTS : ResultsFile.NAME));
             report(result);
             return 0;
         } finally {
@@ -127,13 +135,15 @@ public final class ExperimentCommand implements Callable<Integer> {
     }
 
     private void report(ExperimentResult result) {
-        Path md = ExperimentReport.write(result);
-        log.printf("experiment: report written to %s (plots and %s in %s)%n", md, ResultsFile.NAME,
-                result.config().plotsDir());
+        boolean moeResult = "moe".equals(result.config().modelName());
+        Path md = moeResult ? MoeReport.write(result) : ExperimentReport.write(result);
+        log.printf("experiment: report written to %s (plots and %s in %s)%n", md,
+                moeResult ? MoeReport.RESULTS : ResultsFile.NAME, result.config().plotsDir());
     }
 
     ExperimentConfig config(Path work) {
-        ExperimentConfig p = quick ? ExperimentConfig.quick(out, work) : ExperimentConfig.full(out, work);
+        ExperimentConfig p = moe ? (quick ? ExperimentConfig.moeQuick(out, work) : ExperimentConfig.moe(out, work))
+                : quick ? ExperimentConfig.quick(out, work) : ExperimentConfig.full(out, work);
         return new ExperimentConfig(or(seeds, p.seeds()), or(firstSeed, p.firstSeed()), or(steps, p.steps()),
                 or(prompts, p.promptsPerStep()), or(groupSize, p.groupSize()), or(miniBatches, p.miniBatches()),
                 or(lr, p.learningRate()), or(temperature, p.temperature()), or(maxNewTokens, p.maxNewTokens()),
@@ -141,7 +151,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                 or(sftLr, p.sftLearningRate()), or(evalEvery, p.evalEvery()), or(evalSize, p.evalSize()),
                 or(window, p.window()), or(rewardGain, p.rewardGain()),
                 noSweep ? List.of() : or(gspoSweep, p.gspoSweep()), noSweep ? List.of() : or(grpoSweep, p.grpoSweep()),
-                out, work);
+                out, work, p.model());
     }
 
     /**

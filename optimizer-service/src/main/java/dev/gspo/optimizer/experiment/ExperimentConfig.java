@@ -21,13 +21,15 @@ import java.util.Map;
  * @param grpoSweep      ε_low candidates of the GRPO sweep
  * @param out            the markdown file; plots go to {@code experiments/} beside it
  * @param workDir        where the warm start and the runs keep their checkpoints
+ * @param model          the built-in model every run starts from: {@code builtin} (tiny, dense; null in results
+ *                       written before the MoE experiment existed) or {@code moe} (the MoE experiment's qwen3_moe)
  */
 public record ExperimentConfig(
         int seeds, long firstSeed, int steps, int promptsPerStep, int groupSize, int miniBatches,
         double learningRate, double temperature, int maxNewTokens,
         long modelSeed, int sftSteps, int sftBatchSize, double sftLearningRate,
         int evalEvery, int evalSize, int window, double rewardGain,
-        List<Double> gspoSweep, List<Double> grpoSweep, Path out, Path workDir) {
+        List<Double> gspoSweep, List<Double> grpoSweep, Path out, Path workDir, String model) {
 
     public ExperimentConfig {
         gspoSweep = List.copyOf(gspoSweep);
@@ -44,20 +46,43 @@ public record ExperimentConfig(
      */
     public static ExperimentConfig full(Path out, Path workDir) {
         return new ExperimentConfig(3, 1, 70, 32, 8, 4, 1e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03,
-                List.of(3e-4, 2e-3, 1e-2, 5e-2), List.of(0.1, 0.2, 0.3), out, workDir);
+                List.of(3e-4, 2e-3, 1e-2, 5e-2), List.of(0.1, 0.2, 0.3), out, workDir, "builtin");
     }
 
     /** A run of every part in about a minute (what the test runs): 1 seed × 4 steps, a two-point sweep per mode. */
     public static ExperimentConfig quick(Path out, Path workDir) {
         return new ExperimentConfig(1, 1, 4, 8, 4, 2, 1e-4, 0.7, 6, 1, 40, 32, 3e-3, 2, 32, 2, 0.03,
-                List.of(3e-4, 1e-2), List.of(0.2, 0.3), out, workDir);
+                List.of(3e-4, 1e-2), List.of(0.2, 0.3), out, workDir, "builtin");
+    }
+
+    /**
+     * The MoE experiment ({@link MoeExperiment}): the built-in qwen3_moe policy with the dense experiment's warm start
+     * and training settings (600 warm-start steps, 32 prompts × 8, 4 minibatches, T = 0.7) except the learning rate,
+     * 3e-4 instead of 1e-4, so that an update moves the router enough to change experts (the effect under test);
+     * 5 seeds × 150 steps: ~20–40 min on 2 shared cores at one libtorch thread (an MoE step of 32 × 8 samples took
+     * 0.4 s on a quiet machine, 1.5–2.5 s on a busy one).
+     */
+    public static ExperimentConfig moe(Path out, Path workDir) {
+        return new ExperimentConfig(5, 1, 150, 32, 8, 4, 3e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03,
+                List.of(), List.of(), out, workDir, "moe");
+    }
+
+    /** The MoE experiment in seconds (what its smoke test runs): 2 seeds × 2 steps of 4 prompts × 4. */
+    public static ExperimentConfig moeQuick(Path out, Path workDir) {
+        return new ExperimentConfig(2, 1, 2, 4, 4, 2, 3e-4, 0.7, 6, 1, 4, 16, 3e-3, 2, 8, 2, 0.03,
+                List.of(), List.of(), out, workDir, "moe");
+    }
+
+    /** The built-in model's name ({@code builtin} for results written before the field existed). */
+    public String modelName() {
+        return model == null ? "builtin" : model;
     }
 
     /** The same runs, analysed with window {@code newWindow} and gain {@code newGain}, reported to {@code newOut}. */
     public ExperimentConfig withAnalysis(int newWindow, double newGain, Path newOut) {
         return new ExperimentConfig(seeds, firstSeed, steps, promptsPerStep, groupSize, miniBatches, learningRate,
                 temperature, maxNewTokens, modelSeed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
-                newWindow, newGain, gspoSweep, grpoSweep, newOut, workDir);
+                newWindow, newGain, gspoSweep, grpoSweep, newOut, workDir, model);
     }
 
     /** The folder of the plots: {@code experiments/} beside the markdown file. */
@@ -71,7 +96,7 @@ public record ExperimentConfig(
 
     /** The warm start: the built-in model, {@code sftSteps} supervised steps, no GSPO step. */
     public RunConfig warmStartConfig() {
-        return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), "builtin", 0, promptsPerStep,
+        return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), modelName(), 0, promptsPerStep,
                 groupSize, miniBatches, "gspo", null, null, "rollout", 0.0, learningRate, 1.0, 0.0, true,
                 temperature, maxNewTokens, modelSeed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
                 0, null).withDefaults();
@@ -81,11 +106,13 @@ public record ExperimentConfig(
      * The run of {@code arm} with {@code seed}, resumed from the warm-start checkpoint {@code warmStart}: its weights
      * and its AdamW state (moments and step count), as the main job carries the warm start's optimizer into GSPO;
      * a fresh AdamW's first updates are sign steps that hurt this model (the calibration findings). Steps 1..N.
+     * Routing replay is on for the arms of the {@link MoeExperiment#REPLAY} setting.
      */
     public RunConfig runConfig(Arm arm, long seed, Path warmStart) {
         return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), warmStart.toString(), steps,
                 promptsPerStep, groupSize, miniBatches, arm.mode().wireName(), arm.clip().low(), arm.clip().high(),
                 "rollout", 0.0, learningRate, 1.0, 0.0, true, temperature, maxNewTokens, seed, 0, sftBatchSize,
-                sftLearningRate, evalEvery, evalSize, 0, warmStart.toString()).withDefaults();
+                sftLearningRate, evalEvery, evalSize, 0, warmStart.toString()).withDefaults()
+                .withRoutingReplay(arm.routingReplay());
     }
 }

@@ -68,9 +68,10 @@ public final class ExperimentPlots {
             Files.createDirectories(dir);
             for (String setting : Experiment.SETTINGS) {
                 List<Arm> arms = result.armsOf(setting);
-                save(dir, "reward-" + setting + ".png", rewardChart(result, arms, setting), files);
-                save(dir, "heldout-" + setting + ".png", heldOutChart(result, arms, setting), files);
-                save(dir, "clip-" + setting + ".png", clipChart(result, arms, setting), files);
+                String what = setting + " clip ranges";
+                save(dir, "reward-" + setting + ".png", rewardChart(result, arms, what), files);
+                save(dir, "heldout-" + setting + ".png", heldOutChart(result, arms, what), files);
+                save(dir, "clip-" + setting + ".png", clipChart(result, arms, what), files);
             }
             if (!result.sweep().candidates().isEmpty()) {
                 save(dir, "sweep.png", sweepChart(result), files);
@@ -84,17 +85,59 @@ public final class ExperimentPlots {
         }
     }
 
+    /**
+     * The MoE experiment's plots: {@code moe-reward.png}, {@code moe-heldout.png}, {@code moe-clip.png} as above over
+     * its three arms, and {@code moe-experts.png}: the share of (token, layer) expert sets that changed between π_old
+     * and π_θ, per step, mean ± std over seeds.
+     */
+    public static List<String> writeMoe(ExperimentResult result, Path dir) {
+        System.setProperty("java.awt.headless", "true");
+        ChartFactory.setChartTheme(StandardChartTheme.createLegacyTheme());
+        List<String> files = new ArrayList<>();
+        String what = "qwen3_moe policy";
+        try {
+            Files.createDirectories(dir);
+            save(dir, "moe-reward.png", rewardChart(result, result.arms(), what), files);
+            save(dir, "moe-heldout.png", heldOutChart(result, result.arms(), what), files);
+            save(dir, "moe-clip.png", clipChart(result, result.arms(), what), files);
+            save(dir, "moe-experts.png", expertChart(result, result.arms()), files);
+            return files;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the plots to " + dir, e);
+        }
+    }
+
+    private static JFreeChart expertChart(ExperimentResult result, List<Arm> arms) {
+        YIntervalSeriesCollection data = new YIntervalSeriesCollection();
+        for (Arm arm : arms) {
+            List<RunResult> runs = result.runsOf(arm);
+            YIntervalSeries s = new YIntervalSeries(arm.legend());
+            int steps = runs.stream().mapToInt(r -> r.steps().size()).min().orElse(0);
+            for (int k = 0; k < steps; k++) {
+                int at = k;
+                band(s, k + 1, Stat.of(runs.stream().mapToDouble(r -> r.steps().get(at).expertChangeShare())
+                        .toArray()));
+            }
+            data.addSeries(s);
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart("Routed expert sets changed between π_old and π_θ "
+                        + "(after the step's first update)", "step", "share of (token, layer) pairs (mean ± std)",
+                data, PlotOrientation.VERTICAL, true, false, false);
+        chart.getXYPlot().setRenderer(bands(arms));
+        return chart;
+    }
+
     private static void save(Path dir, String name, JFreeChart chart, List<String> files) throws IOException {
         ChartUtils.saveChartAsPNG(dir.resolve(name).toFile(), styled(chart), 900, 500);
         files.add(name);
     }
 
-    private static JFreeChart rewardChart(ExperimentResult result, List<Arm> arms, String setting) {
+    private static JFreeChart rewardChart(ExperimentResult result, List<Arm> arms, String what) {
         int w = result.config().window();
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         for (Arm arm : arms) {
             List<RunResult> runs = result.runsOf(arm);
-            YIntervalSeries s = new YIntervalSeries(arm.mode().wireName() + " " + arm.clipText());
+            YIntervalSeries s = new YIntervalSeries(arm.legend());
             int steps = runs.stream().mapToInt(r -> r.steps().size()).min().orElse(0);
             for (int k = 1; k <= steps; k++) {
                 int at = k;
@@ -103,7 +146,7 @@ public final class ExperimentPlots {
             data.addSeries(s);
         }
         JFreeChart chart = ChartFactory.createXYLineChart(String.format(Locale.ROOT,
-                        "Training reward (%d-step trailing mean), %s clip ranges", w, setting), "step",
+                        "Training reward (%d-step trailing mean), %s", w, what), "step",
                 "reward (mean ± std over seeds)", data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         plot.setRenderer(bands(arms));
@@ -114,10 +157,10 @@ public final class ExperimentPlots {
         return chart;
     }
 
-    private static JFreeChart heldOutChart(ExperimentResult result, List<Arm> arms, String setting) {
+    private static JFreeChart heldOutChart(ExperimentResult result, List<Arm> arms, String what) {
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         for (Arm arm : arms) {
-            YIntervalSeries s = new YIntervalSeries(arm.mode().wireName() + " " + arm.clipText());
+            YIntervalSeries s = new YIntervalSeries(arm.legend());
             Map<Double, List<Double>> byStep = new LinkedHashMap<>();
             for (RunResult r : result.runsOf(arm)) {
                 for (double[] p : RunMeasures.heldOutCurve(r)) {
@@ -127,7 +170,7 @@ public final class ExperimentPlots {
             byStep.forEach((step, values) -> band(s, step, Stat.of(values.stream().mapToDouble(x -> x).toArray())));
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart("Held-out greedy accuracy, " + setting + " clip ranges",
+        JFreeChart chart = ChartFactory.createXYLineChart("Held-out greedy accuracy, " + what,
                 "step", "accuracy (mean ± std over seeds)", data, PlotOrientation.VERTICAL, true, false, false);
         DeviationRenderer renderer = bands(arms);
         renderer.setDefaultShapesVisible(true);
@@ -136,22 +179,22 @@ public final class ExperimentPlots {
         return chart;
     }
 
-    private static JFreeChart clipChart(ExperimentResult result, List<Arm> arms, String setting) {
+    private static JFreeChart clipChart(ExperimentResult result, List<Arm> arms, String what) {
         XYSeriesCollection data = new XYSeriesCollection();
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
         int i = 0;
         for (Arm arm : arms) {
             List<RunResult> runs = result.runsOf(arm);
-            data.addSeries(meanPositive(arm.mode().wireName() + " " + arm.clipText() + " per token", runs,
-                    StepMetrics::clipTokTotal));
-            data.addSeries(meanPositive(arm.mode().wireName() + " per sequence", runs, StepMetrics::clipSeqTotal));
+            data.addSeries(meanPositive(arm.legend() + " per token", runs, StepMetrics::clipTokTotal));
+            data.addSeries(meanPositive(arm.mode().wireName() + (arm.routingReplay() ? " + replay" : "")
+                    + " per sequence", runs, StepMetrics::clipSeqTotal));
             for (Stroke stroke : List.of(SOLID, DASHED)) {
-                renderer.setSeriesPaint(i, COLORS.get(arm.mode()));
+                renderer.setSeriesPaint(i, color(arm));
                 renderer.setSeriesStroke(i, stroke);
                 i++;
             }
         }
-        JFreeChart chart = ChartFactory.createXYLineChart("Clip fraction, " + setting + " clip ranges (mean over seeds)",
+        JFreeChart chart = ChartFactory.createXYLineChart("Clip fraction, " + what + " (mean over seeds)",
                 "step", "clip fraction (log scale)", data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         plot.setRangeAxis(decades("clip fraction (log scale)"));
@@ -230,12 +273,17 @@ public final class ExperimentPlots {
         DeviationRenderer renderer = new DeviationRenderer(true, false);
         renderer.setAlpha(0.15f);
         for (int i = 0; i < arms.size(); i++) {
-            Paint color = COLORS.get(arms.get(i).mode());
+            Paint color = color(arms.get(i));
             renderer.setSeriesPaint(i, color);
             renderer.setSeriesFillPaint(i, color);
             renderer.setSeriesStroke(i, arms.get(i).mode() == LossMode.GSPO_TOKEN ? DASHED : SOLID);
         }
         return renderer;
+    }
+
+    /** The mode's colour; orange for a routing-replay arm (so GRPO with and without replay differ). */
+    private static Color color(Arm arm) {
+        return arm.routingReplay() ? new Color(0xff7f0e) : COLORS.get(arm.mode());
     }
 
     /**

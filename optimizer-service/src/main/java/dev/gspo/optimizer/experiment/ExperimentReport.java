@@ -31,7 +31,9 @@ public final class ExperimentReport {
         String link = out.getParent().relativize(plots).toString().replace('\\', '/');
         try {
             Files.createDirectories(out.getParent());
-            Files.writeString(out, markdown(result, link, files));
+            // the MoE experiment's section (MoeReport) is kept when the dense report is written again
+            String moe = Files.exists(out) ? MoeReport.sectionOf(Files.readString(out)) : "";
+            Files.writeString(out, markdown(result, link, files) + (moe.isEmpty() ? "" : "\n" + moe));
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + out, e);
@@ -255,7 +257,8 @@ public final class ExperimentReport {
         md.append("## Limits of this measurement\n\n");
         md.append(String.format(Locale.ROOT, """
                 - A ~0.2M-parameter dense model on 1–2 digit addition, not a 30B MoE: claim 3 (MoE without routing \
-                replay) cannot be tested here, and the instability GSPO fixes grows with length and with MoE routing \
+                replay) cannot be tested on it (the MoE experiment, `./gspo experiment --moe`, tests it on the \
+                built-in MoE policy), and the instability GSPO fixes grows with length and with MoE routing \
                 noise, both small here (answers are ≤ %d tokens).
                 - %d seed(s) × %d steps: differences smaller than the spread in the tables are not findings.
                 - lr %.0e is two orders above the paper's ~1e-6, so a step moves the policy much further; this is \

@@ -45,6 +45,26 @@ public final class RunMeasures {
         return mean(run.steps(), StepMetrics::clipSeqTotal);
     }
 
+    /** MoE: mean over steps of the share of (token, layer) expert sets that moved; NaN for a dense policy. */
+    public static double expertChange(RunResult run) {
+        return mean(run.steps(), StepMetrics::expertChangeShare);
+    }
+
+    /**
+     * Whether a run collapsed: its final reward fell below half the reward of its first step, or its held-out
+     * accuracy below half of where it started. (A skipped update, the non-finite guard firing, is counted apart by
+     * {@link #skippedUpdates}: a run can skip one and go on normally.)
+     */
+    public static boolean collapsed(RunResult run, int window) {
+        double start = run.steps().getFirst().rewardMean();
+        return finalReward(run, window) < 0.5 * start || run.heldOutAfter() < 0.5 * run.heldOutBefore();
+    }
+
+    /** Updates the trainer skipped over the run because their loss or gradient was not finite. */
+    public static int skippedUpdates(RunResult run) {
+        return run.steps().stream().mapToInt(StepMetrics::skippedUpdates).sum();
+    }
+
     public static double clipToken(RunResult run) {
         return mean(run.steps(), StepMetrics::clipTokTotal);
     }

@@ -12,6 +12,8 @@ package dev.gspo.optimizer.loop;
  * @param heldOutAccuracy   greedy accuracy on the task's held-out set, NaN on steps where it was not evaluated
  * @param mismatchMean      mean |rollout log-prob − trainer log-prob| before the first update (GSPO.md §5)
  * @param stale             policy versions between the samples and the trainer's current version (0 = on-policy)
+ * @param expertChangeShare MoE: share of (token, sparse layer) pairs whose routed expert set under π_θ differed from
+ *                          π_old's after the step's first update (see {@code PolicyTrainer.StepResult}); NaN if dense
  */
 public record StepMetrics(
         long step, long totalSteps, String phase, long policyVersion,
@@ -23,7 +25,8 @@ public record StepMetrics(
         double kl, double entropy, double mismatchMean, double mismatchMax,
         double zeroVarianceShare, double responseLengthMean,
         long trainTokens, long rolloutTokens, int skippedUpdates, long stale,
-        double rolloutSeconds, double trainSeconds, double publishSeconds, double stepSeconds) {
+        double rolloutSeconds, double trainSeconds, double publishSeconds, double stepSeconds,
+        double expertChangeShare) {
 
     public double rolloutTokensPerSecond() {
         return rolloutSeconds > 0 ? rolloutTokens / rolloutSeconds : 0;

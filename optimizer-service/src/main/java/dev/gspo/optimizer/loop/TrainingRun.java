@@ -88,7 +88,8 @@ public final class TrainingRun {
         try (NDManager manager = NDManager.newBaseManager()) {
             ResumePoint resume = config.resumeFrom() == null ? null : ResumePoint.read(Path.of(config.resumeFrom()));
             PolicyModel model = resume != null ? PolicyModel.load(resume.dir(), manager)
-                    : config.model().equals("builtin") ? BuiltinModel.create(runDir.resolve("base-model"), config.seed(), manager)
+                    : RunConfig.BUILTIN_MODELS.contains(config.model())
+                    ? BuiltinModel.create(config.model(), runDir.resolve("base-model"), config.seed(), manager)
                     : PolicyModel.load(Path.of(config.model()), manager);
             try (model; AdamW adam = resume != null
                     ? AdamW.restore(model.weights().byName(), hyper(), Checkpoint.optimizerState(resume.dir()),
@@ -116,7 +117,7 @@ public final class TrainingRun {
                 ? model.withWeights(Safetensors.read(model.weightsAsSafetensors()), model.weights().manager()) : null;
         PolicyTrainer trainer = new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig
                 .defaults(config.mode()).withClip(config.clipRange()).withKlBeta(config.klBeta())),
-                config.maxGradNorm(), reference);
+                config.maxGradNorm(), reference, Boolean.TRUE.equals(config.routingReplay()));
         GroupAdvantages advantages = new GroupAdvantages(config.scaleAdvantagesByStd()
                 ? AdvantageConfig.defaults() : AdvantageConfig.meanCentredOnly());
         SamplingParams sampling = new SamplingParams(config.maxNewTokens(), config.temperature(), 1.0, 0,
@@ -252,7 +253,7 @@ public final class TrainingRun {
                 avg(d, LossDiagnostics::approxKl), avg(d, LossDiagnostics::entropy), r.mismatchMean(), r.mismatchMax(),
                 d.isEmpty() ? Double.NaN : d.getFirst().zeroVarianceShare(),
                 avg(d, LossDiagnostics::meanResponseLength), r.tokens(), batch.completionTokens(), r.skipped(),
-                versionBefore - batch.policyVersion(), rolloutS, trainS, publishS, stepS);
+                versionBefore - batch.policyVersion(), rolloutS, trainS, publishS, stepS, r.routingChangeShare());
     }
 
     private static double avg(List<LossDiagnostics> d, ToDoubleFunction<LossDiagnostics> f) {

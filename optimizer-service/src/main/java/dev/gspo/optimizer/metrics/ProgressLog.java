@@ -42,9 +42,10 @@ public final class ProgressLog implements RunListener {
         stepsSeen++;
         double perStep = (now - firstStepAt) / 1e9 / stepsSeen;
         long remaining = m.totalSteps() - m.step();
-        log.info("[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {} | {} tok/s | v{} | ETA {}", runId,
+        log.info("[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{} | {} tok/s | v{} | ETA {}", runId,
                 m.step(), m.totalSteps(), bar(m.step(), m.totalSteps()), fmt(m.rewardMean()), fmt(m.accuracy()),
                 fmt(m.clipSeqTotal()), fmt(m.clipTokTotal()),
+                Double.isFinite(m.expertChangeShare()) ? " | experts changed " + fmt(m.expertChangeShare()) : "",
                 String.format("%.0f", m.rolloutTokensPerSecond()), m.policyVersion(),
                 human(Duration.ofMillis((long) (perStep * remaining * 1000))));
     }

@@ -55,6 +55,8 @@ public final class TrainingMetrics implements RunListener {
         gauge("gspo.train.logprob.mismatch", StepMetrics::mismatchMean, "stat", "mean");
         gauge("gspo.train.logprob.mismatch", StepMetrics::mismatchMax, "stat", "max");
         gauge("gspo.train.zero.variance.share", StepMetrics::zeroVarianceShare);
+        // MoE only (NaN for a dense policy): routed expert sets that moved between π_old and π_θ within a step
+        gauge("gspo.train.expert.change.share", StepMetrics::expertChangeShare);
         gauge("gspo.train.response.length", StepMetrics::responseLengthMean);
         gauge("gspo.train.staleness", m -> m.stale());
         seconds("gspo.train.phase.duration", StepMetrics::rolloutSeconds, "phase", "rollout");

@@ -67,6 +67,15 @@ public final class ReportWriter {
         if (!run.supervisedLoss().isEmpty()) {
             md.append("![warm-start loss](warm-start-loss.png)\n\n");
         }
+        double[] changed = run.steps().stream().mapToDouble(StepMetrics::expertChangeShare).filter(Double::isFinite)
+                .toArray();
+        if (changed.length > 0) {
+            md.append(String.format(Locale.ROOT, "MoE routing (routing replay %s): after each step's first update, "
+                            + "%.2f%% of (token, layer) expert sets on average differed from π_old's (first step %.2f%%, "
+                            + "last %.2f%%).%n%n", Boolean.TRUE.equals(run.config().routingReplay()) ? "on" : "off",
+                    100 * java.util.Arrays.stream(changed).average().orElse(Double.NaN), 100 * changed[0],
+                    100 * changed[changed.length - 1]));
+        }
         md.append("## Config\n\n```json\n").append(JSON.writeValueAsString(run.config())).append("\n```\n\n");
         md.append("## Metrics per step\n\n");
         md.append("Clip fractions: share of samples whose clipped branch is active, per sequence and per token (GSPO.md §5). ");

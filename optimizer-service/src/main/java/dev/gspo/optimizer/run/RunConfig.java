@@ -17,7 +17,8 @@ import java.util.Map;
  *
  * @param task            {@code addition} | {@code reverse} | {@code jsonl}
  * @param taskParams      the task's parameters (addition: minDigits, maxDigits; jsonl: path, heldOutFraction, …)
- * @param model           {@code builtin} (the project's tiny model, created from {@code seed}) or a model directory
+ * @param model           {@code builtin} (the project's tiny dense model, created from {@code seed}), {@code moe} (the
+ *                        built-in small qwen3_moe model, see {@code BuiltinModel#moeConfig}) or a model directory
  * @param steps           GSPO steps after the warm start
  * @param promptsPerStep  prompts sampled per step; each gets {@code groupSize} responses
  * @param miniBatches     gradient updates per rollout batch (the paper uses 4)
@@ -31,6 +32,8 @@ import java.util.Map;
  *                        last step)
  * @param checkpointEvery a checkpoint every this many steps (and always at the end or on stop); 0 = only then
  * @param resumeFrom      a checkpoint directory, or the id of an earlier run whose latest checkpoint to continue
+ * @param routingReplay   MoE models only: π_θ's forwards use the experts π_old routed each token to (see
+ *                        {@code PolicyTrainer}); default false. Refused for a dense model
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -41,14 +44,29 @@ public record RunConfig(
         Double learningRate, Double maxGradNorm, Double weightDecay, Boolean scaleAdvantagesByStd,
         Double temperature, Integer maxNewTokens, Long seed,
         Integer sftSteps, Integer sftBatchSize, Double sftLearningRate,
-        Integer evalEvery, Integer evalSize, Integer checkpointEvery, String resumeFrom) {
+        Integer evalEvery, Integer evalSize, Integer checkpointEvery, String resumeFrom, Boolean routingReplay) {
 
     public static final int MAX_SEQUENCES_PER_STEP = 4096;
+    /** The built-in models {@link #model} may name instead of a directory. */
+    public static final List<String> BUILTIN_MODELS = List.of("builtin", "moe");
+
+    /** A config without {@code routingReplay} (it takes its default). */
+    public RunConfig(String task, Map<String, Object> taskParams, String model, Integer steps, Integer promptsPerStep,
+                     Integer groupSize, Integer miniBatches, String lossMode, Double clipLow, Double clipHigh,
+                     String oldLogprobs, Double klBeta, Double learningRate, Double maxGradNorm, Double weightDecay,
+                     Boolean scaleAdvantagesByStd, Double temperature, Integer maxNewTokens, Long seed,
+                     Integer sftSteps, Integer sftBatchSize, Double sftLearningRate, Integer evalEvery,
+                     Integer evalSize, Integer checkpointEvery, String resumeFrom) {
+        this(task, taskParams, model, steps, promptsPerStep, groupSize, miniBatches, lossMode, clipLow, clipHigh,
+                oldLogprobs, klBeta, learningRate, maxGradNorm, weightDecay, scaleAdvantagesByStd, temperature,
+                maxNewTokens, seed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize, checkpointEvery,
+                resumeFrom, null);
+    }
 
     /** A config with every field missing (all defaults). */
     public static RunConfig empty() {
         return new RunConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The same config with every missing field set to its default. */
@@ -61,7 +79,7 @@ public record RunConfig(
                 or(klBeta, 0.0), or(learningRate, 5e-4), or(maxGradNorm, 1.0), or(weightDecay, 0.0),
                 or(scaleAdvantagesByStd, true), or(temperature, 1.0), or(maxNewTokens, 8), or(seed, 1L),
                 or(sftSteps, 0), or(sftBatchSize, 64), or(sftLearningRate, 3e-3),
-                or(evalEvery, 5), or(evalSize, 200), or(checkpointEvery, 10), resumeFrom);
+                or(evalEvery, 5), or(evalSize, 200), or(checkpointEvery, 10), resumeFrom, or(routingReplay, false));
     }
 
     /** Problems of a config with defaults applied, as "field: what is wrong"; empty when valid. */
@@ -104,7 +122,11 @@ public record RunConfig(
             p.add("task: must not be blank");
         }
         if (model == null || model.isBlank()) {
-            p.add("model: must be 'builtin' or a model directory");
+            p.add("model: must be 'builtin', 'moe' or a model directory");
+        }
+        if (Boolean.TRUE.equals(routingReplay) && "builtin".equals(model)) {
+            p.add("routingReplay: the built-in 'builtin' model is dense (no experts to replay); use model 'moe' or a "
+                    + "qwen3_moe directory");
         }
         return p;
     }
@@ -133,7 +155,15 @@ public record RunConfig(
         return new RunConfig(task, taskParams, model, newSteps, promptsPerStep, groupSize, miniBatches, lossMode,
                 clipLow, clipHigh, oldLogprobs, klBeta, learningRate, maxGradNorm, weightDecay, scaleAdvantagesByStd,
                 temperature, maxNewTokens, seed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
-                checkpointEvery, resumeFrom);
+                checkpointEvery, resumeFrom, routingReplay);
+    }
+
+    /** The same config with routing replay set. */
+    public RunConfig withRoutingReplay(boolean replay) {
+        return new RunConfig(task, taskParams, model, steps, promptsPerStep, groupSize, miniBatches, lossMode, clipLow,
+                clipHigh, oldLogprobs, klBeta, learningRate, maxGradNorm, weightDecay, scaleAdvantagesByStd,
+                temperature, maxNewTokens, seed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
+                checkpointEvery, resumeFrom, replay);
     }
 
     private static LossMode safeMode(String name) {

@@ -110,8 +110,11 @@ public final class RunService implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 problems.add("task: " + e.getMessage());
             }
-            if (!config.model().equals("builtin") && !Files.isDirectory(Path.of(config.model()))) {
-                problems.add("model: '" + config.model() + "' is neither 'builtin' nor a model directory");
+            if (!RunConfig.BUILTIN_MODELS.contains(config.model()) && !Files.isDirectory(Path.of(config.model()))) {
+                problems.add("model: '" + config.model() + "' is neither 'builtin', 'moe' nor a model directory");
+            } else if (Boolean.TRUE.equals(config.routingReplay()) && config.resumeFrom() == null && Files.isDirectory(Path.of(config.model()))
+                    && !isMoe(Path.of(config.model()))) {
+                problems.add("routingReplay: the model in " + config.model() + " has no MoE layers");
             }
         }
         if (!problems.isEmpty()) {
@@ -124,6 +127,15 @@ public final class RunService implements AutoCloseable {
         active = entry;
         executor.submit(() -> execute(entry, after));
         return status(entry);
+    }
+
+    private static boolean isMoe(Path modelDir) {
+        try {
+            return dev.gspo.common.model.ModelConfig.read(modelDir.resolve(dev.gspo.common.model.PolicyModel.CONFIG_FILE))
+                    .moe() != null;
+        } catch (RuntimeException e) {
+            return true; // an unreadable config.json is reported when the run loads the model
+        }
     }
 
     /** Called on the run's thread when it ends, whatever the outcome. */

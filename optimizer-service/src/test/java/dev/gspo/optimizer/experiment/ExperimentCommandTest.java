@@ -63,6 +63,57 @@ class ExperimentCommandTest {
         assertThat(again.getParent().resolve("experiments/clip-paper.png")).exists();
     }
 
+    /** The MoE experiment at toy size: its section, table and plots, and the rest of the report kept. */
+    @Test
+    void quickMoeExperimentWritesItsSectionWithPlotsAndKeepsTheRestOfTheReport() throws Exception {
+        Path out = dir.resolve("docs/EXPERIMENTS.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, "# Experiments\n\nThe dense experiment's report.\n");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+
+        int exit = ExperimentCommand.execute(new PrintStream(log, true, StandardCharsets.UTF_8), "--moe", "--quick",
+                "--out", out.toString(), "--work-dir", dir.resolve("work").toString());
+
+        assertThat(exit).as(log.toString(StandardCharsets.UTF_8)).isZero();
+        String md = Files.readString(out);
+        assertThat(md).startsWith("# Experiments\n\nThe dense experiment's report.\n")
+                .contains(MoeReport.BEGIN, MoeReport.END, "## MoE: GSPO without routing replay", "**Answer.** Claim 3",
+                        "### Paired comparisons");
+        List<String> armRows = md.lines().filter(l -> l.matches("\\| (gspo|grpo) \\| (yes|no) \\|.*")).toList();
+        assertThat(armRows).hasSize(3);
+        for (String row : armRows) {
+            String measures = row.substring(row.indexOf("] |") + 3); // past the clip range
+            Matcher m = NUMBER.matcher(measures);
+            int numbers = 0;
+            while (m.find()) {
+                assertThat(Double.parseDouble(m.group())).as(row).isFinite();
+                numbers++;
+            }
+            assertThat(numbers).as(row).isGreaterThanOrEqualTo(9);
+        }
+        assertThat(armRows.get(0)).as("GSPO routes freely and its experts move").doesNotContain("| — |");
+        for (String png : List.of("moe-reward.png", "moe-heldout.png", "moe-clip.png", "moe-experts.png")) {
+            Path file = out.getParent().resolve("experiments").resolve(png);
+            assertThat(Files.readAllBytes(file)).startsWith(PNG_SIGNATURE);
+            assertThat(md).contains("](experiments/" + png + ")");
+        }
+
+        int rerender = ExperimentCommand.execute(new PrintStream(log, true, StandardCharsets.UTF_8), "--report-from",
+                out.getParent().resolve("experiments/" + MoeReport.RESULTS).toString(), "--out", out.toString());
+        assertThat(rerender).isZero();
+        assertThat(Files.readString(out)).as("rendered again from moe-results.json, in place").isEqualTo(md);
+    }
+
+    @Test
+    void theMoeSectionReplacesItsEarlierSelfAndIsFoundForTheDenseReportToKeep() {
+        String doc = "# E\n\ndense\n";
+        String once = MoeReport.withSection(doc, "moe v1\n");
+        String twice = MoeReport.withSection(once, "moe v2\n");
+        assertThat(twice).isEqualTo("# E\n\ndense\n\n" + MoeReport.BEGIN + "\nmoe v2\n" + MoeReport.END + "\n");
+        assertThat(MoeReport.sectionOf(twice)).isEqualTo(MoeReport.BEGIN + "\nmoe v2\n" + MoeReport.END + "\n");
+        assertThat(MoeReport.sectionOf(doc)).isEmpty();
+    }
+
     @Test
     void optionsOverrideThePresetAndTheRestKeepsIt() {
         ExperimentCommand command = new ExperimentCommand(System.out, "test");

@@ -98,7 +98,8 @@ class RunMeasuresTest {
         for (int k = 0; k < rewards.length; k++) {
             double r = rewards[k];
             out.add(new StepMetrics(k + 1, rewards.length, "gspo", k + 2, r, 0.1, r, Double.NaN, 0, 1,
-                    0, r, r, 0, r / 10, r / 10, 1, 1, 1, 0, 1, 1e-6, 1e-6, 0.2, 3, 100, 100, 0, 0, 0.1, 0.1, 0.01, 0.3));
+                    0, r, r, 0, r / 10, r / 10, 1, 1, 1, 0, 1, 1e-6, 1e-6, 0.2, 3, 100, 100, 0, 0, 0.1, 0.1, 0.01, 0.3,
+                    Double.NaN));
         }
         return out;
     }

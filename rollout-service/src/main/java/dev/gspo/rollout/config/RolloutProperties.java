@@ -31,6 +31,9 @@ import java.util.Map;
  * @param requestTimeout         a request not answered after this long (queue + decode) gets 503
  * @param maxRequestBytes        body size of a rollout request (413 beyond)
  * @param maxWeightsBytes        body size of a weight push (413 beyond)
+ * @param builtinModel           which built-in model to serve when {@code modelDir} is empty: {@code builtin} (the
+ *                               tiny dense model) or {@code moe} (the small qwen3_moe model); must match the
+ *                               optimizer's run config {@code model}, whose weights it will be sent
  */
 @Validated
 @ConfigurationProperties("gspo.rollout")
@@ -48,12 +51,17 @@ public record RolloutProperties(
         @DefaultValue("30s") @NotNull Duration maxQueueWait,
         @DefaultValue("120s") @NotNull Duration requestTimeout,
         @DefaultValue("1MB") @NotNull DataSize maxRequestBytes,
-        @DefaultValue("1GB") @NotNull DataSize maxWeightsBytes) {
+        @DefaultValue("1GB") @NotNull DataSize maxWeightsBytes,
+        @DefaultValue("builtin") @NotNull String builtinModel) {
 
     /** Java arrays hold at most this many bytes; a weight push is read into one. */
     public static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
 
     public RolloutProperties {
+        if (builtinModel != null && !builtinModel.equals("builtin") && !builtinModel.equals("moe")) {
+            throw new IllegalArgumentException("gspo.rollout.builtin-model must be 'builtin' or 'moe', got '"
+                    + builtinModel + "'");
+        }
         if (maxQueuedSequences < maxBatchSequences) {
             throw new IllegalArgumentException("gspo.rollout.max-queued-sequences (" + maxQueuedSequences
                     + ") must be at least gspo.rollout.max-batch-sequences (" + maxBatchSequences + ")");
@@ -92,6 +100,6 @@ public record RolloutProperties(
                 + ", maxStopStrings=" + maxStopStrings + ", maxBatchSequences=" + maxBatchSequences
                 + ", maxQueuedSequences=" + maxQueuedSequences + ", maxQueueWait=" + maxQueueWait
                 + ", requestTimeout=" + requestTimeout + ", maxRequestBytes=" + maxRequestBytes
-                + ", maxWeightsBytes=" + maxWeightsBytes + "]";
+                + ", maxWeightsBytes=" + maxWeightsBytes + ", builtinModel=" + builtinModel + "]";
     }
 }

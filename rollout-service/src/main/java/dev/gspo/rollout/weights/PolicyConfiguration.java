@@ -36,7 +36,8 @@ class PolicyConfiguration {
                 : PolicyModel.load(Path.of(properties.modelDir()), policyManager);
         ServedPolicy initial = ServedPolicy.fromModel(0, model);
         log.info("serving {} policy version 0 from {}: {} parameters, sha256 {}", model.config().modelType(),
-                properties.usesBuiltinModel() ? "the built-in model (seed " + properties.seed() + ")"
+                properties.usesBuiltinModel() ? "the built-in model '" + properties.builtinModel() + "' (seed "
+                        + properties.seed() + ")"
                         : properties.modelDir(), model.weights().parameterCount(), initial.sha256());
         return new PolicyRegistry(initial);
     }
@@ -58,12 +59,12 @@ class PolicyConfiguration {
     private static PolicyModel builtin(RolloutProperties properties, NDManager manager) {
         try {
             if (!properties.workDir().isBlank()) {
-                return BuiltinModel.create(Path.of(properties.workDir()).resolve("builtin-model"), properties.seed(),
-                        manager);
+                return BuiltinModel.create(properties.builtinModel(),
+                        Path.of(properties.workDir()).resolve("builtin-model"), properties.seed(), manager);
             }
             Path tmp = Files.createTempDirectory("gspo-rollout-model-");
             try {
-                return BuiltinModel.create(tmp, properties.seed(), manager);
+                return BuiltinModel.create(properties.builtinModel(), tmp, properties.seed(), manager);
             } finally {
                 FileSystemUtils.deleteRecursively(tmp);
             }

@@ -13,7 +13,7 @@ class PushAuthorizerTest {
 
     static RolloutProperties withToken(String token) {
         return new RolloutProperties("", "", token, 0, 64, 64, 512, 16, 512, 4096, Duration.ofSeconds(30),
-                Duration.ofSeconds(120), DataSize.ofMegabytes(1), DataSize.ofGigabytes(1));
+                Duration.ofSeconds(120), DataSize.ofMegabytes(1), DataSize.ofGigabytes(1), "builtin");
     }
 
     @Test
