@@ -96,12 +96,8 @@ public final class PolicyWeights implements AutoCloseable {
             Map<String, NDArray> byName = new LinkedHashMap<>();
             for (TensorSpec spec : specs) {
                 Safetensors.Tensor t = tensors.get(spec.name());
-                // create() may wrap its buffer without a copy; duplicate() gives the weight storage of its own.
-                try (NDArray wrapped = manager.create(t.data(), new Shape(spec.shape()))) {
-                    NDArray owned = wrapped.duplicate();
-                    owned.setName(spec.name());
-                    byName.put(spec.name(), owned);
-                }
+                // create() may wrap its buffer without a copy
+                byName.put(spec.name(), ownedCopy(manager.create(t.data(), new Shape(spec.shape())), spec.name()));
             }
             return new PolicyWeights(config, manager, byName);
         } catch (RuntimeException e) {
@@ -134,13 +130,10 @@ public final class PolicyWeights implements AutoCloseable {
                 // slice() forgets the byte order: set it last. The put swaps bytes only on a big-endian machine.
                 ByteBuffer data = staging.slice(0, 4 * src.remaining()).order(ByteOrder.nativeOrder());
                 data.asFloatBuffer().put(src);
-                // create() wraps the staging memory without a copy; duplicate() gives the weight storage of its own
-                // before the next tensor overwrites the staging buffer.
-                try (NDArray wrapped = manager.create(data, new Shape(spec.shape()), DataType.FLOAT32)) {
-                    NDArray owned = wrapped.duplicate();
-                    owned.setName(spec.name());
-                    byName.put(spec.name(), owned);
-                }
+                // create() wraps the staging memory without a copy; the copy is taken before the next tensor
+                // overwrites the staging buffer
+                byName.put(spec.name(), ownedCopy(manager.create(data, new Shape(spec.shape()), DataType.FLOAT32),
+                        spec.name()));
             }
             return new PolicyWeights(config, manager, byName);
         } catch (RuntimeException e) {
@@ -268,5 +261,14 @@ public final class PolicyWeights implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
+    }
+
+    /** A named copy of {@code wrapped} in storage of its own (libtorch's), closing the wrapper of Java memory. */
+    private static NDArray ownedCopy(NDArray wrapped, String name) {
+        try (wrapped) {
+            NDArray owned = wrapped.duplicate();
+            owned.setName(name);
+            return owned;
+        }
     }
 }
