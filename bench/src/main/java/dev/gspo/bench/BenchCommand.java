@@ -3,10 +3,6 @@ package dev.gspo.bench;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.gspo.common.model.PolicyModel;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -17,12 +13,17 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./gspo bench [--smoke]}: in one run, the matmul ceiling, decode, training, publishing and an end-to-end
  * step split, printed as a table and appended to {@code docs/BENCHMARKS.md} with the machine description.
  */
-@Command(name = "gspo bench", mixinStandardHelpOptions = true,
+@Command(
+        name = "gspo bench",
+        mixinStandardHelpOptions = true,
         description = "Measures decode, training and publishing throughput against this machine's matmul ceiling.")
 public final class BenchCommand implements Callable<Integer> {
 
@@ -35,18 +36,25 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--title", description = "heading of the appended section (default: date and variant)")
     String title;
 
-    @Option(names = "--max-load-wait", description = "seconds to wait in all for the 1-minute load to fall below "
-            + "--load-threshold before the sections (default: 0 with --smoke, else 120)")
+    @Option(
+            names = "--max-load-wait",
+            description = "seconds to wait in all for the 1-minute load to fall below "
+                    + "--load-threshold before the sections (default: 0 with --smoke, else 120)")
     Long maxLoadWait;
 
     @Option(names = "--load-threshold", description = "default 1.5")
     double loadThreshold = 1.5;
 
-    @Option(names = "--only", split = ",", description = "sections to run: ceiling,decode,ab,http,train,publish,e2e (default: all)")
+    @Option(
+            names = "--only",
+            split = ",",
+            description = "sections to run: ceiling,decode,ab,http,train,publish,e2e (default: all)")
     List<String> only;
 
-    @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's own, = cores); "
-            + "1 is far steadier on a machine other jobs are loading")
+    @Option(
+            names = "--threads",
+            description = "libtorch intra-op threads (default: libtorch's own, = cores); "
+                    + "1 is far steadier on a machine other jobs are loading")
     Integer threads;
 
     @Option(names = "--work-dir", description = "where model files and run directories go (default: a temp dir)")
@@ -87,7 +95,13 @@ public final class BenchCommand implements Callable<Integer> {
                     double g = Ceiling.matmulGflops(manager, n, smoke ? 0.3 : 3);
                     best = Math.max(best, g);
                     results.ceiling(best);
-                    results.add(new Row("ceiling", "float32 matmul " + n + "×" + n, g, "GFLOP/s", g, load,
+                    results.add(new Row(
+                            "ceiling",
+                            "float32 matmul " + n + "×" + n,
+                            g,
+                            "GFLOP/s",
+                            g,
+                            load,
                             "best of repetitions; the ceiling is the best size"));
                     load = Machine.load();
                 }
@@ -95,9 +109,12 @@ public final class BenchCommand implements Callable<Integer> {
 
             Path tinyDir = work.resolve("tiny");
             Path bigDir = work.resolve("llama-25m");
-            try (PolicyModel tiny = BenchModels.create(BenchModels.tiny(DecodeBench.PROMPT + maxNew), tinyDir, 1, manager);
-                 PolicyModel big = smoke ? null
-                         : BenchModels.create(BenchModels.llama25m(DecodeBench.PROMPT + maxNew), bigDir, 1, manager)) {
+            try (PolicyModel tiny =
+                            BenchModels.create(BenchModels.tiny(DecodeBench.PROMPT + maxNew), tinyDir, 1, manager);
+                    PolicyModel big = smoke
+                            ? null
+                            : BenchModels.create(
+                                    BenchModels.llama25m(DecodeBench.PROMPT + maxNew), bigDir, 1, manager)) {
                 List<PolicyModel> models = new ArrayList<>(List.of(tiny));
                 if (big != null) {
                     models.add(big);
@@ -107,8 +124,8 @@ public final class BenchCommand implements Callable<Integer> {
                 if (wants("decode")) {
                     for (int m = 0; m < models.size(); m++) {
                         DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), smoke ? 0 : 1.0);
-                        bench.inProcess(2, 4, true, r -> { }); // warm-up of both paths
-                        bench.inProcess(2, 4, false, r -> { });
+                        bench.inProcess(2, 4, true, r -> {}); // warm-up of both paths
+                        bench.inProcess(2, 4, false, r -> {});
                         settle();
                         for (int n : lengths) {
                             for (int b : batches) {
@@ -132,7 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
                     settle();
                     for (int m = 0; m < models.size(); m++) {
                         DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), 0);
-                        bench.beforeAfter(2, 4, 1, r -> { }); // warm-up
+                        bench.beforeAfter(2, 4, 1, r -> {}); // warm-up
                         for (int b : batches) {
                             bench.beforeAfter(b, smoke ? 8 : 64, smoke ? 1 : 2, results::add);
                         }
@@ -148,15 +165,17 @@ public final class BenchCommand implements Callable<Integer> {
                         }
                     }
                 }
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                        .connectTimeout(Duration.ofSeconds(5)).build();
+                HttpClient http = HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofSeconds(5))
+                        .build();
                 if (wants("http")) {
                     settle();
                     int n = smoke ? 16 : 128;
                     for (int m = 0; m < models.size(); m++) {
                         DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), smoke ? 0.2 : 1.0);
                         URI url = replicas.get(m == 0 ? 0 : 1).url();
-                        bench.http(url, http, 2, 4, r -> { }); // warm-up
+                        bench.http(url, http, 2, 4, r -> {}); // warm-up
                         for (int b : batches) {
                             bench.http(url, http, b, n, results::add);
                         }
@@ -167,28 +186,52 @@ public final class BenchCommand implements Callable<Integer> {
                     if (smoke) {
                         TrainBench.run(labels.get(0), PolicyModel.load(tinyDir, manager), 16, 8, 8, 2, 1, results::add);
                     } else {
-                        TrainBench.run(labels.get(0), PolicyModel.load(tinyDir, manager), 256, 8, 8, 4, 5, results::add);
-                        TrainBench.run(labels.get(1), PolicyModel.load(bigDir, manager), 64, 16, 48, 4, 1, results::add);
+                        TrainBench.run(
+                                labels.get(0), PolicyModel.load(tinyDir, manager), 256, 8, 8, 4, 5, results::add);
+                        TrainBench.run(
+                                labels.get(1), PolicyModel.load(bigDir, manager), 64, 16, 48, 4, 1, results::add);
                     }
                 }
                 if (wants("publish")) {
                     settle();
                     PublishBench publish = new PublishBench();
                     if (smoke) {
-                        publish.run(labels.get(0), tiny, replicas.stream().map(Replica::url).toList(), new int[] {1},
+                        publish.run(
+                                labels.get(0),
+                                tiny,
+                                replicas.stream().map(Replica::url).toList(),
+                                new int[] {1},
                                 results::add);
                     } else {
-                        publish.run(labels.get(1), big, replicas.subList(1, 5).stream().map(Replica::url).toList(),
-                                new int[] {1, 2, 4}, results::add);
+                        publish.run(
+                                labels.get(1),
+                                big,
+                                replicas.subList(1, 5).stream()
+                                        .map(Replica::url)
+                                        .toList(),
+                                new int[] {1, 2, 4},
+                                results::add);
                     }
                 }
                 if (wants("e2e")) {
                     settle();
-                    EndToEndBench.run(labels.get(0), tinyDir.toString(), List.of(replicas.get(0).url()), smoke ? 1 : 4,
-                            smoke ? 4 : 32, work.resolve("run-tiny"), results::add);
+                    EndToEndBench.run(
+                            labels.get(0),
+                            tinyDir.toString(),
+                            List.of(replicas.get(0).url()),
+                            smoke ? 1 : 4,
+                            smoke ? 4 : 32,
+                            work.resolve("run-tiny"),
+                            results::add);
                     if (!smoke) {
-                        EndToEndBench.run(labels.get(1), bigDir.toString(), List.of(replicas.get(1).url()), 3, 32,
-                                work.resolve("run-25m"), results::add);
+                        EndToEndBench.run(
+                                labels.get(1),
+                                bigDir.toString(),
+                                List.of(replicas.get(1).url()),
+                                3,
+                                32,
+                                work.resolve("run-25m"),
+                                results::add);
                     }
                 }
                 tiny.tokenizer().close();
@@ -196,10 +239,16 @@ public final class BenchCommand implements Callable<Integer> {
                     big.tokenizer().close();
                 }
             }
-            String heading = (title != null ? title : started + (smoke ? " — smoke (tiny sizes; not a measurement)" : " — full run"));
-            results.appendTo(out, heading, machine + "\n- load average (1, 5, 15 min) at the end: "
-                    + Machine.loadAverages() + "\n- ceiling used for the % column: " + Results.num(results.ceiling())
-                    + " GFLOP/s");
+            String heading = (title != null
+                    ? title
+                    : started + (smoke ? " — smoke (tiny sizes; not a measurement)" : " — full run"));
+            results.appendTo(
+                    out,
+                    heading,
+                    machine + "\n- load average (1, 5, 15 min) at the end: "
+                            + Machine.loadAverages() + "\n- ceiling used for the % column: "
+                            + Results.num(results.ceiling())
+                            + " GFLOP/s");
             System.out.println("results appended to " + out.toAbsolutePath());
         } finally {
             replicas.forEach(Replica::close);
@@ -218,7 +267,8 @@ public final class BenchCommand implements Callable<Integer> {
     /** Waits for a quieter machine while the run's wait budget lasts; the load is recorded with every row anyway. */
     private void settle() {
         if (waitBudget > 0 && Machine.load() >= loadThreshold) {
-            System.out.println("(load " + Machine.loadAverages() + ": waiting up to " + waitBudget + " s for < " + loadThreshold + ")");
+            System.out.println("(load " + Machine.loadAverages() + ": waiting up to " + waitBudget + " s for < "
+                    + loadThreshold + ")");
             waitBudget -= Machine.waitForLoad(loadThreshold, waitBudget);
         }
     }

@@ -6,8 +6,7 @@ import ai.djl.ndarray.types.Shape;
 
 /** The machine's float32 matmul throughput with the same libtorch threads: the ceiling every other row is held to. */
 final class Ceiling {
-    private Ceiling() {
-    }
+    private Ceiling() {}
 
     /** Best GFLOP/s (libtorch runs CPU ops synchronously: the call returns when the product is done) of an n×n by n×n matmul (2n³ FLOPs) over repetitions lasting about {@code seconds}. */
     static double matmulGflops(NDManager manager, int n, double seconds) {

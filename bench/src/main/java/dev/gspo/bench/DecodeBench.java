@@ -13,7 +13,6 @@ import dev.gspo.common.wire.RolloutResponse;
 import dev.gspo.common.wire.Sample;
 import dev.gspo.common.wire.SampleGroup;
 import dev.gspo.common.wire.SamplingSpec;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,8 +32,8 @@ import java.util.function.Consumer;
  */
 final class DecodeBench {
     static final int PROMPT = 8;
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final String label;
     private final PolicyModel model;
@@ -72,8 +71,14 @@ final class DecodeBench {
             generated = c.stream().mapToInt(x -> x.tokenIds().length).sum();
         }
         double f = flops.decode(rows, PROMPT, n, cached);
-        out.accept(new Row("decode", label + " B=" + rows + " n=" + n + (cached ? " cache" : " no-cache"),
-                generated / best, "tok/s", f / best / 1e9, load, "in-process, " + ms(best) + " per batch"));
+        out.accept(new Row(
+                "decode",
+                label + " B=" + rows + " n=" + n + (cached ? " cache" : " no-cache"),
+                generated / best,
+                "tok/s",
+                f / best / 1e9,
+                load,
+                "in-process, " + ms(best) + " per batch"));
     }
 
     /**
@@ -96,15 +101,27 @@ final class DecodeBench {
         }
         double f = flops.decode(rows, PROMPT, n, true);
         double tokens = (double) rows * n;
-        out.accept(new Row("decode A/B", label + " B=" + rows + " n=" + n + " before (unfused)", tokens / before,
-                "tok/s", f / before / 1e9, load, DecodeBench.ms(before / n) + " per step"));
-        out.accept(new Row("decode A/B", label + " B=" + rows + " n=" + n + " after (fused)", tokens / after,
-                "tok/s", f / after / 1e9, load, DecodeBench.ms(after / n) + " per step; "
-                        + Results.num(before / after) + "× the before"));
+        out.accept(new Row(
+                "decode A/B",
+                label + " B=" + rows + " n=" + n + " before (unfused)",
+                tokens / before,
+                "tok/s",
+                f / before / 1e9,
+                load,
+                DecodeBench.ms(before / n) + " per step"));
+        out.accept(new Row(
+                "decode A/B",
+                label + " B=" + rows + " n=" + n + " after (fused)",
+                tokens / after,
+                "tok/s",
+                f / after / 1e9,
+                load,
+                DecodeBench.ms(after / n) + " per step; " + Results.num(before / after) + "× the before"));
     }
 
     /** The same batch through HTTP: one request of prompts × groupSize = rows (groups of at most 64). */
-    void http(URI replica, HttpClient client, int rows, int n, Consumer<Row> out) throws IOException, InterruptedException {
+    void http(URI replica, HttpClient client, int rows, int n, Consumer<Row> out)
+            throws IOException, InterruptedException {
         int group = Math.min(rows, 64);
         int prompts = rows / group;
         List<PromptInput> inputs = new ArrayList<>();
@@ -112,20 +129,25 @@ final class DecodeBench {
         for (int i = 0; i < prompts; i++) {
             inputs.add(PromptInput.tokens("p" + i, prompt));
         }
-        byte[] body = JSON.writeValueAsBytes(new RolloutRequest(inputs, group,
-                new SamplingSpec(n, 1.0, 1.0, 0, 11L, List.of()), null));
+        byte[] body = JSON.writeValueAsBytes(
+                new RolloutRequest(inputs, group, new SamplingSpec(n, 1.0, 1.0, 0, 11L, List.of()), null));
         double load = Machine.load();
         double best = Double.MAX_VALUE;
         long spent = 0;
         int generated = 0;
         for (int rep = 0; rep < 3 && (rep == 0 || spent < minSeconds * 1e9); rep++) {
             long t0 = System.nanoTime();
-            HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(replica.resolve("/v1/rollouts"))
-                    .timeout(Duration.ofMinutes(10)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> r = client.send(
+                    HttpRequest.newBuilder(replica.resolve("/v1/rollouts"))
+                            .timeout(Duration.ofMinutes(10))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
             long dt = System.nanoTime() - t0;
             if (r.statusCode() != 200) {
-                throw new IllegalStateException("rollout request answered " + r.statusCode() + ": " + new String(r.body()));
+                throw new IllegalStateException(
+                        "rollout request answered " + r.statusCode() + ": " + new String(r.body()));
             }
             RolloutResponse response = JSON.readValue(r.body(), RolloutResponse.class);
             generated = 0;
@@ -138,8 +160,14 @@ final class DecodeBench {
             best = Math.min(best, dt / 1e9);
         }
         double f = flops.decode(rows, PROMPT, n, true);
-        out.accept(new Row("decode", label + " B=" + rows + " n=" + n + " cache",
-                generated / best, "tok/s", f / best / 1e9, load, "HTTP POST /v1/rollouts, " + ms(best) + " per request"));
+        out.accept(new Row(
+                "decode",
+                label + " B=" + rows + " n=" + n + " cache",
+                generated / best,
+                "tok/s",
+                f / best / 1e9,
+                load,
+                "HTTP POST /v1/rollouts, " + ms(best) + " per request"));
     }
 
     private List<SequenceRequest> requests(int rows, int n) {

@@ -7,7 +7,6 @@ import dev.gspo.optimizer.loop.TrainingRun;
 import dev.gspo.optimizer.publish.PolicyPublisher;
 import dev.gspo.optimizer.publish.WeightPublisher;
 import dev.gspo.optimizer.run.RunConfig;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -27,42 +26,94 @@ import java.util.function.Consumer;
  * rollout, train, publish; "other" is the rest (rewards, advantages, bookkeeping). The first step is a warm-up.
  */
 final class EndToEndBench {
-    private EndToEndBench() {
-    }
+    private EndToEndBench() {}
 
-    static void run(String label, String model, List<URI> replicas, int steps, int prompts, Path runDir,
-                    Consumer<Row> out) {
+    static void run(
+            String label, String model, List<URI> replicas, int steps, int prompts, Path runDir, Consumer<Row> out) {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
         WeightPublisher weights = new WeightPublisher(http, Replica.PUSH_TOKEN, Duration.ofMinutes(5), 2, executor);
-        PolicyPublisher publisher = new PolicyPublisher(() -> replicas, weights, http, Duration.ofSeconds(30), r -> {
-        });
-        FleetClient fleet = new FleetClient(http, publisher, Duration.ofMinutes(10), 2, executor, (u, o, s) -> {
-        });
-        RunConfig config = new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), model, steps + 1, prompts,
-                8, 4, "gspo", 3e-4, 4e-4, "rollout", 0.0, 1e-4, 1.0, 0.0, true, 1.0, 6, 1L, 0, 64, 3e-3, 1000, 0, 0,
-                null).withDefaults();
+        PolicyPublisher publisher = new PolicyPublisher(() -> replicas, weights, http, Duration.ofSeconds(30), r -> {});
+        FleetClient fleet = new FleetClient(http, publisher, Duration.ofMinutes(10), 2, executor, (u, o, s) -> {});
+        RunConfig config = new RunConfig(
+                        "addition",
+                        Map.of("minDigits", 1, "maxDigits", 2),
+                        model,
+                        steps + 1,
+                        prompts,
+                        8,
+                        4,
+                        "gspo",
+                        3e-4,
+                        4e-4,
+                        "rollout",
+                        0.0,
+                        1e-4,
+                        1.0,
+                        0.0,
+                        true,
+                        1.0,
+                        6,
+                        1L,
+                        0,
+                        64,
+                        3e-3,
+                        1000,
+                        0,
+                        0,
+                        null)
+                .withDefaults();
         List<StepMetrics> history = new CopyOnWriteArrayList<>();
         double load = Machine.load();
         new TrainingRun("bench-" + label, config, runDir, fleet, publisher, new RunListener() {
-            @Override
-            public void onStep(StepMetrics m) {
-                history.add(m);
-            }
-        }).run();
+                    @Override
+                    public void onStep(StepMetrics m) {
+                        history.add(m);
+                    }
+                })
+                .run();
         List<StepMetrics> measured = history.subList(1, history.size());
-        double rollout = measured.stream().mapToDouble(StepMetrics::rolloutSeconds).average().orElseThrow();
-        double train = measured.stream().mapToDouble(StepMetrics::trainSeconds).average().orElseThrow();
-        double publish = measured.stream().mapToDouble(StepMetrics::publishSeconds).average().orElseThrow();
-        double step = measured.stream().mapToDouble(StepMetrics::stepSeconds).average().orElseThrow();
+        double rollout = measured.stream()
+                .mapToDouble(StepMetrics::rolloutSeconds)
+                .average()
+                .orElseThrow();
+        double train = measured.stream()
+                .mapToDouble(StepMetrics::trainSeconds)
+                .average()
+                .orElseThrow();
+        double publish = measured.stream()
+                .mapToDouble(StepMetrics::publishSeconds)
+                .average()
+                .orElseThrow();
+        double step = measured.stream()
+                .mapToDouble(StepMetrics::stepSeconds)
+                .average()
+                .orElseThrow();
         double other = Math.max(step - rollout - train - publish, 1e-6);
         String name = label + " (" + prompts + "×8, " + replicas.size() + " replica)";
-        out.accept(new Row("e2e", name + " step", step * 1000, "ms", Double.NaN, load,
+        out.accept(new Row(
+                "e2e",
+                name + " step",
+                step * 1000,
+                "ms",
+                Double.NaN,
+                load,
                 "mean of " + measured.size() + " steps after a warm-up"));
-        for (var part : List.of(Map.entry("rollout", rollout), Map.entry("train", train),
-                Map.entry("publish", publish), Map.entry("other", other))) {
-            out.accept(new Row("e2e", name + " " + part.getKey(), part.getValue() * 1000, "ms", Double.NaN, load,
+        for (var part : List.of(
+                Map.entry("rollout", rollout),
+                Map.entry("train", train),
+                Map.entry("publish", publish),
+                Map.entry("other", other))) {
+            out.accept(new Row(
+                    "e2e",
+                    name + " " + part.getKey(),
+                    part.getValue() * 1000,
+                    "ms",
+                    Double.NaN,
+                    load,
                     String.format(Locale.ROOT, "%.1f%% of the step", 100 * part.getValue() / step)));
         }
         executor.shutdown();

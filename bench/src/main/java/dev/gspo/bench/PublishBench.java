@@ -3,7 +3,6 @@ package dev.gspo.bench;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.optimizer.publish.PublishResult;
 import dev.gspo.optimizer.publish.WeightPublisher;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,8 +27,10 @@ import java.util.function.Consumer;
  */
 final class PublishBench {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private long version = 1_000;
 
     void run(String label, PolicyModel model, List<URI> replicas, int[] counts, Consumer<Row> out) {
@@ -43,8 +44,14 @@ final class PublishBench {
             serialise = Math.min(serialise, (System.nanoTime() - t0) / 1e9);
         }
         double mb = bytes.length / 1e6;
-        out.accept(new Row("publish", label + " serialise + SHA-256 (" + Results.num(mb) + " MB)", serialise * 1000,
-                "ms", Double.NaN, load, Results.num(mb / serialise) + " MB/s"));
+        out.accept(new Row(
+                "publish",
+                label + " serialise + SHA-256 (" + Results.num(mb) + " MB)",
+                serialise * 1000,
+                "ms",
+                Double.NaN,
+                load,
+                Results.num(mb / serialise) + " MB/s"));
         String sha = PolicyModel.sha256(bytes);
         WeightPublisher publisher = new WeightPublisher(http, Replica.PUSH_TOKEN, Duration.ofMinutes(5), 1, executor);
         for (int n : counts) {
@@ -59,11 +66,23 @@ final class PublishBench {
                 best = Math.min(best, r.duration().toNanos() / 1e9);
             }
             double raw = rawSocket(bytes, n);
-            out.accept(new Row("publish", label + " HTTP PUT to " + n + " replica" + (n > 1 ? "s" : ""), best * 1000,
-                    "ms", Double.NaN, load, Results.num(mb * n / best) + " MB/s; raw socket "
-                            + Results.num(raw * 1000) + " ms, " + Results.num(best / raw) + "× slower"));
-            out.accept(new Row("publish", label + " raw loopback socket to " + n + " receiver" + (n > 1 ? "s" : ""),
-                    raw * 1000, "ms", Double.NaN, Machine.load(), Results.num(mb * n / raw) + " MB/s"));
+            out.accept(new Row(
+                    "publish",
+                    label + " HTTP PUT to " + n + " replica" + (n > 1 ? "s" : ""),
+                    best * 1000,
+                    "ms",
+                    Double.NaN,
+                    load,
+                    Results.num(mb * n / best) + " MB/s; raw socket " + Results.num(raw * 1000) + " ms, "
+                            + Results.num(best / raw) + "× slower"));
+            out.accept(new Row(
+                    "publish",
+                    label + " raw loopback socket to " + n + " receiver" + (n > 1 ? "s" : ""),
+                    raw * 1000,
+                    "ms",
+                    Double.NaN,
+                    Machine.load(),
+                    Results.num(mb * n / raw) + " MB/s"));
         }
     }
 
@@ -92,7 +111,9 @@ final class PublishBench {
     }
 
     private static void receive(ServerSocket server, int length) {
-        try (Socket s = server.accept(); InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        try (Socket s = server.accept();
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream()) {
             byte[] buf = new byte[1 << 20];
             long got = 0;
             while (got < length) {
@@ -111,7 +132,8 @@ final class PublishBench {
 
     private static void send(int port, byte[] bytes) {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
-             OutputStream out = s.getOutputStream(); InputStream in = s.getInputStream()) {
+                OutputStream out = s.getOutputStream();
+                InputStream in = s.getInputStream()) {
             out.write(bytes);
             out.flush();
             if (in.read() != 1) {

@@ -1,10 +1,6 @@
 package dev.gspo.bench;
 
 import dev.gspo.rollout.RolloutApplication;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
-import org.springframework.context.ConfigurableApplicationContext;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,6 +11,9 @@ import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Properties;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * A real rollout-service started in this JVM on 127.0.0.1 and a free port (as the optimizer's whole-system tests do),
@@ -27,16 +26,23 @@ final class Replica implements AutoCloseable {
 
     private Replica(ConfigurableApplicationContext context) {
         this.context = context;
-        this.url = URI.create("http://127.0.0.1:" + ((WebServerApplicationContext) context).getWebServer().getPort());
+        this.url = URI.create("http://127.0.0.1:"
+                + ((WebServerApplicationContext) context).getWebServer().getPort());
     }
 
     static Replica start(Path modelDir) {
         List<String> args = new ArrayList<>();
         rolloutOwnProperties().forEach((k, v) -> args.add("--" + k + "=" + v));
-        args.addAll(List.of("--server.port=0", "--server.address=127.0.0.1", "--gspo.rollout.seed=1",
-                "--gspo.rollout.push-token=" + PUSH_TOKEN, "--spring.jmx.enabled=false",
-                "--spring.threads.virtual.enabled=false", "--spring.main.banner-mode=off",
-                "--logging.level.root=WARN", "--logging.level.ai.djl=ERROR"));
+        args.addAll(List.of(
+                "--server.port=0",
+                "--server.address=127.0.0.1",
+                "--gspo.rollout.seed=1",
+                "--gspo.rollout.push-token=" + PUSH_TOKEN,
+                "--spring.jmx.enabled=false",
+                "--spring.threads.virtual.enabled=false",
+                "--spring.main.banner-mode=off",
+                "--logging.level.root=WARN",
+                "--logging.level.ai.djl=ERROR"));
         if (modelDir != null) {
             args.add("--gspo.rollout.model-dir=" + modelDir.toAbsolutePath());
         }

@@ -45,11 +45,12 @@ final class Results {
     }
 
     String table() {
-        StringBuilder sb = new StringBuilder(HEADER).append('\n')
-                .append("|---|---|---:|---|---:|---:|---:|---|\n");
+        StringBuilder sb = new StringBuilder(HEADER).append('\n').append("|---|---|---:|---|---:|---:|---:|---|\n");
         rows.forEach(r -> sb.append(line(r)).append('\n'));
         if (!skipped.isEmpty()) {
-            sb.append("\nLeft out (over the run's time budget): ").append(String.join("; ", skipped)).append(".\n");
+            sb.append("\nLeft out (over the run's time budget): ")
+                    .append(String.join("; ", skipped))
+                    .append(".\n");
         }
         return sb.toString();
     }
@@ -82,9 +83,10 @@ final class Results {
             return "—";
         }
         double a = Math.abs(v);
-        return a >= 1000 ? String.format(Locale.ROOT, "%.0f", v)
-                : a >= 10 ? String.format(Locale.ROOT, "%.1f", v)
-                : a >= 0.1 ? String.format(Locale.ROOT, "%.3f", v)
-                : String.format(Locale.ROOT, "%.4g", v);
+        return a >= 1000
+                ? String.format(Locale.ROOT, "%.0f", v)
+                : a >= 10
+                        ? String.format(Locale.ROOT, "%.1f", v)
+                        : a >= 0.1 ? String.format(Locale.ROOT, "%.3f", v) : String.format(Locale.ROOT, "%.4g", v);
     }
 }

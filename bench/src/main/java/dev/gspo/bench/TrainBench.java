@@ -17,7 +17,6 @@ import dev.gspo.common.train.AdamW;
 import dev.gspo.common.train.OldLogprobs;
 import dev.gspo.common.train.PolicySample;
 import dev.gspo.common.train.PolicyTrainer;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,11 +29,17 @@ import java.util.function.Consumer;
  * own (forward + backward of the objective on [B, R] log-probs that require a gradient) to give its share.
  */
 final class TrainBench {
-    private TrainBench() {
-    }
+    private TrainBench() {}
 
-    static void run(String label, PolicyModel model, int samples, int promptLen, int responseLen, int miniBatches,
-                    int steps, Consumer<Row> out) {
+    static void run(
+            String label,
+            PolicyModel model,
+            int samples,
+            int promptLen,
+            int responseLen,
+            int miniBatches,
+            int steps,
+            Consumer<Row> out) {
         Flops flops = new Flops(model.config());
         NDManager manager = model.weights().manager();
         SplittableRandom rng = new SplittableRandom(5);
@@ -57,8 +62,8 @@ final class TrainBench {
         double stepSeconds;
         double adamSeconds;
         try (AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
-            PolicyTrainer trainer = new PolicyTrainer(model, adam,
-                    new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO)), 1.0);
+            PolicyTrainer trainer =
+                    new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO)), 1.0);
             trainer.step(batch, miniBatches, 1e-6, OldLogprobs.ROLLOUT, 0.0, new SplittableRandom(1)); // warm-up
             long t0 = System.nanoTime();
             for (int s = 0; s < steps; s++) {
@@ -72,19 +77,40 @@ final class TrainBench {
             adamSeconds = (System.nanoTime() - a0) / 1e9 / 3 * miniBatches;
         }
         int width = promptLen + responseLen - 1;
-        double perForward = flops.forward((double) samples * width, (double) samples * width * width,
-                (double) samples * responseLen);
+        double perForward = flops.forward(
+                (double) samples * width, (double) samples * width * width, (double) samples * responseLen);
         double stepFlops = 4 * perForward;
         long tokens = (long) samples * (promptLen + responseLen);
         String shape = samples + "×(" + promptLen + "+" + responseLen + "), " + miniBatches + " minibatches";
-        out.accept(new Row("train", label + " step " + shape, tokens / stepSeconds, "tok/s",
-                stepFlops / stepSeconds / 1e9, load, "prompt+response tokens; " + DecodeBench.ms(stepSeconds)
-                        + " per step; " + Results.num(samples * responseLen / stepSeconds) + " response tok/s"));
+        out.accept(new Row(
+                "train",
+                label + " step " + shape,
+                tokens / stepSeconds,
+                "tok/s",
+                stepFlops / stepSeconds / 1e9,
+                load,
+                "prompt+response tokens; " + DecodeBench.ms(stepSeconds) + " per step; "
+                        + Results.num(samples * responseLen / stepSeconds) + " response tok/s"));
         double lossSeconds = lossSeconds(manager, samples / miniBatches, responseLen) * miniBatches;
-        out.accept(new Row("train", label + " GSPO loss fwd+bwd", lossSeconds * 1000, "ms/step", Double.NaN,
-                Machine.load(), String.format(java.util.Locale.ROOT, "%.2f%% of the step", 100 * lossSeconds / stepSeconds)));
-        out.accept(new Row("train", label + " AdamW", adamSeconds * 1000, "ms/step", Double.NaN, Machine.load(),
-                String.format(java.util.Locale.ROOT, "%.2f%% of the step (%d updates)", 100 * adamSeconds / stepSeconds,
+        out.accept(new Row(
+                "train",
+                label + " GSPO loss fwd+bwd",
+                lossSeconds * 1000,
+                "ms/step",
+                Double.NaN,
+                Machine.load(),
+                String.format(java.util.Locale.ROOT, "%.2f%% of the step", 100 * lossSeconds / stepSeconds)));
+        out.accept(new Row(
+                "train",
+                label + " AdamW",
+                adamSeconds * 1000,
+                "ms/step",
+                Double.NaN,
+                Machine.load(),
+                String.format(
+                        java.util.Locale.ROOT,
+                        "%.2f%% of the step (%d updates)",
+                        100 * adamSeconds / stepSeconds,
                         miniBatches)));
     }
 
@@ -114,10 +140,14 @@ final class TrainBench {
             for (int rep = -2; rep < reps; rep++) {
                 long t0 = System.nanoTime();
                 try (NDScope ignored = new NDScope();
-                     GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    PolicyBatch batch = PolicyBatch.of(Scalars.mul(leaf, 1), m.create(oldLp, new Shape(b, r)),
-                                    m.create(mask, new Shape(b, r)), m.create(adv))
-                            .withEntropy(m.create(ent, new Shape(b, r))).withZeroVarianceShare(0.0);
+                        GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    PolicyBatch batch = PolicyBatch.of(
+                                    Scalars.mul(leaf, 1),
+                                    m.create(oldLp, new Shape(b, r)),
+                                    m.create(mask, new Shape(b, r)),
+                                    m.create(adv))
+                            .withEntropy(m.create(ent, new Shape(b, r)))
+                            .withZeroVarianceShare(0.0);
                     ObjectiveResult result = objective.compute(batch);
                     gc.backward(result.loss());
                 }

@@ -1,16 +1,15 @@
 package dev.gspo.bench;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The smoke variant of {@code ./gspo bench} runs end to end and writes a table of finite positive numbers. */
 class BenchCommandSmokeTest {
@@ -19,8 +18,13 @@ class BenchCommandSmokeTest {
     void smokeRunWritesATableWithFinitePositiveNumbersForEverySection(@TempDir Path dir) throws Exception {
         Path md = dir.resolve("BENCHMARKS.md");
         BenchCommand command = new BenchCommand();
-        int code = new CommandLine(command).execute("--smoke", "--out", md.toString(), "--work-dir",
-                dir.resolve("work").toString());
+        int code = new CommandLine(command)
+                .execute(
+                        "--smoke",
+                        "--out",
+                        md.toString(),
+                        "--work-dir",
+                        dir.resolve("work").toString());
 
         assertThat(code).isZero();
         List<Row> rows = command.rows();
@@ -30,7 +34,9 @@ class BenchCommandSmokeTest {
         assertThat(rows).anyMatch(r -> r.note().startsWith("HTTP"));
         String written = Files.readString(md);
         assertThat(written).contains(Results.HEADER).contains("nproc").contains("load average");
-        List<String> tableRows = written.lines().filter(l -> l.startsWith("| ") && !l.startsWith(Results.HEADER)).toList();
+        List<String> tableRows = written.lines()
+                .filter(l -> l.startsWith("| ") && !l.startsWith(Results.HEADER))
+                .toList();
         assertThat(tableRows).hasSize(rows.size());
         for (String line : tableRows) {
             String value = line.split("\\|")[3].trim();

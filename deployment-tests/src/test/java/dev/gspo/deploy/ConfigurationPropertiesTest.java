@@ -25,25 +25,31 @@ class ConfigurationPropertiesTest {
     static final List<String> SERVICES = List.of("rollout-service", "optimizer-service");
 
     /** One environment variable given to one service by one deployment file. */
-    record EnvUse(String service, String variable, String where) {
-    }
+    record EnvUse(String service, String variable, String where) {}
 
     static List<EnvUse> uses() {
         List<EnvUse> uses = new ArrayList<>();
         for (String service : SERVICES) {
             Path file = Repo.path(service + "/Dockerfile");
-            Dockerfile.parse(file).finalStage().env().keySet()
+            Dockerfile.parse(file)
+                    .finalStage()
+                    .env()
+                    .keySet()
                     .forEach(v -> uses.add(new EnvUse(service, v, Repo.relative(file))));
         }
         for (Deployment d : K8s.BASE.all(Deployment.class)) {
             String service = KubernetesManifestsTest.service(d);
             for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
                 for (EnvVar e : c.getEnv()) {
-                    uses.add(new EnvUse(service, e.getName(), "k8s Deployment " + d.getMetadata().getName()));
+                    uses.add(new EnvUse(
+                            service,
+                            e.getName(),
+                            "k8s Deployment " + d.getMetadata().getName()));
                 }
             }
         }
-        for (Map.Entry<String, Map<String, Object>> s : DockerComposeTest.builtServices().entrySet()) {
+        for (Map.Entry<String, Map<String, Object>> s :
+                DockerComposeTest.builtServices().entrySet()) {
             String service = DockerComposeTest.serviceModule(s.getValue());
             for (String v : Yamls.map(s.getValue().get("environment")).keySet()) {
                 uses.add(new EnvUse(service, v, "docker-compose.yml service " + s.getKey()));
@@ -53,7 +59,9 @@ class ConfigurationPropertiesTest {
     }
 
     static boolean bindsToSpring(String variable) {
-        return variable.startsWith("GSPO_") || variable.startsWith("SERVER_") || variable.startsWith("MANAGEMENT_")
+        return variable.startsWith("GSPO_")
+                || variable.startsWith("SERVER_")
+                || variable.startsWith("MANAGEMENT_")
                 || variable.startsWith("SPRING_");
     }
 
@@ -97,26 +105,37 @@ class ConfigurationPropertiesTest {
     @ValueSource(strings = {"rollout-service", "optimizer-service"})
     void theDesignSection3KeysAreDeclaredInTheServicesConfigurationMetadata(String service) {
         SpringProperties.Known known = SpringProperties.forService(service);
-        assumeTrue(known.fromServiceMetadata(), service + " has no " + service
-                + "/target/classes/META-INF/spring-configuration-metadata.json yet (no @ConfigurationProperties "
-                + "records): the env var check used design-properties.txt instead");
+        assumeTrue(
+                known.fromServiceMetadata(),
+                service + " has no " + service
+                        + "/target/classes/META-INF/spring-configuration-metadata.json yet (no @ConfigurationProperties "
+                        + "records): the env var check used design-properties.txt instead");
         assertThat(known.properties().keySet()).containsAll(SpringProperties.designKeys(service));
     }
 
     @Test
     void environmentVariablesMapToPropertiesAsSpringBootBindsThem() {
         SpringProperties.Known optimizer = SpringProperties.forService("optimizer-service");
-        assertThat(optimizer.propertyFor("GSPO_OPTIMIZER_BOOT_RUN_ENABLED")).map(SpringProperties.Property::name)
+        assertThat(optimizer.propertyFor("GSPO_OPTIMIZER_BOOT_RUN_ENABLED"))
+                .map(SpringProperties.Property::name)
                 .contains("gspo.optimizer.boot-run.enabled");
-        assertThat(optimizer.propertyFor("GSPO_OPTIMIZER_BOOTRUN_ENABLED")).map(SpringProperties.Property::name)
+        assertThat(optimizer.propertyFor("GSPO_OPTIMIZER_BOOTRUN_ENABLED"))
+                .map(SpringProperties.Property::name)
                 .contains("gspo.optimizer.boot-run.enabled");
-        assertThat(optimizer.propertyFor("SERVER_PORT")).map(SpringProperties.Property::name).contains("server.port");
+        assertThat(optimizer.propertyFor("SERVER_PORT"))
+                .map(SpringProperties.Property::name)
+                .contains("server.port");
         assertThat(optimizer.propertyFor("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED"))
-                .map(SpringProperties.Property::name).contains("management.endpoint.health.probes.enabled");
-        assertThat(optimizer.propertyFor("MANAGEMENT_METRICS_TAGS_APPLICATION")).as("a key of a Map property")
-                .map(SpringProperties.Property::name).contains("management.metrics.tags");
+                .map(SpringProperties.Property::name)
+                .contains("management.endpoint.health.probes.enabled");
+        assertThat(optimizer.propertyFor("MANAGEMENT_METRICS_TAGS_APPLICATION"))
+                .as("a key of a Map property")
+                .map(SpringProperties.Property::name)
+                .contains("management.metrics.tags");
         assertThat(optimizer.propertyFor("GSPO_OPTIMIZER_CHECKPOINT_DIRR")).isEmpty();
-        assertThat(optimizer.propertyFor("GSPO_ROLLOUT_MODEL_DIR")).as("another service's property").isEmpty();
+        assertThat(optimizer.propertyFor("GSPO_ROLLOUT_MODEL_DIR"))
+                .as("another service's property")
+                .isEmpty();
         assertThat(optimizer.propertyFor("SERVER_PROT")).isEmpty();
     }
 }

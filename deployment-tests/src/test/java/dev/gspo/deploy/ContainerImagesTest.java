@@ -59,17 +59,23 @@ class ContainerImagesTest {
         try (GenericContainer<?> rollout = new GenericContainer<>(image("rollout-service"))
                 .withEnv("GSPO_ROLLOUT_PUSH_TOKEN", PUSH_TOKEN)
                 .withExposedPorts(8081)
-                .waitingFor(Wait.forHttp("/actuator/health/readiness").forPort(8081).forStatusCode(200)
+                .waitingFor(Wait.forHttp("/actuator/health/readiness")
+                        .forPort(8081)
+                        .forStatusCode(200)
                         .withStartupTimeout(Duration.ofMinutes(10)))) {
             rollout.start();
             URI base = URI.create("http://" + rollout.getHost() + ":" + rollout.getMappedPort(8081));
             String body = """
                     {"prompts":[{"id":"p1","text":"12+34="}],"groupSize":2,
                      "sampling":{"maxNewTokens":4,"temperature":1.0,"topP":1.0,"topK":0,"seed":7}}""";
-            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    base.resolve("/v1/rollouts")).header("Content-Type", "application/json")
-                    .timeout(Duration.ofMinutes(2)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(base.resolve("/v1/rollouts"))
+                                    .header("Content-Type", "application/json")
+                                    .timeout(Duration.ofMinutes(2))
+                                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             JsonNode json = Yamls.JSON.readTree(response.body());
             assertThat(json.path("policyVersion").isIntegralNumber()).isTrue();

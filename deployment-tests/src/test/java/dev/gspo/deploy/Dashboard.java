@@ -10,11 +10,9 @@ import java.util.List;
 final class Dashboard {
     static final String FILE = "deploy/grafana/dashboards/gspo-training.json";
 
-    record Query(String panel, String refId, String expr, String legend) {
-    }
+    record Query(String panel, String refId, String expr, String legend) {}
 
-    private Dashboard() {
-    }
+    private Dashboard() {}
 
     static JsonNode json() {
         try {
@@ -38,7 +36,10 @@ final class Dashboard {
         List<Query> out = new ArrayList<>();
         for (JsonNode p : panels()) {
             for (JsonNode t : p.path("targets")) {
-                out.add(new Query(p.path("title").asText(), t.path("refId").asText(), t.path("expr").asText(),
+                out.add(new Query(
+                        p.path("title").asText(),
+                        t.path("refId").asText(),
+                        t.path("expr").asText(),
                         t.path("legendFormat").asText("")));
             }
         }
@@ -47,7 +48,10 @@ final class Dashboard {
 
     /** The expression with Grafana's interval variables replaced, as Prometheus would receive it. */
     static String asPromQl(String expr) {
-        return expr.replace("$__rate_interval", "1m").replace("${__rate_interval}", "1m")
-                .replace("$__interval", "1m").replace("${__interval}", "1m").replace("$__range", "1h");
+        return expr.replace("$__rate_interval", "1m")
+                .replace("${__rate_interval}", "1m")
+                .replace("$__interval", "1m")
+                .replace("${__interval}", "1m")
+                .replace("$__range", "1h");
     }
 }

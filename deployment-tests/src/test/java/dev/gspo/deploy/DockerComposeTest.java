@@ -63,7 +63,9 @@ class DockerComposeTest {
         if (service.containsKey("build")) {
             Object port = Yamls.map(service.get("environment")).get("SERVER_PORT");
             if (port == null) {
-                port = Dockerfile.parse(Repo.path(serviceModule(service) + "/Dockerfile")).finalStage().env()
+                port = Dockerfile.parse(Repo.path(serviceModule(service) + "/Dockerfile"))
+                        .finalStage()
+                        .env()
                         .get("SERVER_PORT");
             }
             return Integer.parseInt(String.valueOf(port));
@@ -83,7 +85,9 @@ class DockerComposeTest {
         JsonNode typo = document.deepCopy();
         ((com.fasterxml.jackson.databind.node.ObjectNode) typo.path("services").path("optimizer"))
                 .put("helthcheck", "x");
-        assertThat(schema.validate(typo)).as("the schema catches a misspelt key").isNotEmpty();
+        assertThat(schema.validate(typo))
+                .as("the schema catches a misspelt key")
+                .isNotEmpty();
     }
 
     @Test
@@ -91,10 +95,14 @@ class DockerComposeTest {
         assertThat(builtServices()).hasSizeGreaterThanOrEqualTo(3);
         for (Map.Entry<String, Map<String, Object>> s : builtServices().entrySet()) {
             Map<String, Object> build = Yamls.map(s.getValue().get("build"));
-            Path context = COMPOSE.getParent().resolve(String.valueOf(build.get("context"))).normalize();
-            assertThat(context).as(s.getKey() + " build context (the Dockerfiles need the repository root)")
+            Path context = COMPOSE.getParent()
+                    .resolve(String.valueOf(build.get("context")))
+                    .normalize();
+            assertThat(context)
+                    .as(s.getKey() + " build context (the Dockerfiles need the repository root)")
                     .isEqualTo(Repo.ROOT);
-            assertThat(context.resolve(String.valueOf(build.get("dockerfile")))).as(s.getKey() + " Dockerfile")
+            assertThat(context.resolve(String.valueOf(build.get("dockerfile"))))
+                    .as(s.getKey() + " Dockerfile")
                     .isRegularFile();
             assertThat(String.valueOf(s.getValue().get("image"))).startsWith("gspo/" + serviceModule(s.getValue()));
         }
@@ -104,15 +112,21 @@ class DockerComposeTest {
     void twoRolloutReplicasAndTheOptimizerRunningTheDefaultJobAtBoot() {
         Map<String, Map<String, Object>> built = builtServices();
         List<String> replicas = built.entrySet().stream()
-                .filter(e -> serviceModule(e.getValue()).equals("rollout-service")).map(Map.Entry::getKey).toList();
+                .filter(e -> serviceModule(e.getValue()).equals("rollout-service"))
+                .map(Map.Entry::getKey)
+                .toList();
         assertThat(replicas).hasSizeGreaterThanOrEqualTo(2);
         Map<String, Object> optimizer = built.get("optimizer");
         Map<String, Object> env = Yamls.map(optimizer.get("environment"));
         assertThat(env.get("GSPO_OPTIMIZER_BOOT_RUN_ENABLED")).isEqualTo("true");
-        Set<String> urls = Set.of(String.valueOf(env.get("GSPO_OPTIMIZER_ROLLOUT_URLS")).split(","));
-        Set<String> expected = replicas.stream().map(r -> "http://" + r + ":" + serverPort(built.get(r)))
+        Set<String> urls =
+                Set.of(String.valueOf(env.get("GSPO_OPTIMIZER_ROLLOUT_URLS")).split(","));
+        Set<String> expected = replicas.stream()
+                .map(r -> "http://" + r + ":" + serverPort(built.get(r)))
                 .collect(Collectors.toSet());
-        assertThat(urls).as("GSPO_OPTIMIZER_ROLLOUT_URLS = every replica at its server port").isEqualTo(expected);
+        assertThat(urls)
+                .as("GSPO_OPTIMIZER_ROLLOUT_URLS = every replica at its server port")
+                .isEqualTo(expected);
         assertThat(Yamls.map(optimizer.get("depends_on")).keySet()).containsAll(replicas);
     }
 
@@ -124,11 +138,16 @@ class DockerComposeTest {
             assertThat(ports).as(s.getKey() + " publishes a port").isNotEmpty();
             for (Object p : ports) {
                 String[] parts = String.valueOf(p).split(":");
-                assertThat(parts).as(s.getKey() + " " + p + ": use 127.0.0.1:HOST:CONTAINER").hasSize(3);
+                assertThat(parts)
+                        .as(s.getKey() + " " + p + ": use 127.0.0.1:HOST:CONTAINER")
+                        .hasSize(3);
                 assertThat(parts[0]).as(s.getKey() + " binds loopback only").isEqualTo("127.0.0.1");
-                assertThat(Integer.parseInt(parts[2])).as(s.getKey() + " container port = its server port")
+                assertThat(Integer.parseInt(parts[2]))
+                        .as(s.getKey() + " container port = its server port")
                         .isEqualTo(serverPort(s.getValue()));
-                assertThat(hostPorts.add(parts[1])).as("host port " + parts[1] + " used twice").isTrue();
+                assertThat(hostPorts.add(parts[1]))
+                        .as("host port " + parts[1] + " used twice")
+                        .isTrue();
             }
         }
     }
@@ -138,13 +157,22 @@ class DockerComposeTest {
         for (Map.Entry<String, Map<String, Object>> s : services().entrySet()) {
             Map<String, Object> health = Yamls.map(s.getValue().get("healthcheck"));
             assertThat(health).as(s.getKey() + " healthcheck").containsKey("test");
-            Object memory = Yamls.map(Yamls.map(Yamls.map(s.getValue().get("deploy")).get("resources"))
-                    .get("limits")).get("memory");
-            assertThat(memory).as(s.getKey() + " deploy.resources.limits.memory").isNotNull();
+            Object memory = Yamls.map(
+                            Yamls.map(Yamls.map(s.getValue().get("deploy")).get("resources"))
+                                    .get("limits"))
+                    .get("memory");
+            assertThat(memory)
+                    .as(s.getKey() + " deploy.resources.limits.memory")
+                    .isNotNull();
             if (s.getValue().containsKey("build")) {
-                String test = String.join(" ", Yamls.list(health.get("test")).stream().map(String::valueOf).toList());
-                assertThat(test).as(s.getKey()).contains("http://127.0.0.1:" + serverPort(s.getValue())
-                        + "/actuator/health/readiness");
+                String test = String.join(
+                        " ",
+                        Yamls.list(health.get("test")).stream()
+                                .map(String::valueOf)
+                                .toList());
+                assertThat(test)
+                        .as(s.getKey())
+                        .contains("http://127.0.0.1:" + serverPort(s.getValue()) + "/actuator/health/readiness");
             }
         }
     }
@@ -157,12 +185,17 @@ class DockerComposeTest {
             if (dependsOn == null) {
                 continue;
             }
-            assertThat(dependsOn).as(s.getKey() + ": use the long form with a condition").isInstanceOf(Map.class);
+            assertThat(dependsOn)
+                    .as(s.getKey() + ": use the long form with a condition")
+                    .isInstanceOf(Map.class);
             Yamls.map(dependsOn).forEach((target, spec) -> {
                 assertThat(services).as(s.getKey() + " depends on " + target).containsKey(target);
-                assertThat(Yamls.map(spec).get("condition")).as(s.getKey() + " → " + target)
+                assertThat(Yamls.map(spec).get("condition"))
+                        .as(s.getKey() + " → " + target)
                         .isEqualTo("service_healthy");
-                assertThat(services.get(target)).as(target + " needs a healthcheck").containsKey("healthcheck");
+                assertThat(services.get(target))
+                        .as(target + " needs a healthcheck")
+                        .containsKey("healthcheck");
             });
         }
         assertThat(services.get("grafana")).containsKey("depends_on");
@@ -176,7 +209,8 @@ class DockerComposeTest {
             for (Object v : Yamls.list(s.getValue().get("volumes"))) {
                 String source = String.valueOf(v).split(":")[0];
                 if (source.startsWith(".") || source.startsWith("/")) {
-                    assertThat(COMPOSE.getParent().resolve(source).normalize()).as(s.getKey() + " mounts " + source)
+                    assertThat(COMPOSE.getParent().resolve(source).normalize())
+                            .as(s.getKey() + " mounts " + source)
                             .exists();
                 } else {
                     assertThat(declared).as(s.getKey() + " volume " + source).contains(source);
@@ -185,7 +219,9 @@ class DockerComposeTest {
         }
         // DJL_CACHE_DIR of each image is on a volume.
         for (Map.Entry<String, Map<String, Object>> s : builtServices().entrySet()) {
-            String cache = Dockerfile.parse(Repo.path(serviceModule(s.getValue()) + "/Dockerfile")).finalStage().env()
+            String cache = Dockerfile.parse(Repo.path(serviceModule(s.getValue()) + "/Dockerfile"))
+                    .finalStage()
+                    .env()
                     .get("DJL_CACHE_DIR");
             assertThat(mountTargets(s.getValue())).as(s.getKey()).containsKey(cache);
         }
@@ -195,8 +231,12 @@ class DockerComposeTest {
     void prometheusScrapesEveryServiceAtItsActuatorEndpointAndLoadsTheAlerts() {
         Map<String, Object> prometheus = services().get("prometheus");
         Map<String, Path> mounts = mountTargets(prometheus);
-        String configArg = Yamls.list(prometheus.get("command")).stream().map(String::valueOf)
-                .filter(a -> a.startsWith("--config.file=")).findFirst().orElseThrow().substring(14);
+        String configArg = Yamls.list(prometheus.get("command")).stream()
+                .map(String::valueOf)
+                .filter(a -> a.startsWith("--config.file="))
+                .findFirst()
+                .orElseThrow()
+                .substring(14);
         Path config = containerPathOnHost(mounts, configArg);
         assertThat(config).as("--config.file on the host").isEqualTo(Repo.path("deploy/prometheus/prometheus.yml"));
         Map<String, Object> prom = Yamls.loadMap(config);
@@ -225,19 +265,23 @@ class DockerComposeTest {
         Path provisioning = mounts.get("/etc/grafana/provisioning");
         assertThat(provisioning).isEqualTo(Repo.path("deploy/grafana/provisioning"));
 
-        Map<String, Object> datasource = Yamls.map(Yamls.list(Yamls.loadMap(
-                provisioning.resolve("datasources/prometheus.yml")).get("datasources")).getFirst());
+        Map<String, Object> datasource =
+                Yamls.map(Yamls.list(Yamls.loadMap(provisioning.resolve("datasources/prometheus.yml"))
+                                .get("datasources"))
+                        .getFirst());
         assertThat(datasource.get("type")).isEqualTo("prometheus");
         Map<String, Object> prometheus = services().get("prometheus");
         assertThat(datasource.get("url")).isEqualTo("http://prometheus:" + serverPort(prometheus));
 
-        Map<String, Object> provider = Yamls.map(Yamls.list(Yamls.loadMap(
-                provisioning.resolve("dashboards/gspo.yml")).get("providers")).getFirst());
+        Map<String, Object> provider = Yamls.map(Yamls.list(Yamls.loadMap(provisioning.resolve("dashboards/gspo.yml"))
+                        .get("providers"))
+                .getFirst());
         String path = String.valueOf(Yamls.map(provider.get("options")).get("path"));
-        assertThat(containerPathOnHost(mounts, path)).as("dashboard provider path on the host")
+        assertThat(containerPathOnHost(mounts, path))
+                .as("dashboard provider path on the host")
                 .isEqualTo(Repo.path("deploy/grafana/dashboards"));
-        String home = String.valueOf(Yamls.map(grafana.get("environment"))
-                .get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"));
+        String home =
+                String.valueOf(Yamls.map(grafana.get("environment")).get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"));
         assertThat(containerPathOnHost(mounts, home)).isEqualTo(Repo.path(Dashboard.FILE));
     }
 
@@ -249,7 +293,8 @@ class DockerComposeTest {
             Map<String, Object> env = Yamls.map(s.get("environment"));
             env.forEach((k, v) -> {
                 if (k.endsWith("_TOKEN")) {
-                    assertThat(String.valueOf(v)).as(k + " must come from .env, required (${VAR:?message})")
+                    assertThat(String.valueOf(v))
+                            .as(k + " must come from .env, required (${VAR:?message})")
                             .matches("\\$\\{[A-Z_]+:\\?.+}");
                 }
                 if (k.endsWith("PUSH_TOKEN")) {
@@ -264,10 +309,17 @@ class DockerComposeTest {
         while (m.find()) {
             variables.add(m.group(1));
         }
-        Set<String> defined = Repo.read(".env.example").lines().filter(l -> l.contains("=") && !l.startsWith("#"))
-                .map(l -> l.substring(0, l.indexOf('='))).collect(Collectors.toSet());
-        assertThat(defined).as(".env.example defines every variable docker-compose.yml uses").containsAll(variables);
-        assertThat(Files.readAllLines(Repo.path(".gitignore"))).as(".env stays out of git").contains(".env");
+        Set<String> defined = Repo.read(".env.example")
+                .lines()
+                .filter(l -> l.contains("=") && !l.startsWith("#"))
+                .map(l -> l.substring(0, l.indexOf('=')))
+                .collect(Collectors.toSet());
+        assertThat(defined)
+                .as(".env.example defines every variable docker-compose.yml uses")
+                .containsAll(variables);
+        assertThat(Files.readAllLines(Repo.path(".gitignore")))
+                .as(".env stays out of git")
+                .contains(".env");
     }
 
     /** Container path → host path of a service's bind mounts. */
@@ -285,7 +337,8 @@ class DockerComposeTest {
         targets.sort((a, b) -> b.length() - a.length());
         for (String target : targets) {
             if (containerPath.equals(target) || containerPath.startsWith(target + "/")) {
-                return mounts.get(target).resolve(containerPath.substring(target.length()).replaceFirst("^/", ""))
+                return mounts.get(target)
+                        .resolve(containerPath.substring(target.length()).replaceFirst("^/", ""))
                         .normalize();
             }
         }

@@ -10,12 +10,13 @@ import java.util.regex.Pattern;
 
 /** A Dockerfile read into stages and instructions (line continuations joined, comments dropped). */
 record Dockerfile(Path file, Map<String, String> globalArgs, List<Stage> stages) {
-    record Instruction(String keyword, String arguments, int line) {
-    }
+    record Instruction(String keyword, String arguments, int line) {}
 
     record Stage(String image, String name, List<Instruction> instructions) {
         List<Instruction> all(String keyword) {
-            return instructions.stream().filter(i -> i.keyword().equals(keyword)).toList();
+            return instructions.stream()
+                    .filter(i -> i.keyword().equals(keyword))
+                    .toList();
         }
 
         /** ENV key=value pairs, in order, later ones winning. */
@@ -44,8 +45,7 @@ record Dockerfile(Path file, Map<String, String> globalArgs, List<Stage> stages)
     }
 
     /** A COPY/ADD: its flags (--from=, --chown=), sources and destination. */
-    record Copy(Map<String, String> flags, List<String> sources, String destination, int line) {
-    }
+    record Copy(Map<String, String> flags, List<String> sources, String destination, int line) {}
 
     static Dockerfile parse(Path file) {
         List<String> logical = new ArrayList<>();
@@ -64,7 +64,8 @@ record Dockerfile(Path file, Map<String, String> globalArgs, List<Stage> stages)
                 startLine = number;
             }
             boolean continues = line.endsWith("\\");
-            current.append(continues ? line.substring(0, line.length() - 1) : line).append(' ');
+            current.append(continues ? line.substring(0, line.length() - 1) : line)
+                    .append(' ');
             if (!continues) {
                 logical.add(current.toString().strip());
                 lineNumbers.add(startLine);
@@ -87,11 +88,12 @@ record Dockerfile(Path file, Map<String, String> globalArgs, List<Stage> stages)
                 stages.add(new Stage(image, name, instructions));
             } else if (instructions == null) {
                 if (!keyword.equals("ARG")) {
-                    throw new IllegalArgumentException(Repo.relative(file) + ":" + lineNumbers.get(k) + ": " + keyword
-                            + " before the first FROM");
+                    throw new IllegalArgumentException(
+                            Repo.relative(file) + ":" + lineNumbers.get(k) + ": " + keyword + " before the first FROM");
                 }
                 int eq = arguments.indexOf('=');
-                globalArgs.put(eq < 0 ? arguments : arguments.substring(0, eq),
+                globalArgs.put(
+                        eq < 0 ? arguments : arguments.substring(0, eq),
                         eq < 0 ? "" : unquote(arguments.substring(eq + 1)));
             } else {
                 instructions.add(new Instruction(keyword, arguments, lineNumbers.get(k)));

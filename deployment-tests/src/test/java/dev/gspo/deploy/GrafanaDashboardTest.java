@@ -20,9 +20,14 @@ class GrafanaDashboardTest {
         List<int[]> boxes = new ArrayList<>();
         for (JsonNode p : Dashboard.panels()) {
             String title = p.path("title").asText();
-            assertThat(ids.add(p.path("id").asInt())).as("duplicate panel id in " + title).isTrue();
+            assertThat(ids.add(p.path("id").asInt()))
+                    .as("duplicate panel id in " + title)
+                    .isTrue();
             JsonNode g = p.path("gridPos");
-            int x = g.path("x").asInt(), y = g.path("y").asInt(), w = g.path("w").asInt(), h = g.path("h").asInt();
+            int x = g.path("x").asInt(),
+                    y = g.path("y").asInt(),
+                    w = g.path("w").asInt(),
+                    h = g.path("h").asInt();
             assertThat(w).as(title).isPositive();
             assertThat(h).as(title).isPositive();
             assertThat(x + w).as(title + ": beyond Grafana's 24 columns").isLessThanOrEqualTo(24);
@@ -49,28 +54,47 @@ class GrafanaDashboardTest {
             assertThat(p.path("targets")).as(p.path("title").asText()).isNotEmpty();
             for (JsonNode node : iterable(p)) {
                 assertThat(node.path("type").asText()).isEqualTo("prometheus");
-                assertThat(node.path("uid").asText()).as(p.path("title").asText()).isEqualTo("${datasource}");
+                assertThat(node.path("uid").asText())
+                        .as(p.path("title").asText())
+                        .isEqualTo("${datasource}");
             }
         }
     }
 
     @Test
     void showsTheTrainingSignalThroughputVersionsAndPublication() {
-        List<String> titles = Dashboard.panels().stream().map(p -> p.path("title").asText()).toList();
-        assertThat(titles).contains("Clip fraction — per sequence", "Clip fraction — per token", "Reward",
-                "Accuracy", "Importance ratio", "KL (old ‖ new)", "Entropy", "Gradient norm and loss",
-                "Train–inference mismatch", "Step duration split", "Tokens per second",
-                "Policy version per replica", "Publish duration", "Publish failures and volume");
+        List<String> titles =
+                Dashboard.panels().stream().map(p -> p.path("title").asText()).toList();
+        assertThat(titles)
+                .contains(
+                        "Clip fraction — per sequence",
+                        "Clip fraction — per token",
+                        "Reward",
+                        "Accuracy",
+                        "Importance ratio",
+                        "KL (old ‖ new)",
+                        "Entropy",
+                        "Gradient norm and loss",
+                        "Train–inference mismatch",
+                        "Step duration split",
+                        "Tokens per second",
+                        "Policy version per replica",
+                        "Publish duration",
+                        "Publish failures and volume");
         // Both clip-fraction panels show low, high and total.
         for (String level : List.of("sequence", "token")) {
-            assertThat(Dashboard.queries().stream().map(Dashboard.Query::expr)
-                    .filter(e -> e.contains("level=\"" + level + "\"")).toList())
+            assertThat(Dashboard.queries().stream()
+                            .map(Dashboard.Query::expr)
+                            .filter(e -> e.contains("level=\"" + level + "\""))
+                            .toList())
                     .anySatisfy(e -> assertThat(e).contains("side=\"low\""))
                     .anySatisfy(e -> assertThat(e).contains("side=\"high\""))
                     .anySatisfy(e -> assertThat(e).contains("side=\"total\""));
         }
-        assertThat(Dashboard.queries()).filteredOn(q -> q.panel().equals("Policy version per replica"))
-                .singleElement().satisfies(q -> assertThat(q.legend()).contains("{{instance}}"));
+        assertThat(Dashboard.queries())
+                .filteredOn(q -> q.panel().equals("Policy version per replica"))
+                .singleElement()
+                .satisfies(q -> assertThat(q.legend()).contains("{{instance}}"));
     }
 
     /** The datasource objects of a panel and of its targets. */

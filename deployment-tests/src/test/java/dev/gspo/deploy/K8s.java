@@ -14,8 +14,7 @@ import java.util.Optional;
 
 /** Lookups across the objects of one kustomize build. */
 final class K8s {
-    private K8s() {
-    }
+    private K8s() {}
 
     static final Kustomize.Build BASE = Kustomize.build(Repo.path("k8s"));
 
@@ -29,7 +28,9 @@ final class K8s {
 
     /** True when every entry of {@code selector} is in {@code labels} (a Service/label selector matching a pod). */
     static boolean selects(Map<String, String> selector, Map<String, String> labels) {
-        return selector != null && !selector.isEmpty() && labels != null
+        return selector != null
+                && !selector.isEmpty()
+                && labels != null
                 && labels.entrySet().containsAll(selector.entrySet());
     }
 
@@ -37,8 +38,11 @@ final class K8s {
     static Map<String, String> resolvedEnv(Kustomize.Build build, Container c) {
         Map<String, String> env = new LinkedHashMap<>();
         for (EnvVar e : c.getEnv()) {
-            env.put(e.getName(), value(build, e).orElseThrow(() -> new AssertionError(
-                    "env " + e.getName() + " of container " + c.getName() + ": reference does not resolve")));
+            env.put(
+                    e.getName(),
+                    value(build, e)
+                            .orElseThrow(() -> new AssertionError("env " + e.getName() + " of container " + c.getName()
+                                    + ": reference does not resolve")));
         }
         return env;
     }
@@ -49,13 +53,17 @@ final class K8s {
         }
         var cm = e.getValueFrom().getConfigMapKeyRef();
         if (cm != null) {
-            return build.all(ConfigMap.class).stream().filter(m -> m.getMetadata().getName().equals(cm.getName()))
-                    .findFirst().map(m -> m.getData() == null ? null : m.getData().get(cm.getKey()));
+            return build.all(ConfigMap.class).stream()
+                    .filter(m -> m.getMetadata().getName().equals(cm.getName()))
+                    .findFirst()
+                    .map(m -> m.getData() == null ? null : m.getData().get(cm.getKey()));
         }
         var sk = e.getValueFrom().getSecretKeyRef();
         if (sk != null) {
-            return build.all(Secret.class).stream().filter(s -> s.getMetadata().getName().equals(sk.getName()))
-                    .findFirst().map(s -> secretValue(s, sk.getKey()));
+            return build.all(Secret.class).stream()
+                    .filter(s -> s.getMetadata().getName().equals(sk.getName()))
+                    .findFirst()
+                    .map(s -> secretValue(s, sk.getKey()));
         }
         return Optional.of("<" + e.getValueFrom() + ">");
     }
@@ -77,7 +85,9 @@ final class K8s {
 
     static GenericKubernetesResource generic(String kind, String name) {
         return BASE.all(GenericKubernetesResource.class).stream()
-                .filter(r -> r.getKind().equals(kind) && r.getMetadata().getName().equals(name)).findFirst()
+                .filter(r ->
+                        r.getKind().equals(kind) && r.getMetadata().getName().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no " + kind + " " + name + " in k8s/"));
     }
 }

@@ -21,8 +21,8 @@ import java.util.TreeSet;
  * lie at or below their kustomization's directory.
  */
 final class Kustomize {
-    static final Set<String> SUPPORTED_KEYS = Set.of("apiVersion", "kind", "namespace", "resources",
-            "configMapGenerator", "generatorOptions", "images");
+    static final Set<String> SUPPORTED_KEYS =
+            Set.of("apiVersion", "kind", "namespace", "resources", "configMapGenerator", "generatorOptions", "images");
 
     /** One object of the build, with the file it came from. */
     record Manifest(HasMetadata object, Path source) {
@@ -32,26 +32,30 @@ final class Kustomize {
     }
 
     /** {@code images:} entries: the image name to replace, and its new name/tag. */
-    record ImageOverride(String name, String newName, String newTag) {
-    }
+    record ImageOverride(String name, String newName, String newTag) {}
 
     record Build(List<Manifest> manifests, List<ImageOverride> images, List<Path> kustomizations) {
         <T extends HasMetadata> List<T> all(Class<T> type) {
-            return manifests.stream().map(Manifest::object).filter(type::isInstance).map(type::cast).toList();
+            return manifests.stream()
+                    .map(Manifest::object)
+                    .filter(type::isInstance)
+                    .map(type::cast)
+                    .toList();
         }
 
         <T extends HasMetadata> T one(Class<T> type, String name) {
-            List<T> found = all(type).stream().filter(o -> o.getMetadata().getName().equals(name)).toList();
+            List<T> found = all(type).stream()
+                    .filter(o -> o.getMetadata().getName().equals(name))
+                    .toList();
             if (found.size() != 1) {
-                throw new AssertionError("expected one " + type.getSimpleName() + " named " + name + ", found "
-                        + found.size());
+                throw new AssertionError(
+                        "expected one " + type.getSimpleName() + " named " + name + ", found " + found.size());
             }
             return found.getFirst();
         }
     }
 
-    private Kustomize() {
-    }
+    private Kustomize() {}
 
     static Build build(Path directory) {
         List<Manifest> manifests = new ArrayList<>();
@@ -61,8 +65,8 @@ final class Kustomize {
         return new Build(List.copyOf(manifests), List.copyOf(images), List.copyOf(kustomizations));
     }
 
-    private static void collect(Path directory, List<Manifest> out, List<ImageOverride> images,
-            List<Path> kustomizations) {
+    private static void collect(
+            Path directory, List<Manifest> out, List<ImageOverride> images, List<Path> kustomizations) {
         Path file = directory.resolve("kustomization.yaml");
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(Repo.relative(directory) + ": no kustomization.yaml");
@@ -87,12 +91,14 @@ final class Kustomize {
             } else if (Files.isRegularFile(target)) {
                 int index = 0;
                 for (Object doc : Yamls.loadAll(target)) {
-                    here.add(new Manifest(StrictKubernetes.parse(Yamls.map(doc),
-                            Repo.relative(target) + " (document " + index++ + ")"), target));
+                    here.add(new Manifest(
+                            StrictKubernetes.parse(
+                                    Yamls.map(doc), Repo.relative(target) + " (document " + index++ + ")"),
+                            target));
                 }
             } else {
-                throw new IllegalArgumentException(where + ": resource '" + entry + "' does not exist ("
-                        + Repo.relative(target) + ")");
+                throw new IllegalArgumentException(
+                        where + ": resource '" + entry + "' does not exist (" + Repo.relative(target) + ")");
             }
         }
 
@@ -103,7 +109,9 @@ final class Kustomize {
 
         for (Object i : Yamls.list(k.get("images"))) {
             Map<String, Object> image = Yamls.map(i);
-            images.add(new ImageOverride((String) image.get("name"), (String) image.get("newName"),
+            images.add(new ImageOverride(
+                    (String) image.get("name"),
+                    (String) image.get("newName"),
                     image.get("newTag") == null ? null : String.valueOf(image.get("newTag"))));
         }
 
@@ -118,14 +126,16 @@ final class Kustomize {
         out.addAll(here);
     }
 
-    private static ConfigMap configMap(Path directory, String where, Map<String, Object> generator,
-            Map<String, Object> generatorOptions) {
+    private static ConfigMap configMap(
+            Path directory, String where, Map<String, Object> generator, Map<String, Object> generatorOptions) {
         for (String key : generator.keySet()) {
-            require(Set.of("name", "files", "options", "behavior").contains(key),
+            require(
+                    Set.of("name", "files", "options", "behavior").contains(key),
                     where + ": configMapGenerator field '" + key + "' is not supported here");
         }
         String name = (String) generator.get("name");
-        require(Boolean.TRUE.equals(generatorOptions.get("disableNameSuffixHash")),
+        require(
+                Boolean.TRUE.equals(generatorOptions.get("disableNameSuffixHash")),
                 where + ": generatorOptions.disableNameSuffixHash must be true (stable names are relied upon)");
         Map<String, String> data = new LinkedHashMap<>();
         for (Object f : Yamls.list(generator.get("files"))) {
@@ -133,8 +143,10 @@ final class Kustomize {
             int eq = spec.indexOf('=');
             String relative = eq < 0 ? spec : spec.substring(eq + 1);
             Path source = directory.resolve(relative).normalize();
-            require(source.startsWith(directory), where + ": generator file '" + relative
-                    + "' is outside the kustomization's directory: kustomize refuses to load it");
+            require(
+                    source.startsWith(directory),
+                    where + ": generator file '" + relative
+                            + "' is outside the kustomization's directory: kustomize refuses to load it");
             require(Files.isRegularFile(source), where + ": generator file '" + relative + "' does not exist");
             String key = eq < 0 ? source.getFileName().toString() : spec.substring(0, eq);
             require(data.put(key, Repo.read(source)) == null, where + ": duplicate key " + key);
@@ -146,8 +158,14 @@ final class Kustomize {
         Yamls.map(options.get("labels")).forEach((key, v) -> labels.put(key, String.valueOf(v)));
         Yamls.map(generatorOptions.get("annotations")).forEach((key, v) -> annotations.put(key, String.valueOf(v)));
         Yamls.map(options.get("annotations")).forEach((key, v) -> annotations.put(key, String.valueOf(v)));
-        return new ConfigMapBuilder().withNewMetadata().withName(name).withLabels(labels)
-                .withAnnotations(annotations).endMetadata().withData(data).build();
+        return new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withLabels(labels)
+                .withAnnotations(annotations)
+                .endMetadata()
+                .withData(data)
+                .build();
     }
 
     private static void require(boolean condition, String message) {

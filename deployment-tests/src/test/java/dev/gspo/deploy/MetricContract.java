@@ -14,8 +14,7 @@ record MetricContract(Map<String, Metric> metrics, Map<String, Set<String>> comm
     static final String FILE = "deploy/metrics-contract.txt";
 
     /** A label's allowed values; empty = any value. */
-    record Metric(String name, Set<String> applications, Map<String, Set<String>> labels) {
-    }
+    record Metric(String name, Set<String> applications, Map<String, Set<String>> labels) {}
 
     static MetricContract load() {
         Map<String, Metric> metrics = new LinkedHashMap<>();
@@ -36,8 +35,8 @@ record MetricContract(Map<String, Metric> metrics, Map<String, Set<String>> comm
                 throw new IllegalArgumentException(FILE + ":" + lineNumber + ": expected '<name> <applications> "
                         + "[label=v1|v2]...', got '" + line + "'");
             }
-            Metric metric = new Metric(fields[0], new LinkedHashSet<>(Arrays.asList(fields[1].split(","))),
-                    labels(fields, 2));
+            Metric metric =
+                    new Metric(fields[0], new LinkedHashSet<>(Arrays.asList(fields[1].split(","))), labels(fields, 2));
             if (metrics.put(metric.name(), metric) != null) {
                 throw new IllegalArgumentException(FILE + ":" + lineNumber + ": " + metric.name() + " listed twice");
             }
@@ -49,8 +48,12 @@ record MetricContract(Map<String, Metric> metrics, Map<String, Set<String>> comm
         Map<String, Set<String>> labels = new LinkedHashMap<>();
         for (int i = from; i < fields.length; i++) {
             int eq = fields[i].indexOf('=');
-            labels.put(eq < 0 ? fields[i] : fields[i].substring(0, eq), eq < 0 ? Set.of()
-                    : new LinkedHashSet<>(Arrays.asList(fields[i].substring(eq + 1).split("\\|"))));
+            labels.put(
+                    eq < 0 ? fields[i] : fields[i].substring(0, eq),
+                    eq < 0
+                            ? Set.of()
+                            : new LinkedHashSet<>(
+                                    Arrays.asList(fields[i].substring(eq + 1).split("\\|"))));
         }
         return labels;
     }
@@ -81,8 +84,7 @@ record MetricContract(Map<String, Metric> metrics, Map<String, Set<String>> comm
                 continue;
             }
             if (m.op().equals("=") && !allowed.isEmpty() && !allowed.contains(m.value())) {
-                problems.add(selector.metric() + "{" + m.label() + "=\"" + m.value() + "\"}: value not in "
-                        + allowed);
+                problems.add(selector.metric() + "{" + m.label() + "=\"" + m.value() + "\"}: value not in " + allowed);
             }
         }
         return problems;

@@ -19,27 +19,49 @@ import org.junit.jupiter.api.Test;
 class MetricContractTest {
     /** DESIGN §4 in Prometheus form, plus the optimizer's phase/throughput/skip/held-out/zero-variance meters. */
     private static final Set<String> EXPECTED = Set.of(
-            "gspo_train_clip_fraction", "gspo_train_reward_mean", "gspo_train_reward_std", "gspo_train_accuracy",
-            "gspo_train_importance_ratio", "gspo_train_kl", "gspo_train_entropy", "gspo_train_grad_norm",
-            "gspo_train_loss", "gspo_train_logprob_mismatch", "gspo_train_steps_total",
-            "gspo_train_step_duration_seconds_count", "gspo_train_step_duration_seconds_sum",
-            "gspo_train_step_duration_seconds_max", "gspo_train_tokens_total", "gspo_policy_version",
-            "gspo_rollout_tokens_generated_total", "gspo_rollout_samples_total",
-            "gspo_rollout_request_duration_seconds_count", "gspo_rollout_request_duration_seconds_sum",
-            "gspo_rollout_request_duration_seconds_max", "gspo_weights_publish_duration_seconds_count",
-            "gspo_weights_publish_duration_seconds_sum", "gspo_weights_publish_duration_seconds_max",
-            "gspo_weights_publish_bytes_total", "gspo_weights_publish_failures_total",
-            "gspo_train_phase_duration_seconds", "gspo_train_tokens_per_second", "gspo_train_updates_skipped_total",
-            "gspo_train_heldout_accuracy", "gspo_train_zero_variance_share");
+            "gspo_train_clip_fraction",
+            "gspo_train_reward_mean",
+            "gspo_train_reward_std",
+            "gspo_train_accuracy",
+            "gspo_train_importance_ratio",
+            "gspo_train_kl",
+            "gspo_train_entropy",
+            "gspo_train_grad_norm",
+            "gspo_train_loss",
+            "gspo_train_logprob_mismatch",
+            "gspo_train_steps_total",
+            "gspo_train_step_duration_seconds_count",
+            "gspo_train_step_duration_seconds_sum",
+            "gspo_train_step_duration_seconds_max",
+            "gspo_train_tokens_total",
+            "gspo_policy_version",
+            "gspo_rollout_tokens_generated_total",
+            "gspo_rollout_samples_total",
+            "gspo_rollout_request_duration_seconds_count",
+            "gspo_rollout_request_duration_seconds_sum",
+            "gspo_rollout_request_duration_seconds_max",
+            "gspo_weights_publish_duration_seconds_count",
+            "gspo_weights_publish_duration_seconds_sum",
+            "gspo_weights_publish_duration_seconds_max",
+            "gspo_weights_publish_bytes_total",
+            "gspo_weights_publish_failures_total",
+            "gspo_train_phase_duration_seconds",
+            "gspo_train_tokens_per_second",
+            "gspo_train_updates_skipped_total",
+            "gspo_train_heldout_accuracy",
+            "gspo_train_zero_variance_share");
 
     private static final MetricContract CONTRACT = MetricContract.load();
 
     @Test
     void theContractIsDesignSection4PlusTheOptimizersExtraMeters() {
         assertThat(CONTRACT.metrics().keySet()).containsExactlyInAnyOrderElementsOf(EXPECTED);
-        assertThat(CONTRACT.metrics().get("gspo_train_clip_fraction").labels()).isEqualTo(Map.of(
-                "level", Set.of("sequence", "token"), "side", Set.of("low", "high", "total")));
-        assertThat(CONTRACT.metrics().get("gspo_train_phase_duration_seconds").labels().get("phase"))
+        assertThat(CONTRACT.metrics().get("gspo_train_clip_fraction").labels())
+                .isEqualTo(Map.of("level", Set.of("sequence", "token"), "side", Set.of("low", "high", "total")));
+        assertThat(CONTRACT.metrics()
+                        .get("gspo_train_phase_duration_seconds")
+                        .labels()
+                        .get("phase"))
                 .containsExactlyInAnyOrder("rollout", "train", "publish", "other");
         assertThat(CONTRACT.metrics().get("gspo_policy_version").applications())
                 .containsExactlyInAnyOrder("rollout-service", "optimizer-service");
@@ -70,8 +92,8 @@ class MetricContractTest {
     @Test
     void theDashboardShowsEveryMetricOfTheContract() {
         Set<String> used = new LinkedHashSet<>();
-        Dashboard.queries().forEach(q -> PromQl.selectors(Dashboard.asPromQl(q.expr()))
-                .forEach(s -> used.add(s.metric())));
+        Dashboard.queries()
+                .forEach(q -> PromQl.selectors(Dashboard.asPromQl(q.expr())).forEach(s -> used.add(s.metric())));
         assertThat(used).containsAll(CONTRACT.metrics().keySet());
     }
 
@@ -79,19 +101,29 @@ class MetricContractTest {
     void theSelectorReaderFindsMetricsLabelsAndGroupings() {
         String expr = "sum by (instance) (rate(gspo_rollout_samples_total{application=\"rollout-service\"}[1m]))"
                 + " / on (instance) group_left max(gspo_policy_version) and up offset 5m > bool 0.5e-3";
-        assertThat(PromQl.selectors(expr)).containsExactly(
-                new PromQl.Selector("gspo_rollout_samples_total",
-                        List.of(new PromQl.Matcher("application", "=", "rollout-service"))),
-                new PromQl.Selector("gspo_policy_version", List.of()),
-                new PromQl.Selector("up", List.of()));
+        assertThat(PromQl.selectors(expr))
+                .containsExactly(
+                        new PromQl.Selector(
+                                "gspo_rollout_samples_total",
+                                List.of(new PromQl.Matcher("application", "=", "rollout-service"))),
+                        new PromQl.Selector("gspo_policy_version", List.of()),
+                        new PromQl.Selector("up", List.of()));
         assertThat(PromQl.groupingLabels(expr)).containsExactly("instance");
-        assertThat(CONTRACT.violations(PromQl.selectors("gspo_train_kl{level=\"token\"}").getFirst()))
-                .singleElement().asString().contains("no label 'level'");
-        assertThat(CONTRACT.violations(PromQl.selectors("gspo_train_clip_fraction{side=\"middle\"}").getFirst()))
-                .singleElement().asString().contains("value not in");
         assertThat(CONTRACT.violations(
-                PromQl.selectors("gspo_train_kl{application=\"rollout-service\"}").getFirst())).hasSize(1);
-        assertThat(CONTRACT.violations(PromQl.selectors("gspo_train_klx").getFirst())).hasSize(1);
+                        PromQl.selectors("gspo_train_kl{level=\"token\"}").getFirst()))
+                .singleElement()
+                .asString()
+                .contains("no label 'level'");
+        assertThat(CONTRACT.violations(PromQl.selectors("gspo_train_clip_fraction{side=\"middle\"}")
+                        .getFirst()))
+                .singleElement()
+                .asString()
+                .contains("value not in");
+        assertThat(CONTRACT.violations(PromQl.selectors("gspo_train_kl{application=\"rollout-service\"}")
+                        .getFirst()))
+                .hasSize(1);
+        assertThat(CONTRACT.violations(PromQl.selectors("gspo_train_klx").getFirst()))
+                .hasSize(1);
     }
 
     /** Violations of one expression: unknown metrics/labels/values, and grouping or template labels no series has. */
@@ -110,7 +142,8 @@ class MetricContractTest {
             }
         }
         Set<String> referenced = new LinkedHashSet<>(PromQl.groupingLabels(expr));
-        Matcher t = Pattern.compile("\\{\\{\\s*(?:\\$labels\\.)?([a-zA-Z_][a-zA-Z0-9_]*)\\s*}}").matcher(templates);
+        Matcher t = Pattern.compile("\\{\\{\\s*(?:\\$labels\\.)?([a-zA-Z_][a-zA-Z0-9_]*)\\s*}}")
+                .matcher(templates);
         while (t.find()) {
             referenced.add(t.group(1));
         }
@@ -124,7 +157,8 @@ class MetricContractTest {
 
     static List<Map<String, Object>> alertRules() {
         List<Map<String, Object>> rules = new ArrayList<>();
-        for (Object g : Yamls.list(Yamls.loadMap(Repo.path("deploy/prometheus/alerts.yml")).get("groups"))) {
+        for (Object g : Yamls.list(
+                Yamls.loadMap(Repo.path("deploy/prometheus/alerts.yml")).get("groups"))) {
             for (Object r : Yamls.list(Yamls.map(g).get("rules"))) {
                 rules.add(new LinkedHashMap<>(Yamls.map(r)));
             }
@@ -133,6 +167,10 @@ class MetricContractTest {
     }
 
     private static String annotationText(Map<String, Object> rule) {
-        return String.join("\n", Yamls.map(rule.get("annotations")).values().stream().map(String::valueOf).toList());
+        return String.join(
+                "\n",
+                Yamls.map(rule.get("annotations")).values().stream()
+                        .map(String::valueOf)
+                        .toList());
     }
 }

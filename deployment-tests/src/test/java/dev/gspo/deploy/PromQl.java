@@ -9,22 +9,36 @@ import java.util.Set;
  * promtool's job; this only finds which metrics and labels an expression uses.
  */
 final class PromQl {
-    record Matcher(String label, String op, String value) {
-    }
+    record Matcher(String label, String op, String value) {}
 
-    record Selector(String metric, List<Matcher> matchers) {
-    }
+    record Selector(String metric, List<Matcher> matchers) {}
 
     /** Followed by a parenthesised label list, not by an expression. */
-    private static final Set<String> GROUPING = Set.of("by", "without", "on", "ignoring", "group_left",
-            "group_right");
+    private static final Set<String> GROUPING = Set.of("by", "without", "on", "ignoring", "group_left", "group_right");
     /** Operators, and aggregations (which may be followed by "by (...)" rather than "("). */
-    private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "atan2", "sum",
-            "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk", "quantile",
-            "limitk", "limit_ratio");
+    private static final Set<String> KEYWORDS = Set.of(
+            "and",
+            "or",
+            "unless",
+            "bool",
+            "offset",
+            "atan2",
+            "sum",
+            "min",
+            "max",
+            "avg",
+            "group",
+            "stddev",
+            "stdvar",
+            "count",
+            "count_values",
+            "bottomk",
+            "topk",
+            "quantile",
+            "limitk",
+            "limit_ratio");
 
-    private PromQl() {
-    }
+    private PromQl() {}
 
     static List<Selector> selectors(String expr) {
         List<Selector> out = new ArrayList<>();
@@ -49,8 +63,10 @@ final class PromQl {
                 }
             } else if (Character.isLetter(c) || c == '_' || c == ':') {
                 int start = i;
-                while (i < n && (Character.isLetterOrDigit(expr.charAt(i)) || expr.charAt(i) == '_'
-                        || expr.charAt(i) == ':')) {
+                while (i < n
+                        && (Character.isLetterOrDigit(expr.charAt(i))
+                                || expr.charAt(i) == '_'
+                                || expr.charAt(i) == ':')) {
                     i++;
                 }
                 String word = expr.substring(start, i);
@@ -79,8 +95,9 @@ final class PromQl {
     /** Labels named in by (...), without (...), on (...), ignoring (...), group_left/right (...). */
     static Set<String> groupingLabels(String expr) {
         Set<String> labels = new java.util.LinkedHashSet<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)").matcher(expr);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "\\b(by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)")
+                .matcher(expr);
         while (m.find()) {
             for (String label : m.group(2).split(",")) {
                 if (!label.isBlank()) {

@@ -43,10 +43,12 @@ class PrometheusToolsTest {
 
     @Test
     void everyAlertHasAUnitTestInWhichItFires() {
-        Set<String> alerts = MetricContractTest.alertRules().stream().map(r -> String.valueOf(r.get("alert")))
+        Set<String> alerts = MetricContractTest.alertRules().stream()
+                .map(r -> String.valueOf(r.get("alert")))
                 .collect(Collectors.toCollection(LinkedHashSet::new));
         Set<String> firing = new LinkedHashSet<>();
-        for (Object t : Yamls.list(Yamls.loadMap(PROMETHEUS_DIR.resolve("alerts.test.yml")).get("tests"))) {
+        for (Object t : Yamls.list(
+                Yamls.loadMap(PROMETHEUS_DIR.resolve("alerts.test.yml")).get("tests"))) {
             for (Object a : Yamls.list(Yamls.map(t).get("alert_rule_test"))) {
                 Map<String, Object> check = Yamls.map(a);
                 if (!Yamls.list(check.get("exp_alerts")).isEmpty()) {
@@ -60,18 +62,32 @@ class PrometheusToolsTest {
     @Test
     void theAlertsIssue7AsksForExistWithSeverityAndAnnotations() {
         List<Map<String, Object>> rules = MetricContractTest.alertRules();
-        assertThat(rules).extracting(r -> r.get("alert")).containsExactlyInAnyOrder("GspoClipFractionOutOfBand",
-                "GspoRewardFlat", "GspoWeightPublishFailing", "GspoReplicaStaleVersion",
-                "GspoNonFiniteUpdatesSkipped");
+        assertThat(rules)
+                .extracting(r -> r.get("alert"))
+                .containsExactlyInAnyOrder(
+                        "GspoClipFractionOutOfBand",
+                        "GspoRewardFlat",
+                        "GspoWeightPublishFailing",
+                        "GspoReplicaStaleVersion",
+                        "GspoNonFiniteUpdatesSkipped");
         for (Map<String, Object> rule : rules) {
-            assertThat(Yamls.map(rule.get("labels")).get("severity")).as(rule.get("alert").toString())
+            assertThat(Yamls.map(rule.get("labels")).get("severity"))
+                    .as(rule.get("alert").toString())
                     .isIn("warning", "critical");
-            assertThat(Yamls.map(rule.get("annotations"))).as(rule.get("alert").toString())
+            assertThat(Yamls.map(rule.get("annotations")))
+                    .as(rule.get("alert").toString())
                     .containsKeys("summary", "description");
         }
-        String stale = rules.stream().filter(r -> r.get("alert").equals("GspoReplicaStaleVersion")).findFirst()
-                .orElseThrow().get("expr").toString();
-        assertThat(stale).contains("max(gspo_policy_version)").contains("min by (instance)").contains("> 1");
+        String stale = rules.stream()
+                .filter(r -> r.get("alert").equals("GspoReplicaStaleVersion"))
+                .findFirst()
+                .orElseThrow()
+                .get("expr")
+                .toString();
+        assertThat(stale)
+                .contains("max(gspo_policy_version)")
+                .contains("min by (instance)")
+                .contains("> 1");
     }
 
     @Test
@@ -79,22 +95,28 @@ class PrometheusToolsTest {
         StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard-queries\n    rules:\n");
         int n = 0;
         for (Dashboard.Query q : Dashboard.queries()) {
-            rules.append("      - record: dashboard:query_").append(n++).append('\n')
-                    .append("        expr: ").append(Yamls.JSON.writeValueAsString(Dashboard.asPromQl(q.expr())))
+            rules.append("      - record: dashboard:query_")
+                    .append(n++)
+                    .append('\n')
+                    .append("        expr: ")
+                    .append(Yamls.JSON.writeValueAsString(Dashboard.asPromQl(q.expr())))
                     .append('\n');
         }
         assertThat(n).isGreaterThan(20);
         Path file = Files.writeString(dir.resolve("dashboard-queries.yml"), rules);
-        Promtool.Result r = Promtool.run(dir, "check", "rules", file.getFileName().toString());
+        Promtool.Result r =
+                Promtool.run(dir, "check", "rules", file.getFileName().toString());
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).contains("SUCCESS: " + n + " rules found");
     }
 
     @Test
     void promtoolRejectsABrokenRuleSoTheseChecksCanFail(@TempDir Path dir) throws IOException {
-        Path file = Files.writeString(dir.resolve("broken.yml"),
+        Path file = Files.writeString(
+                dir.resolve("broken.yml"),
                 "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: rate(gspo_train_steps_total[5m]\n");
-        Promtool.Result r = Promtool.run(dir, "check", "rules", file.getFileName().toString());
+        Promtool.Result r =
+                Promtool.run(dir, "check", "rules", file.getFileName().toString());
         assertThat(r.exitCode()).as(r.output()).isNotZero();
     }
 }

@@ -16,11 +16,9 @@ import java.util.concurrent.TimeUnit;
  * {@code prometheus} package (CI's .ci/run does) or point {@code PROMTOOL} at the binary.
  */
 final class Promtool {
-    record Result(int exitCode, String output) {
-    }
+    record Result(int exitCode, String output) {}
 
-    private Promtool() {
-    }
+    private Promtool() {}
 
     static Path executable() {
         String configured = System.getenv("PROMTOOL");
@@ -51,8 +49,10 @@ final class Promtool {
         command.add(executable().toString());
         command.addAll(List.of(arguments));
         try {
-            Process process = new ProcessBuilder(command).directory(workingDirectory.toFile())
-                    .redirectErrorStream(true).start();
+            Process process = new ProcessBuilder(command)
+                    .directory(workingDirectory.toFile())
+                    .redirectErrorStream(true)
+                    .start();
             process.getOutputStream().close();
             byte[] out = process.getInputStream().readAllBytes();
             if (!process.waitFor(60, TimeUnit.SECONDS)) {

@@ -9,8 +9,7 @@ import java.nio.file.Path;
 final class Repo {
     static final Path ROOT = findRoot();
 
-    private Repo() {
-    }
+    private Repo() {}
 
     static Path path(String relative) {
         return ROOT.resolve(relative).normalize();

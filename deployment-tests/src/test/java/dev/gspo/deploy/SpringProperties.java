@@ -37,15 +37,13 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
  */
 final class SpringProperties {
     /** A property from metadata; {@code map} for Map-typed ones (env vars may name a key below them). */
-    record Property(String name, boolean map, String origin) {
-    }
+    record Property(String name, boolean map, String origin) {}
 
     /** The properties one service knows, and where its own came from. */
     record Known(String service, Map<String, Property> properties, boolean fromServiceMetadata, String ownSource) {
         Optional<Property> propertyFor(String environmentVariable) {
             SystemEnvironmentPropertySource env = new SystemEnvironmentPropertySource(
-                    StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
-                    Map.of(environmentVariable, "value"));
+                    StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, Map.of(environmentVariable, "value"));
             ConfigurationPropertySource source = ConfigurationPropertySource.from(env);
             for (Property p : properties.values()) {
                 if (!ConfigurationPropertyName.isValid(p.name())) {
@@ -53,8 +51,8 @@ final class SpringProperties {
                 }
                 ConfigurationPropertyName name = ConfigurationPropertyName.of(p.name());
                 ConfigurationProperty exact = source.getConfigurationProperty(name);
-                if (exact != null || (p.map()
-                        && source.containsDescendantOf(name) == ConfigurationPropertyState.PRESENT)) {
+                if (exact != null
+                        || (p.map() && source.containsDescendantOf(name) == ConfigurationPropertyState.PRESENT)) {
                     return Optional.of(p);
                 }
             }
@@ -65,8 +63,7 @@ final class SpringProperties {
     private static final String METADATA = "META-INF/spring-configuration-metadata.json";
     private static final String ADDITIONAL = "META-INF/additional-spring-configuration-metadata.json";
 
-    private SpringProperties() {
-    }
+    private SpringProperties() {}
 
     static Known forService(String service) {
         Map<String, Property> all = new LinkedHashMap<>(boot());

@@ -32,8 +32,8 @@ import java.util.Set;
  */
 final class StrictKubernetes {
     /** apiVersion/kind pairs allowed to stay generic. */
-    static final Set<String> UNTYPED = Set.of("monitoring.coreos.com/v1/ServiceMonitor",
-            "monitoring.coreos.com/v1/PrometheusRule");
+    static final Set<String> UNTYPED =
+            Set.of("monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PrometheusRule");
 
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization(new ObjectMapper(), true) {
         @Override
@@ -46,11 +46,13 @@ final class StrictKubernetes {
                     .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
-            mapper.registerModule(new SimpleModule("gspo-strict-kubernetes")
-                    .setDeserializerModifier(new BeanDeserializerModifier() {
+            mapper.registerModule(
+                    new SimpleModule("gspo-strict-kubernetes").setDeserializerModifier(new BeanDeserializerModifier() {
                         @Override
-                        public BeanDeserializerBuilder updateBuilder(DeserializationConfig config,
-                                BeanDescription description, BeanDeserializerBuilder builder) {
+                        public BeanDeserializerBuilder updateBuilder(
+                                DeserializationConfig config,
+                                BeanDescription description,
+                                BeanDeserializerBuilder builder) {
                             Class<?> type = description.getBeanClass();
                             if (type.getName().startsWith("io.fabric8.")
                                     && !GenericKubernetesResource.class.isAssignableFrom(type)) {
@@ -62,8 +64,7 @@ final class StrictKubernetes {
         }
     };
 
-    private StrictKubernetes() {
-    }
+    private StrictKubernetes() {}
 
     /**
      * One manifest document (as loaded by {@link Yamls}) into its typed class.

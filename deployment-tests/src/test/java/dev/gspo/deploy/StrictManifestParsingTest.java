@@ -60,22 +60,32 @@ class StrictManifestParsingTest {
     void theCorrectManifestParsesIntoATypedDeployment() {
         HasMetadata parsed = parse(DEPLOYMENT);
         assertThat(parsed).isInstanceOf(Deployment.class);
-        assertThat(((Deployment) parsed).getSpec().getTemplate().getSpec().getContainers().getFirst()
-                .getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/readiness");
+        assertThat(((Deployment) parsed)
+                        .getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .getFirst()
+                        .getReadinessProbe()
+                        .getHttpGet()
+                        .getPath())
+                .isEqualTo("/actuator/health/readiness");
         assertThat(((Deployment) parsed).getAdditionalProperties()).isEmpty();
     }
 
     @Test
     void rejectsAMisspeltContainerField() {
         assertThatThrownBy(() -> parse(DEPLOYMENT.replace("readinessProbe:", "readinesProbe:")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("readinesProbe");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("readinesProbe");
     }
 
     @Test
     void rejectsAMisspeltFieldAtEveryLevel() {
         assertThatThrownBy(() -> parse(DEPLOYMENT.replace("\nspec:", "\nsepc:")))
                 .hasMessageContaining("sepc");
-        assertThatThrownBy(() -> parse(DEPLOYMENT.replace("  labels:\n    app: example", "  lables:\n    app: example")))
+        assertThatThrownBy(
+                        () -> parse(DEPLOYMENT.replace("  labels:\n    app: example", "  lables:\n    app: example")))
                 .hasMessageContaining("lables");
         assertThatThrownBy(() -> parse(DEPLOYMENT.replace("matchLabels:", "matchLabel:")))
                 .hasMessageContaining("matchLabel");
@@ -87,8 +97,9 @@ class StrictManifestParsingTest {
     void rejectsNumbersAndBooleansWhereTheApiWantsStrings() {
         assertThatThrownBy(() -> parse(DEPLOYMENT.replace("value: \"8081\"", "value: 8081")))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> parse(DEPLOYMENT.replace("prometheus.io/scrape: \"true\"",
-                "prometheus.io/scrape: true"))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(
+                        () -> parse(DEPLOYMENT.replace("prometheus.io/scrape: \"true\"", "prometheus.io/scrape: true")))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -111,7 +122,8 @@ class StrictManifestParsingTest {
         Path base = Files.createDirectories(dir.resolve("base"));
         Files.writeString(dir.resolve("outside.json"), "{}");
         Files.writeString(base.resolve("kustomization.yaml"), kustomization("resources: [missing.yaml]"));
-        assertThatThrownBy(() -> Kustomize.build(base)).hasMessageContaining("missing.yaml")
+        assertThatThrownBy(() -> Kustomize.build(base))
+                .hasMessageContaining("missing.yaml")
                 .hasMessageContaining("does not exist");
 
         Files.writeString(base.resolve("kustomization.yaml"), kustomization("commonLabelz: {a: b}"));
@@ -126,7 +138,8 @@ class StrictManifestParsingTest {
 
         Files.writeString(base.resolve("deployment.yaml"), DEPLOYMENT.replace("readinessProbe:", "readinesProbe:"));
         Files.writeString(base.resolve("kustomization.yaml"), kustomization("resources: [deployment.yaml]"));
-        assertThatThrownBy(() -> Kustomize.build(base)).hasMessageContaining("deployment.yaml")
+        assertThatThrownBy(() -> Kustomize.build(base))
+                .hasMessageContaining("deployment.yaml")
                 .hasMessageContaining("readinesProbe");
     }
 
@@ -143,7 +156,8 @@ class StrictManifestParsingTest {
                     files: [data.json]
                     options: {labels: {l: v}}"""));
         Kustomize.Build build = Kustomize.build(dir);
-        assertThat(build.one(Deployment.class, "example").getMetadata().getNamespace()).isEqualTo("ns");
+        assertThat(build.one(Deployment.class, "example").getMetadata().getNamespace())
+                .isEqualTo("ns");
         var cm = build.one(io.fabric8.kubernetes.api.model.ConfigMap.class, "generated");
         assertThat(cm.getData()).isEqualTo(Map.of("data.json", "{\"a\":1}"));
         assertThat(cm.getMetadata().getLabels()).isEqualTo(Map.of("l", "v"));

@@ -17,8 +17,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 final class Yamls {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    private Yamls() {
-    }
+    private Yamls() {}
 
     /** Every non-empty document of a (multi-document) YAML file. */
     static List<Object> loadAll(Path file) {
@@ -38,8 +37,8 @@ final class Yamls {
     static Map<String, Object> loadMap(Path file) {
         List<Object> docs = loadAll(file);
         if (docs.size() != 1 || !(docs.getFirst() instanceof Map<?, ?>)) {
-            throw new IllegalArgumentException(Repo.relative(file) + ": expected one YAML mapping, got " + docs.size()
-                    + " document(s)");
+            throw new IllegalArgumentException(
+                    Repo.relative(file) + ": expected one YAML mapping, got " + docs.size() + " document(s)");
         }
         return map(docs.getFirst());
     }

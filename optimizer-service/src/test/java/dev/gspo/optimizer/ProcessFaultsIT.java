@@ -1,22 +1,21 @@
 package dev.gspo.optimizer;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.support.Http;
 import dev.gspo.optimizer.support.ServiceProcess;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults injected into real processes (the services' executable jars on 127.0.0.1), run by failsafe after packaging:
@@ -31,11 +30,16 @@ class ProcessFaultsIT {
     void trainingSurvivesKilledReplicasAndAKilledOptimizer(@TempDir Path dir) throws Exception {
         Path checkpoints = dir.resolve("runs");
         try (ServiceProcess a = ServiceProcess.start("rollout-service", dir, "--gspo.rollout.push-token=" + PUSH);
-             ServiceProcess b = ServiceProcess.start("rollout-service", dir, "--gspo.rollout.push-token=" + PUSH)) {
-            String[] optimizerArgs = {"--gspo.optimizer.rollout-urls=" + a.url() + "," + b.url(),
-                    "--gspo.optimizer.push-token=" + PUSH, "--gspo.optimizer.control-token=" + CONTROL,
-                    "--gspo.optimizer.checkpoint-dir=" + checkpoints, "--gspo.optimizer.max-attempts=2",
-                    "--gspo.optimizer.publish-timeout=10s", "--gspo.optimizer.request-timeout=60s"};
+                ServiceProcess b = ServiceProcess.start("rollout-service", dir, "--gspo.rollout.push-token=" + PUSH)) {
+            String[] optimizerArgs = {
+                "--gspo.optimizer.rollout-urls=" + a.url() + "," + b.url(),
+                "--gspo.optimizer.push-token=" + PUSH,
+                "--gspo.optimizer.control-token=" + CONTROL,
+                "--gspo.optimizer.checkpoint-dir=" + checkpoints,
+                "--gspo.optimizer.max-attempts=2",
+                "--gspo.optimizer.publish-timeout=10s",
+                "--gspo.optimizer.request-timeout=60s"
+            };
             String runId;
             long stepAtOptimizerKill;
             try (ServiceProcess optimizer = ServiceProcess.start("optimizer-service", dir, optimizerArgs)) {
@@ -57,44 +61,65 @@ class ProcessFaultsIT {
             // whatever the kill interrupted, the latest checkpoint directory is whole
             Path latest;
             try (Stream<Path> dirs = Files.list(checkpoints.resolve(runId).resolve("checkpoints"))) {
-                latest = dirs.filter(p -> p.getFileName().toString().startsWith("step-")).max(Path::compareTo).orElseThrow();
+                latest = dirs.filter(p -> p.getFileName().toString().startsWith("step-"))
+                        .max(Path::compareTo)
+                        .orElseThrow();
             }
             TrainerState saved = Checkpoint.read(latest); // verifies every checksum
             assertThat(saved.step()).isBetween(stepAtOptimizerKill - 2, stepAtOptimizerKill);
 
             b.restart(); // the replica comes back empty (version 0)
             try (ServiceProcess optimizer = ServiceProcess.start("optimizer-service", dir, optimizerArgs)) {
-                Http.Response resumed = Http.post(optimizer.url().resolve("/v1/runs"),
-                        "{\"resumeFrom\":\"" + runId + "\",\"steps\":" + (saved.step() + 3) + "}", CONTROL);
+                Http.Response resumed = Http.post(
+                        optimizer.url().resolve("/v1/runs"),
+                        "{\"resumeFrom\":\"" + runId + "\",\"steps\":" + (saved.step() + 3) + "}",
+                        CONTROL);
                 assertThat(resumed.status()).as(resumed.body()).isEqualTo(201);
-                await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+                await().atMost(Duration.ofMinutes(4))
+                        .pollInterval(Duration.ofSeconds(1))
                         .until(() -> !state(optimizer.url(), runId).equals("running"));
-                JsonNode done = Http.get(optimizer.url().resolve("/v1/runs/" + runId)).json();
+                JsonNode done =
+                        Http.get(optimizer.url().resolve("/v1/runs/" + runId)).json();
                 assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("completed");
-                JsonNode history = Http.get(optimizer.url().resolve("/v1/runs/" + runId + "/metrics")).json().get("steps");
+                JsonNode history = Http.get(optimizer.url().resolve("/v1/runs/" + runId + "/metrics"))
+                        .json()
+                        .get("steps");
                 List<Long> steps = new java.util.ArrayList<>();
                 history.forEach(m -> steps.add(m.get("step").asLong()));
-                assertThat(steps).as("earlier steps kept, then continued after the checkpoint")
-                        .startsWith(1L, 2L).endsWith(saved.step() + 1, saved.step() + 2, saved.step() + 3);
+                assertThat(steps)
+                        .as("earlier steps kept, then continued after the checkpoint")
+                        .startsWith(1L, 2L)
+                        .endsWith(saved.step() + 1, saved.step() + 2, saved.step() + 3);
                 long finalVersion = done.get("policyVersion").asLong();
                 for (URI replica : List.of(a.url(), b.url())) {
-                    assertThat(Http.get(replica.resolve("/v1/policy")).json().get("version").asLong())
-                            .as("replica %s on the final version", replica).isEqualTo(finalVersion);
+                    assertThat(Http.get(replica.resolve("/v1/policy"))
+                                    .json()
+                                    .get("version")
+                                    .asLong())
+                            .as("replica %s on the final version", replica)
+                            .isEqualTo(finalVersion);
                 }
             }
         }
     }
 
     private static void awaitStep(URI optimizer, String runId, long step) {
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(300))
+        await().atMost(Duration.ofMinutes(4))
+                .pollInterval(Duration.ofMillis(300))
                 .until(() -> step(optimizer, runId) >= step);
     }
 
     private static long step(URI optimizer, String runId) {
-        return Http.get(optimizer.resolve("/v1/runs/" + runId)).json().get("step").asLong();
+        return Http.get(optimizer.resolve("/v1/runs/" + runId))
+                .json()
+                .get("step")
+                .asLong();
     }
 
     private static String state(URI optimizer, String runId) {
-        return Http.get(optimizer.resolve("/v1/runs/" + runId)).json().get("state").asText();
+        return Http.get(optimizer.resolve("/v1/runs/" + runId))
+                .json()
+                .get("state")
+                .asText();
     }
 }

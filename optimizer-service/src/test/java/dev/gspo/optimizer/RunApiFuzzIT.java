@@ -1,31 +1,34 @@
 package dev.gspo.optimizer;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.gspo.common.testing.JsonFuzz;
 import dev.gspo.optimizer.support.Http;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.test.context.SpringBootTest;
-
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * Property-style fuzzing of {@code POST /v1/runs} with seeded hostile bodies: never a 5xx, never a stack trace, every
  * request answered; a body that happens to be a valid config starts a run, which the test stops at once. The fleet
  * address is a closed port, so such runs end quickly (and fail cleanly) instead of training.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gspo.optimizer.rollout-urls=http://127.0.0.1:9",
-        "gspo.optimizer.control-token=fuzz-token",
-        "gspo.optimizer.max-attempts=1",
-        "gspo.optimizer.publish-timeout=2s",
-        "gspo.optimizer.request-timeout=2s",
-        "logging.level.dev.gspo=OFF", "logging.level.gspo=OFF"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "gspo.optimizer.rollout-urls=http://127.0.0.1:9",
+            "gspo.optimizer.control-token=fuzz-token",
+            "gspo.optimizer.max-attempts=1",
+            "gspo.optimizer.publish-timeout=2s",
+            "gspo.optimizer.request-timeout=2s",
+            "logging.level.dev.gspo=OFF",
+            "logging.level.gspo=OFF"
+        })
 class RunApiFuzzIT {
     private static final String VALID = """
             {"task":"addition","taskParams":{"minDigits":1,"maxDigits":1},"steps":1,"promptsPerStep":2,"groupSize":2,
@@ -43,7 +46,8 @@ class RunApiFuzzIT {
             String body = fuzz.next();
             Http.Response r = Http.post(uri("/v1/runs"), body, "fuzz-token");
             statuses.merge(r.status(), 1, Integer::sum);
-            assertThat(r.status()).as("case %d: %s → %s", i, body.length() > 300 ? body.substring(0, 300) : body, r.body())
+            assertThat(r.status())
+                    .as("case %d: %s → %s", i, body.length() > 300 ? body.substring(0, 300) : body, r.body())
                     .isLessThan(500);
             if (r.status() >= 400) {
                 assertThat(r.contentType()).as("case %d", i).startsWith("application/problem+json");
@@ -52,8 +56,11 @@ class RunApiFuzzIT {
             if (r.status() == 201) {
                 String runId = r.json().get("runId").asText();
                 Http.post(uri("/v1/runs/" + runId + "/stop"), "", "fuzz-token");
-                await().atMost(Duration.ofMinutes(2)).until(() ->
-                        !Http.get(uri("/v1/runs/" + runId)).json().get("state").asText().equals("running"));
+                await().atMost(Duration.ofMinutes(2)).until(() -> !Http.get(uri("/v1/runs/" + runId))
+                        .json()
+                        .get("state")
+                        .asText()
+                        .equals("running"));
             }
         }
         assertThat(statuses.keySet()).as("%s", statuses).anyMatch(s -> s == 400).anyMatch(s -> s == 422);

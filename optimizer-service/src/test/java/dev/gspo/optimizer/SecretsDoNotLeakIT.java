@@ -1,20 +1,11 @@
 package dev.gspo.optimizer;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gspo.optimizer.support.Http;
 import dev.gspo.optimizer.support.RolloutReplica;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.logging.LoggingSystem;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +18,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.logging.LoggingSystem;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The optimizer's control token and the push token it sends to the replicas never leave it. A real one-step run
@@ -39,20 +38,24 @@ import static org.awaitility.Awaitility.await;
  * files on disk and the log output of all three contexts (the services' code at TRACE, Spring's web layer at DEBUG)
  * are searched for every 8-character piece of every token.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gspo.optimizer.push-token=" + SecretsDoNotLeakIT.PUSH,
-        "gspo.optimizer.control-token=" + SecretsDoNotLeakIT.CONTROL,
-        "gspo.optimizer.max-attempts=2",
-        "gspo.optimizer.request-timeout=30s",
-        "gspo.optimizer.publish-timeout=10s",
-        "logging.level.dev.gspo=TRACE",
-        "logging.level.gspo=TRACE",
-        "logging.level.org.springframework.web=DEBUG"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "gspo.optimizer.push-token=" + SecretsDoNotLeakIT.PUSH,
+            "gspo.optimizer.control-token=" + SecretsDoNotLeakIT.CONTROL,
+            "gspo.optimizer.max-attempts=2",
+            "gspo.optimizer.request-timeout=30s",
+            "gspo.optimizer.publish-timeout=10s",
+            "logging.level.dev.gspo=TRACE",
+            "logging.level.gspo=TRACE",
+            "logging.level.org.springframework.web=DEBUG"
+        })
 @ExtendWith(OutputCaptureExtension.class)
 @DirtiesContext
 class SecretsDoNotLeakIT {
     /** Random like real tokens ({@code openssl rand}), so that any 8 characters of one are distinctive. */
     static final String PUSH = "Hw4Jt8Pn2Xc6Vb1MqS5dL9fG";
+
     static final String CONTROL = "Zr5Ld9Qs3Fk7Ty2EpW4hN8jC";
     private static final String OTHER_REPLICAS_PUSH = "Ua8Me4Gw6Ni0Oc3PxR7kB2vZ";
     private static final String CLOSE = CONTROL.substring(0, CONTROL.length() - 1) + "D";
@@ -61,7 +64,9 @@ class SecretsDoNotLeakIT {
     /** Every 8-character piece of every token: a partial echo (an abbreviation, a prefix) counts too. */
     private static final List<String> SECRETS = Stream.of(PUSH, CONTROL, OTHER_REPLICAS_PUSH, CLOSE, LONGER, UNRELATED)
             .flatMap(t -> IntStream.rangeClosed(0, t.length() - 8).mapToObj(i -> t.substring(i, i + 8)))
-            .distinct().toList();
+            .distinct()
+            .toList();
+
     private static final String ONE_STEP = """
             {"steps":1,"promptsPerStep":2,"groupSize":2,"miniBatches":1,"maxNewTokens":3,"sftSteps":0,"evalSize":0,
              "evalEvery":1,"checkpointEvery":1,"seed":3}""";
@@ -77,7 +82,9 @@ class SecretsDoNotLeakIT {
             REPLICAS.add(RolloutReplica.start(PUSH));
             REPLICAS.add(RolloutReplica.start(OTHER_REPLICAS_PUSH));
         }
-        registry.add("gspo.optimizer.rollout-urls", () -> REPLICAS.get(0).url() + "," + REPLICAS.get(1).url());
+        registry.add(
+                "gspo.optimizer.rollout-urls",
+                () -> REPLICAS.get(0).url() + "," + REPLICAS.get(1).url());
         registry.add("gspo.optimizer.checkpoint-dir", RUNS::toString);
     }
 
@@ -104,14 +111,24 @@ class SecretsDoNotLeakIT {
         Http.Response wrongStop = Http.post(optimizer("/v1/runs/" + runId + "/stop"), "", CLOSE);
         assertThat(wrongStop.status()).isEqualTo(401);
         append(seen, wrongStop);
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> !status(runId).get("state").asText().equals("running"));
         JsonNode done = status(runId);
         assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("completed");
 
-        for (String path : List.of("/v1/runs", "/v1/runs/" + runId, "/v1/runs/" + runId + "/metrics", "/actuator",
-                "/actuator/prometheus", "/actuator/info", "/actuator/health", "/actuator/env", "/actuator/configprops",
-                "/actuator/env/gspo.optimizer.control-token", "/v3/api-docs")) {
+        for (String path : List.of(
+                "/v1/runs",
+                "/v1/runs/" + runId,
+                "/v1/runs/" + runId + "/metrics",
+                "/actuator",
+                "/actuator/prometheus",
+                "/actuator/info",
+                "/actuator/health",
+                "/actuator/env",
+                "/actuator/configprops",
+                "/actuator/env/gspo.optimizer.control-token",
+                "/v3/api-docs")) {
             append(seen, Http.get(optimizer(path)));
         }
         for (RolloutReplica replica : REPLICAS) {
@@ -130,7 +147,8 @@ class SecretsDoNotLeakIT {
         // the search can find what is there: the run, a checkpoint and the refused pushes left their traces
         assertThat(seen).contains(runId, "gspo_weights_publish_failures_total");
         assertThat(publishFailures(Http.get(optimizer("/actuator/prometheus")).body()))
-                .as("pushes to the replica holding another token were refused").isPositive();
+                .as("pushes to the replica holding another token were refused")
+                .isPositive();
         assertThat(files).contains("trainer_state.json", "model.safetensors");
         assertThat(output.getAll()).contains(runId);
         assertThat(leaks(seen.toString())).as("token pieces in the answers").isEmpty();
@@ -144,27 +162,47 @@ class SecretsDoNotLeakIT {
         List<String> names = new ArrayList<>();
         links.fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactlyInAnyOrder("self", "health", "health-path", "info", "prometheus");
-        for (String hidden : List.of("env", "configprops", "beans", "loggers", "heapdump", "threaddump", "metrics",
-                "mappings", "shutdown")) {
-            assertThat(Http.get(optimizer("/actuator/" + hidden)).status()).as(hidden).isEqualTo(404);
+        for (String hidden : List.of(
+                "env",
+                "configprops",
+                "beans",
+                "loggers",
+                "heapdump",
+                "threaddump",
+                "metrics",
+                "mappings",
+                "shutdown")) {
+            assertThat(Http.get(optimizer("/actuator/" + hidden)).status())
+                    .as(hidden)
+                    .isEqualTo(404);
         }
     }
 
     private static double publishFailures(String scrape) {
-        Matcher m = Pattern.compile("(?m)^gspo_weights_publish_failures_total\\{[^}]*} (\\S+)$").matcher(scrape);
+        Matcher m = Pattern.compile("(?m)^gspo_weights_publish_failures_total\\{[^}]*} (\\S+)$")
+                .matcher(scrape);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
     /** Each token piece found, with the text around its first occurrence. */
     private static List<String> leaks(String text) {
-        return SECRETS.stream().filter(text::contains).map(piece -> {
-            int at = text.indexOf(piece);
-            return piece + " in …" + text.substring(Math.max(0, at - 80), Math.min(text.length(), at + 88)) + "…";
-        }).toList();
+        return SECRETS.stream()
+                .filter(text::contains)
+                .map(piece -> {
+                    int at = text.indexOf(piece);
+                    return piece + " in …" + text.substring(Math.max(0, at - 80), Math.min(text.length(), at + 88))
+                            + "…";
+                })
+                .toList();
     }
 
     private static void append(StringBuilder seen, Http.Response r) {
-        seen.append(r.status()).append(' ').append(r.contentType()).append('\n').append(r.body()).append('\n');
+        seen.append(r.status())
+                .append(' ')
+                .append(r.contentType())
+                .append('\n')
+                .append(r.body())
+                .append('\n');
     }
 
     private JsonNode status(String runId) {

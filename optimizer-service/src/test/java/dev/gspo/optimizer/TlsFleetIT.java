@@ -1,5 +1,9 @@
 package dev.gspo.optimizer;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.decode.SamplingParams;
@@ -13,16 +17,6 @@ import dev.gspo.optimizer.publish.WeightPublisher;
 import dev.gspo.optimizer.support.Http;
 import dev.gspo.optimizer.support.RolloutReplica;
 import dev.gspo.optimizer.support.TestCertificates;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-
-import javax.net.ssl.SSLHandshakeException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,10 +28,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * TLS between the optimizer and a replica, set up as docs/TLS.md says: a throw-away private CA made by the test, a
@@ -49,14 +48,17 @@ import static org.awaitility.Awaitility.await;
  * <p>The certificate names only {@code ip:127.0.0.1} (docs/TLS.md adds {@code dns:localhost}), so that connecting as
  * {@code localhost} shows host names are verified.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gspo.optimizer.push-token=" + RolloutReplica.PUSH_TOKEN,
-        "gspo.optimizer.control-token=" + TlsFleetIT.CONTROL,
-        "gspo.optimizer.rollout-ssl-bundle=fleet",
-        "gspo.optimizer.max-attempts=1",
-        "gspo.optimizer.request-timeout=30s",
-        "gspo.optimizer.publish-timeout=10s",
-        "logging.level.gspo.progress=WARN"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "gspo.optimizer.push-token=" + RolloutReplica.PUSH_TOKEN,
+            "gspo.optimizer.control-token=" + TlsFleetIT.CONTROL,
+            "gspo.optimizer.rollout-ssl-bundle=fleet",
+            "gspo.optimizer.max-attempts=1",
+            "gspo.optimizer.request-timeout=30s",
+            "gspo.optimizer.publish-timeout=10s",
+            "logging.level.gspo.progress=WARN"
+        })
 @DirtiesContext
 class TlsFleetIT {
     static final String CONTROL = "tls-it-control-token";
@@ -78,15 +80,16 @@ class TlsFleetIT {
         if (replica == null) {
             Path dir = Files.createTempDirectory("gspo-tls-it");
             certificates = TestCertificates.create(dir.resolve("pki"), "ip:127.0.0.1");
-            replica = RolloutReplica.start(RolloutReplica.PUSH_TOKEN,
+            replica = RolloutReplica.start(
+                    RolloutReplica.PUSH_TOKEN,
                     "--server.ssl.bundle=rollout",
                     "--spring.ssl.bundle.pem.rollout.keystore.certificate=file:" + certificates.serverCertificate(),
                     "--spring.ssl.bundle.pem.rollout.keystore.private-key=file:" + certificates.serverKey());
             runs = dir.resolve("runs");
         }
         registry.add("gspo.optimizer.rollout-urls", () -> replica.url().toString());
-        registry.add("spring.ssl.bundle.pem.fleet.truststore.certificate",
-                () -> "file:" + certificates.caCertificate());
+        registry.add(
+                "spring.ssl.bundle.pem.fleet.truststore.certificate", () -> "file:" + certificates.caCertificate());
         registry.add("gspo.optimizer.checkpoint-dir", runs::toString);
     }
 
@@ -102,43 +105,51 @@ class TlsFleetIT {
         Http.Response started = Http.post(optimizer("/v1/runs"), ONE_STEP, CONTROL);
         assertThat(started.status()).as(started.body()).isEqualTo(201);
         String runId = started.json().get("runId").asText();
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> !status(runId).get("state").asText().equals("running"));
 
         JsonNode done = status(runId);
         assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("completed");
-        assertThat(Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps")).hasSize(1);
-        HttpResponse<String> policy = optimizerClient.send(HttpRequest.newBuilder(replica.url().resolve("/v1/policy"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps"))
+                .hasSize(1);
+        HttpResponse<String> policy = optimizerClient.send(
+                HttpRequest.newBuilder(replica.url().resolve("/v1/policy")).build(),
+                HttpResponse.BodyHandlers.ofString());
         JsonNode served = new ObjectMapper().readTree(policy.body());
-        assertThat(served.get("version").asLong()).isEqualTo(done.get("policyVersion").asLong());
-        byte[] trained = Files.readAllBytes(Path.of(done.get("lastCheckpoint").asText()).resolve("model.safetensors"));
+        assertThat(served.get("version").asLong())
+                .isEqualTo(done.get("policyVersion").asLong());
+        byte[] trained =
+                Files.readAllBytes(Path.of(done.get("lastCheckpoint").asText()).resolve("model.safetensors"));
         assertThat(served.get("sha256").asText()).isEqualTo(PolicyModel.sha256(trained));
     }
 
     @Test
     void aClientThatDoesNotTrustThePrivateCaIsRefusedAndTheFleetErrorSaysWhy() {
-        HttpClient jdkDefaults = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient jdkDefaults =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-        assertThatThrownBy(() -> jdkDefaults.send(HttpRequest.newBuilder(replica.url().resolve("/v1/policy")).build(),
-                HttpResponse.BodyHandlers.ofString()))
+        assertThatThrownBy(() -> jdkDefaults.send(
+                        HttpRequest.newBuilder(replica.url().resolve("/v1/policy"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString()))
                 .isInstanceOf(SSLHandshakeException.class)
                 .hasMessageContaining("unable to find valid certification path");
 
         // what a run of an optimizer without gspo.optimizer.rollout-ssl-bundle fails with
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            WeightPublisher weights = new WeightPublisher(jdkDefaults, RolloutReplica.PUSH_TOKEN, Duration.ofSeconds(5),
-                    1, executor);
-            PolicyPublisher publisher = new PolicyPublisher(new StaticEndpoints(List.of(replica.url())), weights,
-                    jdkDefaults, Duration.ofSeconds(5), r -> { });
+            WeightPublisher weights =
+                    new WeightPublisher(jdkDefaults, RolloutReplica.PUSH_TOKEN, Duration.ofSeconds(5), 1, executor);
+            PolicyPublisher publisher = new PolicyPublisher(
+                    new StaticEndpoints(List.of(replica.url())), weights, jdkDefaults, Duration.ofSeconds(5), r -> {});
             byte[] body = {1, 2, 3};
             PublishResult.Replica push = weights.pushWithRetries(replica.url(), 1_000, body, PolicyModel.sha256(body));
             assertThat(push.ok()).isFalse();
             assertThat(push.error()).contains("SSLHandshakeException", "unable to find valid certification path");
-            FleetClient fleet = new FleetClient(jdkDefaults, publisher, Duration.ofSeconds(5), 1, executor,
-                    (uri, outcome, seconds) -> { });
-            assertThatThrownBy(() -> fleet.sample(List.of("1+1="), 2, new SamplingParams(3, 1.0, 1.0, 0, List.of()),
-                    1, 0))
+            FleetClient fleet = new FleetClient(
+                    jdkDefaults, publisher, Duration.ofSeconds(5), 1, executor, (uri, outcome, seconds) -> {});
+            assertThatThrownBy(
+                            () -> fleet.sample(List.of("1+1="), 2, new SamplingParams(3, 1.0, 1.0, 0, List.of()), 1, 0))
                     .isInstanceOf(FleetException.class)
                     .hasMessageContaining(replica.url().toString())
                     .hasMessageContaining("SSLHandshakeException")
@@ -150,8 +161,8 @@ class TlsFleetIT {
     void plainHttpToTheTlsPortIsAnsweredWithAnErrorThatAsksForTls() throws Exception {
         URI plain = URI.create("http://127.0.0.1:" + replica.url().getPort());
 
-        HttpResponse<String> r = optimizerClient.send(HttpRequest.newBuilder(plain.resolve("/v1/policy")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = optimizerClient.send(
+                HttpRequest.newBuilder(plain.resolve("/v1/policy")).build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("requires TLS");
@@ -161,8 +172,8 @@ class TlsFleetIT {
     void aHostNameTheCertificateDoesNotNameIsRefused() {
         URI byName = URI.create("https://localhost:" + replica.url().getPort() + "/v1/policy");
 
-        assertThatThrownBy(() -> optimizerClient.send(HttpRequest.newBuilder(byName).build(),
-                HttpResponse.BodyHandlers.ofString()))
+        assertThatThrownBy(() -> optimizerClient.send(
+                        HttpRequest.newBuilder(byName).build(), HttpResponse.BodyHandlers.ofString()))
                 .isInstanceOf(SSLHandshakeException.class)
                 .hasMessageContaining("localhost");
     }

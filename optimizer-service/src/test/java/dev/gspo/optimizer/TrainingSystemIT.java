@@ -1,21 +1,14 @@
 package dev.gspo.optimizer;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.support.Http;
 import dev.gspo.optimizer.support.PrometheusServer;
 import dev.gspo.optimizer.support.RolloutReplica;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
-import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -26,21 +19,30 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The whole system in one JVM over real HTTP: two rollout-service replicas on random ports and the optimizer-service,
  * training the built-in model on the addition task with small steps.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gspo.optimizer.push-token=" + RolloutReplica.PUSH_TOKEN,
-        "gspo.optimizer.control-token=" + TrainingSystemIT.CONTROL_TOKEN,
-        "gspo.optimizer.request-timeout=30s",
-        "gspo.optimizer.publish-timeout=10s",
-        "gspo.optimizer.max-attempts=2",
-        "logging.level.gspo.progress=WARN"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "gspo.optimizer.push-token=" + RolloutReplica.PUSH_TOKEN,
+            "gspo.optimizer.control-token=" + TrainingSystemIT.CONTROL_TOKEN,
+            "gspo.optimizer.request-timeout=30s",
+            "gspo.optimizer.publish-timeout=10s",
+            "gspo.optimizer.max-attempts=2",
+            "logging.level.gspo.progress=WARN"
+        })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TrainingSystemIT {
     static final String CONTROL_TOKEN = "it-control-token";
@@ -59,7 +61,9 @@ class TrainingSystemIT {
             REPLICAS.add(RolloutReplica.start());
             REPLICAS.add(RolloutReplica.start());
         }
-        registry.add("gspo.optimizer.rollout-urls", () -> REPLICAS.get(0).url() + "," + REPLICAS.get(1).url());
+        registry.add(
+                "gspo.optimizer.rollout-urls",
+                () -> REPLICAS.get(0).url() + "," + REPLICAS.get(1).url());
         registry.add("gspo.optimizer.checkpoint-dir", CHECKPOINTS::toString);
     }
 
@@ -75,7 +79,8 @@ class TrainingSystemIT {
         JsonNode done = awaitState(runId, "completed");
         long finalVersion = done.get("policyVersion").asLong();
 
-        JsonNode steps = Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps");
+        JsonNode steps =
+                Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps");
         assertThat(steps).hasSize(3);
         for (int i = 0; i < 3; i++) {
             assertThat(steps.get(i).get("step").asLong()).isEqualTo(i + 1);
@@ -94,8 +99,10 @@ class TrainingSystemIT {
             assertThat(policy.get("version").asLong()).isEqualTo(finalVersion);
             assertThat(policy.get("sha256").asText()).isEqualTo(trainerSha);
         }
-        assertThat(CHECKPOINTS.resolve(runId).resolve("report").resolve("report.md")).exists();
-        assertThat(CHECKPOINTS.resolve(runId).resolve("report").resolve("reward.png")).exists();
+        assertThat(CHECKPOINTS.resolve(runId).resolve("report").resolve("report.md"))
+                .exists();
+        assertThat(CHECKPOINTS.resolve(runId).resolve("report").resolve("reward.png"))
+                .exists();
     }
 
     @Test
@@ -106,16 +113,27 @@ class TrainingSystemIT {
                 "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"sequence\",side=\"total\"}",
                 "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"token\",side=\"low\"}",
                 "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"token\",side=\"high\"}",
-                "gspo_train_reward_mean{", "gspo_train_reward_std{", "gspo_train_accuracy{",
+                "gspo_train_reward_mean{",
+                "gspo_train_reward_std{",
+                "gspo_train_accuracy{",
                 "gspo_train_importance_ratio{application=\"optimizer-service\",stat=\"max\"}",
-                "gspo_train_kl{", "gspo_train_entropy{", "gspo_train_grad_norm{", "gspo_train_loss{",
+                "gspo_train_kl{",
+                "gspo_train_entropy{",
+                "gspo_train_grad_norm{",
+                "gspo_train_loss{",
                 "gspo_train_logprob_mismatch{application=\"optimizer-service\",stat=\"mean\"}",
-                "gspo_train_steps_total{", "gspo_train_step_duration_seconds_count{", "gspo_train_tokens_total{",
-                "gspo_policy_version{", "gspo_weights_publish_duration_seconds_count{",
-                "gspo_weights_publish_bytes_total{", "gspo_weights_publish_failures_total{",
-                "gspo_train_heldout_accuracy{", "gspo_train_phase_duration_seconds{application=\"optimizer-service\",phase=\"rollout\"}",
+                "gspo_train_steps_total{",
+                "gspo_train_step_duration_seconds_count{",
+                "gspo_train_tokens_total{",
+                "gspo_policy_version{",
+                "gspo_weights_publish_duration_seconds_count{",
+                "gspo_weights_publish_bytes_total{",
+                "gspo_weights_publish_failures_total{",
+                "gspo_train_heldout_accuracy{",
+                "gspo_train_phase_duration_seconds{application=\"optimizer-service\",phase=\"rollout\"}",
                 "gspo_train_tokens_per_second{application=\"optimizer-service\",kind=\"train\"}")) {
-            Matcher m = Pattern.compile("^" + Pattern.quote(series) + "[^ ]* (\\S+)$", Pattern.MULTILINE).matcher(scrape);
+            Matcher m = Pattern.compile("^" + Pattern.quote(series) + "[^ ]* (\\S+)$", Pattern.MULTILINE)
+                    .matcher(scrape);
             assertThat(m.find()).as("series %s in the scrape", series).isTrue();
             double value = Double.parseDouble(m.group(1));
             assertThat(value).as(series).isFinite();
@@ -133,7 +151,8 @@ class TrainingSystemIT {
         Path contract = Path.of("..", "deploy", "metrics-contract.txt");
         assertThat(contract).exists();
         String optimizerScrape = Http.get(optimizer("/actuator/prometheus")).body();
-        String rolloutScrape = Http.get(REPLICAS.get(0).url().resolve("/actuator/prometheus")).body();
+        String rolloutScrape =
+                Http.get(REPLICAS.get(0).url().resolve("/actuator/prometheus")).body();
         int checked = 0;
         for (String line : Files.readAllLines(contract)) {
             String trimmed = line.strip();
@@ -144,13 +163,17 @@ class TrainingSystemIT {
             String name = fields[0];
             for (String app : fields[1].split(",")) {
                 String scrape = app.equals("optimizer-service") ? optimizerScrape : rolloutScrape;
-                assertThat(scrape).as("%s exported by %s", name, app)
+                assertThat(scrape)
+                        .as("%s exported by %s", name, app)
                         .containsPattern("(?m)^" + Pattern.quote(name) + "\\{[^}]*application=\"" + app + "\"");
                 for (int i = 2; i < fields.length; i++) {
                     String label = fields[i].substring(0, fields[i].indexOf('='));
-                    for (String value : fields[i].substring(fields[i].indexOf('=') + 1).split("\\|")) {
-                        assertThat(scrape).as("%s{%s=%s} exported by %s", name, label, value, app)
-                                .containsPattern("(?m)^" + Pattern.quote(name) + "\\{[^}]*" + label + "=\"" + value + "\"");
+                    for (String value :
+                            fields[i].substring(fields[i].indexOf('=') + 1).split("\\|")) {
+                        assertThat(scrape)
+                                .as("%s{%s=%s} exported by %s", name, label, value, app)
+                                .containsPattern(
+                                        "(?m)^" + Pattern.quote(name) + "\\{[^}]*" + label + "=\"" + value + "\"");
                     }
                 }
                 checked++;
@@ -166,20 +189,29 @@ class TrainingSystemIT {
         try (PrometheusServer prometheus = PrometheusServer.start(List.of(
                 new String[] {"optimizer", "127.0.0.1:" + port},
                 new String[] {"rollout", REPLICAS.get(0).url().getAuthority()}))) {
-            for (String query : List.of("gspo_train_clip_fraction{level=\"sequence\",side=\"total\"}",
-                    "gspo_train_reward_mean", "max by (application) (gspo_policy_version)")) {
-                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-                    Http.Response r = Http.get(prometheus.query(query));
-                    assertThat(r.status()).isEqualTo(200);
-                    JsonNode result = r.json().get("data").get("result");
-                    assertThat(result).as(query).isNotEmpty();
-                    for (JsonNode series : result) {
-                        assertThat(Double.parseDouble(series.get("value").get(1).asText())).as(query).isFinite();
-                    }
-                });
+            for (String query : List.of(
+                    "gspo_train_clip_fraction{level=\"sequence\",side=\"total\"}",
+                    "gspo_train_reward_mean",
+                    "max by (application) (gspo_policy_version)")) {
+                await().atMost(Duration.ofSeconds(90))
+                        .pollInterval(Duration.ofMillis(500))
+                        .untilAsserted(() -> {
+                            Http.Response r = Http.get(prometheus.query(query));
+                            assertThat(r.status()).isEqualTo(200);
+                            JsonNode result = r.json().get("data").get("result");
+                            assertThat(result).as(query).isNotEmpty();
+                            for (JsonNode series : result) {
+                                assertThat(Double.parseDouble(
+                                                series.get("value").get(1).asText()))
+                                        .as(query)
+                                        .isFinite();
+                            }
+                        });
             }
-            JsonNode versions = Http.get(prometheus.query("max by (application) (gspo_policy_version)")).json()
-                    .get("data").get("result");
+            JsonNode versions = Http.get(prometheus.query("max by (application) (gspo_policy_version)"))
+                    .json()
+                    .get("data")
+                    .get("result");
             assertThat(versions).as("both services report their policy version").hasSize(2);
         }
     }
@@ -187,8 +219,8 @@ class TrainingSystemIT {
     @Test
     @Order(3)
     void invalidRunConfigsAreProblemsThatNameTheField() {
-        Http.Response r = Http.post(optimizer("/v1/runs"), "{\"groupSize\":1,\"lossMode\":\"ppo\",\"learningRate\":-1}",
-                CONTROL_TOKEN);
+        Http.Response r = Http.post(
+                optimizer("/v1/runs"), "{\"groupSize\":1,\"lossMode\":\"ppo\",\"learningRate\":-1}", CONTROL_TOKEN);
         assertThat(r.status()).isEqualTo(422);
         assertThat(r.contentType()).startsWith("application/problem+json");
         assertThat(r.body()).contains("groupSize", "lossMode", "learningRate");
@@ -214,9 +246,14 @@ class TrainingSystemIT {
     @Order(4)
     void stoppedRunResumesAtTheNextStepFromItsCheckpoint() throws IOException {
         String runId = startRun(SMALL_RUN.formatted(",\"steps\":40"));
-        await().atMost(Duration.ofMinutes(3)).until(() -> status(runId).get("step").asLong() >= 1);
-        assertThat(Http.post(optimizer("/v1/runs"), "{}", CONTROL_TOKEN).status()).as("one run at a time").isEqualTo(409);
-        assertThat(Http.post(optimizer("/v1/runs/" + runId + "/stop"), "", CONTROL_TOKEN).status()).isEqualTo(200);
+        await().atMost(Duration.ofMinutes(3))
+                .until(() -> status(runId).get("step").asLong() >= 1);
+        assertThat(Http.post(optimizer("/v1/runs"), "{}", CONTROL_TOKEN).status())
+                .as("one run at a time")
+                .isEqualTo(409);
+        assertThat(Http.post(optimizer("/v1/runs/" + runId + "/stop"), "", CONTROL_TOKEN)
+                        .status())
+                .isEqualTo(200);
         JsonNode stopped = awaitState(runId, "stopped");
         long stoppedAt = stopped.get("step").asLong();
         Path checkpoint = Path.of(stopped.get("lastCheckpoint").asText());
@@ -227,11 +264,16 @@ class TrainingSystemIT {
         String resumed = startRun("{\"resumeFrom\":\"" + runId + "\",\"steps\":" + (stoppedAt + 1) + "}");
         assertThat(resumed).isEqualTo(runId);
         // the resumed run first publishes exactly the checkpoint's weights
-        await().atMost(Duration.ofMinutes(1)).until(() ->
-                Http.get(REPLICAS.get(0).url().resolve("/v1/policy")).json().get("sha256").asText().equals(weightsAtStop)
+        await().atMost(Duration.ofMinutes(1))
+                .until(() -> Http.get(REPLICAS.get(0).url().resolve("/v1/policy"))
+                                .json()
+                                .get("sha256")
+                                .asText()
+                                .equals(weightsAtStop)
                         || status(runId).get("state").asText().equals("completed"));
         JsonNode done = awaitState(runId, "completed");
-        JsonNode steps = Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps");
+        JsonNode steps =
+                Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps");
         assertThat(steps.get(steps.size() - 1).get("step").asLong()).isEqualTo(stoppedAt + 1);
         TrainerState end = Checkpoint.read(Path.of(done.get("lastCheckpoint").asText()));
         assertThat(end.step()).isEqualTo(stoppedAt + 1);
@@ -242,19 +284,29 @@ class TrainingSystemIT {
     @Order(5)
     void aReplicaThatDiesMidRunIsWorkedAroundAndBroughtUpToDateWhenItComesBack() {
         String runId = startRun(SMALL_RUN.formatted(",\"steps\":40,\"evalEvery\":100"));
-        await().atMost(Duration.ofMinutes(3)).until(() -> status(runId).get("step").asLong() >= 1);
+        await().atMost(Duration.ofMinutes(3))
+                .until(() -> status(runId).get("step").asLong() >= 1);
         RolloutReplica dying = REPLICAS.get(1);
         dying.stop();
         long stepAtKill = status(runId).get("step").asLong();
-        await().atMost(Duration.ofMinutes(3)).until(() -> status(runId).get("step").asLong() >= stepAtKill + 2);
+        await().atMost(Duration.ofMinutes(3))
+                .until(() -> status(runId).get("step").asLong() >= stepAtKill + 2);
         assertThat(status(runId).get("state").asText()).isEqualTo("running");
         RolloutReplica back = dying.restart();
         REPLICAS.set(1, back);
         // within a few steps the fleet client finds it behind and the publisher brings it to the current version
         await().atMost(Duration.ofMinutes(3)).until(() -> {
             long current = status(runId).get("policyVersion").asLong();
-            return Http.get(back.url().resolve("/v1/policy")).json().get("version").asLong() >= current - 1
-                    && Http.get(back.url().resolve("/v1/policy")).json().get("version").asLong() > 0;
+            return Http.get(back.url().resolve("/v1/policy"))
+                                    .json()
+                                    .get("version")
+                                    .asLong()
+                            >= current - 1
+                    && Http.get(back.url().resolve("/v1/policy"))
+                                    .json()
+                                    .get("version")
+                                    .asLong()
+                            > 0;
         });
         Http.post(optimizer("/v1/runs/" + runId + "/stop"), "", CONTROL_TOKEN);
         awaitState(runId, "stopped");
@@ -262,7 +314,9 @@ class TrainingSystemIT {
         Matcher failures = Pattern.compile("^gspo_weights_publish_failures_total\\{[^}]*} (\\S+)$", Pattern.MULTILINE)
                 .matcher(scrape);
         assertThat(failures.find()).isTrue();
-        assertThat(Double.parseDouble(failures.group(1))).as("publishes to the dead replica were counted").isPositive();
+        assertThat(Double.parseDouble(failures.group(1)))
+                .as("publishes to the dead replica were counted")
+                .isPositive();
     }
 
     private String startRun(String json) {
@@ -272,7 +326,8 @@ class TrainingSystemIT {
     }
 
     private JsonNode awaitState(String runId, String state) {
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofMinutes(4))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> !status(runId).get("state").asText().equals("running"));
         JsonNode s = status(runId);
         assertThat(s.get("state").asText()).as("run %s: %s", runId, s).isEqualTo(state);

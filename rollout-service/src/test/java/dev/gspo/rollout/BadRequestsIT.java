@@ -1,5 +1,8 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
@@ -7,21 +10,17 @@ import dev.gspo.common.wire.RolloutResponse;
 import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.springframework.boot.test.web.server.LocalServerPort;
-
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.params.provider.Arguments.arguments;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** Every bad input is a 4xx problem naming what is wrong, never a 500 or a stack trace; the service keeps working. */
 @RolloutIT
@@ -31,6 +30,7 @@ class BadRequestsIT {
 
     @LocalServerPort
     int port;
+
     TestClient client;
 
     @BeforeEach
@@ -53,45 +53,88 @@ class BadRequestsIT {
                 arguments("negative groupSize", JSON, withGroupSize("-1"), 400, "groupSize"),
                 arguments("zero groupSize", JSON, withGroupSize("0"), 400, "groupSize"),
                 arguments("huge groupSize", JSON, withGroupSize("1000000"), 400, "groupSize"),
-                arguments("prompts × groupSize over the batch limit", JSON,
-                        "{\"prompts\":[" + prompts(8) + "],\"groupSize\":16}", 400, "groupSize"),
+                arguments(
+                        "prompts × groupSize over the batch limit",
+                        JSON,
+                        "{\"prompts\":[" + prompts(8) + "],\"groupSize\":16}",
+                        400,
+                        "groupSize"),
                 arguments("no prompts field", JSON, "{\"groupSize\":2}", 400, "prompts"),
                 arguments("empty prompts", JSON, "{\"prompts\":[]}", 400, "prompts"),
                 arguments("too many prompts", JSON, "{\"prompts\":[" + prompts(9) + "]}", 400, "prompts"),
                 arguments("null prompt", JSON, "{\"prompts\":[null]}", 400, "prompts[0]"),
-                arguments("prompt with neither text nor tokens", JSON, "{\"prompts\":[{\"id\":\"x\"}]}", 400,
+                arguments(
+                        "prompt with neither text nor tokens",
+                        JSON,
+                        "{\"prompts\":[{\"id\":\"x\"}]}",
+                        400,
                         "prompts[0]"),
-                arguments("prompt with both text and tokens", JSON,
-                        "{\"prompts\":[{\"text\":\"a\",\"tokenIds\":[1]}]}", 400, "prompts[0]"),
+                arguments(
+                        "prompt with both text and tokens",
+                        JSON,
+                        "{\"prompts\":[{\"text\":\"a\",\"tokenIds\":[1]}]}",
+                        400,
+                        "prompts[0]"),
                 arguments("empty token ids", JSON, "{\"prompts\":[{\"tokenIds\":[]}]}", 400, "prompts[0].tokenIds"),
                 arguments("empty text", JSON, "{\"prompts\":[{\"text\":\"\"}]}", 400, "prompts[0].text"),
-                arguments("token id is a word", JSON, "{\"prompts\":[{\"tokenIds\":[1,\"x\"]}]}", 400,
+                arguments(
+                        "token id is a word",
+                        JSON,
+                        "{\"prompts\":[{\"tokenIds\":[1,\"x\"]}]}",
+                        400,
                         "prompts[0].tokenIds[1]"),
-                arguments("token id outside the vocabulary", JSON, "{\"prompts\":[{\"tokenIds\":[1,100000]}]}", 422,
+                arguments(
+                        "token id outside the vocabulary",
+                        JSON,
+                        "{\"prompts\":[{\"tokenIds\":[1,100000]}]}",
+                        422,
                         "prompts[0].tokenIds[1]"),
-                arguments("negative token id", JSON, "{\"prompts\":[{\"tokenIds\":[-3]}]}", 422,
+                arguments(
+                        "negative token id",
+                        JSON,
+                        "{\"prompts\":[{\"tokenIds\":[-3]}]}",
+                        422,
                         "prompts[0].tokenIds[0]"),
-                arguments("prompt too long for the positions", JSON,
-                        "{\"prompts\":[{\"tokenIds\":[" + ones(60) + "]}],\"sampling\":{\"maxNewTokens\":16}}", 422,
+                arguments(
+                        "prompt too long for the positions",
+                        JSON,
+                        "{\"prompts\":[{\"tokenIds\":[" + ones(60) + "]}],\"sampling\":{\"maxNewTokens\":16}}",
+                        422,
                         "prompts[0]"),
-                arguments("maxNewTokens over the limit", JSON, withSampling("\"maxNewTokens\":33"), 400,
+                arguments(
+                        "maxNewTokens over the limit",
+                        JSON,
+                        withSampling("\"maxNewTokens\":33"),
+                        400,
                         "sampling.maxNewTokens"),
                 arguments("zero maxNewTokens", JSON, withSampling("\"maxNewTokens\":0"), 400, "sampling.maxNewTokens"),
-                arguments("negative temperature", JSON, withSampling("\"temperature\":-1"), 400,
-                        "sampling.temperature"),
+                arguments(
+                        "negative temperature", JSON, withSampling("\"temperature\":-1"), 400, "sampling.temperature"),
                 arguments("topP zero", JSON, withSampling("\"topP\":0"), 400, "sampling.topP"),
                 arguments("topP above one", JSON, withSampling("\"topP\":1.5"), 400, "sampling.topP"),
                 arguments("negative topK", JSON, withSampling("\"topK\":-1"), 400, "sampling.topK"),
                 arguments("empty stop string", JSON, withSampling("\"stop\":[\"\"]"), 400, "sampling.stop[0]"),
                 arguments("seed is a word", JSON, withSampling("\"seed\":\"seven\""), 400, "sampling.seed"),
-                arguments("negative minPolicyVersion", JSON,
-                        "{\"prompts\":[" + OK_PROMPT + "],\"minPolicyVersion\":-1}", 400, "minPolicyVersion"),
+                arguments(
+                        "negative minPolicyVersion",
+                        JSON,
+                        "{\"prompts\":[" + OK_PROMPT + "],\"minPolicyVersion\":-1}",
+                        400,
+                        "minPolicyVersion"),
                 arguments("unknown top-level field", JSON, "{\"prompts\":[" + OK_PROMPT + "],\"n\":3}", 400, "n"),
-                arguments("unknown nested field", JSON, withSampling("\"tempreature\":0.5"), 400,
-                        "sampling.tempreature"),
-                arguments("unknown prompt field", JSON, "{\"prompts\":[{\"tokenIds\":[1],\"role\":\"user\"}]}", 400,
+                arguments(
+                        "unknown nested field", JSON, withSampling("\"tempreature\":0.5"), 400, "sampling.tempreature"),
+                arguments(
+                        "unknown prompt field",
+                        JSON,
+                        "{\"prompts\":[{\"tokenIds\":[1],\"role\":\"user\"}]}",
+                        400,
                         "prompts[0].role"),
-                arguments("oversize body", JSON, "{\"prompts\":[{\"text\":\"" + "x".repeat(20_000) + "\"}]}", 413,
+                arguments(
+                        "oversize body",
+                        JSON,
+                        "{\"prompts\":[{\"text\":\"" + "x".repeat(20_000) + "\"}]}",
+                        413,
                         "body"),
                 arguments("wrong content type", "text/plain", "{\"prompts\":[" + OK_PROMPT + "]}", 415, null),
                 arguments("form content type", "application/x-www-form-urlencoded", "prompts=1", 415, null));
@@ -99,8 +142,8 @@ class BadRequestsIT {
 
     @ParameterizedTest(name = "{0} → {3}")
     @MethodSource("badRequests")
-    void rejectsBadInputWithAProblemNamingTheField(String name, String contentType, String body, int status,
-                                                   String field) {
+    void rejectsBadInputWithAProblemNamingTheField(
+            String name, String contentType, String body, int status, String field) {
         HttpResponse<String> r = client.post("/v1/rollouts", contentType, body);
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
@@ -119,9 +162,10 @@ class BadRequestsIT {
 
     @org.junit.jupiter.api.Test
     void rejectsARequestWithoutContentType() {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
-                + "/v1/rollouts")).POST(HttpRequest.BodyPublishers.ofString("{\"prompts\":[" + OK_PROMPT + "]}"))
-                .build());
+        HttpResponse<String> r =
+                client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v1/rollouts"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompts\":[" + OK_PROMPT + "]}"))
+                        .build());
 
         assertThat(r.statusCode()).isEqualTo(415);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
@@ -130,9 +174,11 @@ class BadRequestsIT {
     @org.junit.jupiter.api.Test
     void rejectsAnOversizeBodyOfUnknownLength() {
         byte[] body = ("{\"prompts\":[{\"text\":\"" + "x".repeat(40_000) + "\"}]}").getBytes();
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
-                        + "/v1/rollouts")).header("Content-Type", JSON)
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build());
+        HttpResponse<String> r =
+                client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v1/rollouts"))
+                        .header("Content-Type", JSON)
+                        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))
+                        .build());
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
         assertThat(r.body()).contains("gspo.rollout.max-request-bytes");
@@ -148,9 +194,10 @@ class BadRequestsIT {
     }
 
     private void stillAnswersCorrectly() {
-        RolloutResponse ok = client.rollout(new RolloutRequest(List.of(PromptInput.tokens("p", 1, 4)), 2,
-                SamplingSpec.of(3, 1.0, 1), null));
-        assertThat(ok.groups()).singleElement().satisfies(g -> assertThat(g.samples()).hasSize(2));
+        RolloutResponse ok = client.rollout(
+                new RolloutRequest(List.of(PromptInput.tokens("p", 1, 4)), 2, SamplingSpec.of(3, 1.0, 1), null));
+        assertThat(ok.groups()).singleElement().satisfies(g -> assertThat(g.samples())
+                .hasSize(2));
     }
 
     private static String withGroupSize(String value) {

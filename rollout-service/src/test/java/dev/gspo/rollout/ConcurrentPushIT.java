@@ -1,5 +1,8 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.wire.PolicyInfo;
@@ -12,11 +15,6 @@ import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
 import dev.gspo.rollout.support.WeightSets;
 import dev.gspo.rollout.weights.PolicyRegistry;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.annotation.DirtiesContext;
-
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,9 +31,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
 
 /**
  * Weight pushes that race each other, while callers keep sampling: many threads released at once push the same
@@ -55,12 +54,12 @@ class ConcurrentPushIT {
 
     @LocalServerPort
     int port;
+
     @Autowired
     PolicyRegistry registry;
 
     /** One push's outcome: the version it carried and the answer. */
-    record Outcome(long version, int status, String body) {
-    }
+    record Outcome(long version, int status, String body) {}
 
     @Test
     void racingPushesInstallEachVersionAtMostOnceOnlyForwardAndNeverMixVersions() throws Exception {
@@ -68,7 +67,7 @@ class ConcurrentPushIT {
         ModelConfig config = registry.current().model().config();
         Map<Long, byte[]> bytes = new HashMap<>();
         try (PolicyOracle oracle = new PolicyOracle(registry.current().model());
-             ExecutorService pool = Executors.newCachedThreadPool()) {
+                ExecutorService pool = Executors.newCachedThreadPool()) {
             bytes.put(0L, client.getBytes("/v1/policy/weights").body());
             for (long v = 1; v <= LAST; v++) {
                 bytes.put(v, WeightSets.randomBytes(config, 900 + v));
@@ -111,7 +110,8 @@ class ConcurrentPushIT {
             }
             awaitRolloutOf(1, newestSampled);
             List<List<Outcome>> perPusher = pushInParallel(pool, client, orders, bytes);
-            List<Outcome> differentOutcomes = perPusher.stream().flatMap(List::stream).toList();
+            List<Outcome> differentOutcomes =
+                    perPusher.stream().flatMap(List::stream).toList();
             awaitRolloutOf(LAST, newestSampled);
             // (c) older versions after the newest, again at once
             List<Outcome> staleOutcomes = pushAllAtOnce(pool, client, List.of(1L, 3L, 5L, 8L, LAST), bytes);
@@ -125,25 +125,36 @@ class ConcurrentPushIT {
             all.addAll(differentOutcomes);
             all.addAll(staleOutcomes);
             for (Outcome o : all) {
-                assertThat(o.status()).as("push of v%d: %s", o.version(), o.body()).isIn(200, 409);
+                assertThat(o.status())
+                        .as("push of v%d: %s", o.version(), o.body())
+                        .isIn(200, 409);
                 if (o.status() == 200) {
                     PolicyInfo info = TestClient.read(o.body(), PolicyInfo.class);
                     assertThat(info.version()).isEqualTo(o.version());
                     assertThat(info.sha256()).isEqualTo(PolicyModel.sha256(bytes.get(o.version())));
                 } else {
                     assertThat(TestClient.tree(o.body()).path("title").asText()).isEqualTo("Stale policy version");
-                    assertThat(TestClient.tree(o.body()).path("detail").asText()).contains("only move forward");
+                    assertThat(TestClient.tree(o.body()).path("detail").asText())
+                            .contains("only move forward");
                 }
             }
             Map<Long, Long> accepted = new TreeMap<>();
             all.stream().filter(o -> o.status() == 200).forEach(o -> accepted.merge(o.version(), 1L, Long::sum));
-            assertThat(accepted.get(1L)).as("pushes of the same version that swapped").isEqualTo(1);
-            assertThat(accepted.values()).as("accepted pushes per version: %s", accepted).allMatch(n -> n == 1);
+            assertThat(accepted.get(1L))
+                    .as("pushes of the same version that swapped")
+                    .isEqualTo(1);
+            assertThat(accepted.values())
+                    .as("accepted pushes per version: %s", accepted)
+                    .allMatch(n -> n == 1);
             assertThat(accepted).containsKey(LAST);
             assertThat(staleOutcomes).extracting(Outcome::status).containsOnly(409);
             for (List<Outcome> sequence : perPusher) {
-                assertThat(sequence.stream().filter(o -> o.status() == 200).map(Outcome::version).toList())
-                        .as("versions one pusher got accepted, in its own order: never backwards").isSorted();
+                assertThat(sequence.stream()
+                                .filter(o -> o.status() == 200)
+                                .map(Outcome::version)
+                                .toList())
+                        .as("versions one pusher got accepted, in its own order: never backwards")
+                        .isSorted();
             }
 
             // what is served at the end is exactly the newest version
@@ -158,7 +169,8 @@ class ConcurrentPushIT {
 
             // nothing read during the races mixed versions or went backwards
             for (PolicyInfo p : policyReads) {
-                assertThat(p.sha256()).as("/v1/policy read at version %d", p.version())
+                assertThat(p.sha256())
+                        .as("/v1/policy read at version %d", p.version())
                         .isEqualTo(PolicyModel.sha256(bytes.get(p.version())));
             }
             assertThat(policyReads).extracting(PolicyInfo::version).isSorted();
@@ -167,36 +179,51 @@ class ConcurrentPushIT {
             int rollouts = 0;
             Map<Long, Long> perVersion = new TreeMap<>();
             for (List<RolloutResponse> sequence : perSampler) {
-                assertThat(sequence).extracting(RolloutResponse::policyVersion).as("one caller's versions").isSorted();
+                assertThat(sequence)
+                        .extracting(RolloutResponse::policyVersion)
+                        .as("one caller's versions")
+                        .isSorted();
                 for (RolloutResponse r : sequence) {
                     assertThat(installed).as("versions installed").contains(r.policyVersion());
                     PolicyOracle.Agreement a = oracle.agreement(r, TEMPERATURE);
-                    assertThat(a.own()).as("rollout of v%d scored under it", r.policyVersion())
+                    assertThat(a.own())
+                            .as("rollout of v%d scored under it", r.policyVersion())
                             .isLessThanOrEqualTo(1e-5);
-                    assertThat(a.closestOther()).as("rollout of v%d scored under any other version",
-                            r.policyVersion()).isGreaterThan(1e-3);
+                    assertThat(a.closestOther())
+                            .as("rollout of v%d scored under any other version", r.policyVersion())
+                            .isGreaterThan(1e-3);
                     perVersion.merge(r.policyVersion(), 1L, Long::sum);
                     rollouts++;
                 }
             }
             assertThat(perVersion).as("rollouts per version").containsKeys(0L, 1L, LAST);
-            System.out.printf("concurrent pushes: %d tried (%d same-version, %d by %d threads in random orders, %d stale), accepted per "
+            System.out.printf(
+                    "concurrent pushes: %d tried (%d same-version, %d by %d threads in random orders, %d stale), accepted per "
                             + "version %s, %d × 409; %d rollouts during the races, per version %s; %d policy reads%n",
-                    all.size(), sameOutcomes.size(), differentOutcomes.size(), PUSHERS, staleOutcomes.size(), accepted,
-                    all.stream().filter(o -> o.status() == 409).count(), rollouts, perVersion, policyReads.size());
+                    all.size(),
+                    sameOutcomes.size(),
+                    differentOutcomes.size(),
+                    PUSHERS,
+                    staleOutcomes.size(),
+                    accepted,
+                    all.stream().filter(o -> o.status() == 409).count(),
+                    rollouts,
+                    perVersion,
+                    policyReads.size());
         }
     }
 
     /** Pushes every listed version from its own thread, all released together. */
-    private static List<Outcome> pushAllAtOnce(ExecutorService pool, TestClient client, List<Long> versions,
-                                               Map<Long, byte[]> bytes) throws Exception {
+    private static List<Outcome> pushAllAtOnce(
+            ExecutorService pool, TestClient client, List<Long> versions, Map<Long, byte[]> bytes) throws Exception {
         return pushInParallel(pool, client, versions.stream().map(List::of).toList(), bytes).stream()
-                .flatMap(List::stream).toList();
+                .flatMap(List::stream)
+                .toList();
     }
 
     /** One thread per list, all released together by one latch; each pushes its list in order, one at a time. */
-    private static List<List<Outcome>> pushInParallel(ExecutorService pool, TestClient client,
-                                                      List<List<Long>> sequences, Map<Long, byte[]> bytes)
+    private static List<List<Outcome>> pushInParallel(
+            ExecutorService pool, TestClient client, List<List<Long>> sequences, Map<Long, byte[]> bytes)
             throws Exception {
         CountDownLatch ready = new CountDownLatch(sequences.size());
         CountDownLatch go = new CountDownLatch(1);
@@ -222,8 +249,8 @@ class ConcurrentPushIT {
         return out;
     }
 
-    private static List<RolloutResponse> sampleWhile(TestClient client, AtomicBoolean racing, AtomicLong newest,
-                                                     long seed) {
+    private static List<RolloutResponse> sampleWhile(
+            TestClient client, AtomicBoolean racing, AtomicLong newest, long seed) {
         List<RolloutResponse> out = new ArrayList<>();
         for (long i = 0; racing.get(); i++) {
             RolloutResponse r = client.rollout(request(seed + i));
@@ -234,12 +261,14 @@ class ConcurrentPushIT {
     }
 
     private static void awaitRolloutOf(long version, AtomicLong newestSampled) {
-        await("a rollout of version " + version).atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(2))
+        await("a rollout of version " + version)
+                .atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofMillis(2))
                 .until(() -> newestSampled.get() >= version);
     }
 
     private static RolloutRequest request(long seed) {
-        return new RolloutRequest(List.of(PromptInput.tokens("x", 2, 4, 6)), 2, SamplingSpec.of(6, TEMPERATURE, seed),
-                null);
+        return new RolloutRequest(
+                List.of(PromptInput.tokens("x", 2, 4, 6)), 2, SamplingSpec.of(6, TEMPERATURE, seed), null);
     }
 }

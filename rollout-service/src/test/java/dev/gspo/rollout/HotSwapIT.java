@@ -1,5 +1,7 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
@@ -10,11 +12,6 @@ import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
 import dev.gspo.rollout.support.WeightSets;
 import dev.gspo.rollout.weights.PolicyRegistry;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.annotation.DirtiesContext;
-
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +24,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
 
 /**
  * Many callers sample while new versions are pushed: every response must be the work of exactly the version it
@@ -45,6 +44,7 @@ class HotSwapIT {
 
     @LocalServerPort
     int port;
+
     @Autowired
     PolicyRegistry registry;
 
@@ -53,7 +53,7 @@ class HotSwapIT {
         TestClient client = new TestClient(port);
         ModelConfig config = registry.current().model().config();
         try (PolicyOracle oracle = new PolicyOracle(registry.current().model());
-             ExecutorService pool = Executors.newFixedThreadPool(CALLERS)) {
+                ExecutorService pool = Executors.newFixedThreadPool(CALLERS)) {
             HttpResponse<byte[]> v0 = client.getBytes("/v1/policy/weights");
             oracle.remember(0, v0.body());
             List<byte[]> pushes = new ArrayList<>();
@@ -88,7 +88,9 @@ class HotSwapIT {
             assertThat(responses).hasSize(CALLERS * REQUESTS_PER_CALLER);
             Map<Long, Long> perVersion = new TreeMap<>(responses.stream()
                     .collect(Collectors.groupingBy(RolloutResponse::policyVersion, Collectors.counting())));
-            assertThat(perVersion.keySet()).as("versions seen: %s", perVersion).hasSizeGreaterThan(1)
+            assertThat(perVersion.keySet())
+                    .as("versions seen: %s", perVersion)
+                    .hasSizeGreaterThan(1)
                     .allMatch(v -> v >= 0 && v <= VERSIONS);
             double worstOwn = 0;
             double closestOther = Double.MAX_VALUE;
@@ -96,21 +98,28 @@ class HotSwapIT {
                 PolicyOracle.Agreement a = oracle.agreement(r, TEMPERATURE);
                 worstOwn = Math.max(worstOwn, a.own());
                 closestOther = Math.min(closestOther, a.closestOther());
-                assertThat(a.own()).as("response of version %d scored under it", r.policyVersion())
+                assertThat(a.own())
+                        .as("response of version %d scored under it", r.policyVersion())
                         .isLessThanOrEqualTo(1e-5);
-                assertThat(a.closestOther()).as("response of version %d scored under any other version",
-                        r.policyVersion()).isGreaterThan(1e-3);
+                assertThat(a.closestOther())
+                        .as("response of version %d scored under any other version", r.policyVersion())
+                        .isGreaterThan(1e-3);
             }
-            System.out.printf("hot swap: responses per version %s; max log-prob error under the named version %.2e, "
-                    + "min under any other %.2e%n", perVersion, worstOwn, closestOther);
+            System.out.printf(
+                    "hot swap: responses per version %s; max log-prob error under the named version %.2e, "
+                            + "min under any other %.2e%n",
+                    perVersion, worstOwn, closestOther);
             assertThat(client.policy().version()).isEqualTo(VERSIONS);
             assertThat(oracle.versions()).isEqualTo(Set.of(0L, 1L, 2L, 3L, 4L));
         }
     }
 
     private static RolloutRequest request(long seed) {
-        return new RolloutRequest(List.of(PromptInput.tokens("x", 1, 3, 5, 7), PromptInput.tokens("y", 6, 2)), 4,
-                SamplingSpec.of(8, TEMPERATURE, seed), null);
+        return new RolloutRequest(
+                List.of(PromptInput.tokens("x", 1, 3, 5, 7), PromptInput.tokens("y", 6, 2)),
+                4,
+                SamplingSpec.of(8, TEMPERATURE, seed),
+                null);
     }
 
     private static boolean allDone(List<Future<?>> futures) {
@@ -120,7 +129,8 @@ class HotSwapIT {
     /** Waits on a condition of the test's own progress (not on time); gives up after a generous bound. */
     private static void waitUntil(java.util.function.BooleanSupplier condition, AtomicInteger done) {
         org.awaitility.Awaitility.await("progress (" + done.get() + " responses so far)")
-                .atMost(java.time.Duration.ofMinutes(2)).pollInterval(java.time.Duration.ofMillis(2))
+                .atMost(java.time.Duration.ofMinutes(2))
+                .pollInterval(java.time.Duration.ofMillis(2))
                 .until(condition::getAsBoolean);
     }
 }

@@ -1,16 +1,12 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
 import dev.gspo.rollout.support.WeightSets;
 import dev.gspo.rollout.weights.PolicyRegistry;
-import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.annotation.DirtiesContext;
-
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -27,21 +23,27 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
 
 /**
  * Many callers hammer {@code POST /v1/rollouts} for a bounded time while new versions are pushed, against a small
  * queue: every answer is a 200 or explicit back-pressure (503 with {@code Retry-After}), never another error, and the
  * process's resident memory stays bounded. Prints requests, errors, p99 and RSS for the record.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gspo.rollout.seed=11",
-        "gspo.rollout.push-token=" + RolloutIT.PUSH_TOKEN,
-        "gspo.rollout.max-batch-sequences=32",
-        "gspo.rollout.max-queued-sequences=48",
-        "gspo.rollout.max-queue-wait=2s",
-        "logging.level.dev.gspo=WARN"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "gspo.rollout.seed=11",
+            "gspo.rollout.push-token=" + RolloutIT.PUSH_TOKEN,
+            "gspo.rollout.max-batch-sequences=32",
+            "gspo.rollout.max-queued-sequences=48",
+            "gspo.rollout.max-queue-wait=2s",
+            "logging.level.dev.gspo=WARN"
+        })
 @DirtiesContext
 class LoadIT {
     private static final int CALLERS = 8;
@@ -52,6 +54,7 @@ class LoadIT {
 
     @LocalServerPort
     int port;
+
     @Autowired
     PolicyRegistry registry;
 
@@ -71,10 +74,14 @@ class LoadIT {
                         long start = System.nanoTime();
                         HttpResponse<String> r = client.post("/v1/rollouts", "application/json", REQUEST);
                         latenciesMs.add((System.nanoTime() - start) / 1_000_000);
-                        statuses.computeIfAbsent(r.statusCode(), s -> new AtomicInteger()).incrementAndGet();
+                        statuses.computeIfAbsent(r.statusCode(), s -> new AtomicInteger())
+                                .incrementAndGet();
                         if (r.statusCode() == 503) {
-                            assertThat(r.headers().firstValue("Retry-After")).as("503 says when to retry").isPresent();
-                            assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+                            assertThat(r.headers().firstValue("Retry-After"))
+                                    .as("503 says when to retry")
+                                    .isPresent();
+                            assertThat(r.headers().firstValue("Content-Type").orElse(""))
+                                    .startsWith("application/problem+json");
                         } else {
                             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
                         }
@@ -86,28 +93,40 @@ class LoadIT {
             AtomicLong version = new AtomicLong(registry.current().version());
             List<Integer> pushStatuses = Collections.synchronizedList(new ArrayList<>());
             try (ScheduledExecutorService pusher = Executors.newSingleThreadScheduledExecutor()) {
-                pusher.scheduleAtFixedRate(() -> {
-                    long v = version.incrementAndGet();
-                    pushStatuses.add(client.push(v, WeightSets.randomBytes(config, v)).statusCode());
-                }, 0, 1, TimeUnit.SECONDS);
+                pusher.scheduleAtFixedRate(
+                        () -> {
+                            long v = version.incrementAndGet();
+                            pushStatuses.add(client.push(v, WeightSets.randomBytes(config, v))
+                                    .statusCode());
+                        },
+                        0,
+                        1,
+                        TimeUnit.SECONDS);
                 for (Future<?> f : tasks) {
                     f.get();
                 }
                 pusher.shutdown();
             }
-            assertThat(pushStatuses).as("every push during the load was taken").isNotEmpty().containsOnly(200);
+            assertThat(pushStatuses)
+                    .as("every push during the load was taken")
+                    .isNotEmpty()
+                    .containsOnly(200);
         }
         long rssAfter = rssKb();
         List<Long> sorted = new ArrayList<>(latenciesMs);
         Collections.sort(sorted);
         long p99 = sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(sorted.size() * 0.99) - 1));
-        System.out.printf("load: %d requests, statuses %s, p99 %d ms, RSS %d MB → %d MB%n", sorted.size(), statuses,
-                p99, rssBefore / 1024, rssAfter / 1024);
+        System.out.printf(
+                "load: %d requests, statuses %s, p99 %d ms, RSS %d MB → %d MB%n",
+                sorted.size(), statuses, p99, rssBefore / 1024, rssAfter / 1024);
         assertThat(statuses.keySet()).containsAnyOf(200).isSubsetOf(200, 503);
-        assertThat(statuses.get(200).get()).as("work still got done under overload").isPositive();
+        assertThat(statuses.get(200).get())
+                .as("work still got done under overload")
+                .isPositive();
         assertThat(statuses).as("the small queue pushed back at least once").containsKey(503);
         assertThat(rssAfter - rssBefore).as("RSS growth in kB").isLessThan(600 * 1024);
-        assertThat(client.post("/v1/rollouts", "application/json", REQUEST).statusCode()).isEqualTo(200);
+        assertThat(client.post("/v1/rollouts", "application/json", REQUEST).statusCode())
+                .isEqualTo(200);
     }
 
     private static long rssKb() throws IOException {

@@ -1,28 +1,28 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
 import dev.gspo.common.wire.RolloutResponse;
 import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
-
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** What operators rely on: Prometheus meters (DESIGN §4), health probes, the OpenAPI document. */
 @RolloutIT
 class OperationsIT {
     @LocalServerPort
     int port;
+
     TestClient client;
 
     @BeforeEach
@@ -35,27 +35,29 @@ class OperationsIT {
         double tokensBefore = metric("gspo_rollout_tokens_generated_total").orElse(0.0);
         double samplesBefore = metric("gspo_rollout_samples_total").orElse(0.0);
 
-        RolloutResponse r = client.rollout(new RolloutRequest(List.of(PromptInput.tokens("m", 2, 3)), 3,
-                SamplingSpec.of(5, 1.0, 3), null));
+        RolloutResponse r = client.rollout(
+                new RolloutRequest(List.of(PromptInput.tokens("m", 2, 3)), 3, SamplingSpec.of(5, 1.0, 3), null));
 
         String scrape = client.get("/actuator/prometheus").body();
-        assertThat(metric("gspo_rollout_tokens_generated_total")).hasValueSatisfying(
-                v -> assertThat(v - tokensBefore).isEqualTo((double) r.usage().completionTokens()));
-        assertThat(metric("gspo_rollout_samples_total")).hasValueSatisfying(
-                v -> assertThat(v - samplesBefore).isEqualTo(3.0));
+        assertThat(metric("gspo_rollout_tokens_generated_total")).hasValueSatisfying(v -> assertThat(v - tokensBefore)
+                .isEqualTo((double) r.usage().completionTokens()));
+        assertThat(metric("gspo_rollout_samples_total"))
+                .hasValueSatisfying(v -> assertThat(v - samplesBefore).isEqualTo(3.0));
         assertThat(metric("gspo_policy_version")).hasValue((double) r.policyVersion());
-        assertThat(scrape).contains(
-                "gspo_rollout_request_duration_seconds_count{application=\"rollout-service\",outcome=\"success\"}",
-                "gspo_rollout_batch_sequences_count{application=\"rollout-service\"}",
-                "gspo_rollout_queue_sequences{application=\"rollout-service\"}");
+        assertThat(scrape)
+                .contains(
+                        "gspo_rollout_request_duration_seconds_count{application=\"rollout-service\",outcome=\"success\"}",
+                        "gspo_rollout_batch_sequences_count{application=\"rollout-service\"}",
+                        "gspo_rollout_queue_sequences{application=\"rollout-service\"}");
     }
 
     @Test
     void countsRejectedRequestsUnderTheirOutcome() {
         client.post("/v1/rollouts", "application/json", "{\"prompts\":[],\"groupSize\":1}");
 
-        assertThat(client.get("/actuator/prometheus").body()).contains(
-                "gspo_rollout_request_duration_seconds_count{application=\"rollout-service\",outcome=\"invalid\"}");
+        assertThat(client.get("/actuator/prometheus").body())
+                .contains(
+                        "gspo_rollout_request_duration_seconds_count{application=\"rollout-service\",outcome=\"invalid\"}");
     }
 
     @Test
@@ -82,7 +84,8 @@ class OperationsIT {
         HttpResponse<String> docs = client.get("/v3/api-docs");
 
         assertThat(docs.statusCode()).isEqualTo(200);
-        assertThat(TestClient.tree(docs.body()).path("paths").fieldNames()).toIterable()
+        assertThat(TestClient.tree(docs.body()).path("paths").fieldNames())
+                .toIterable()
                 .contains("/v1/rollouts", "/v1/policy", "/v1/policy/weights");
         assertThat(docs.body()).contains("RolloutRequest", "RolloutResponse", "PolicyInfo");
     }

@@ -1,5 +1,7 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.wire.PolicyInfo;
@@ -13,6 +15,8 @@ import dev.gspo.rollout.support.PolicyOracle;
 import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
 import dev.gspo.rollout.weights.PolicyRegistry;
+import java.net.http.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,16 +24,12 @@ import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
-import java.net.http.HttpResponse;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 @RolloutIT
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RolloutApiIT {
     @LocalServerPort
     int port;
+
     @Autowired
     PolicyRegistry registry;
 
@@ -41,7 +41,8 @@ class RolloutApiIT {
         client = new TestClient(port);
         oracle = new PolicyOracle(registry.current().model());
         HttpResponse<byte[]> weights = client.getBytes("/v1/policy/weights");
-        oracle.remember(Long.parseLong(weights.headers().firstValue("X-Policy-Version").orElseThrow()), weights.body());
+        oracle.remember(
+                Long.parseLong(weights.headers().firstValue("X-Policy-Version").orElseThrow()), weights.body());
     }
 
     @AfterAll
@@ -50,8 +51,11 @@ class RolloutApiIT {
     }
 
     static RolloutRequest request(long seed, double temperature, int groupSize, int maxNewTokens) {
-        return new RolloutRequest(List.of(PromptInput.tokens("a", 1, 5, 7), PromptInput.tokens("b", 3, 3, 4, 9, 11)),
-                groupSize, new SamplingSpec(maxNewTokens, temperature, null, null, seed, null), null);
+        return new RolloutRequest(
+                List.of(PromptInput.tokens("a", 1, 5, 7), PromptInput.tokens("b", 3, 3, 4, 9, 11)),
+                groupSize,
+                new SamplingSpec(maxNewTokens, temperature, null, null, seed, null),
+                null);
     }
 
     @Test
@@ -67,7 +71,8 @@ class RolloutApiIT {
                 assertThat(b.tokenIds()).isEqualTo(a.tokenIds());
                 assertThat(b.finishReason()).isEqualTo(a.finishReason());
                 for (int t = 0; t < a.logprobs().length; t++) {
-                    assertThat((double) b.logprobs()[t]).isCloseTo(a.logprobs()[t], org.assertj.core.data.Offset.offset(1e-6));
+                    assertThat((double) b.logprobs()[t])
+                            .isCloseTo(a.logprobs()[t], org.assertj.core.data.Offset.offset(1e-6));
                 }
             }
         }
@@ -89,7 +94,8 @@ class RolloutApiIT {
                 for (Sample s : g.samples()) {
                     assertThat(s.logprobs()).hasSameSizeAs(s.tokenIds());
                     assertThat(oracle.maxError(r.policyVersion(), g.promptTokenIds(), s, temperature))
-                            .as("temperature %s", temperature).isLessThanOrEqualTo(1e-5);
+                            .as("temperature %s", temperature)
+                            .isLessThanOrEqualTo(1e-5);
                 }
             }
         }
@@ -122,8 +128,8 @@ class RolloutApiIT {
     @Test
     void encodesTextPromptsWithTheServedTokenizer() {
         String text = "12+34=";
-        RolloutResponse r = client.rollout(new RolloutRequest(List.of(PromptInput.text("t", text)), 2,
-                SamplingSpec.of(4, 1.0, 9), null));
+        RolloutResponse r = client.rollout(
+                new RolloutRequest(List.of(PromptInput.text("t", text)), 2, SamplingSpec.of(4, 1.0, 9), null));
 
         int[] expected = registry.current().model().tokenizer().encode(text);
         assertThat(r.groups().getFirst().promptTokenIds()).isEqualTo(expected);
@@ -132,29 +138,29 @@ class RolloutApiIT {
 
     @Test
     void appliesTheDocumentedDefaults() {
-        RolloutResponse r = client.rollout(new RolloutRequest(List.of(PromptInput.tokens(null, 4, 5)), null, null,
-                null));
+        RolloutResponse r =
+                client.rollout(new RolloutRequest(List.of(PromptInput.tokens(null, 4, 5)), null, null, null));
 
         assertThat(r.groups()).singleElement().satisfies(g -> {
             assertThat(g.promptId()).isEqualTo("0");
-            assertThat(g.samples()).singleElement()
-                    .satisfies(s -> assertThat(s.tokenIds()).hasSizeLessThanOrEqualTo(16));
+            assertThat(g.samples()).singleElement().satisfies(s -> assertThat(s.tokenIds())
+                    .hasSizeLessThanOrEqualTo(16));
         });
     }
 
     @Test
     void refusesARequestForANewerPolicyThanItServes() {
         long served = client.policy().version();
-        RolloutRequest ahead = new RolloutRequest(List.of(PromptInput.tokens("a", 4)), 1, SamplingSpec.defaults(),
-                served + 1);
+        RolloutRequest ahead =
+                new RolloutRequest(List.of(PromptInput.tokens("a", 4)), 1, SamplingSpec.defaults(), served + 1);
 
         HttpResponse<String> r = client.postJson(ahead);
 
         assertThat(r.statusCode()).isEqualTo(409);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(TestClient.tree(r.body()).path("policyVersion").asLong()).isEqualTo(served);
-        RolloutRequest current = new RolloutRequest(List.of(PromptInput.tokens("a", 4)), 1, SamplingSpec.defaults(),
-                served);
+        RolloutRequest current =
+                new RolloutRequest(List.of(PromptInput.tokens("a", 4)), 1, SamplingSpec.defaults(), served);
         assertThat(client.rollout(current).policyVersion()).isEqualTo(served);
     }
 
@@ -165,16 +171,20 @@ class RolloutApiIT {
 
         assertThat(info.version()).isZero();
         assertThat(info.modelType()).isEqualTo("llama");
-        assertThat(info.parameters()).isEqualTo(registry.current().model().weights().parameterCount());
+        assertThat(info.parameters())
+                .isEqualTo(registry.current().model().weights().parameterCount());
         assertThat(weights.statusCode()).isEqualTo(200);
         assertThat(weights.headers().firstValue("X-Policy-Version")).hasValue("0");
         assertThat(weights.headers().firstValue("X-Content-SHA256")).hasValue(info.sha256());
         assertThat(PolicyModel.sha256(weights.body())).isEqualTo(info.sha256());
-        assertThat(Safetensors.read(weights.body())).hasSize(registry.current().model().weights().byName().size());
+        assertThat(Safetensors.read(weights.body()))
+                .hasSize(registry.current().model().weights().byName().size());
     }
 
     private static List<List<Integer>> tokens(RolloutResponse r) {
-        return r.groups().stream().flatMap(g -> g.samples().stream())
-                .map(s -> java.util.Arrays.stream(s.tokenIds()).boxed().toList()).toList();
+        return r.groups().stream()
+                .flatMap(g -> g.samples().stream())
+                .map(s -> java.util.Arrays.stream(s.tokenIds()).boxed().toList())
+                .toList();
     }
 }

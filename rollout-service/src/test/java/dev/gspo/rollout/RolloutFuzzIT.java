@@ -1,16 +1,15 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.gspo.common.testing.JsonFuzz;
 import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
-import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
-
 import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.TreeMap;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * Property-style fuzzing of {@code POST /v1/rollouts}: 150 seeded hostile bodies (wrong types, extreme numbers, huge
@@ -37,15 +36,20 @@ class RolloutFuzzIT {
             String body = fuzz.next();
             HttpResponse<String> r = client.post("/v1/rollouts", "application/json", body);
             statuses.merge(r.statusCode(), 1, Integer::sum);
-            assertThat(r.statusCode()).as("case %d: %s → %s", i, abbreviate(body), r.body()).isLessThan(500);
+            assertThat(r.statusCode())
+                    .as("case %d: %s → %s", i, abbreviate(body), r.body())
+                    .isLessThan(500);
             if (r.statusCode() >= 400) {
-                assertThat(r.headers().firstValue("Content-Type").orElse("")).as("case %d", i)
+                assertThat(r.headers().firstValue("Content-Type").orElse(""))
+                        .as("case %d", i)
                         .startsWith("application/problem+json");
                 assertThat(r.body()).as("case %d", i).doesNotContain("Exception", "\tat ");
             }
         }
-        assertThat(statuses.keySet()).as("the fuzzer reached both accepted and refused bodies: %s", statuses)
-                .anyMatch(s -> s == 200).anyMatch(s -> s == 400);
+        assertThat(statuses.keySet())
+                .as("the fuzzer reached both accepted and refused bodies: %s", statuses)
+                .anyMatch(s -> s == 200)
+                .anyMatch(s -> s == 400);
         HttpResponse<String> ok = client.post("/v1/rollouts", "application/json", VALID);
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(TestClient.tree(ok.body()).get("groups")).hasSize(2);

@@ -1,9 +1,17 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.rollout.support.TestClient;
 import dev.gspo.rollout.support.WeightSets;
 import dev.gspo.rollout.weights.PolicyRegistry;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -15,42 +23,40 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
-import java.util.List;
-import java.util.stream.IntStream;
-import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
  * The push token never leaves the replica: real pushes with the right token and with wrong ones (one differing only
  * in its last character, one extending it, one unrelated, one sent as Basic credentials), then every answer, the
  * actuator endpoints, the API document and the whole log output of the context (its own code at TRACE, Spring's web
  * layer at DEBUG) are searched for every 8-character piece of every token offered.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gspo.rollout.seed=7",
-        "gspo.rollout.push-token=" + SecretsDoNotLeakIT.TOKEN,
-        "logging.level.dev.gspo=TRACE",
-        "logging.level.org.springframework.web=DEBUG"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "gspo.rollout.seed=7",
+            "gspo.rollout.push-token=" + SecretsDoNotLeakIT.TOKEN,
+            "logging.level.dev.gspo=TRACE",
+            "logging.level.org.springframework.web=DEBUG"
+        })
 @ExtendWith(OutputCaptureExtension.class)
 @DirtiesContext
 class SecretsDoNotLeakIT {
     /** Random like a real token ({@code openssl rand}), so that any 8 characters of it are distinctive. */
     static final String TOKEN = "Kq7Vx2Zp9Lm4Rt8WbN3cY6hD";
+
     private static final String CLOSE = TOKEN.substring(0, TOKEN.length() - 1) + "X";
     private static final String LONGER = TOKEN + "0";
     private static final String OTHER = "Yh3Nc6Bd1Fs5Gj0QaT7eR2uK";
-    private static final String BASIC = Base64.getEncoder().encodeToString(("gspo:" + TOKEN)
-            .getBytes(StandardCharsets.UTF_8));
+    private static final String BASIC =
+            Base64.getEncoder().encodeToString(("gspo:" + TOKEN).getBytes(StandardCharsets.UTF_8));
     /** Every 8-character piece of every token offered: a partial echo (an abbreviation, a prefix) counts too. */
     private static final List<String> SECRETS = Stream.of(TOKEN, CLOSE, LONGER, OTHER, BASIC)
-            .flatMap(SecretsDoNotLeakIT::pieces).distinct().toList();
+            .flatMap(SecretsDoNotLeakIT::pieces)
+            .distinct()
+            .toList();
 
     @LocalServerPort
     int port;
+
     @Autowired
     PolicyRegistry registry;
 
@@ -85,9 +91,17 @@ class SecretsDoNotLeakIT {
         HttpResponse<String> stale = client.push(weights, "1", sha, "Bearer " + TOKEN);
         assertThat(stale.statusCode()).isEqualTo(409);
         append(seen, stale);
-        for (String path : List.of("/actuator", "/actuator/prometheus", "/actuator/info", "/actuator/health",
-                "/actuator/health/readiness", "/actuator/env", "/actuator/configprops", "/actuator/env/"
-                        + "gspo.rollout.push-token", "/v3/api-docs", "/v1/policy")) {
+        for (String path : List.of(
+                "/actuator",
+                "/actuator/prometheus",
+                "/actuator/info",
+                "/actuator/health",
+                "/actuator/health/readiness",
+                "/actuator/env",
+                "/actuator/configprops",
+                "/actuator/env/" + "gspo.rollout.push-token",
+                "/v3/api-docs",
+                "/v1/policy")) {
             append(seen, client.get(path));
         }
 
@@ -104,14 +118,24 @@ class SecretsDoNotLeakIT {
 
     /** Each token piece found, with the text around its first occurrence. */
     private static List<String> leaks(String text) {
-        return SECRETS.stream().filter(text::contains).map(piece -> {
-            int at = text.indexOf(piece);
-            return piece + " in …" + text.substring(Math.max(0, at - 80), Math.min(text.length(), at + 88)) + "…";
-        }).toList();
+        return SECRETS.stream()
+                .filter(text::contains)
+                .map(piece -> {
+                    int at = text.indexOf(piece);
+                    return piece + " in …" + text.substring(Math.max(0, at - 80), Math.min(text.length(), at + 88))
+                            + "…";
+                })
+                .toList();
     }
 
     private static void append(StringBuilder seen, HttpResponse<String> r) {
-        seen.append(r.uri()).append(' ').append(r.statusCode()).append(' ').append(r.headers().map()).append('\n')
-                .append(r.body()).append('\n');
+        seen.append(r.uri())
+                .append(' ')
+                .append(r.statusCode())
+                .append(' ')
+                .append(r.headers().map())
+                .append('\n')
+                .append(r.body())
+                .append('\n');
     }
 }

@@ -1,5 +1,7 @@
 package dev.gspo.rollout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
@@ -15,6 +17,12 @@ import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
 import dev.gspo.rollout.support.WeightSets;
 import dev.gspo.rollout.weights.PolicyRegistry;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,15 +31,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /** A push is installed only if everything about it is right; any rejection leaves the served version untouched. */
 @RolloutIT
 @DirtiesContext
@@ -39,11 +38,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WeightPushIT {
     private static final String TOKEN = "Bearer " + RolloutIT.PUSH_TOKEN;
     private static final RolloutRequest PROBE = new RolloutRequest(
-            List.of(PromptInput.tokens("a", 1, 5, 7), PromptInput.tokens("b", 4, 4)), 3,
-            SamplingSpec.of(8, 1.0, 42), null);
+            List.of(PromptInput.tokens("a", 1, 5, 7), PromptInput.tokens("b", 4, 4)),
+            3,
+            SamplingSpec.of(8, 1.0, 42),
+            null);
 
     @LocalServerPort
     int port;
+
     @Autowired
     PolicyRegistry registry;
 
@@ -59,7 +61,8 @@ class WeightPushIT {
         config = registry.current().model().config();
         good = WeightSets.random(config, 99);
         HttpResponse<byte[]> w = client.getBytes("/v1/policy/weights");
-        oracle.remember(Long.parseLong(w.headers().firstValue("X-Policy-Version").orElseThrow()), w.body());
+        oracle.remember(
+                Long.parseLong(w.headers().firstValue("X-Policy-Version").orElseThrow()), w.body());
     }
 
     @AfterAll
@@ -78,23 +81,27 @@ class WeightPushIT {
     void rejectsATruncatedBody() {
         byte[] full = WeightSets.bytes(good);
         byte[] truncated = Arrays.copyOf(full, full.length - 100);
-        assertRejectedUnchanged(() -> client.push(truncated, next(), PolicyModel.sha256(truncated), TOKEN), 400,
-                "safetensors");
+        assertRejectedUnchanged(
+                () -> client.push(truncated, next(), PolicyModel.sha256(truncated), TOKEN), 400, "safetensors");
         byte[] headerOnly = Arrays.copyOf(full, 20);
-        assertRejectedUnchanged(() -> client.push(headerOnly, next(), PolicyModel.sha256(headerOnly), TOKEN), 400,
-                "truncated");
+        assertRejectedUnchanged(
+                () -> client.push(headerOnly, next(), PolicyModel.sha256(headerOnly), TOKEN), 400, "truncated");
     }
 
     @Test
     void rejectsWeightsOfTheWrongShape() {
-        List<Safetensors.Tensor> wide = WeightSets.with(good, "model.norm.weight", t -> Safetensors.Tensor.f32(
-                t.name(), new long[] {t.shape()[0] + 1}, new float[(int) t.shape()[0] + 1]));
+        List<Safetensors.Tensor> wide = WeightSets.with(
+                good,
+                "model.norm.weight",
+                t -> Safetensors.Tensor.f32(
+                        t.name(), new long[] {t.shape()[0] + 1}, new float[(int) t.shape()[0] + 1]));
         assertRejectedUnchanged(() -> pushSigned(WeightSets.bytes(wide)), 422, "model.norm.weight");
     }
 
     @Test
     void rejectsASetWithAMissingOrUnexpectedTensor() {
-        List<Safetensors.Tensor> missing = good.stream().filter(t -> !t.name().equals("model.norm.weight")).toList();
+        List<Safetensors.Tensor> missing =
+                good.stream().filter(t -> !t.name().equals("model.norm.weight")).toList();
         assertRejectedUnchanged(() -> pushSigned(WeightSets.bytes(missing)), 422, "missing tensor model.norm.weight");
         List<Safetensors.Tensor> extra = new java.util.ArrayList<>(good);
         extra.add(Safetensors.Tensor.f32("model.extra.weight", new long[] {2}, new float[2]));
@@ -109,8 +116,8 @@ class WeightPushIT {
                 d[17] = bad;
                 return Safetensors.Tensor.f32(t.name(), t.shape(), d);
             });
-            assertRejectedUnchanged(() -> pushSigned(WeightSets.bytes(poisoned)), 422,
-                    "model.layers.0.mlp.up_proj.weight");
+            assertRejectedUnchanged(
+                    () -> pushSigned(WeightSets.bytes(poisoned)), 422, "model.layers.0.mlp.up_proj.weight");
         }
     }
 
@@ -120,11 +127,16 @@ class WeightPushIT {
         Safetensors.Tensor first = good.getFirst();
         Safetensors.Tensor last = good.getLast();
         List<Safetensors.Tensor> head = WeightSets.with(good, first.name(), t -> poisoned(t, 0, Float.NaN));
-        assertRejectedUnchanged(() -> pushSigned(WeightSets.bytes(head)), 422,
+        assertRejectedUnchanged(
+                () -> pushSigned(WeightSets.bytes(head)),
+                422,
                 "tensor " + first.name() + " holds a non-finite value (NaN) at flat index 0");
         int end = last.data().length - 1;
-        List<Safetensors.Tensor> tail = WeightSets.with(good, last.name(), t -> poisoned(t, end, Float.NEGATIVE_INFINITY));
-        assertRejectedUnchanged(() -> pushSigned(WeightSets.bytes(tail)), 422,
+        List<Safetensors.Tensor> tail =
+                WeightSets.with(good, last.name(), t -> poisoned(t, end, Float.NEGATIVE_INFINITY));
+        assertRejectedUnchanged(
+                () -> pushSigned(WeightSets.bytes(tail)),
+                422,
                 "tensor " + last.name() + " holds a non-finite value (-Infinity) at flat index " + end);
     }
 
@@ -142,7 +154,8 @@ class WeightPushIT {
         RolloutResponse r = client.rollout(PROBE);
         assertThat(r.policyVersion()).isEqualTo(version);
         for (SampleGroup g : r.groups()) {
-            g.samples().forEach(s -> assertThat(oracle.maxError(version, g.promptTokenIds(), s, 1.0)).isLessThan(1e-5));
+            g.samples().forEach(s -> assertThat(oracle.maxError(version, g.promptTokenIds(), s, 1.0))
+                    .isLessThan(1e-5));
         }
     }
 
@@ -181,10 +194,16 @@ class WeightPushIT {
     @Test
     void rejectsAPushThatIsNotOctetStream() {
         byte[] body = WeightSets.bytes(good);
-        assertRejectedUnchanged(() -> client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/v1/policy")).header("Content-Type", "application/json")
-                .header("X-Policy-Version", next()).header("X-Content-SHA256", PolicyModel.sha256(body))
-                .header("Authorization", TOKEN).PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build()), 415, "");
+        assertRejectedUnchanged(
+                () -> client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/policy"))
+                        .header("Content-Type", "application/json")
+                        .header("X-Policy-Version", next())
+                        .header("X-Content-SHA256", PolicyModel.sha256(body))
+                        .header("Authorization", TOKEN)
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
+                        .build()),
+                415,
+                "");
     }
 
     @Test
@@ -208,7 +227,8 @@ class WeightPushIT {
         RolloutResponse r = client.rollout(PROBE);
         assertThat(r.policyVersion()).isEqualTo(version);
         for (SampleGroup g : r.groups()) {
-            g.samples().forEach(s -> assertThat(oracle.maxError(version, g.promptTokenIds(), s, 1.0)).isLessThan(1e-5));
+            g.samples().forEach(s -> assertThat(oracle.maxError(version, g.promptTokenIds(), s, 1.0))
+                    .isLessThan(1e-5));
         }
 
         byte[] other = WeightSets.randomBytes(config, 5);
@@ -225,8 +245,8 @@ class WeightPushIT {
         return Long.toString(client.policy().version() + 1);
     }
 
-    private void assertRejectedUnchanged(java.util.function.Supplier<HttpResponse<String>> push, int status,
-                                         String detail) {
+    private void assertRejectedUnchanged(
+            java.util.function.Supplier<HttpResponse<String>> push, int status, String detail) {
         PolicyInfo before = client.policy();
         RolloutResponse outputBefore = client.rollout(PROBE);
 
@@ -242,7 +262,9 @@ class WeightPushIT {
     }
 
     private static List<List<Integer>> tokens(RolloutResponse r) {
-        return r.groups().stream().flatMap(g -> g.samples().stream())
-                .map(s -> Arrays.stream(s.tokenIds()).boxed().toList()).toList();
+        return r.groups().stream()
+                .flatMap(g -> g.samples().stream())
+                .map(s -> Arrays.stream(s.tokenIds()).boxed().toList())
+                .toList();
     }
 }

@@ -5,13 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.gspo.common.model.AttentionBias;
-import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.Autograd;
+import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.KvCache;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Transformer;
-
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -102,8 +101,8 @@ public final class BatchGenerator {
             }
         }
         try (NDManager call = model.weights().manager().newSubManager();
-             KvCache cache = useCache ? new KvCache(config, b, capacity, call) : null;
-             DecodeWeights decodeWeights = fused ? transformer.decodeWeights(call) : null) {
+                KvCache cache = useCache ? new KvCache(config, b, capacity, call) : null;
+                DecodeWeights decodeWeights = fused ? transformer.decodeWeights(call) : null) {
             NDArray temperature = call.create(temperatures, new Shape(b, 1));
             int filled = 0; // positions of allIds already fed to the model (always == cache length when cached)
             int width = promptWidth;
@@ -115,11 +114,16 @@ public final class BatchGenerator {
                     NDArray ids = call.create(slice(allIds, b, capacity, from, width), new Shape(b, t));
                     NDArray positions = call.create(positions(padLeft, from, t), new Shape(b, t));
                     // a one-token step over rows without left padding sees every key: no mask to build or add
-                    NDArray bias = fused && useCache && step > 0 && !padded ? null
+                    NDArray bias = fused && useCache && step > 0 && !padded
+                            ? null
                             : AttentionBias.leftPadded(call, padLeft, from, t);
                     NDArray hidden = transformer.hidden(ids, positions, bias, cache, decodeWeights);
                     NDArray last = hidden.get(":, -1, :");
-                    logprobs = transformer.logits(last).div(temperature).logSoftmax(-1).toFloatArray();
+                    logprobs = transformer
+                            .logits(last)
+                            .div(temperature)
+                            .logSoftmax(-1)
+                            .toFloatArray();
                 }
                 filled = width;
                 boolean anyActive = false;
@@ -154,8 +158,8 @@ public final class BatchGenerator {
         }
         for (int id : r.promptTokenIds()) {
             if (id < 0 || id >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, "
-                        + config.vocabSize() + ")");
+                throw new IllegalArgumentException(
+                        "token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
             }
         }
     }

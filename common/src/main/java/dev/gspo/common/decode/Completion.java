@@ -7,5 +7,4 @@ package dev.gspo.common.decode;
  * @param text     the decoded text, cut before the stop string / EOS
  * @param logprobs {@code logprobs[t]} = log softmax(logits / T)[tokenIds[t]] under the policy that sampled it
  */
-public record Completion(int[] tokenIds, String text, float[] logprobs, FinishReason finishReason) {
-}
+public record Completion(int[] tokenIds, String text, float[] logprobs, FinishReason finishReason) {}

@@ -2,8 +2,7 @@ package dev.gspo.common.decode;
 
 /** Derives independent per-sample seeds from a request seed (SplitMix64 finaliser over the mixed indices). */
 public final class Seeds {
-    private Seeds() {
-    }
+    private Seeds() {}
 
     /** The seed of sample {@code sampleIndex} of prompt {@code promptIndex} of a request seeded with {@code seed}. */
     public static long forSample(long seed, int promptIndex, int sampleIndex) {

@@ -10,8 +10,7 @@ import java.util.random.RandomGenerator;
  * and top-k/top-p need a sort per row anyway; the rows are small and already on the JVM side.
  */
 public final class TokenSampler {
-    private TokenSampler() {
-    }
+    private TokenSampler() {}
 
     /**
      * @param logprobs log softmax(logits / T) for the row, {@code vocab} entries from {@code offset}

@@ -10,8 +10,7 @@ import ai.djl.ndarray.types.Shape;
  * make softmax NaN, and NaN times a zero weight is still NaN downstream).
  */
 public final class AttentionBias {
-    private AttentionBias() {
-    }
+    private AttentionBias() {}
 
     /**
      * Causal mask over left-padded rows: query i (cache slot {@code start + i}) sees key j iff

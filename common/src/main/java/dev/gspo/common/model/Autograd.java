@@ -11,8 +11,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * {@link #offForThisThread()} first.
  */
 public final class Autograd {
-    private Autograd() {
-    }
+    private Autograd() {}
 
     public static void offForThisThread() {
         Engine.getInstance(); // make sure the native library is loaded

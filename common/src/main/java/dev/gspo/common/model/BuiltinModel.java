@@ -2,7 +2,6 @@ package dev.gspo.common.model;
 
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.tokenizer.BuiltinVocabulary;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -19,18 +18,45 @@ import java.util.List;
  * ({@code norm_topk_prob}); two active experts give a token 128 SwiGLU units (half of tiny's 256) out of 512.
  */
 public final class BuiltinModel {
-    private BuiltinModel() {
-    }
+    private BuiltinModel() {}
 
     public static ModelConfig config() {
-        return new ModelConfig("llama", BuiltinVocabulary.size(), 96, 256, 3, 4, 2, 24, 10000.0, 1e-6, 64, true,
-                false, BuiltinVocabulary.BOS_ID, List.of(BuiltinVocabulary.EOS_ID));
+        return new ModelConfig(
+                "llama",
+                BuiltinVocabulary.size(),
+                96,
+                256,
+                3,
+                4,
+                2,
+                24,
+                10000.0,
+                1e-6,
+                64,
+                true,
+                false,
+                BuiltinVocabulary.BOS_ID,
+                List.of(BuiltinVocabulary.EOS_ID));
     }
 
     /** The built-in small MoE model: tiny's attention (with qwen3's q/k norms) and a sparse MLP in every layer. */
     public static ModelConfig moeConfig() {
-        return new ModelConfig("qwen3_moe", BuiltinVocabulary.size(), 96, 256, 3, 4, 2, 24, 10000.0, 1e-6, 64, true,
-                false, BuiltinVocabulary.BOS_ID, List.of(BuiltinVocabulary.EOS_ID),
+        return new ModelConfig(
+                "qwen3_moe",
+                BuiltinVocabulary.size(),
+                96,
+                256,
+                3,
+                4,
+                2,
+                24,
+                10000.0,
+                1e-6,
+                64,
+                true,
+                false,
+                BuiltinVocabulary.BOS_ID,
+                List.of(BuiltinVocabulary.EOS_ID),
                 new MoeConfig(8, 2, 64, true, 1, List.of()));
     }
 

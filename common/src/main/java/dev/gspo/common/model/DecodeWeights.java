@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,8 +36,7 @@ public final class DecodeWeights implements AutoCloseable {
      * One block's fused projections; {@code qkvBias} is null when the architecture has no q/k/v bias, {@code qkNorm}
      * when it has no q/k norms, {@code gateUp} for a sparse (MoE) layer, whose experts run unfused.
      */
-    record Layer(NDArray qkv, NDArray qkvBias, NDArray gateUp, NDArray qkNorm) {
-    }
+    record Layer(NDArray qkv, NDArray qkvBias, NDArray gateUp, NDArray qkNorm) {}
 
     private final NDManager manager;
     private final List<Layer> layers;
@@ -52,7 +50,8 @@ public final class DecodeWeights implements AutoCloseable {
                 boolean normed = w.qNorm() != null;
                 float qScale = normed ? 1f : scale;
                 NDArray qkv = owned(NDArrays.concat(new NDList(w.q().mul(qScale), w.k(), w.v()), 0));
-                NDArray bias = w.qBias() == null ? null
+                NDArray bias = w.qBias() == null
+                        ? null
                         : owned(NDArrays.concat(new NDList(w.qBias().mul(qScale), w.kBias(), w.vBias()), 0));
                 NDArray gateUp = w.sparse() ? null : owned(NDArrays.concat(new NDList(w.gate(), w.up()), 0));
                 NDArray qkNorm = null;

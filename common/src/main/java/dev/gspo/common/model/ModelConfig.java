@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -67,32 +66,60 @@ public record ModelConfig(
             throw new InvalidModelException("head_dim must be even for rotary embeddings, got " + headDim);
         }
         if (!(ropeTheta > 0) || !(rmsNormEps > 0)) {
-            throw new InvalidModelException("rope_theta and rms_norm_eps must be positive, got "
-                    + ropeTheta + " and " + rmsNormEps);
+            throw new InvalidModelException(
+                    "rope_theta and rms_norm_eps must be positive, got " + ropeTheta + " and " + rmsNormEps);
         }
         if (ModelArchitecture.forType(modelType).sparse() != (moe != null)) {
-            throw new InvalidModelException("model_type " + modelType + (moe == null
-                    ? " needs its MoE settings (num_experts, num_experts_per_tok, moe_intermediate_size, …)"
-                    : " has no MoE settings, got " + moe));
+            throw new InvalidModelException("model_type " + modelType
+                    + (moe == null
+                            ? " needs its MoE settings (num_experts, num_experts_per_tok, moe_intermediate_size, …)"
+                            : " has no MoE settings, got " + moe));
         }
         if (modelType.equals("qwen2") && !attentionBias) {
             throw new InvalidModelException("qwen2 always has q/k/v biases (attention_bias must be true)");
         }
         for (int id : eosTokenIds) {
             if (id < 0 || id >= vocabSize) {
-                throw new InvalidModelException("eos_token_id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
+                throw new InvalidModelException(
+                        "eos_token_id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
             }
         }
     }
 
     /** A dense model's config (no MoE settings). */
-    public ModelConfig(String modelType, int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
-                       int numAttentionHeads, int numKeyValueHeads, int headDim, double ropeTheta, double rmsNormEps,
-                       int maxPositionEmbeddings, boolean tieWordEmbeddings, boolean attentionBias, Integer bosTokenId,
-                       List<Integer> eosTokenIds) {
-        this(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
-                headDim, ropeTheta, rmsNormEps, maxPositionEmbeddings, tieWordEmbeddings, attentionBias, bosTokenId,
-                eosTokenIds, null);
+    public ModelConfig(
+            String modelType,
+            int vocabSize,
+            int hiddenSize,
+            int intermediateSize,
+            int numHiddenLayers,
+            int numAttentionHeads,
+            int numKeyValueHeads,
+            int headDim,
+            double ropeTheta,
+            double rmsNormEps,
+            int maxPositionEmbeddings,
+            boolean tieWordEmbeddings,
+            boolean attentionBias,
+            Integer bosTokenId,
+            List<Integer> eosTokenIds) {
+        this(
+                modelType,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                numKeyValueHeads,
+                headDim,
+                ropeTheta,
+                rmsNormEps,
+                maxPositionEmbeddings,
+                tieWordEmbeddings,
+                attentionBias,
+                bosTokenId,
+                eosTokenIds,
+                null);
     }
 
     /** Whether layer {@code layer}'s MLP is the sparse MoE block (qwen3_moe, see {@link MoeConfig#isSparse}). */
@@ -101,10 +128,33 @@ public record ModelConfig(
     }
 
     /** A llama-shaped config with the usual defaults (head_dim = hidden/heads, theta 10000, eps 1e-6). */
-    public static ModelConfig llama(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads,
-                                    int kvHeads, int maxPositions, boolean tied, Integer bos, List<Integer> eos) {
-        return new ModelConfig("llama", vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads,
-                hiddenSize / heads, 10000.0, 1e-6, maxPositions, tied, false, bos, eos);
+    public static ModelConfig llama(
+            int vocabSize,
+            int hiddenSize,
+            int intermediateSize,
+            int layers,
+            int heads,
+            int kvHeads,
+            int maxPositions,
+            boolean tied,
+            Integer bos,
+            List<Integer> eos) {
+        return new ModelConfig(
+                "llama",
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                layers,
+                heads,
+                kvHeads,
+                hiddenSize / heads,
+                10000.0,
+                1e-6,
+                maxPositions,
+                tied,
+                false,
+                bos,
+                eos);
     }
 
     public int kvGroupSize() {
@@ -138,10 +188,12 @@ public record ModelConfig(
         }
         int hidden = integer(n, "hidden_size", source);
         int heads = integer(n, "num_attention_heads", source);
-        int kvHeads = n.hasNonNull("num_key_value_heads") ? n.get("num_key_value_heads").asInt() : heads;
+        int kvHeads = n.hasNonNull("num_key_value_heads")
+                ? n.get("num_key_value_heads").asInt()
+                : heads;
         // HF's Qwen3Config defaults head_dim to 128; the others (Qwen3MoeAttention too) fall back to hidden / heads
-        int headDim = n.hasNonNull("head_dim") ? n.get("head_dim").asInt()
-                : type.equals("qwen3") ? 128 : hidden / heads;
+        int headDim =
+                n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : type.equals("qwen3") ? 128 : hidden / heads;
         boolean bias = type.equals("qwen2") || n.path("attention_bias").asBoolean(false);
         List<Integer> eos = new ArrayList<>();
         JsonNode eosNode = n.get("eos_token_id");
@@ -151,12 +203,22 @@ public record ModelConfig(
             eos.add(eosNode.asInt());
         }
         Integer bos = n.hasNonNull("bos_token_id") ? n.get("bos_token_id").asInt() : null;
-        return new ModelConfig(type,
-                integer(n, "vocab_size", source), hidden, integer(n, "intermediate_size", source),
-                integer(n, "num_hidden_layers", source), heads, kvHeads, headDim,
-                n.path("rope_theta").asDouble(10000.0), n.path("rms_norm_eps").asDouble(1e-6),
+        return new ModelConfig(
+                type,
+                integer(n, "vocab_size", source),
+                hidden,
+                integer(n, "intermediate_size", source),
+                integer(n, "num_hidden_layers", source),
+                heads,
+                kvHeads,
+                headDim,
+                n.path("rope_theta").asDouble(10000.0),
+                n.path("rms_norm_eps").asDouble(1e-6),
                 integer(n, "max_position_embeddings", source),
-                n.path("tie_word_embeddings").asBoolean(false), bias, bos, eos,
+                n.path("tie_word_embeddings").asBoolean(false),
+                bias,
+                bos,
+                eos,
                 type.equals("qwen3_moe") ? MoeConfig.fromJson(n, source) : null);
     }
 

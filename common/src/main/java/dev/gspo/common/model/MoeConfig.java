@@ -3,7 +3,6 @@ package dev.gspo.common.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,14 +23,19 @@ import java.util.List;
  * @param decoderSparseStep   every this many layers is sparse ({@code decoder_sparse_step})
  * @param mlpOnlyLayers       layers kept dense whatever the step ({@code mlp_only_layers})
  */
-public record MoeConfig(int numExperts, int numExpertsPerTok, int moeIntermediateSize, boolean normTopkProb,
-                        int decoderSparseStep, List<Integer> mlpOnlyLayers) {
+public record MoeConfig(
+        int numExperts,
+        int numExpertsPerTok,
+        int moeIntermediateSize,
+        boolean normTopkProb,
+        int decoderSparseStep,
+        List<Integer> mlpOnlyLayers) {
 
     public MoeConfig {
         mlpOnlyLayers = List.copyOf(mlpOnlyLayers);
         if (numExperts < 1 || numExpertsPerTok < 1 || numExpertsPerTok > numExperts) {
-            throw new InvalidModelException("num_experts_per_tok must be in [1, num_experts]; got "
-                    + numExpertsPerTok + " of " + numExperts);
+            throw new InvalidModelException(
+                    "num_experts_per_tok must be in [1, num_experts]; got " + numExpertsPerTok + " of " + numExperts);
         }
         if (moeIntermediateSize < 1 || decoderSparseStep < 1) {
             throw new InvalidModelException("moe_intermediate_size and decoder_sparse_step must be positive, got "
@@ -52,9 +56,13 @@ public record MoeConfig(int numExperts, int numExpertsPerTok, int moeIntermediat
         } else if (only != null && !only.isNull()) {
             throw new InvalidModelException(source + ": mlp_only_layers must be a list, got " + only);
         }
-        return new MoeConfig(n.path("num_experts").asInt(128), n.path("num_experts_per_tok").asInt(8),
-                n.path("moe_intermediate_size").asInt(768), n.path("norm_topk_prob").asBoolean(false),
-                n.path("decoder_sparse_step").asInt(1), dense);
+        return new MoeConfig(
+                n.path("num_experts").asInt(128),
+                n.path("num_experts_per_tok").asInt(8),
+                n.path("moe_intermediate_size").asInt(768),
+                n.path("norm_topk_prob").asBoolean(false),
+                n.path("decoder_sparse_step").asInt(1),
+                dense);
     }
 
     void write(ObjectNode n) {

@@ -2,7 +2,6 @@ package dev.gspo.common.model;
 
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.tokenizer.PolicyTokenizer;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -51,8 +50,8 @@ public final class PolicyModel implements AutoCloseable {
         Map<String, Safetensors.Tensor> tensors = Safetensors.read(dir.resolve(WEIGHTS_FILE));
         PolicyTokenizer tokenizer = loadTokenizer(dir, config);
         try {
-            return new PolicyModel(config, PolicyWeights.fromTensors(config, tensors, parent), tokenizer,
-                    dir.resolve(TOKENIZER_FILE));
+            return new PolicyModel(
+                    config, PolicyWeights.fromTensors(config, tensors, parent), tokenizer, dir.resolve(TOKENIZER_FILE));
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -113,8 +112,8 @@ public final class PolicyModel implements AutoCloseable {
      * and shapes; finiteness is the caller's check). Nothing is left allocated if it fails.
      */
     public PolicyModel withWeights(SafetensorsView safetensors, NDManager parent) {
-        return new PolicyModel(config, PolicyWeights.fromSafetensors(config, safetensors, parent), tokenizer,
-                tokenizerJson);
+        return new PolicyModel(
+                config, PolicyWeights.fromSafetensors(config, safetensors, parent), tokenizer, tokenizerJson);
     }
 
     /** Writes the three HF files into {@code dir} (created if missing); files are written whole, then renamed. */
@@ -123,10 +122,15 @@ public final class PolicyModel implements AutoCloseable {
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, ".config", ".tmp");
             config.write(tmp);
-            Files.move(tmp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    tmp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             tmp = Files.createTempFile(dir, ".weights", ".tmp");
             Files.write(tmp, weightsAsSafetensors());
-            Files.move(tmp, dir.resolve(WEIGHTS_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    tmp,
+                    dir.resolve(WEIGHTS_FILE),
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
             Path target = dir.resolve(TOKENIZER_FILE);
             if (!Files.exists(target) || !Files.isSameFile(target, tokenizerJson)) {
                 Files.copy(tokenizerJson, target, StandardCopyOption.REPLACE_EXISTING);

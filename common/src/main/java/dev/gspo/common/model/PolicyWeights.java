@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -30,17 +29,30 @@ public final class PolicyWeights implements AutoCloseable {
      * has a {@code router} and {@code experts} and null {@code gate}/{@code up}/{@code down}; a dense layer the reverse
      * ({@code router} null, {@code experts} empty).
      */
-    public record Layer(NDArray inputNorm, NDArray q, NDArray qBias, NDArray k, NDArray kBias, NDArray v,
-                        NDArray vBias, NDArray o, NDArray postNorm, NDArray gate, NDArray up, NDArray down,
-                        NDArray qNorm, NDArray kNorm, NDArray router, List<Expert> experts) {
+    public record Layer(
+            NDArray inputNorm,
+            NDArray q,
+            NDArray qBias,
+            NDArray k,
+            NDArray kBias,
+            NDArray v,
+            NDArray vBias,
+            NDArray o,
+            NDArray postNorm,
+            NDArray gate,
+            NDArray up,
+            NDArray down,
+            NDArray qNorm,
+            NDArray kNorm,
+            NDArray router,
+            List<Expert> experts) {
         public boolean sparse() {
             return router != null;
         }
     }
 
     /** One expert of a sparse layer: a SwiGLU MLP of width {@code moe_intermediate_size}. */
-    public record Expert(NDArray gate, NDArray up, NDArray down) {
-    }
+    public record Expert(NDArray gate, NDArray up, NDArray down) {}
 
     private final NDManager manager;
     private final Map<String, NDArray> byName;
@@ -58,14 +70,22 @@ public final class PolicyWeights implements AutoCloseable {
         List<Layer> ls = new ArrayList<>();
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "model.layers." + i + ".";
-            ls.add(new Layer(byName.get(p + "input_layernorm.weight"),
-                    byName.get(p + "self_attn.q_proj.weight"), byName.get(p + "self_attn.q_proj.bias"),
-                    byName.get(p + "self_attn.k_proj.weight"), byName.get(p + "self_attn.k_proj.bias"),
-                    byName.get(p + "self_attn.v_proj.weight"), byName.get(p + "self_attn.v_proj.bias"),
-                    byName.get(p + "self_attn.o_proj.weight"), byName.get(p + "post_attention_layernorm.weight"),
-                    byName.get(p + "mlp.gate_proj.weight"), byName.get(p + "mlp.up_proj.weight"),
-                    byName.get(p + "mlp.down_proj.weight"), byName.get(p + "self_attn.q_norm.weight"),
-                    byName.get(p + "self_attn.k_norm.weight"), byName.get(p + "mlp.gate.weight"),
+            ls.add(new Layer(
+                    byName.get(p + "input_layernorm.weight"),
+                    byName.get(p + "self_attn.q_proj.weight"),
+                    byName.get(p + "self_attn.q_proj.bias"),
+                    byName.get(p + "self_attn.k_proj.weight"),
+                    byName.get(p + "self_attn.k_proj.bias"),
+                    byName.get(p + "self_attn.v_proj.weight"),
+                    byName.get(p + "self_attn.v_proj.bias"),
+                    byName.get(p + "self_attn.o_proj.weight"),
+                    byName.get(p + "post_attention_layernorm.weight"),
+                    byName.get(p + "mlp.gate_proj.weight"),
+                    byName.get(p + "mlp.up_proj.weight"),
+                    byName.get(p + "mlp.down_proj.weight"),
+                    byName.get(p + "self_attn.q_norm.weight"),
+                    byName.get(p + "self_attn.k_norm.weight"),
+                    byName.get(p + "mlp.gate.weight"),
                     experts(config, byName, i)));
         }
         this.layers = List.copyOf(ls);
@@ -78,7 +98,9 @@ public final class PolicyWeights implements AutoCloseable {
         List<Expert> out = new ArrayList<>();
         for (int e = 0; e < config.moe().numExperts(); e++) {
             String x = "model.layers." + layer + ".mlp.experts." + e + ".";
-            out.add(new Expert(byName.get(x + "gate_proj.weight"), byName.get(x + "up_proj.weight"),
+            out.add(new Expert(
+                    byName.get(x + "gate_proj.weight"),
+                    byName.get(x + "up_proj.weight"),
                     byName.get(x + "down_proj.weight")));
         }
         return List.copyOf(out);
@@ -88,8 +110,8 @@ public final class PolicyWeights implements AutoCloseable {
      * Builds weights from decoded tensors after checking them against the architecture: every expected tensor present,
      * with its exact shape; no tensor the model would silently ignore (rotary {@code inv_freq} buffers excepted).
      */
-    public static PolicyWeights fromTensors(ModelConfig config, Map<String, Safetensors.Tensor> tensors,
-                                            NDManager parent) {
+    public static PolicyWeights fromTensors(
+            ModelConfig config, Map<String, Safetensors.Tensor> tensors, NDManager parent) {
         List<TensorSpec> specs = validate(config, tensors);
         NDManager manager = parent.newSubManager();
         try {
@@ -132,8 +154,9 @@ public final class PolicyWeights implements AutoCloseable {
                 data.asFloatBuffer().put(src);
                 // create() wraps the staging memory without a copy; the copy is taken before the next tensor
                 // overwrites the staging buffer
-                byName.put(spec.name(), ownedCopy(manager.create(data, new Shape(spec.shape()), DataType.FLOAT32),
-                        spec.name()));
+                byName.put(
+                        spec.name(),
+                        ownedCopy(manager.create(data, new Shape(spec.shape()), DataType.FLOAT32), spec.name()));
             }
             return new PolicyWeights(config, manager, byName);
         } catch (RuntimeException e) {
@@ -163,8 +186,8 @@ public final class PolicyWeights implements AutoCloseable {
             if (shape == null) {
                 problems.add("missing tensor " + spec.name() + " " + Arrays.toString(spec.shape()));
             } else if (!Arrays.equals(shape, spec.shape())) {
-                problems.add("tensor " + spec.name() + " has shape " + Arrays.toString(shape)
-                        + ", expected " + Arrays.toString(spec.shape()));
+                problems.add("tensor " + spec.name() + " has shape " + Arrays.toString(shape) + ", expected "
+                        + Arrays.toString(spec.shape()));
             }
         }
         for (String name : shapes.keySet()) {
@@ -174,9 +197,10 @@ public final class PolicyWeights implements AutoCloseable {
             }
         }
         if (!problems.isEmpty()) {
-            throw new InvalidModelException(problems.size() > 5
-                    ? String.join("; ", problems.subList(0, 5)) + "; and " + (problems.size() - 5) + " more"
-                    : String.join("; ", problems));
+            throw new InvalidModelException(
+                    problems.size() > 5
+                            ? String.join("; ", problems.subList(0, 5)) + "; and " + (problems.size() - 5) + " more"
+                            : String.join("; ", problems));
         }
         return specs;
     }
@@ -196,8 +220,10 @@ public final class PolicyWeights implements AutoCloseable {
         byte[] header = Safetensors.header(shapes, metadata);
         byte[] out = new byte[Math.toIntExact(header.length + 4 * values)];
         System.arraycopy(header, 0, out, 0, header.length);
-        FloatBuffer dst = ByteBuffer.wrap(out, header.length, out.length - header.length).slice()
-                .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        FloatBuffer dst = ByteBuffer.wrap(out, header.length, out.length - header.length)
+                .slice()
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .asFloatBuffer();
         for (NDArray a : byName.values()) {
             // toByteBuffer(true) is a view of the native storage: the put is the only copy (it swaps bytes only on a
             // big-endian machine). toByteBuffer() would first copy through the JVM, which took ~0.8 s for 100 MB.
@@ -212,7 +238,8 @@ public final class PolicyWeights implements AutoCloseable {
     /** Copies every weight back to the JVM, in the architecture's order (for saving and publishing). */
     public List<Safetensors.Tensor> toTensors() {
         List<Safetensors.Tensor> out = new ArrayList<>(byName.size());
-        byName.forEach((name, a) -> out.add(Safetensors.Tensor.f32(name, a.getShape().getShape(), a.toFloatArray())));
+        byName.forEach(
+                (name, a) -> out.add(Safetensors.Tensor.f32(name, a.getShape().getShape(), a.toFloatArray())));
         return out;
     }
 

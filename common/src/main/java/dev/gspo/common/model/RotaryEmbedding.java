@@ -26,8 +26,7 @@ final class RotaryEmbedding implements AutoCloseable {
     private final NDArray rotateHalf; // [headDim, headDim]
 
     /** cos and sin gathered for a batch of positions, each [B, 1, T, headDim] (broadcast over heads). */
-    record Angles(NDArray cos, NDArray sin) {
-    }
+    record Angles(NDArray cos, NDArray sin) {}
 
     RotaryEmbedding(ModelConfig config, NDManager parent) {
         this.manager = parent.newSubManager();
@@ -47,7 +46,7 @@ final class RotaryEmbedding implements AutoCloseable {
         float[] r = new float[hd * hd];
         for (int j = 0; j < half; j++) {
             r[(j + half) * hd + j] = -1f; // out[j]        = −x[j + h]
-            r[j * hd + (j + half)] = 1f;  // out[j + h]    =  x[j]
+            r[j * hd + (j + half)] = 1f; // out[j + h]    =  x[j]
         }
         this.cosTable = owned(cos, new Shape(maxPos, hd));
         this.sinTable = owned(sin, new Shape(maxPos, hd));
@@ -62,8 +61,14 @@ final class RotaryEmbedding implements AutoCloseable {
 
     /** @param positions [B, T] int64 */
     Angles angles(NDArray positions) {
-        NDArray cos = positions.getNDArrayInternal().embedding(positions, cosTable, SparseFormat.DENSE).singletonOrThrow();
-        NDArray sin = positions.getNDArrayInternal().embedding(positions, sinTable, SparseFormat.DENSE).singletonOrThrow();
+        NDArray cos = positions
+                .getNDArrayInternal()
+                .embedding(positions, cosTable, SparseFormat.DENSE)
+                .singletonOrThrow();
+        NDArray sin = positions
+                .getNDArrayInternal()
+                .embedding(positions, sinTable, SparseFormat.DENSE)
+                .singletonOrThrow();
         return new Angles(cos.expandDims(1), sin.expandDims(1));
     }
 

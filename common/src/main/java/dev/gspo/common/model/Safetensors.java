@@ -3,7 +3,6 @@ package dev.gspo.common.model;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,8 +30,7 @@ import java.util.Map;
 public final class Safetensors {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private Safetensors() {
-    }
+    private Safetensors() {}
 
     /** One tensor, widened to float32. {@code dtype} is the type it was stored as. */
     public record Tensor(String name, String dtype, long[] shape, float[] data) {
@@ -146,7 +144,10 @@ public final class Safetensors {
             throw new UncheckedIOException(e);
         }
         int padded = (json.length + 7) / 8 * 8;
-        ByteBuffer out = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).put(json);
+        ByteBuffer out = ByteBuffer.allocate(8 + padded)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(padded)
+                .put(json);
         while (out.hasRemaining()) {
             out.put((byte) ' ');
         }

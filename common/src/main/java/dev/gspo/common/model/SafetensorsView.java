@@ -3,7 +3,6 @@ package dev.gspo.common.model;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -23,6 +22,7 @@ import java.util.Map;
 public final class SafetensorsView {
     /** Largest header accepted (the format's own limit is 100 MB; ours is smaller because headers are tiny). */
     private static final long MAX_HEADER_BYTES = 16L << 20;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
@@ -47,12 +47,13 @@ public final class SafetensorsView {
     /** Parses and checks the header of a whole safetensors buffer; entries keep the header's order. */
     public static SafetensorsView of(byte[] bytes) {
         if (bytes.length < 8) {
-            throw new InvalidModelException("safetensors: " + bytes.length + " bytes is shorter than the 8-byte header length");
+            throw new InvalidModelException(
+                    "safetensors: " + bytes.length + " bytes is shorter than the 8-byte header length");
         }
         long headerLen = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
         if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > bytes.length - 8L) {
-            throw new InvalidModelException("safetensors: header length " + headerLen
-                    + " does not fit in a body of " + bytes.length + " bytes (truncated?)");
+            throw new InvalidModelException("safetensors: header length " + headerLen + " does not fit in a body of "
+                    + bytes.length + " bytes (truncated?)");
         }
         JsonNode header;
         try {
@@ -88,8 +89,12 @@ public final class SafetensorsView {
         JsonNode dtypeNode = t.get("dtype");
         JsonNode shapeNode = t.get("shape");
         JsonNode offsets = t.get("data_offsets");
-        if (dtypeNode == null || shapeNode == null || !shapeNode.isArray() || offsets == null
-                || !offsets.isArray() || offsets.size() != 2) {
+        if (dtypeNode == null
+                || shapeNode == null
+                || !shapeNode.isArray()
+                || offsets == null
+                || !offsets.isArray()
+                || offsets.size() != 2) {
             throw new InvalidModelException("safetensors: tensor '" + name + "' lacks dtype, shape or data_offsets");
         }
         String dtype = dtypeNode.asText();
@@ -102,11 +107,13 @@ public final class SafetensorsView {
             }
             count = Math.multiplyExact(count, shape[i]);
         }
-        int width = switch (dtype) {
-            case "F32", "F16", "BF16", "F64" -> width(dtype);
-            default -> throw new InvalidModelException("safetensors: tensor '" + name + "' has dtype " + dtype
-                    + "; only F32, F16, BF16 and F64 are read");
-        };
+        int width =
+                switch (dtype) {
+                    case "F32", "F16", "BF16", "F64" -> width(dtype);
+                    default ->
+                        throw new InvalidModelException("safetensors: tensor '" + name + "' has dtype " + dtype
+                                + "; only F32, F16, BF16 and F64 are read");
+                };
         long begin = offsets.get(0).asLong(-1);
         long end = offsets.get(1).asLong(-1);
         if (begin < 0 || end < begin || end > dataLen) {
@@ -159,7 +166,10 @@ public final class SafetensorsView {
         if (!e.dtype().equals(expectedDtype)) {
             throw new IllegalArgumentException("tensor " + name + " is " + e.dtype() + ", not " + expectedDtype);
         }
-        return ByteBuffer.wrap(bytes, e.offset(), e.length()).slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return ByteBuffer.wrap(bytes, e.offset(), e.length())
+                .slice()
+                .asReadOnlyBuffer()
+                .order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** The buffer this view reads (shared, not copied). */

@@ -17,8 +17,7 @@ import ai.djl.ndarray.types.Shape;
  * handle for as long as the graph needs it.
  */
 public final class Scalars {
-    private Scalars() {
-    }
+    private Scalars() {}
 
     /** {@code x · c}, safe to differentiate. */
     public static NDArray mul(NDArray x, double c) {

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
-
 import java.util.Arrays;
 
 /**
@@ -30,8 +29,7 @@ import java.util.Arrays;
  * gathered at the replayed experts and renormalised as usual, so the router keeps learning.
  */
 final class SparseMoe {
-    private SparseMoe() {
-    }
+    private SparseMoe() {}
 
     /** @param h [B, T, d] → [B, T, d] */
     static NDArray forward(NDArray h, PolicyWeights.Layer w, MoeConfig moe, ExpertRouting routing, int layer) {
@@ -42,7 +40,7 @@ final class SparseMoe {
         int k = moe.numExpertsPerTok();
         NDManager manager = h.getManager();
         NDArray x = h.reshape(n, d);
-        NDArray probs = linear(x, w.router()).softmax(-1);                          // [N, E]
+        NDArray probs = linear(x, w.router()).softmax(-1); // [N, E]
         int[] chosen = topK(probs.stopGradient().toFloatArray(), n, experts, k);
         int[] used = routing.route(layer, chosen, n, k);
         check(used, n, experts, k, layer);
@@ -53,7 +51,7 @@ final class SparseMoe {
             mask[(i / k) * experts + used[i]] = 1f;
             count[used[i]]++;
         }
-        NDArray weights = probs.mul(manager.create(mask, new Shape(n, experts)));  // [N, E], 0 off the chosen set
+        NDArray weights = probs.mul(manager.create(mask, new Shape(n, experts))); // [N, E], 0 off the chosen set
         if (moe.normTopkProb()) {
             weights = weights.div(weights.sum(new int[] {-1}, true));
         }
@@ -79,15 +77,15 @@ final class SparseMoe {
                 continue;
             }
             NDArray idx = manager.create(Arrays.copyOfRange(rowToken, start[e], start[e + 1]));
-            NDArray xe = gather(idx, x);                                                 // [n_e, d]
+            NDArray xe = gather(idx, x); // [n_e, d]
             PolicyWeights.Expert ex = w.experts().get(e);
             NDArray gate = linear(xe, ex.gate());
             outputs.add(linear(gate.mul(Activation.sigmoid(gate)).mul(linear(xe, ex.up())), ex.down()));
         }
-        NDArray y = outputs.size() == 1 ? outputs.head() : NDArrays.concat(outputs, 0);  // [N·k, d]
+        NDArray y = outputs.size() == 1 ? outputs.head() : NDArrays.concat(outputs, 0); // [N·k, d]
         NDArray wr = gather(manager.create(rowWeight), weights.reshape((long) n * experts, 1)); // [N·k, 1]
         NDArray weighted = y.mul(wr);
-        NDArray perSlot = gather(manager.create(slotRow, new Shape(n, k)), weighted);  // [N, k, d]
+        NDArray perSlot = gather(manager.create(slotRow, new Shape(n, k)), weighted); // [N, k, d]
         return perSlot.sum(new int[] {1}).reshape(shape);
     }
 
@@ -123,18 +121,18 @@ final class SparseMoe {
 
     private static void check(int[] used, int n, int experts, int k, int layer) {
         if (used.length != n * k) {
-            throw new IllegalArgumentException("layer " + layer + ": routing gave " + used.length
-                    + " expert ids for " + n + " tokens × k = " + k);
+            throw new IllegalArgumentException(
+                    "layer " + layer + ": routing gave " + used.length + " expert ids for " + n + " tokens × k = " + k);
         }
         for (int i = 0; i < used.length; i++) {
             if (used[i] < 0 || used[i] >= experts) {
-                throw new IllegalArgumentException("layer " + layer + ": expert id " + used[i] + " outside [0, "
-                        + experts + ")");
+                throw new IllegalArgumentException(
+                        "layer " + layer + ": expert id " + used[i] + " outside [0, " + experts + ")");
             }
             for (int j = (i / k) * k; j < i; j++) {
                 if (used[j] == used[i]) {
-                    throw new IllegalArgumentException("layer " + layer + ": token " + i / k + " routed twice to "
-                            + "expert " + used[i]);
+                    throw new IllegalArgumentException(
+                            "layer " + layer + ": token " + i / k + " routed twice to " + "expert " + used[i]);
                 }
             }
         }
@@ -142,7 +140,9 @@ final class SparseMoe {
 
     /** rows of {@code table} at {@code idx} (int64, any shape) → idx.shape + [cols]; differentiable in table. */
     private static NDArray gather(NDArray idx, NDArray table) {
-        return idx.getNDArrayInternal().embedding(idx, table, SparseFormat.DENSE).singletonOrThrow();
+        return idx.getNDArrayInternal()
+                .embedding(idx, table, SparseFormat.DENSE)
+                .singletonOrThrow();
     }
 
     private static NDArray linear(NDArray x, NDArray weight) {

@@ -77,11 +77,13 @@ public final class Transformer implements AutoCloseable {
      * As {@link #hidden(NDArray, NDArray, NDArray, KvCache, DecodeWeights)}, with {@code routing} seeing (and possibly
      * replacing) the experts of every sparse layer; it is not called for dense models.
      */
-    public NDArray hidden(NDArray ids, NDArray positions, NDArray bias, KvCache cache, DecodeWeights fused,
-                          ExpertRouting routing) {
+    public NDArray hidden(
+            NDArray ids, NDArray positions, NDArray bias, KvCache cache, DecodeWeights fused, ExpertRouting routing) {
         long b = ids.getShape().get(0);
         long t = ids.getShape().get(1);
-        NDArray x = ids.getNDArrayInternal().embedding(ids, weights.embedTokens(), SparseFormat.DENSE).singletonOrThrow();
+        NDArray x = ids.getNDArrayInternal()
+                .embedding(ids, weights.embedTokens(), SparseFormat.DENSE)
+                .singletonOrThrow();
         RotaryEmbedding.Angles angles = rope.angles(positions);
         NDArray bias5 = bias == null ? null : bias.expandDims(1); // [B, 1, 1, T, S]: over kv heads and query groups
         int layerIndex = 0;
@@ -89,8 +91,10 @@ public final class Transformer implements AutoCloseable {
             int i = layerIndex++;
             DecodeWeights.Layer f = fused == null ? null : fused.layer(i);
             NDArray h = rmsNorm(x, layer.inputNorm());
-            x = x.add(f == null ? attention(layer, h, angles, bias5, cache, i, b, t)
-                    : fusedAttention(layer, f, h, angles, bias5, cache, i, b, t));
+            x = x.add(
+                    f == null
+                            ? attention(layer, h, angles, bias5, cache, i, b, t)
+                            : fusedAttention(layer, f, h, angles, bias5, cache, i, b, t));
             h = rmsNorm(x, layer.postNorm());
             x = x.add(layer.sparse() ? SparseMoe.forward(h, layer, config.moe(), routing, i) : mlp(layer, f, h));
         }
@@ -125,8 +129,15 @@ public final class Transformer implements AutoCloseable {
         return linear(rmsNorm(hidden, weights.finalNorm()), weights.lmHead(), null);
     }
 
-    private NDArray attention(PolicyWeights.Layer w, NDArray h, RotaryEmbedding.Angles angles, NDArray bias5,
-                              KvCache cache, int layerIndex, long b, long t) {
+    private NDArray attention(
+            PolicyWeights.Layer w,
+            NDArray h,
+            RotaryEmbedding.Angles angles,
+            NDArray bias5,
+            KvCache cache,
+            int layerIndex,
+            long b,
+            long t) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
@@ -154,9 +165,16 @@ public final class Transformer implements AutoCloseable {
      * With q/k norms the scale sits in the stacked norm weight instead (see {@link DecodeWeights}), and one rmsnorm
      * runs over the query and key heads together before RoPE.
      */
-    private NDArray fusedAttention(PolicyWeights.Layer w, DecodeWeights.Layer f, NDArray h,
-                                   RotaryEmbedding.Angles angles, NDArray bias5, KvCache cache, int layerIndex,
-                                   long b, long t) {
+    private NDArray fusedAttention(
+            PolicyWeights.Layer w,
+            DecodeWeights.Layer f,
+            NDArray h,
+            RotaryEmbedding.Angles angles,
+            NDArray bias5,
+            KvCache cache,
+            int layerIndex,
+            long b,
+            long t) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
@@ -166,7 +184,7 @@ public final class Transformer implements AutoCloseable {
                 .split(new long[] {heads + kvHeads}, 1);
         NDArray qk = qkAndV.get(0);
         if (f.qkNorm() != null) {
-            qk = rmsNorm(qk, f.qkNorm());                                       // [H + Hkv, 1, hd] per-head weights
+            qk = rmsNorm(qk, f.qkNorm()); // [H + Hkv, 1, hd] per-head weights
         }
         NDList qAndK = rope.apply(qk, angles).split(new long[] {heads}, 1);
         NDArray k = qAndK.get(1);
@@ -180,8 +198,8 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** softmax(q kᵀ (· scale) + bias) v, then the output projection; q [B, H, T, hd], k and v [B, Hkv, S, hd]. */
-    private NDArray attend(PolicyWeights.Layer w, NDArray q, NDArray k, NDArray v, NDArray bias5, long b, long t,
-                           boolean scale) {
+    private NDArray attend(
+            PolicyWeights.Layer w, NDArray q, NDArray k, NDArray v, NDArray bias5, long b, long t, boolean scale) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
@@ -190,7 +208,7 @@ public final class Transformer implements AutoCloseable {
         // Grouped-query attention without copying k/v: the `group` query heads that share kv head j are stacked
         // along the time axis, q [B, H, T, hd] → [B, Hkv, group·T, hd] (head index = j·group + g, as HF's repeat_kv).
         NDArray qg = q.reshape(b, kvHeads, (long) group * t, hd);
-        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2));                // [B, Hkv, group·T, S]
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)); // [B, Hkv, group·T, S]
         if (scale) {
             scores = Scalars.mul(scores, attentionScale);
         }
@@ -198,7 +216,7 @@ public final class Transformer implements AutoCloseable {
             scores = scores.reshape(new Shape(b, kvHeads, group, t, s)).add(bias5);
         }
         NDArray probs = scores.softmax(-1).reshape(b, kvHeads, (long) group * t, s);
-        NDArray out = probs.matMul(v)                                           // [B, Hkv, group·T, hd]
+        NDArray out = probs.matMul(v) // [B, Hkv, group·T, hd]
                 .reshape(b, heads, t, hd)
                 .transpose(0, 2, 1, 3)
                 .reshape(b, t, (long) heads * hd);

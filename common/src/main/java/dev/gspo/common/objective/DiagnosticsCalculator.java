@@ -23,8 +23,15 @@ final class DiagnosticsCalculator {
      * @param logRatio    [B,T] log π_θ − log π_old (0 where masked)
      * @param entropy     [B,T] or null
      */
-    LossDiagnostics compute(boolean[] valid, float[] ratio, float[] advantages, float[] logRatio, float[] entropy,
-                            double loss, double klToRef, double zeroVarianceShare) {
+    LossDiagnostics compute(
+            boolean[] valid,
+            float[] ratio,
+            float[] advantages,
+            float[] logRatio,
+            float[] entropy,
+            double loss,
+            double klToRef,
+            double zeroVarianceShare) {
         boolean ratioPerToken = ratio.length == b * t;
         boolean advPerToken = advantages.length == b * t;
         long tokens = 0;

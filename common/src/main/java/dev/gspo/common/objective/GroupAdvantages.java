@@ -35,8 +35,8 @@ public final class GroupAdvantages {
             throw new IllegalArgumentException("groupSize must be >= 2 (the group is the baseline), got " + groupSize);
         }
         if (rewards.length == 0 || rewards.length % groupSize != 0) {
-            throw new IllegalArgumentException("number of rewards (" + rewards.length
-                    + ") must be a positive multiple of groupSize " + groupSize);
+            throw new IllegalArgumentException(
+                    "number of rewards (" + rewards.length + ") must be a positive multiple of groupSize " + groupSize);
         }
         for (int i = 0; i < rewards.length; i++) {
             if (!Double.isFinite(rewards[i])) {
@@ -49,7 +49,7 @@ public final class GroupAdvantages {
         for (int g = 0; g < groups; g++) {
             int from = g * groupSize;
             if (allEqual(rewards, from, groupSize)) {
-                zeroVariance++;       // adv stays 0
+                zeroVariance++; // adv stays 0
                 continue;
             }
             double mean = 0;

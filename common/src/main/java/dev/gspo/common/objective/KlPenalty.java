@@ -21,9 +21,10 @@ final class KlPenalty {
 
     /** KL_i, [B]; differentiable wrt the new log-probs. */
     static NDArray perSequence(MaskedTokens tokens, NDArray refLogprobs, double logRatioClamp) {
-        NDArray u = tokens.select(refLogprobs).sub(tokens.newLogprobs)
-                .clip(-logRatioClamp, logRatioClamp);                  // [B,T], 0 where masked
-        NDArray k = u.exp().sub(u).sub(1);                             // [B,T], 0 where masked
+        NDArray u = tokens.select(refLogprobs)
+                .sub(tokens.newLogprobs)
+                .clip(-logRatioClamp, logRatioClamp); // [B,T], 0 where masked
+        NDArray k = u.exp().sub(u).sub(1); // [B,T], 0 where masked
         return tokens.sequenceMean(k);
     }
 }

@@ -27,6 +27,15 @@ package dev.gspo.common.objective;
  * @param sequences          B
  * @param tokens             Σ_i |y_i|
  */
-public record LossDiagnostics(double loss, ClipFraction clipSequence, ClipFraction clipToken, RatioStats ratio,
-                              double approxKl, double klToRef, double entropy, double zeroVarianceShare,
-                              double meanResponseLength, int sequences, long tokens) {}
+public record LossDiagnostics(
+        double loss,
+        ClipFraction clipSequence,
+        ClipFraction clipToken,
+        RatioStats ratio,
+        double approxKl,
+        double klToRef,
+        double entropy,
+        double zeroVarianceShare,
+        double meanResponseLength,
+        int sequences,
+        long tokens) {}

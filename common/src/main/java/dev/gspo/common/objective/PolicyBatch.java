@@ -2,7 +2,6 @@ package dev.gspo.common.objective;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-
 import java.util.Objects;
 
 /**
@@ -26,8 +25,14 @@ import java.util.Objects;
  *                          from ({@link Advantages#zeroVarianceShare()}), passed through to the
  *                          diagnostics; {@code NaN} if unknown
  */
-public record PolicyBatch(NDArray newLogprobs, NDArray oldLogprobs, NDArray mask, NDArray advantages,
-                          NDArray refLogprobs, NDArray entropy, double zeroVarianceShare) {
+public record PolicyBatch(
+        NDArray newLogprobs,
+        NDArray oldLogprobs,
+        NDArray mask,
+        NDArray advantages,
+        NDArray refLogprobs,
+        NDArray entropy,
+        double zeroVarianceShare) {
 
     public PolicyBatch {
         Objects.requireNonNull(newLogprobs, "newLogprobs");
@@ -48,8 +53,7 @@ public record PolicyBatch(NDArray newLogprobs, NDArray oldLogprobs, NDArray mask
         }
         Shape a = advantages.getShape();
         if (!a.equals(new Shape(s.get(0))) && !a.equals(s)) {
-            throw new IllegalArgumentException(
-                    "advantages must be [B] or [B,T] with [B,T] = " + s + ", got " + a);
+            throw new IllegalArgumentException("advantages must be [B] or [B,T] with [B,T] = " + s + ", got " + a);
         }
     }
 
@@ -63,7 +67,8 @@ public record PolicyBatch(NDArray newLogprobs, NDArray oldLogprobs, NDArray mask
     }
 
     public PolicyBatch withEntropy(NDArray tokenEntropy) {
-        return new PolicyBatch(newLogprobs, oldLogprobs, mask, advantages, refLogprobs, tokenEntropy, zeroVarianceShare);
+        return new PolicyBatch(
+                newLogprobs, oldLogprobs, mask, advantages, refLogprobs, tokenEntropy, zeroVarianceShare);
     }
 
     public PolicyBatch withZeroVarianceShare(double share) {

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.gspo.common.model.Scalars;
-
 import java.util.Objects;
 
 /**
@@ -61,28 +60,30 @@ public final class PolicyObjective {
             scope.suppressNotUsedWarning();
             MaskedTokens tokens = MaskedTokens.of(batch);
             Surrogate.Terms terms = surrogate.objective(tokens, config.clip(), c);
-            loss = terms.perSequence().mean().neg();                          // −J, []
+            loss = terms.perSequence().mean().neg(); // −J, []
             double klToRef = Double.NaN;
             if (batch.refLogprobs() != null) {
-                NDArray kl = KlPenalty.perSequence(tokens, batch.refLogprobs(), c).mean();  // []
+                NDArray kl =
+                        KlPenalty.perSequence(tokens, batch.refLogprobs(), c).mean(); // []
                 klToRef = scalar(kl);
                 if (config.klBeta() > 0) {
                     // β in kl's dtype (a Java double would promote float32 to float64) and in memory libtorch owns
                     loss = loss.add(Scalars.mul(kl, config.klBeta()));
                 }
             }
-            diagnostics = new DiagnosticsCalculator(config.clip(), batch.sequences(), batch.length()).compute(
-                    tokens.valid.toBooleanArray(),
-                    floats(terms.ratio()),
-                    floats(tokens.advantages),
-                    floats(tokens.logRatio),
-                    batch.entropy() == null ? null : floats(tokens.select(batch.entropy())),
-                    scalar(loss),
-                    klToRef,
-                    batch.zeroVarianceShare());
+            diagnostics = new DiagnosticsCalculator(config.clip(), batch.sequences(), batch.length())
+                    .compute(
+                            tokens.valid.toBooleanArray(),
+                            floats(terms.ratio()),
+                            floats(tokens.advantages),
+                            floats(tokens.logRatio),
+                            batch.entropy() == null ? null : floats(tokens.select(batch.entropy())),
+                            scalar(loss),
+                            klToRef,
+                            batch.zeroVarianceShare());
             NDScope.unregister(loss);
         }
-        NDScope.register(loss);  // into the caller's scope, if there is one
+        NDScope.register(loss); // into the caller's scope, if there is one
         return new ObjectiveResult(loss, diagnostics);
     }
 

@@ -23,14 +23,14 @@ final class SequenceSurrogate implements Surrogate {
             throw new IllegalArgumentException("loss mode gspo needs one advantage per sequence ([B]), got "
                     + tokens.advantages.getShape() + "; use gspo-token for per-token advantages");
         }
-        NDArray s = sequenceRatio(tokens, logRatioClamp);                      // [B]
+        NDArray s = sequenceRatio(tokens, logRatioClamp); // [B]
         NDArray perSequence = Surrogate.clippedTerm(s, tokens.advantages, clip); // [B]
         return new Terms(perSequence, s.stopGradient());
     }
 
     /** s_i = exp(clamp(mean_t d_{i,t}, −C, C)), [B,T] → [B]; differentiable. */
     static NDArray sequenceRatio(MaskedTokens tokens, double logRatioClamp) {
-        NDArray meanLogRatio = tokens.sequenceMean(tokens.logRatio);             // [B]
+        NDArray meanLogRatio = tokens.sequenceMean(tokens.logRatio); // [B]
         return meanLogRatio.clip(-logRatioClamp, logRatioClamp).exp();
     }
 }

@@ -20,9 +20,9 @@ final class SequenceTokenSurrogate implements Surrogate {
 
     @Override
     public Terms objective(MaskedTokens tokens, ClipRange clip, double logRatioClamp) {
-        NDArray s = SequenceSurrogate.sequenceRatio(tokens, logRatioClamp).stopGradient();  // sg[s_i], [B]
-        NDArray lp = tokens.newLogprobs;                                                     // [B,T]
-        NDArray tokenRatio = s.expandDims(1).mul(lp.sub(lp.stopGradient()).exp());           // s_{i,t}, [B,T]
+        NDArray s = SequenceSurrogate.sequenceRatio(tokens, logRatioClamp).stopGradient(); // sg[s_i], [B]
+        NDArray lp = tokens.newLogprobs; // [B,T]
+        NDArray tokenRatio = s.expandDims(1).mul(lp.sub(lp.stopGradient()).exp()); // s_{i,t}, [B,T]
         NDArray perToken = Surrogate.clippedTerm(tokenRatio, tokens.tokenAdvantages(), clip);
         return new Terms(tokens.sequenceMean(perToken), s);
     }

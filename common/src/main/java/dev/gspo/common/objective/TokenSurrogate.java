@@ -17,8 +17,8 @@ final class TokenSurrogate implements Surrogate {
 
     @Override
     public Terms objective(MaskedTokens tokens, ClipRange clip, double logRatioClamp) {
-        NDArray w = tokens.logRatio.clip(-logRatioClamp, logRatioClamp).exp();          // [B,T]
-        NDArray perToken = Surrogate.clippedTerm(w, tokens.tokenAdvantages(), clip);   // [B,T]
+        NDArray w = tokens.logRatio.clip(-logRatioClamp, logRatioClamp).exp(); // [B,T]
+        NDArray perToken = Surrogate.clippedTerm(w, tokens.tokenAdvantages(), clip); // [B,T]
         return new Terms(tokens.sequenceMean(perToken), w.stopGradient());
     }
 }

@@ -13,5 +13,4 @@ import ai.djl.ndarray.NDArray;
  * @param entropy  [B, R] per-token entropy −Σ_v p_v log p_v of the distribution at temperature T (0 at padding),
  *                 detached from the graph; null unless asked for
  */
-public record ResponseLogprobs(NDArray logprobs, NDArray mask, int[] lengths, NDArray entropy) {
-}
+public record ResponseLogprobs(NDArray logprobs, NDArray mask, int[] lengths, NDArray entropy) {}

@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.SparseFormat;
 import dev.gspo.common.model.AttentionBias;
 import dev.gspo.common.model.ExpertRouting;
 import dev.gspo.common.model.Transformer;
-
 import java.util.List;
 
 /**
@@ -24,20 +23,24 @@ import java.util.List;
  * the caller closes.
  */
 public final class TeacherForcedScorer {
-    private TeacherForcedScorer() {
-    }
+    private TeacherForcedScorer() {}
 
     /**
      * @param temperatures T_b for each row (the temperature the response was sampled at; 1 for greedy)
      */
-    public static ResponseLogprobs score(Transformer model, NDManager manager, List<int[]> prompts,
-                                         List<int[]> responses, float[] temperatures) {
+    public static ResponseLogprobs score(
+            Transformer model, NDManager manager, List<int[]> prompts, List<int[]> responses, float[] temperatures) {
         return score(model, manager, prompts, responses, temperatures, false);
     }
 
     /** As {@link #score(Transformer, NDManager, List, List, float[])}, optionally with per-token entropy. */
-    public static ResponseLogprobs score(Transformer model, NDManager manager, List<int[]> prompts,
-                                         List<int[]> responses, float[] temperatures, boolean withEntropy) {
+    public static ResponseLogprobs score(
+            Transformer model,
+            NDManager manager,
+            List<int[]> prompts,
+            List<int[]> responses,
+            float[] temperatures,
+            boolean withEntropy) {
         return score(model, manager, prompts, responses, temperatures, withEntropy, ExpertRouting.FREE);
     }
 
@@ -46,13 +49,18 @@ public final class TeacherForcedScorer {
      * of every sparse layer. Its token index n is {@code row · width + position} over the input
      * {@code prompt ++ response[0 .. |y| − 2]} right-padded to {@code width} = {@link #inputWidth}.
      */
-    public static ResponseLogprobs score(Transformer model, NDManager manager, List<int[]> prompts,
-                                         List<int[]> responses, float[] temperatures, boolean withEntropy,
-                                         ExpertRouting routing) {
+    public static ResponseLogprobs score(
+            Transformer model,
+            NDManager manager,
+            List<int[]> prompts,
+            List<int[]> responses,
+            float[] temperatures,
+            boolean withEntropy,
+            ExpertRouting routing) {
         int b = prompts.size();
         if (responses.size() != b || temperatures.length != b) {
-            throw new IllegalArgumentException("prompts, responses and temperatures differ in count: "
-                    + b + ", " + responses.size() + ", " + temperatures.length);
+            throw new IllegalArgumentException("prompts, responses and temperatures differ in count: " + b + ", "
+                    + responses.size() + ", " + temperatures.length);
         }
         int vocab = model.config().vocabSize();
         int width = 1;
@@ -71,8 +79,9 @@ public final class TeacherForcedScorer {
             respWidth = Math.max(respWidth, r);
         }
         if (width > model.config().maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("prompt + response of " + (width + 1)
-                    + " tokens exceeds max_position_embeddings " + model.config().maxPositionEmbeddings());
+            throw new IllegalArgumentException(
+                    "prompt + response of " + (width + 1) + " tokens exceeds max_position_embeddings "
+                            + model.config().maxPositionEmbeddings());
         }
         long[] ids = new long[b * width];
         long[] positions = new long[b * width];
@@ -99,17 +108,23 @@ public final class TeacherForcedScorer {
             }
         }
         NDArray idArray = manager.create(ids, new Shape(b, width));
-        NDArray hidden = model.hidden(idArray, manager.create(positions, new Shape(b, width)),
-                AttentionBias.rightPadded(manager, inputLengths, width), null, null, routing); // [B, W, d]
-        NDArray flat = hidden.reshape(-1, hidden.getShape().get(2));                     // [B·W, d]
+        NDArray hidden = model.hidden(
+                idArray,
+                manager.create(positions, new Shape(b, width)),
+                AttentionBias.rightPadded(manager, inputLengths, width),
+                null,
+                null,
+                routing); // [B, W, d]
+        NDArray flat = hidden.reshape(-1, hidden.getShape().get(2)); // [B·W, d]
         NDArray rowIndex = manager.create(gatherRows, new Shape(b, respWidth));
         NDArray picked = rowIndex.getNDArrayInternal()
-                .embedding(rowIndex, flat, SparseFormat.DENSE).singletonOrThrow();      // [B, R, d]
+                .embedding(rowIndex, flat, SparseFormat.DENSE)
+                .singletonOrThrow(); // [B, R, d]
         NDArray temps = manager.create(temperatures, new Shape(b, 1, 1));
-        NDArray logp = model.logits(picked).div(temps).logSoftmax(-1);                   // [B, R, V]
+        NDArray logp = model.logits(picked).div(temps).logSoftmax(-1); // [B, R, V]
         NDArray target = manager.create(targets, new Shape(b, respWidth, 1));
         NDArray maskArray = manager.create(mask, new Shape(b, respWidth));
-        NDArray chosen = logp.gather(target, -1).squeeze(-1).mul(maskArray);              // [B, R]
+        NDArray chosen = logp.gather(target, -1).squeeze(-1).mul(maskArray); // [B, R]
         NDArray entropy = null;
         if (withEntropy) {
             NDArray detached = logp.stopGradient();
@@ -129,9 +144,8 @@ public final class TeacherForcedScorer {
 
     private static void checkToken(int token, int vocab, int row) {
         if (token < 0 || token >= vocab) {
-            throw new IllegalArgumentException("row " + row + ": token id " + token
-                    + " is outside the vocabulary [0, " + vocab + ")");
+            throw new IllegalArgumentException(
+                    "row " + row + ": token id " + token + " is outside the vocabulary [0, " + vocab + ")");
         }
     }
-
 }

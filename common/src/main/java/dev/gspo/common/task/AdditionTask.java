@@ -24,8 +24,7 @@ public final class AdditionTask implements Task {
     private final HashSplit<Operands> split;
     private final List<TaskExample> heldOut;
 
-    private record Operands(long a, long b) {
-    }
+    private record Operands(long a, long b) {}
 
     /**
      * @param minDigits   fewest digits of an operand, ≥ 1
@@ -34,8 +33,8 @@ public final class AdditionTask implements Task {
      */
     public AdditionTask(int minDigits, int maxDigits, int heldOutSize) {
         if (minDigits < 1 || maxDigits > MAX_DIGITS || minDigits > maxDigits) {
-            throw new IllegalArgumentException("need 1 <= minDigits <= maxDigits <= " + MAX_DIGITS
-                    + ", got minDigits=" + minDigits + ", maxDigits=" + maxDigits);
+            throw new IllegalArgumentException("need 1 <= minDigits <= maxDigits <= " + MAX_DIGITS + ", got minDigits="
+                    + minDigits + ", maxDigits=" + maxDigits);
         }
         if (heldOutSize < 0) {
             throw new IllegalArgumentException("heldOutSize must be >= 0, got " + heldOutSize);

@@ -7,5 +7,4 @@ package dev.gspo.common.task;
  * @param completion what the policy should generate after the prompt, stop marker included
  *                   (e.g. {@code "46\n"})
  */
-public record Demonstration(TaskExample example, String completion) {
-}
+public record Demonstration(TaskExample example, String completion) {}

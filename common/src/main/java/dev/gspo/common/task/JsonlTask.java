@@ -50,8 +50,8 @@ public final class JsonlTask implements Task {
             (held ? heldOut : training).add(example);
         }
         if (training.isEmpty()) {
-            throw new IllegalArgumentException(file + ": every example fell into the held-out split (fraction "
-                    + heldOutFraction + ")");
+            throw new IllegalArgumentException(
+                    file + ": every example fell into the held-out split (fraction " + heldOutFraction + ")");
         }
         return new JsonlTask(training, heldOut);
     }

@@ -32,8 +32,8 @@ public final class ReverseTask implements Task {
      */
     public ReverseTask(int minLength, int maxLength, int heldOutSize) {
         if (minLength < 1 || maxLength > MAX_LENGTH || minLength > maxLength) {
-            throw new IllegalArgumentException("need 1 <= minLength <= maxLength <= " + MAX_LENGTH
-                    + ", got minLength=" + minLength + ", maxLength=" + maxLength);
+            throw new IllegalArgumentException("need 1 <= minLength <= maxLength <= " + MAX_LENGTH + ", got minLength="
+                    + minLength + ", maxLength=" + maxLength);
         }
         if (heldOutSize < 0) {
             throw new IllegalArgumentException("heldOutSize must be >= 0, got " + heldOutSize);
@@ -87,7 +87,9 @@ public final class ReverseTask implements Task {
     }
 
     private static TaskExample example(String word) {
-        return new TaskExample(NAME + ":" + word, PREFIX + word + "=",
+        return new TaskExample(
+                NAME + ":" + word,
+                PREFIX + word + "=",
                 new StringBuilder(word).reverse().toString());
     }
 }

@@ -11,8 +11,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class StableHash {
 
-    private StableHash() {
-    }
+    private StableHash() {}
 
     /** The SplitMix64 finaliser (Steele, Lea, Flood 2014). */
     static long mix64(long z) {

@@ -49,6 +49,8 @@ public interface Task {
 
     /** {@code n} training examples with their ideal completions, for a supervised warm start. */
     default List<Demonstration> demonstrations(int n, RandomGenerator rng) {
-        return sample(n, rng).stream().map(e -> new Demonstration(e, idealCompletion(e))).toList();
+        return sample(n, rng).stream()
+                .map(e -> new Demonstration(e, idealCompletion(e)))
+                .toList();
     }
 }

@@ -24,8 +24,8 @@ final class TaskParameters {
         Set<String> unknown = new TreeSet<>(values.keySet());
         unknown.removeAll(allowed);
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("task '" + task + "': unknown parameter(s) " + unknown
-                    + "; known: " + new TreeSet<>(allowed));
+            throw new IllegalArgumentException(
+                    "task '" + task + "': unknown parameter(s) " + unknown + "; known: " + new TreeSet<>(allowed));
         }
         return this;
     }
@@ -55,7 +55,9 @@ final class TaskParameters {
             return defaultValue;
         }
         try {
-            return v instanceof Number n ? n.doubleValue() : Double.parseDouble(v.toString().strip());
+            return v instanceof Number n
+                    ? n.doubleValue()
+                    : Double.parseDouble(v.toString().strip());
         } catch (NumberFormatException e) {
             throw invalid(key, v, "a number");
         }
@@ -67,8 +69,9 @@ final class TaskParameters {
     }
 
     String requiredString(String key) {
-        return string(key).orElseThrow(() -> new IllegalArgumentException(
-                "task '" + task + "': parameter '" + key + "' is required"));
+        return string(key)
+                .orElseThrow(
+                        () -> new IllegalArgumentException("task '" + task + "': parameter '" + key + "' is required"));
     }
 
     boolean has(String key) {
@@ -76,7 +79,7 @@ final class TaskParameters {
     }
 
     private IllegalArgumentException invalid(String key, Object value, String expected) {
-        return new IllegalArgumentException("task '" + task + "': parameter '" + key + "' must be "
-                + expected + ", got '" + value + "'");
+        return new IllegalArgumentException(
+                "task '" + task + "': parameter '" + key + "' must be " + expected + ", got '" + value + "'");
     }
 }

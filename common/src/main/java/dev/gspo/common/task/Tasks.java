@@ -32,12 +32,16 @@ public final class Tasks {
     static {
         FACTORIES.put(AdditionTask.NAME, p -> {
             p.allowOnly(Set.of("minDigits", "maxDigits", "heldOutSize"));
-            return new AdditionTask(p.intValue("minDigits", 1), p.intValue("maxDigits", 2),
+            return new AdditionTask(
+                    p.intValue("minDigits", 1),
+                    p.intValue("maxDigits", 2),
                     p.intValue("heldOutSize", DEFAULT_HELD_OUT_SIZE));
         });
         FACTORIES.put(ReverseTask.NAME, p -> {
             p.allowOnly(Set.of("minLength", "maxLength", "heldOutSize"));
-            return new ReverseTask(p.intValue("minLength", 3), p.intValue("maxLength", 5),
+            return new ReverseTask(
+                    p.intValue("minLength", 3),
+                    p.intValue("maxLength", 5),
                     p.intValue("heldOutSize", DEFAULT_HELD_OUT_SIZE));
         });
         FACTORIES.put(JsonlTask.NAME, p -> {
@@ -58,8 +62,7 @@ public final class Tasks {
         });
     }
 
-    private Tasks() {
-    }
+    private Tasks() {}
 
     /** The registered task names. */
     public static Set<String> names() {

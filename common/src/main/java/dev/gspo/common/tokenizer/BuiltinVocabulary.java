@@ -3,7 +3,6 @@ package dev.gspo.common.tokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,8 +49,7 @@ public final class BuiltinVocabulary {
     public static final int EOS_ID = 2;
     public static final int UNK_ID = 3;
 
-    private BuiltinVocabulary() {
-    }
+    private BuiltinVocabulary() {}
 
     /** Number of tokens (the model's {@code vocab_size}). */
     public static int size() {

@@ -1,7 +1,6 @@
 package dev.gspo.common.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -110,9 +109,12 @@ public final class PolicyTokenizer implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("cannot read " + file.toAbsolutePath() + ": " + e.getMessage(), e);
         }
-        int eos = explicitEos != null ? explicitEos : vocabulary.firstId(EOS_NAMES).orElseThrow(
-                () -> new IllegalArgumentException("no eos token in " + file.toAbsolutePath()
-                        + " (looked for " + EOS_NAMES + "); pass the eos id explicitly"));
+        int eos = explicitEos != null
+                ? explicitEos
+                : vocabulary
+                        .firstId(EOS_NAMES)
+                        .orElseThrow(() -> new IllegalArgumentException("no eos token in " + file.toAbsolutePath()
+                                + " (looked for " + EOS_NAMES + "); pass the eos id explicitly"));
         if (eos < 0 || eos >= vocabulary.size()) {
             throw new IllegalArgumentException(
                     "eos token id " + eos + " is outside the vocabulary [0, " + vocabulary.size() + ")");

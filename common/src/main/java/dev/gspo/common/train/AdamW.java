@@ -1,14 +1,12 @@
 package dev.gspo.common.train;
 
-import dev.gspo.common.model.Autograd;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.gspo.common.model.Autograd;
 import dev.gspo.common.model.InvalidModelException;
 import dev.gspo.common.model.Safetensors;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -90,20 +88,34 @@ public final class AdamW implements AutoCloseable {
     /** The moments as tensors named {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}; the step count goes in metadata. */
     public List<Safetensors.Tensor> stateTensors() {
         List<Safetensors.Tensor> out = new ArrayList<>();
-        m.forEach((name, a) -> out.add(Safetensors.Tensor.f32(M_PREFIX + name, a.getShape().getShape(), a.toFloatArray())));
-        v.forEach((name, a) -> out.add(Safetensors.Tensor.f32(V_PREFIX + name, a.getShape().getShape(), a.toFloatArray())));
+        m.forEach((name, a) ->
+                out.add(Safetensors.Tensor.f32(M_PREFIX + name, a.getShape().getShape(), a.toFloatArray())));
+        v.forEach((name, a) ->
+                out.add(Safetensors.Tensor.f32(V_PREFIX + name, a.getShape().getShape(), a.toFloatArray())));
         return out;
     }
 
     public Map<String, String> stateMetadata() {
-        return Map.of("step", Long.toString(step), "beta1", Double.toString(hyper.beta1()),
-                "beta2", Double.toString(hyper.beta2()), "eps", Double.toString(hyper.eps()),
-                "weight_decay", Double.toString(hyper.weightDecay()));
+        return Map.of(
+                "step",
+                Long.toString(step),
+                "beta1",
+                Double.toString(hyper.beta1()),
+                "beta2",
+                Double.toString(hyper.beta2()),
+                "eps",
+                Double.toString(hyper.eps()),
+                "weight_decay",
+                Double.toString(hyper.weightDecay()));
     }
 
     /** Restores saved moments; every parameter must have both moments with its shape. */
-    public static AdamW restore(Map<String, NDArray> params, Hyper hyper, Map<String, Safetensors.Tensor> state,
-                                long step, NDManager parent) {
+    public static AdamW restore(
+            Map<String, NDArray> params,
+            Hyper hyper,
+            Map<String, Safetensors.Tensor> state,
+            long step,
+            NDManager parent) {
         AdamW adam = new AdamW(params, hyper, parent);
         adam.step = step;
         params.forEach((name, p) -> {

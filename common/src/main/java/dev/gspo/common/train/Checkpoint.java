@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.model.InvalidModelException;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,12 +31,11 @@ import java.util.Map;
 public final class Checkpoint {
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
     public static final String STATE_FILE = "trainer_state.json";
-    private static final List<String> CHECKED_FILES = List.of(PolicyModel.CONFIG_FILE, PolicyModel.WEIGHTS_FILE,
-            PolicyModel.TOKENIZER_FILE, OPTIMIZER_FILE);
+    private static final List<String> CHECKED_FILES =
+            List.of(PolicyModel.CONFIG_FILE, PolicyModel.WEIGHTS_FILE, PolicyModel.TOKENIZER_FILE, OPTIMIZER_FILE);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private Checkpoint() {
-    }
+    private Checkpoint() {}
 
     /** Writes a checkpoint to {@code target} atomically (replacing an older one with the same name). */
     public static void write(Path target, PolicyModel model, AdamW optimizer, TrainerState state) {
@@ -54,7 +52,8 @@ public final class Checkpoint {
             for (String f : CHECKED_FILES) {
                 sums.put(f, sha256(tmp.resolve(f)));
             }
-            JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve(STATE_FILE).toFile(), state.withFiles(sums));
+            JSON.writerWithDefaultPrettyPrinter()
+                    .writeValue(tmp.resolve(STATE_FILE).toFile(), state.withFiles(sums));
             if (Files.exists(target)) {
                 Path old = Files.createTempDirectory(parent, "." + target.getFileName() + ".old-");
                 Files.move(target, old.resolve("c"), StandardCopyOption.ATOMIC_MOVE);
@@ -80,13 +79,15 @@ public final class Checkpoint {
     public static TrainerState read(Path dir) {
         Path stateFile = dir.resolve(STATE_FILE);
         if (!Files.isRegularFile(stateFile)) {
-            throw new InvalidModelException("checkpoint " + dir + " has no " + STATE_FILE + " (not a checkpoint, or incomplete)");
+            throw new InvalidModelException(
+                    "checkpoint " + dir + " has no " + STATE_FILE + " (not a checkpoint, or incomplete)");
         }
         TrainerState state;
         try {
             state = JSON.readValue(stateFile.toFile(), TrainerState.class);
         } catch (IOException e) {
-            throw new InvalidModelException("checkpoint " + dir + ": " + STATE_FILE + " is unreadable: " + e.getMessage(), e);
+            throw new InvalidModelException(
+                    "checkpoint " + dir + ": " + STATE_FILE + " is unreadable: " + e.getMessage(), e);
         }
         for (String f : CHECKED_FILES) {
             String want = state.files().get(f);
@@ -96,8 +97,8 @@ public final class Checkpoint {
             }
             String got = sha256(file);
             if (!got.equals(want)) {
-                throw new InvalidModelException("checkpoint " + dir + ": " + f + " is corrupted (sha256 " + got
-                        + ", recorded " + want + ")");
+                throw new InvalidModelException(
+                        "checkpoint " + dir + ": " + f + " is corrupted (sha256 " + got + ", recorded " + want + ")");
             }
         }
         return state;
@@ -110,7 +111,8 @@ public final class Checkpoint {
     static String sha256(Path file) {
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
             in.transferTo(OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+            return HexFormat.of()
+                    .formatHex(((DigestInputStream) in).getMessageDigest().digest());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (NoSuchAlgorithmException e) {

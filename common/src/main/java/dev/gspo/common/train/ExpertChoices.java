@@ -1,7 +1,6 @@
 package dev.gspo.common.train;
 
 import dev.gspo.common.model.ExpertRouting;
-
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -24,6 +23,7 @@ public final class ExpertChoices {
     private final int[] inputLengths;
     /** layer → sample → [inputLength · k] expert ids, each token's in descending router probability. */
     private final Map<Integer, int[][]> byLayer = new HashMap<>();
+
     private long changed;
     private long counted;
 

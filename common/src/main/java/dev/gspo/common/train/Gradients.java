@@ -3,7 +3,6 @@ package dev.gspo.common.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-
 import java.util.Collection;
 
 /**
@@ -16,16 +15,18 @@ import java.util.Collection;
  * </pre>
  */
 public final class Gradients {
-    private Gradients() {
-    }
+    private Gradients() {}
 
     /** ‖g‖ over all parameters; NaN or ∞ when any gradient is not finite. */
     public static double globalNorm(Collection<NDArray> params) {
         double sumSquares = 0;
         try (NDScope ignored = new NDScope()) {
             for (NDArray p : params) {
-                sumSquares += p.getGradient().toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
-                        .square().sum().getDouble();
+                sumSquares += p.getGradient()
+                        .toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
+                        .square()
+                        .sum()
+                        .getDouble();
             }
         }
         return Math.sqrt(sumSquares);

@@ -7,8 +7,8 @@ package dev.gspo.common.train;
  * @param advantage       Â of its group
  * @param temperature     the sampling temperature (log-probs on both sides are log softmax(logits / T))
  */
-public record PolicySample(int[] promptTokenIds, int[] responseTokenIds, float[] rolloutLogprobs, double advantage,
-                           float temperature) {
+public record PolicySample(
+        int[] promptTokenIds, int[] responseTokenIds, float[] rolloutLogprobs, double advantage, float temperature) {
     public PolicySample {
         if (responseTokenIds.length == 0) {
             throw new IllegalArgumentException("a sample needs at least one response token");

@@ -1,13 +1,12 @@
 package dev.gspo.common.train;
 
-import dev.gspo.common.model.Autograd;
-
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.gspo.common.model.Autograd;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.objective.LossDiagnostics;
 import dev.gspo.common.objective.ObjectiveResult;
@@ -15,7 +14,6 @@ import dev.gspo.common.objective.PolicyBatch;
 import dev.gspo.common.objective.PolicyObjective;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;
@@ -55,9 +53,14 @@ public final class PolicyTrainer {
      *                           π_old's, over the forwards of minibatches 2..M (after ≥ 1 update; what π_θ would have
      *                           routed, also under replay); NaN for a dense model or a single minibatch
      */
-    public record StepResult(List<LossDiagnostics> minibatches, List<Double> gradNorms, int skipped,
-                             double mismatchMean, double mismatchMax, long tokens, double routingChangeShare) {
-    }
+    public record StepResult(
+            List<LossDiagnostics> minibatches,
+            List<Double> gradNorms,
+            int skipped,
+            double mismatchMean,
+            double mismatchMax,
+            long tokens,
+            double routingChangeShare) {}
 
     private final PolicyModel model;
     private final AdamW optimizer;
@@ -70,8 +73,8 @@ public final class PolicyTrainer {
         this(model, optimizer, objective, maxGradNorm, null);
     }
 
-    public PolicyTrainer(PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm,
-                         PolicyModel reference) {
+    public PolicyTrainer(
+            PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm, PolicyModel reference) {
         this(model, optimizer, objective, maxGradNorm, reference, false);
     }
 
@@ -80,8 +83,13 @@ public final class PolicyTrainer {
      *                      null when β = 0
      * @param routingReplay whether π_θ's forwards use π_old's experts (MoE models; no effect on dense ones)
      */
-    public PolicyTrainer(PolicyModel model, AdamW optimizer, PolicyObjective objective, double maxGradNorm,
-                         PolicyModel reference, boolean routingReplay) {
+    public PolicyTrainer(
+            PolicyModel model,
+            AdamW optimizer,
+            PolicyObjective objective,
+            double maxGradNorm,
+            PolicyModel reference,
+            boolean routingReplay) {
         if (objective.config().klBeta() > 0 && reference == null) {
             throw new IllegalArgumentException("klBeta = " + objective.config().klBeta() + " needs a reference policy");
         }
@@ -94,8 +102,13 @@ public final class PolicyTrainer {
         model.weights().parameters().forEach(p -> p.setRequiresGradient(true));
     }
 
-    public StepResult step(List<PolicySample> samples, int miniBatches, double lr, OldLogprobs oldSource,
-                           double zeroVarianceShare, RandomGenerator rng) {
+    public StepResult step(
+            List<PolicySample> samples,
+            int miniBatches,
+            double lr,
+            OldLogprobs oldSource,
+            double zeroVarianceShare,
+            RandomGenerator rng) {
         Autograd.offForThisThread();
         NDManager manager = model.weights().manager();
         ExpertChoices choices = new ExpertChoices(samples);
@@ -147,19 +160,29 @@ public final class PolicyTrainer {
                 float[] old = new float[idx.size() * width];
                 for (int r = 0; r < idx.size(); r++) {
                     int i = idx.get(r);
-                    float[] src = oldSource == OldLogprobs.ROLLOUT ? samples.get(i).rolloutLogprobs() : trainerOld[i];
+                    float[] src =
+                            oldSource == OldLogprobs.ROLLOUT ? samples.get(i).rolloutLogprobs() : trainerOld[i];
                     System.arraycopy(src, 0, old, r * width, src.length);
                 }
                 // the reference's weights need no gradient, and it is scored before the collector opens
-                NDArray refLogprobs = reference == null ? null : TeacherForcedScorer.score(reference.transformer(),
-                        manager, prompts, responses, temps).logprobs();
+                NDArray refLogprobs = reference == null
+                        ? null
+                        : TeacherForcedScorer.score(reference.transformer(), manager, prompts, responses, temps)
+                                .logprobs();
                 int inputWidth = TeacherForcedScorer.inputWidth(prompts, responses);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses,
-                            temps, true, routingReplay ? choices.replay(idx, inputWidth)
-                                    : choices.observe(idx, inputWidth));
-                    PolicyBatch batch = PolicyBatch.of(lp.logprobs(),
-                                    manager.create(old, new Shape(idx.size(), width)), lp.mask(),
+                    ResponseLogprobs lp = TeacherForcedScorer.score(
+                            model.transformer(),
+                            manager,
+                            prompts,
+                            responses,
+                            temps,
+                            true,
+                            routingReplay ? choices.replay(idx, inputWidth) : choices.observe(idx, inputWidth));
+                    PolicyBatch batch = PolicyBatch.of(
+                                    lp.logprobs(),
+                                    manager.create(old, new Shape(idx.size(), width)),
+                                    lp.mask(),
                                     manager.create(adv))
                             .withEntropy(lp.entropy())
                             .withZeroVarianceShare(zeroVarianceShare);
@@ -188,7 +211,13 @@ public final class PolicyTrainer {
             }
             Gradients.zero(params.values());
         }
-        return new StepResult(diagnostics, norms, skipped, tokens == 0 ? 0 : sumDiff / tokens, maxDiff, tokens,
+        return new StepResult(
+                diagnostics,
+                norms,
+                skipped,
+                tokens == 0 ? 0 : sumDiff / tokens,
+                maxDiff,
+                tokens,
                 changeShares.stream().mapToDouble(x -> x).average().orElse(Double.NaN));
     }
 
@@ -204,8 +233,13 @@ public final class PolicyTrainer {
                 responses.add(samples.get(i).responseTokenIds());
                 temps[i] = samples.get(i).temperature();
             }
-            ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), model.weights().manager(),
-                    prompts, responses, temps, false,
+            ResponseLogprobs lp = TeacherForcedScorer.score(
+                    model.transformer(),
+                    model.weights().manager(),
+                    prompts,
+                    responses,
+                    temps,
+                    false,
                     choices.recorder(TeacherForcedScorer.inputWidth(prompts, responses)));
             int width = (int) lp.logprobs().getShape().get(1);
             float[] flat = lp.logprobs().toFloatArray();

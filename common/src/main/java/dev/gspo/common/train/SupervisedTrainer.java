@@ -1,16 +1,14 @@
 package dev.gspo.common.train;
 
-import dev.gspo.common.model.Autograd;
-
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
+import dev.gspo.common.model.Autograd;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Scalars;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
-
 import java.util.Arrays;
 import java.util.List;
 
@@ -25,8 +23,7 @@ import java.util.List;
  */
 public final class SupervisedTrainer {
 
-    public record StepResult(double loss, double gradNorm, boolean skipped, int tokens) {
-    }
+    public record StepResult(double loss, double gradNorm, boolean skipped, int tokens) {}
 
     private final PolicyModel model;
     private final AdamW optimizer;
@@ -48,8 +45,8 @@ public final class SupervisedTrainer {
             float[] ones = new float[prompts.size()];
             Arrays.fill(ones, 1f);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(),
-                        model.weights().manager(), prompts, completions, ones);
+                ResponseLogprobs lp = TeacherForcedScorer.score(
+                        model.transformer(), model.weights().manager(), prompts, completions, ones);
                 NDArray nll = Scalars.div(lp.logprobs().sum().neg(), tokens);
                 loss = nll.getFloat();
                 if (Double.isFinite(loss)) {

@@ -1,7 +1,6 @@
 package dev.gspo.common.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.Map;
 
 /**
@@ -14,8 +13,14 @@ import java.util.Map;
  * @param seed          the run's seed; per-step randomness is derived from (seed, step), so no RNG state is needed
  * @param files         SHA-256 of every other file in the checkpoint, verified on load
  */
-public record TrainerState(String runId, long step, long policyVersion, long optimizerStep, long seed,
-                           JsonNode config, Map<String, String> files) {
+public record TrainerState(
+        String runId,
+        long step,
+        long policyVersion,
+        long optimizerStep,
+        long seed,
+        JsonNode config,
+        Map<String, String> files) {
     public TrainerState {
         files = files == null ? Map.of() : Map.copyOf(files);
     }

@@ -9,5 +9,4 @@ package dev.gspo.common.wire;
  * @param parameters number of weights
  * @param loadedAt   ISO-8601 instant at which this version started serving
  */
-public record PolicyInfo(long version, String sha256, String modelType, long parameters, String loadedAt) {
-}
+public record PolicyInfo(long version, String sha256, String modelType, long parameters, String loadedAt) {}

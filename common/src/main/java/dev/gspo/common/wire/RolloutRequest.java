@@ -1,7 +1,6 @@
 package dev.gspo.common.wire;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-
 import java.util.List;
 
 /**
@@ -13,8 +12,8 @@ import java.util.List;
  * @param minPolicyVersion refuse (409) if the replica serves an older policy version; absent ⇒ any version
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record RolloutRequest(List<PromptInput> prompts, Integer groupSize, SamplingSpec sampling,
-                             Long minPolicyVersion) {
+public record RolloutRequest(
+        List<PromptInput> prompts, Integer groupSize, SamplingSpec sampling, Long minPolicyVersion) {
 
     public static RolloutRequest of(List<PromptInput> prompts, int groupSize, SamplingSpec sampling) {
         return new RolloutRequest(prompts, groupSize, sampling, null);

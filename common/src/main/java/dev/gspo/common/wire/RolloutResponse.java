@@ -8,5 +8,4 @@ import java.util.List;
  * @param policyVersion the one policy version that generated every sample of the response
  * @param groups        one group per prompt, in request order
  */
-public record RolloutResponse(long policyVersion, List<SampleGroup> groups, Usage usage) {
-}
+public record RolloutResponse(long policyVersion, List<SampleGroup> groups, Usage usage) {}

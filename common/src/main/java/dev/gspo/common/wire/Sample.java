@@ -9,5 +9,4 @@ package dev.gspo.common.wire;
  *                     response's policy version; same length as {@code tokenIds}
  * @param finishReason {@code "stop"} (EOS or a stop string) or {@code "length"} (maxNewTokens reached)
  */
-public record Sample(int[] tokenIds, String text, float[] logprobs, String finishReason) {
-}
+public record Sample(int[] tokenIds, String text, float[] logprobs, String finishReason) {}

@@ -1,7 +1,6 @@
 package dev.gspo.common.wire;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-
 import java.util.List;
 
 /**
@@ -15,8 +14,8 @@ import java.util.List;
  * @param stop         strings that end a sample (excluded from its text); absent ⇒ none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record SamplingSpec(Integer maxNewTokens, Double temperature, Double topP, Integer topK, Long seed,
-                           List<String> stop) {
+public record SamplingSpec(
+        Integer maxNewTokens, Double temperature, Double topP, Integer topK, Long seed, List<String> stop) {
 
     public static SamplingSpec defaults() {
         return new SamplingSpec(null, null, null, null, null, null);

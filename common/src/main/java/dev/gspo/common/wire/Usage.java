@@ -6,5 +6,4 @@ package dev.gspo.common.wire;
  * @param promptTokens     prompt tokens summed over prompts (each counted once, not once per sample)
  * @param completionTokens generated tokens summed over every sample
  */
-public record Usage(long promptTokens, long completionTokens) {
-}
+public record Usage(long promptTokens, long completionTokens) {}

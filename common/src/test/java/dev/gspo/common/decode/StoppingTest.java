@@ -1,22 +1,21 @@
 package dev.gspo.common.decode;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.TestModels;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class StoppingTest {
 
     @Test
     void stopsAtEosOrAtMaxNewTokensAndSaysWhich() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 21)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 21)) {
             SamplingParams params = new SamplingParams(20, 1.5, 1.0, 0, List.of());
             List<SequenceRequest> requests = new ArrayList<>();
             for (int i = 0; i < 32; i++) {
@@ -46,7 +45,7 @@ class StoppingTest {
     @Test
     void stopStringEndsTheSequenceAndIsCutFromTheText(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = dev.gspo.common.model.BuiltinModel.create(dir, 3, manager)) {
+                PolicyModel model = dev.gspo.common.model.BuiltinModel.create(dir, 3, manager)) {
             int[] prompt = model.tokenizer().encode("12+34=");
             SamplingParams params = new SamplingParams(30, 3.0, 1.0, 0, List.of("1", "2"));
             List<SequenceRequest> requests = new ArrayList<>();
@@ -72,12 +71,14 @@ class StoppingTest {
     @Test
     void topKOfOneIsGreedy() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, true), 4)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, true), 4)) {
             BatchGenerator g = new BatchGenerator(model);
             int[] prompt = {1, 6, 7};
-            Completion greedy = g.generate(List.of(new SequenceRequest(prompt, SamplingParams.greedy(8, List.of()), 0))).getFirst();
-            Completion topK = g.generate(List.of(new SequenceRequest(prompt,
-                    new SamplingParams(8, 1.0, 1.0, 1, List.of()), 123))).getFirst();
+            Completion greedy = g.generate(List.of(new SequenceRequest(prompt, SamplingParams.greedy(8, List.of()), 0)))
+                    .getFirst();
+            Completion topK = g.generate(
+                            List.of(new SequenceRequest(prompt, new SamplingParams(8, 1.0, 1.0, 1, List.of()), 123)))
+                    .getFirst();
             assertThat(topK.tokenIds()).isEqualTo(greedy.tokenIds());
         }
     }
@@ -85,19 +86,23 @@ class StoppingTest {
     @Test
     void refusesPromptsThatDoNotFitTheContextOrTheVocabulary() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 4)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 4)) {
             BatchGenerator g = new BatchGenerator(model);
-            assertThatThrownBy(() -> g.generate(List.of(new SequenceRequest(new int[60],
-                    SamplingParams.greedy(8, List.of()), 0)))).hasMessageContaining("max_position_embeddings 64");
-            assertThatThrownBy(() -> g.generate(List.of(new SequenceRequest(new int[] {1, 16},
-                    SamplingParams.greedy(8, List.of()), 0)))).hasMessageContaining("token id 16");
+            assertThatThrownBy(() -> g.generate(
+                            List.of(new SequenceRequest(new int[60], SamplingParams.greedy(8, List.of()), 0))))
+                    .hasMessageContaining("max_position_embeddings 64");
+            assertThatThrownBy(() -> g.generate(
+                            List.of(new SequenceRequest(new int[] {1, 16}, SamplingParams.greedy(8, List.of()), 0))))
+                    .hasMessageContaining("token id 16");
         }
     }
 
     @Test
     void seedsOfDifferentSamplesDiffer() {
-        assertThat(Seeds.forSample(1, 0, 0)).isNotEqualTo(Seeds.forSample(1, 0, 1))
-                .isNotEqualTo(Seeds.forSample(1, 1, 0)).isNotEqualTo(Seeds.forSample(2, 0, 0));
+        assertThat(Seeds.forSample(1, 0, 0))
+                .isNotEqualTo(Seeds.forSample(1, 0, 1))
+                .isNotEqualTo(Seeds.forSample(1, 1, 0))
+                .isNotEqualTo(Seeds.forSample(2, 0, 0));
     }
 
     private static int indexOf(int[] a, int v) {

@@ -1,39 +1,39 @@
 package dev.gspo.common.decode;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.TestModels;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The KV-cached decode, the uncached decode and teacher forcing must agree on the same tokens and weights. */
 class TwoPathAgreementTest {
 
     @ParameterizedTest(name = "{0} heads={1}/{2} padded={3}")
     @CsvSource({
-            "llama, 4, 2, true",
-            "llama, 4, 2, false",
-            "qwen2, 4, 1, true",
-            "qwen2, 2, 2, false",
-            "qwen3, 4, 2, true",
-            "qwen3, 4, 4, false",
-            "qwen3_moe, 4, 2, true",
-            "qwen3_moe, 4, 1, false"})
+        "llama, 4, 2, true",
+        "llama, 4, 2, false",
+        "qwen2, 4, 1, true",
+        "qwen2, 2, 2, false",
+        "qwen3, 4, 2, true",
+        "qwen3, 4, 4, false",
+        "qwen3_moe, 4, 2, true",
+        "qwen3_moe, 4, 1, false"
+    })
     void fusedDecodeMatchesTheUnfusedControl(String type, int heads, int kv, boolean padded) {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, true), 13)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, true), 13)) {
             SamplingParams params = new SamplingParams(10, 1.0, 1.0, 0, List.of());
-            int[][] prompts = padded ? new int[][] {{1, 5, 6, 7, 8, 9, 3}, {1, 4}, {3}}
+            int[][] prompts = padded
+                    ? new int[][] {{1, 5, 6, 7, 8, 9, 3}, {1, 4}, {3}}
                     : new int[][] {{1, 5, 6}, {1, 4, 9}, {3, 3, 7}}; // equal lengths: decode steps run without a mask
             List<SequenceRequest> requests = new ArrayList<>();
             for (int i = 0; i < prompts.length; i++) {
@@ -42,7 +42,9 @@ class TwoPathAgreementTest {
             List<Completion> fused = new BatchGenerator(model).generate(requests);
             List<Completion> control = BatchGenerator.unfused(model).generate(requests);
             for (int i = 0; i < requests.size(); i++) {
-                assertThat(fused.get(i).tokenIds()).as("row %d tokens", i).isEqualTo(control.get(i).tokenIds());
+                assertThat(fused.get(i).tokenIds())
+                        .as("row %d tokens", i)
+                        .isEqualTo(control.get(i).tokenIds());
                 assertClose(fused.get(i).logprobs(), control.get(i).logprobs(), 1e-5);
             }
         }
@@ -50,17 +52,18 @@ class TwoPathAgreementTest {
 
     @ParameterizedTest(name = "{0} heads={1}/{2} tied={3} T={4}")
     @CsvSource({
-            "llama, 4, 2, false, 1.0",
-            "llama, 4, 4, true, 0.7",
-            "qwen2, 4, 1, true, 1.3",
-            "qwen2, 2, 2, false, 0.0",
-            "qwen3, 4, 1, true, 0.7",
-            "qwen3, 2, 2, false, 1.0",
-            "qwen3_moe, 4, 2, false, 1.0",
-            "qwen3_moe, 2, 1, true, 0.7"})
+        "llama, 4, 2, false, 1.0",
+        "llama, 4, 4, true, 0.7",
+        "qwen2, 4, 1, true, 1.3",
+        "qwen2, 2, 2, false, 0.0",
+        "qwen3, 4, 1, true, 0.7",
+        "qwen3, 2, 2, false, 1.0",
+        "qwen3_moe, 4, 2, false, 1.0",
+        "qwen3_moe, 2, 1, true, 0.7"
+    })
     void cachedDecodeUncachedDecodeAndTeacherForcingAgree(String type, int heads, int kv, boolean tied, double temp) {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, tied), 11)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config(type, heads, kv, tied), 11)) {
             SamplingParams params = new SamplingParams(12, temp, 1.0, 0, List.of());
             List<SequenceRequest> requests = new ArrayList<>();
             int[][] prompts = {{1, 5, 6, 7, 8, 9, 3}, {1, 4}, {1, 10, 11, 12}, {3}};
@@ -77,7 +80,9 @@ class TwoPathAgreementTest {
             List<int[]> rs = new ArrayList<>();
             float[] temps = new float[requests.size()];
             for (int i = 0; i < requests.size(); i++) {
-                assertThat(uncached.get(i).tokenIds()).as("row %d tokens", i).isEqualTo(cached.get(i).tokenIds());
+                assertThat(uncached.get(i).tokenIds())
+                        .as("row %d tokens", i)
+                        .isEqualTo(cached.get(i).tokenIds());
                 assertClose(uncached.get(i).logprobs(), cached.get(i).logprobs(), 1e-5);
                 ps.add(requests.get(i).promptTokenIds());
                 rs.add(cached.get(i).tokenIds());
@@ -90,7 +95,8 @@ class TwoPathAgreementTest {
                 for (int i = 0; i < requests.size(); i++) {
                     float[] lp = cached.get(i).logprobs();
                     for (int t = 0; t < width; t++) {
-                        assertThat(flat[i * width + t]).as("row %d token %d", i, t)
+                        assertThat(flat[i * width + t])
+                                .as("row %d token %d", i, t)
                                 .isCloseTo(t < lp.length ? lp[t] : 0f, within(1e-5f));
                     }
                 }
@@ -102,14 +108,17 @@ class TwoPathAgreementTest {
     @CsvSource({"llama", "qwen2", "qwen3_moe"})
     void aRowsSamplesDoNotDependOnItsBatchMates(String type) {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, false), 3)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, false), 3)) {
             SamplingParams params = new SamplingParams(10, 1.0, 0.9, 8, List.of());
             SequenceRequest alone = new SequenceRequest(new int[] {1, 4, 5}, params, 99);
             BatchGenerator generator = new BatchGenerator(model);
             Completion single = generator.generate(List.of(alone)).getFirst();
-            Completion batched = generator.generate(List.of(
-                    new SequenceRequest(new int[] {1, 7, 8, 9, 10, 11}, params, 1), alone,
-                    new SequenceRequest(new int[] {3}, params, 2))).get(1);
+            Completion batched = generator
+                    .generate(List.of(
+                            new SequenceRequest(new int[] {1, 7, 8, 9, 10, 11}, params, 1),
+                            alone,
+                            new SequenceRequest(new int[] {3}, params, 2)))
+                    .get(1);
             assertThat(batched.tokenIds()).isEqualTo(single.tokenIds());
             assertClose(batched.logprobs(), single.logprobs(), 1e-5);
         }

@@ -1,17 +1,16 @@
 package dev.gspo.common.model;
 
-import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.ndarray.NDManager;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 /**
  * The bulk paths a weight push takes ({@link PolicyWeights#toSafetensors}, {@link SafetensorsView},
@@ -25,7 +24,7 @@ class BulkWeightsTest {
     @Test
     void publishedBytesAreTheFloatByFloatWritersBytes() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, QWEN2, 3)) {
+                PolicyModel model = TestModels.random(manager, QWEN2, 3)) {
             byte[] control = Safetensors.toBytes(model.weights().toTensors(), Map.of("format", "pt"));
 
             assertThat(model.weightsAsSafetensors()).isEqualTo(control);
@@ -50,19 +49,21 @@ class BulkWeightsTest {
             assertThat(values).containsExactly(t.data());
         }
         int last = view.entries().get("b").offset() + 4;
-        assertThat(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getFloat(last)).isEqualTo(8f);
+        assertThat(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getFloat(last))
+                .isEqualTo(8f);
     }
 
     @Test
     void weightsBuiltFromTheBufferEqualTheDecodedOnes() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, QWEN2, 5)) {
+                PolicyModel model = TestModels.random(manager, QWEN2, 5)) {
             byte[] bytes = model.weightsAsSafetensors();
             // the staging buffer is reused from tensor to tensor: a weight still pointing into it would show the
             // values of a later tensor
             try (PolicyWeights control = PolicyWeights.fromTensors(QWEN2, Safetensors.read(bytes), manager);
-                 PolicyWeights bulk = PolicyWeights.fromSafetensors(QWEN2, SafetensorsView.of(bytes), manager)) {
-                assertThat(bulk.byName().keySet()).containsExactlyElementsOf(control.byName().keySet());
+                    PolicyWeights bulk = PolicyWeights.fromSafetensors(QWEN2, SafetensorsView.of(bytes), manager)) {
+                assertThat(bulk.byName().keySet())
+                        .containsExactlyElementsOf(control.byName().keySet());
                 control.byName().forEach((name, a) -> {
                     assertThat(bulk.get(name).getShape()).as(name).isEqualTo(a.getShape());
                     assertThat(bulk.get(name).toFloatArray()).as(name).containsExactly(a.toFloatArray());
@@ -75,13 +76,14 @@ class BulkWeightsTest {
     void refusesWeightsThatAreNotF32() {
         Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, QWEN2, 9)) {
+                PolicyModel model = TestModels.random(manager, QWEN2, 9)) {
             model.weights().toTensors().forEach(t -> tensors.put(t.name(), t));
             byte[] f64 = withF64(tensors, "model.norm.weight");
 
             assertThatThrownBy(() -> PolicyWeights.fromSafetensors(QWEN2, SafetensorsView.of(f64), manager))
                     .isInstanceOf(InvalidModelException.class)
-                    .hasMessageContaining("model.norm.weight").hasMessageContaining("F64");
+                    .hasMessageContaining("model.norm.weight")
+                    .hasMessageContaining("F64");
         }
     }
 
@@ -92,13 +94,23 @@ class BulkWeightsTest {
         for (Safetensors.Tensor t : tensors.values()) {
             int width = t.name().equals(wide) ? 8 : 4;
             long size = (long) width * t.data().length;
-            header.append(header.length() > 1 ? "," : "").append('"').append(t.name()).append("\":{\"dtype\":\"")
-                    .append(width == 8 ? "F64" : "F32").append("\",\"shape\":").append(java.util.Arrays.toString(t.shape()))
-                    .append(",\"data_offsets\":[").append(offset).append(',').append(offset + size).append("]}");
+            header.append(header.length() > 1 ? "," : "")
+                    .append('"')
+                    .append(t.name())
+                    .append("\":{\"dtype\":\"")
+                    .append(width == 8 ? "F64" : "F32")
+                    .append("\",\"shape\":")
+                    .append(java.util.Arrays.toString(t.shape()))
+                    .append(",\"data_offsets\":[")
+                    .append(offset)
+                    .append(',')
+                    .append(offset + size)
+                    .append("]}");
             offset += size;
         }
         byte[] h = header.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + h.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(Math.toIntExact(8 + h.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(h.length).put(h);
         for (Safetensors.Tensor t : tensors.values()) {
             for (float f : t.data()) {

@@ -1,5 +1,8 @@
 package dev.gspo.common.model;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,17 +11,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Everything the backward pass reads must outlive a garbage collection between forward and backward (see
@@ -43,16 +42,19 @@ class GradientLifetimeTest {
         try (PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 7)) {
             List<int[]> prompts = List.of(new int[] {1, 2, 3}, new int[] {4, 5}, new int[] {6, 7, 8, 9});
             List<int[]> responses = List.of(new int[] {10, 11}, new int[] {12, 13, 14}, new int[] {15});
-            Function<Boolean, double[]> gradients = collect -> gradientSums(model, collect,
-                    () -> TeacherForcedScorer.score(model.transformer(), model.weights().manager(), prompts,
-                            responses, ones(prompts.size())));
+            Function<Boolean, double[]> gradients = collect -> gradientSums(
+                    model,
+                    collect,
+                    () -> TeacherForcedScorer.score(
+                            model.transformer(), model.weights().manager(), prompts, responses, ones(prompts.size())));
 
             double[] undisturbed = gradients.apply(false);
             assertThat(Arrays.stream(undisturbed).map(Math::abs).sum()).isGreaterThan(0);
             for (int round = 0; round < 5; round++) {
                 double[] disturbed = gradients.apply(true);
                 for (int p = 0; p < undisturbed.length; p++) {
-                    assertThat(disturbed[p]).as("round %d, parameter %d", round, p)
+                    assertThat(disturbed[p])
+                            .as("round %d, parameter %d", round, p)
                             .isCloseTo(undisturbed[p], within(1e-5 * (1 + Math.abs(undisturbed[p]))));
                 }
             }
@@ -74,8 +76,8 @@ class GradientLifetimeTest {
     }
 
     /** Σ of each parameter's gradient after one backward of −Σ log π / tokens, optionally collecting before it. */
-    private static double[] gradientSums(PolicyModel model, boolean collect,
-                                         java.util.function.Supplier<ResponseLogprobs> forward) {
+    private static double[] gradientSums(
+            PolicyModel model, boolean collect, java.util.function.Supplier<ResponseLogprobs> forward) {
         var params = new ArrayList<>(model.weights().byName().values());
         params.forEach(p -> p.setRequiresGradient(true));
         Autograd.offForThisThread();
@@ -89,7 +91,11 @@ class GradientLifetimeTest {
             }
             double[] sums = new double[params.size()];
             for (int i = 0; i < sums.length; i++) {
-                sums[i] = params.get(i).getGradient().toType(DataType.FLOAT64, false).sum().getDouble();
+                sums[i] = params.get(i)
+                        .getGradient()
+                        .toType(DataType.FLOAT64, false)
+                        .sum()
+                        .getDouble();
                 params.get(i).getGradient().subi(params.get(i).getGradient());
             }
             return sums;

@@ -1,17 +1,16 @@
 package dev.gspo.common.model;
 
-import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ModelFilesTest {
 
@@ -19,7 +18,7 @@ class ModelFilesTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "qwen3", "qwen3_moe"})
     void savedModelLoadsBackWithIdenticalWeightsAndConfig(String type, @TempDir Path dir) throws Exception {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, false), 7)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, false), 7)) {
             model.save(dir);
             assertThat(dir.resolve("config.json")).exists();
             assertThat(dir.resolve("tokenizer.json")).exists();
@@ -28,18 +27,21 @@ class ModelFilesTest {
                 assertThat(loaded.weightsAsSafetensors()).isEqualTo(model.weightsAsSafetensors());
                 loaded.tokenizer().close();
             }
-            assertThat(Files.readString(dir.resolve("config.json"))).contains("\"model_type\" : \"" + type + "\"",
-                    model.config().architecture().hfArchitecture());
+            assertThat(Files.readString(dir.resolve("config.json")))
+                    .contains(
+                            "\"model_type\" : \"" + type + "\"",
+                            model.config().architecture().hfArchitecture());
         }
     }
 
     @Test
     void theBuiltinMoeModelIsASmallQwen3MoeWithEightExpertsInEveryLayer(@TempDir Path dir) {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = BuiltinModel.create("moe", dir, 3, manager)) {
+                PolicyModel model = BuiltinModel.create("moe", dir, 3, manager)) {
             assertThat(model.config().modelType()).isEqualTo("qwen3_moe");
             assertThat(model.config().moe()).isEqualTo(new MoeConfig(8, 2, 64, true, 1, List.of()));
-            assertThat(model.weights().layers()).allMatch(l -> l.sparse() && l.experts().size() == 8);
+            assertThat(model.weights().layers())
+                    .allMatch(l -> l.sparse() && l.experts().size() == 8);
             assertThat(model.weights().parameterCount()).isBetween(400_000L, 700_000L);
             assertThat(ModelConfig.read(dir.resolve("config.json"))).isEqualTo(model.config());
             model.tokenizer().close();
@@ -52,12 +54,12 @@ class ModelFilesTest {
             ModelConfig config = TestModels.config("llama", 4, 2, true);
             Path tok = TestModels.TOKENIZER_DIR.resolve("tokenizer.json");
             try (PolicyModel a = PolicyModel.create(config, tok, 5, manager);
-                 PolicyModel b = PolicyModel.create(config, tok, 5, manager);
-                 PolicyModel c = PolicyModel.create(config, tok, 6, manager)) {
+                    PolicyModel b = PolicyModel.create(config, tok, 5, manager);
+                    PolicyModel c = PolicyModel.create(config, tok, 6, manager)) {
                 assertThat(a.weightsAsSafetensors()).isEqualTo(b.weightsAsSafetensors());
                 assertThat(a.weightsAsSafetensors()).isNotEqualTo(c.weightsAsSafetensors());
-                assertThat(a.weights().parameterCount()).isEqualTo(
-                        16 * 32 + 2 * (32 + 32 * 32 + 2 * 16 * 32 + 32 * 32 + 32 + 3 * 64 * 32) + 32);
+                assertThat(a.weights().parameterCount())
+                        .isEqualTo(16 * 32 + 2 * (32 + 32 * 32 + 2 * 16 * 32 + 32 * 32 + 32 + 3 * 64 * 32) + 32);
             }
         }
     }
@@ -66,7 +68,9 @@ class ModelFilesTest {
     void unknownModelTypeIsAnErrorThatNamesIt() {
         assertThatThrownBy(() -> TestModels.config("mamba", 4, 2, false))
                 .isInstanceOf(InvalidModelException.class)
-                .hasMessageContaining("mamba").hasMessageContaining("llama").hasMessageContaining("qwen2");
+                .hasMessageContaining("mamba")
+                .hasMessageContaining("llama")
+                .hasMessageContaining("qwen2");
     }
 
     @Test
@@ -85,7 +89,8 @@ class ModelFilesTest {
         Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
         tensors.remove("model.layers.1.mlp.experts.3.up_proj.weight");
         tensors.remove("model.layers.0.self_attn.q_norm.weight");
-        tensors.put("model.layers.0.mlp.up_proj.weight",
+        tensors.put(
+                "model.layers.0.mlp.up_proj.weight",
                 Safetensors.Tensor.f32("model.layers.0.mlp.up_proj.weight", new long[] {64, 32}, new float[2048]));
         assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
                 .isInstanceOf(InvalidModelException.class)
@@ -102,15 +107,16 @@ class ModelFilesTest {
                  "decoder_sparse_step":2,"mlp_only_layers":[3]}"""), "test");
         assertThat(c.moe()).isEqualTo(new MoeConfig(128, 8, 768, false, 2, List.of(3)));
         assertThat(c.headDim()).isEqualTo(8);
-        assertThat(java.util.stream.IntStream.range(0, 4).mapToObj(c::isSparseLayer)).containsExactly(false, true,
-                false, false);
+        assertThat(java.util.stream.IntStream.range(0, 4).mapToObj(c::isSparseLayer))
+                .containsExactly(false, true, false, false);
     }
 
     @Test
     void wrongShapeIsAnErrorThatNamesTheTensorAndBothShapes() {
         ModelConfig config = TestModels.config("llama", 4, 2, false);
         Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
-        tensors.put("model.layers.0.mlp.up_proj.weight",
+        tensors.put(
+                "model.layers.0.mlp.up_proj.weight",
                 Safetensors.Tensor.f32("model.layers.0.mlp.up_proj.weight", new long[] {32, 64}, new float[2048]));
         assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
                 .isInstanceOf(InvalidModelException.class)
@@ -121,7 +127,8 @@ class ModelFilesTest {
     void tensorTheArchitectureWouldIgnoreIsRefused() {
         ModelConfig config = TestModels.config("llama", 4, 2, false);
         Map<String, Safetensors.Tensor> tensors = tensorsOf(config);
-        tensors.put("model.layers.0.self_attn.q_proj.bias",
+        tensors.put(
+                "model.layers.0.self_attn.q_proj.bias",
                 Safetensors.Tensor.f32("model.layers.0.self_attn.q_proj.bias", new long[] {32}, new float[32]));
         assertThatThrownBy(() -> PolicyWeights.validate(config, tensors))
                 .hasMessageContaining("unexpected tensor model.layers.0.self_attn.q_proj.bias");

@@ -1,5 +1,7 @@
 package dev.gspo.common.model;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,9 +12,6 @@ import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +19,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Java transformer against an independent float64 implementation of HF's llama/qwen2/qwen3
@@ -33,13 +32,24 @@ class ReferenceModelTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llama-gqa", "llama-tied", "qwen2-gqa", "qwen2-untied", "qwen3-headdim", "qwen3-untied",
-            "qwen3moe-top2", "qwen3moe-step2"})
+    @ValueSource(
+            strings = {
+                "llama-gqa",
+                "llama-tied",
+                "qwen2-gqa",
+                "qwen2-untied",
+                "qwen3-headdim",
+                "qwen3-untied",
+                "qwen3moe-top2",
+                "qwen3moe-step2"
+            })
     void teacherForcedLogprobsMatchTheReference(String name) throws IOException {
         Path dir = TestModels.resource("reference/model/" + name);
         JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
-        try (NDManager manager = NDManager.newBaseManager(); PolicyModel model = PolicyModel.load(dir, manager)) {
-            assertThat(model.config().modelType()).isEqualTo(expected.get("model_type").asText());
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = PolicyModel.load(dir, manager)) {
+            assertThat(model.config().modelType())
+                    .isEqualTo(expected.get("model_type").asText());
             double worst = worstDifference(model, expected, name, TOLERANCE);
             System.out.printf("reference %-16s max |Δ log-prob| = %.3g%n", name, worst);
             model.tokenizer().close();
@@ -52,7 +62,8 @@ class ReferenceModelTest {
     void qwen3ReferenceCatchesAMissingQueryOrKeyNorm(String norm) throws IOException {
         Path dir = TestModels.resource("reference/model/qwen3-headdim");
         JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
-        try (NDManager manager = NDManager.newBaseManager(); PolicyModel model = PolicyModel.load(dir, manager)) {
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = PolicyModel.load(dir, manager)) {
             Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
             for (Safetensors.Tensor t : model.weights().toTensors()) {
                 float[] data = t.data();
@@ -80,10 +91,16 @@ class ReferenceModelTest {
         int[] tokens = ints(first.get("tokens"));
         int k = first.get("prompt_length").asInt();
         Map<Integer, int[]> seen = new java.util.TreeMap<>();
-        try (NDManager manager = NDManager.newBaseManager(); PolicyModel model = PolicyModel.load(dir, manager);
-             NDScope ignored = new NDScope()) {
-            TeacherForcedScorer.score(model.transformer(), manager, List.of(Arrays.copyOf(tokens, k)),
-                    List.of(Arrays.copyOfRange(tokens, k, tokens.length)), new float[] {1f}, false,
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = PolicyModel.load(dir, manager);
+                NDScope ignored = new NDScope()) {
+            TeacherForcedScorer.score(
+                    model.transformer(),
+                    manager,
+                    List.of(Arrays.copyOf(tokens, k)),
+                    List.of(Arrays.copyOfRange(tokens, k, tokens.length)),
+                    new float[] {1f},
+                    false,
                     (layer, chosen, n, topK) -> {
                         seen.put(layer, chosen.clone());
                         return chosen;
@@ -97,7 +114,8 @@ class ReferenceModelTest {
                 // the scored input is every token but the last one
                 for (int t = 0; t < tokens.length - 1; t++) {
                     for (int j = 0; j < topK; j++) {
-                        assertThat(e.getValue()[t * topK + j]).as("layer %d token %d slot %d", e.getKey(), t, j)
+                        assertThat(e.getValue()[t * topK + j])
+                                .as("layer %d token %d slot %d", e.getKey(), t, j)
                                 .isEqualTo(layer.get(t).get(j).asInt());
                     }
                 }
@@ -124,14 +142,17 @@ class ReferenceModelTest {
             float[] temps = new float[prompts.size()];
             Arrays.fill(temps, (float) temperature.asDouble());
             try (NDScope ignored = new NDScope()) {
-                ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses, temps);
+                ResponseLogprobs lp =
+                        TeacherForcedScorer.score(model.transformer(), manager, prompts, responses, temps);
                 int width = (int) lp.logprobs().getShape().get(1);
                 float[] flat = lp.logprobs().toFloatArray();
                 for (int i = 0; i < wanted.size(); i++) {
                     for (int t = 0; t < wanted.get(i).size(); t++) {
-                        double diff = Math.abs(flat[i * width + t] - wanted.get(i).get(t).asDouble());
+                        double diff = Math.abs(
+                                flat[i * width + t] - wanted.get(i).get(t).asDouble());
                         worst = Math.max(worst, diff);
-                        assertThat(diff).as("%s T=%s sequence %d token %d", name, temperature, i, t)
+                        assertThat(diff)
+                                .as("%s T=%s sequence %d token %d", name, temperature, i, t)
                                 .isLessThanOrEqualTo(tolerance);
                     }
                 }
@@ -154,11 +175,14 @@ class ReferenceModelTest {
         assertThat(greedy).as("fixture has a greedy sequence").isNotNull();
         int[] tokens = ints(greedy.get("tokens"));
         int k = greedy.get("prompt_length").asInt();
-        try (NDManager manager = NDManager.newBaseManager(); PolicyModel model = PolicyModel.load(dir, manager)) {
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = PolicyModel.load(dir, manager)) {
             int n = tokens.length - k;
             // max_new_tokens = n, no stop: EOS might appear in the reference continuation, so cut at the same place
-            Completion c = new BatchGenerator(model).generate(List.of(new SequenceRequest(
-                    Arrays.copyOf(tokens, k), SamplingParams.greedy(n, List.of()), 0))).getFirst();
+            Completion c = new BatchGenerator(model)
+                    .generate(List.of(
+                            new SequenceRequest(Arrays.copyOf(tokens, k), SamplingParams.greedy(n, List.of()), 0)))
+                    .getFirst();
             int[] want = Arrays.copyOfRange(tokens, k, k + c.tokenIds().length);
             assertThat(c.tokenIds()).isEqualTo(want);
             JsonNode lp = greedy.get("logprobs").get("1.0");

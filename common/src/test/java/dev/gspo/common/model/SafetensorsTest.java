@@ -1,6 +1,7 @@
 package dev.gspo.common.model;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -8,9 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class SafetensorsTest {
     private static final List<Safetensors.Tensor> TENSORS = List.of(
@@ -33,11 +32,14 @@ class SafetensorsTest {
     void truncatedBodyIsRefusedWithAClearMessage() {
         byte[] bytes = Safetensors.toBytes(TENSORS, Map.of());
         assertThatThrownBy(() -> Safetensors.read(Arrays.copyOf(bytes, bytes.length - 3)))
-                .isInstanceOf(InvalidModelException.class).hasMessageContaining("truncated");
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("truncated");
         assertThatThrownBy(() -> Safetensors.read(Arrays.copyOf(bytes, 5)))
-                .isInstanceOf(InvalidModelException.class).hasMessageContaining("shorter than the 8-byte");
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("shorter than the 8-byte");
         assertThatThrownBy(() -> Safetensors.read(Arrays.copyOf(bytes, 20)))
-                .isInstanceOf(InvalidModelException.class).hasMessageContaining("header length");
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("header length");
     }
 
     @Test

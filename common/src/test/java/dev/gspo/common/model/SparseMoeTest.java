@@ -1,5 +1,8 @@
 package dev.gspo.common.model;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -7,14 +10,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import dev.gspo.common.scoring.TeacherForcedScorer;
 import dev.gspo.common.train.Gradients;
-import org.junit.jupiter.api.Test;
-
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 /** The MoE block under autograd and under routing replay (the numerics are {@link ReferenceModelTest}'s). */
 class SparseMoeTest {
@@ -23,10 +22,25 @@ class SparseMoeTest {
 
     @Test
     void gradientsReachTheRouterAndExactlyTheExpertsTokensWereRoutedTo() {
-        ModelConfig config = new ModelConfig("qwen3_moe", 16, 32, 64, 1, 4, 2, 12, 10000.0, 1e-6, 64, true, false, 1,
-                List.of(2), new MoeConfig(6, 1, 16, false, 1, List.of()));
+        ModelConfig config = new ModelConfig(
+                "qwen3_moe",
+                16,
+                32,
+                64,
+                1,
+                4,
+                2,
+                12,
+                10000.0,
+                1e-6,
+                64,
+                true,
+                false,
+                1,
+                List.of(2),
+                new MoeConfig(6, 1, 16, false, 1, List.of()));
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, config, 21)) {
+                PolicyModel model = TestModels.random(manager, config, 21)) {
             Set<Integer> routed = new HashSet<>();
             backward(model, (layer, chosen, n, k) -> {
                 for (int e : chosen) {
@@ -34,7 +48,9 @@ class SparseMoeTest {
                 }
                 return chosen;
             });
-            assertThat(routed).as("a 5-token input leaves some of 6 experts idle at k = 1").hasSizeLessThan(6);
+            assertThat(routed)
+                    .as("a 5-token input leaves some of 6 experts idle at k = 1")
+                    .hasSizeLessThan(6);
             assertThat(gradNorm(model, "model.layers.0.mlp.gate.weight")).isGreaterThan(0);
             for (int e = 0; e < 6; e++) {
                 double g = gradNorm(model, "model.layers.0.mlp.experts." + e + ".down_proj.weight");
@@ -52,7 +68,7 @@ class SparseMoeTest {
     void replayedRoutingSendsEveryTokenToTheGivenExpertsAndTheRouterStillLearns() {
         ModelConfig config = TestModels.config("qwen3_moe", 4, 2, true); // 4 experts, top-2, renormalised
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, config, 22)) {
+                PolicyModel model = TestModels.random(manager, config, 22)) {
             // every token to experts 3 and 1, whatever the router prefers
             backward(model, (layer, chosen, n, k) -> {
                 int[] forced = new int[n * k];
@@ -77,11 +93,18 @@ class SparseMoeTest {
     @Test
     void replayThatRepeatsAnExpertWithinATokenIsRefused() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("qwen3_moe", 4, 2, true), 23);
-             NDScope ignored = new NDScope()) {
-            assertThatThrownBy(() -> TeacherForcedScorer.score(model.transformer(), manager, PROMPTS, RESPONSES,
-                    new float[] {1f, 1f}, false, (layer, chosen, n, k) -> new int[n * k]))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("routed twice");
+                PolicyModel model = TestModels.random(manager, TestModels.config("qwen3_moe", 4, 2, true), 23);
+                NDScope ignored = new NDScope()) {
+            assertThatThrownBy(() -> TeacherForcedScorer.score(
+                            model.transformer(),
+                            manager,
+                            PROMPTS,
+                            RESPONSES,
+                            new float[] {1f, 1f},
+                            false,
+                            (layer, chosen, n, k) -> new int[n * k]))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("routed twice");
             model.tokenizer().close();
         }
     }
@@ -96,9 +119,17 @@ class SparseMoeTest {
         Autograd.offForThisThread();
         model.weights().parameters().forEach(a -> a.setRequiresGradient(true));
         Gradients.zero(model.weights().parameters());
-        try (NDScope ignored = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray lp = TeacherForcedScorer.score(model.transformer(), model.weights().manager(), PROMPTS, RESPONSES,
-                    new float[] {1f, 1f}, false, routing).logprobs();
+        try (NDScope ignored = new NDScope();
+                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray lp = TeacherForcedScorer.score(
+                            model.transformer(),
+                            model.weights().manager(),
+                            PROMPTS,
+                            RESPONSES,
+                            new float[] {1f, 1f},
+                            false,
+                            routing)
+                    .logprobs();
             gc.backward(lp.sum().neg());
         }
     }

@@ -1,7 +1,6 @@
 package dev.gspo.common.model;
 
 import ai.djl.ndarray.NDManager;
-
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
@@ -10,8 +9,7 @@ import java.util.List;
 public final class TestModels {
     public static final Path TOKENIZER_DIR = resource("tokenizers/wordlevel-16");
 
-    private TestModels() {
-    }
+    private TestModels() {}
 
     /**
      * qwen3 and qwen3_moe get head_dim 12, unlike hidden / heads, as real Qwen3 checkpoints do; qwen3_moe has 4
@@ -19,8 +17,22 @@ public final class TestModels {
      */
     public static ModelConfig config(String type, int heads, int kvHeads, boolean tied) {
         boolean qwen3 = type.startsWith("qwen3");
-        return new ModelConfig(type, 16, 32, 64, 2, heads, kvHeads, qwen3 ? 12 : 32 / heads, 10000.0,
-                1e-6, 64, tied, type.equals("qwen2"), 1, List.of(2),
+        return new ModelConfig(
+                type,
+                16,
+                32,
+                64,
+                2,
+                heads,
+                kvHeads,
+                qwen3 ? 12 : 32 / heads,
+                10000.0,
+                1e-6,
+                64,
+                tied,
+                type.equals("qwen2"),
+                1,
+                List.of(2),
                 type.equals("qwen3_moe") ? new MoeConfig(4, 2, 16, true, 1, List.of()) : null);
     }
 

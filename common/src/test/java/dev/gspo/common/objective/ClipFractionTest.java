@@ -1,13 +1,13 @@
 package dev.gspo.common.objective;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import dev.gspo.common.objective.ObjectiveHarness.Inputs;
 import dev.gspo.common.objective.ObjectiveHarness.Outcome;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 /**
  * The clip fraction counts exactly the samples whose clipped branch is in effect:
@@ -21,7 +21,7 @@ class ClipFractionTest {
     @EnumSource(LossMode.class)
     void clipFractionIsZeroOnPolicyAndGradientIsTheAnalyticOne(LossMode mode) {
         Inputs drawn = RandomBatches.draw(3, 6, 9, 0, 0);
-        Inputs onPolicy = drawn.withNew(drawn.oldLp());   // π_θ = π_old at every valid token
+        Inputs onPolicy = drawn.withNew(drawn.oldLp()); // π_θ = π_old at every valid token
 
         Outcome out = ObjectiveHarness.run(ObjectiveConfig.defaults(mode), onPolicy);
 
@@ -54,15 +54,15 @@ class ClipFractionTest {
         // (it is the smaller one), 4 has Â = 0, 5 is inside the range
         Inputs in = sequences(s, adv, len, 5);
 
-        Outcome out = ObjectiveHarness.run(
-                ObjectiveConfig.defaults(LossMode.GSPO).withClip(ClipRange.symmetric(0.1)), in);
+        Outcome out =
+                ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GSPO).withClip(ClipRange.symmetric(0.1)), in);
 
         LossDiagnostics d = out.diagnostics();
         assertThat(d.clipSequence().low()).isEqualTo(1.0 / 6);
         assertThat(d.clipSequence().high()).isEqualTo(1.0 / 6);
         assertThat(d.clipSequence().total()).isEqualTo(2.0 / 6);
-        assertThat(d.clipToken().low()).isEqualTo(3.0 / 14);   // all 3 tokens of sequence 1
-        assertThat(d.clipToken().high()).isEqualTo(2.0 / 14);  // both tokens of sequence 0
+        assertThat(d.clipToken().low()).isEqualTo(3.0 / 14); // all 3 tokens of sequence 1
+        assertThat(d.clipToken().high()).isEqualTo(2.0 / 14); // both tokens of sequence 0
         assertThat(d.ratio().min()).isCloseTo(0.5, within(1e-6));
         assertThat(d.ratio().max()).isCloseTo(1.5, within(1e-6));
         // the diagnostic agrees with the gradient: clipped (and Â = 0) sequences get none
@@ -70,7 +70,8 @@ class ClipFractionTest {
         assertThat(out.grad()[1]).containsOnly(0f);
         assertThat(out.grad()[4]).containsOnly(0f);
         for (int i : new int[] {2, 3, 5}) {
-            assertThat(out.grad()[i][0]).as("sequence %d", i)
+            assertThat(out.grad()[i][0])
+                    .as("sequence %d", i)
                     .isCloseTo((float) (-s[i] * adv[i] / (6 * len[i])), within(1e-6f));
         }
     }
@@ -103,7 +104,7 @@ class ClipFractionTest {
         assertThat(out.grad()[0][0]).isZero();
         assertThat(out.grad()[0][1]).isZero();
         assertThat(out.grad()[1][0]).isZero();
-        assertThat(out.grad()[0][5]).isZero();   // Â = 0
+        assertThat(out.grad()[0][5]).isZero(); // Â = 0
         for (int t : new int[] {2, 3, 4}) {
             assertThat(out.grad()[0][t]).isCloseTo((float) (-w[0][t] * adv[0][t] / (2 * 6)), within(1e-6f));
         }

@@ -1,14 +1,13 @@
 package dev.gspo.common.objective;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.gspo.common.objective.ObjectiveHarness.Inputs;
 import dev.gspo.common.objective.ObjectiveHarness.Outcome;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -16,9 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Compares the float32 objective with the float64 loop-by-loop reference of
@@ -29,15 +28,17 @@ import static org.assertj.core.api.Assertions.within;
 class GoldenVectorsTest {
 
     private static final JsonMapper JSON = JsonMapper.builder()
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)   // NaN, -Infinity at masked positions
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // NaN, -Infinity at masked positions
             .build();
     private static final double LOSS_TOLERANCE = 1e-5;
     private static final double GRAD_TOLERANCE = 1e-5;
 
     static Stream<String> cases() throws IOException, URISyntaxException {
-        Path dir = Path.of(GoldenVectorsTest.class.getResource("/reference/gspo").toURI());
+        Path dir =
+                Path.of(GoldenVectorsTest.class.getResource("/reference/gspo").toURI());
         try (Stream<Path> files = Files.list(dir)) {
-            return files.map(p -> p.getFileName().toString())
+            return files
+                    .map(p -> p.getFileName().toString())
                     .filter(n -> n.endsWith(".json"))
                     .sorted()
                     .toList()
@@ -107,9 +108,11 @@ class GoldenVectorsTest {
     }
 
     private static ObjectiveConfig config(JsonNode c) {
-        return new ObjectiveConfig(LossMode.fromName(c.get("mode").asText()),
+        return new ObjectiveConfig(
+                LossMode.fromName(c.get("mode").asText()),
                 new ClipRange(c.get("clipLow").asDouble(), c.get("clipHigh").asDouble()),
-                c.get("klBeta").asDouble(), c.get("logRatioClamp").asDouble());
+                c.get("klBeta").asDouble(),
+                c.get("logRatioClamp").asDouble());
     }
 
     private static Inputs inputs(JsonNode c) {

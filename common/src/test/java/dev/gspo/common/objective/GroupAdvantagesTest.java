@@ -1,11 +1,11 @@
 package dev.gspo.common.objective;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
 
 class GroupAdvantagesTest {
 
@@ -19,8 +19,11 @@ class GroupAdvantagesTest {
         Advantages a = standard.compute(new double[] {95, 70, 85, 80}, 4);
 
         double std = Math.sqrt(325.0 / 3);
-        assertThat(a.advantages()).containsExactly(new double[] {
-                12.5 / (std + 1e-6), -12.5 / (std + 1e-6), 2.5 / (std + 1e-6), -2.5 / (std + 1e-6)}, within(1e-12));
+        assertThat(a.advantages())
+                .containsExactly(
+                        new double[] {12.5 / (std + 1e-6), -12.5 / (std + 1e-6), 2.5 / (std + 1e-6), -2.5 / (std + 1e-6)
+                        },
+                        within(1e-12));
         assertThat(a.advantages()[0]).isCloseTo(1.200961, within(1e-6));
         assertThat(a.groups()).isEqualTo(1);
         assertThat(a.zeroVarianceGroups()).isZero();
@@ -40,9 +43,13 @@ class GroupAdvantagesTest {
 
         // group 1: mean 0.5, std sqrt(0.5); group 2: mean 20, std sqrt(200): both give ±1/√2
         double eps = AdvantageConfig.DEFAULT_EPS;
-        assertThat(a.advantages()).containsExactly(new double[] {
-                0.5 / (Math.sqrt(0.5) + eps), -0.5 / (Math.sqrt(0.5) + eps),
-                -10 / (Math.sqrt(200) + eps), 10 / (Math.sqrt(200) + eps)}, within(1e-12));
+        assertThat(a.advantages())
+                .containsExactly(
+                        new double[] {
+                            0.5 / (Math.sqrt(0.5) + eps), -0.5 / (Math.sqrt(0.5) + eps),
+                            -10 / (Math.sqrt(200) + eps), 10 / (Math.sqrt(200) + eps)
+                        },
+                        within(1e-12));
         assertThat(a.groups()).isEqualTo(2);
     }
 
@@ -71,8 +78,10 @@ class GroupAdvantagesTest {
         for (JsonNode c : cases) {
             double[] rewards = doubles(c.get("rewards"));
             int g = c.get("groupSize").asInt();
-            check(c.get("name").asText() + " with std", new GroupAdvantages(new AdvantageConfig(true, c.get("eps").asDouble()))
-                    .compute(rewards, g), c.get("withStd"));
+            check(
+                    c.get("name").asText() + " with std",
+                    new GroupAdvantages(new AdvantageConfig(true, c.get("eps").asDouble())).compute(rewards, g),
+                    c.get("withStd"));
             check(c.get("name").asText() + " without std", centredOnly.compute(rewards, g), c.get("withoutStd"));
         }
     }
@@ -80,18 +89,25 @@ class GroupAdvantagesTest {
     @Test
     void rejectsGroupsOfOneUnevenBatchesAndNonFiniteRewards() {
         assertThatThrownBy(() -> standard.compute(new double[] {1, 2}, 1))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("groupSize").hasMessageContaining("1");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("groupSize")
+                .hasMessageContaining("1");
         assertThatThrownBy(() -> standard.compute(new double[] {1, 2, 3}, 2))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("3");
         assertThatThrownBy(() -> standard.compute(new double[] {1, Double.NaN}, 2))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reward 1");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("reward 1");
         assertThatThrownBy(() -> new AdvantageConfig(true, 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eps");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("eps");
     }
 
     private static void check(String what, Advantages actual, JsonNode expected) {
         assertThat(actual.advantages()).as(what).containsExactly(doubles(expected.get("advantages")), within(1e-12));
-        assertThat(actual.zeroVarianceGroups()).as(what).isEqualTo(expected.get("zeroVarianceGroups").asInt());
+        assertThat(actual.zeroVarianceGroups())
+                .as(what)
+                .isEqualTo(expected.get("zeroVarianceGroups").asInt());
         assertThat(actual.groups()).as(what).isEqualTo(expected.get("groups").asInt());
     }
 

@@ -1,9 +1,9 @@
 package dev.gspo.common.objective;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
 
 class LossModeTest {
 
@@ -22,7 +22,8 @@ class LossModeTest {
     void rejectsUnknownNamesListingTheAcceptedOnes() {
         assertThatThrownBy(() -> LossMode.fromName("gspo_token"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("gspo_token").hasMessageContaining("gspo, gspo-token, grpo");
+                .hasMessageContaining("gspo_token")
+                .hasMessageContaining("gspo, gspo-token, grpo");
         assertThatThrownBy(() -> LossMode.fromName(null)).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -49,7 +50,9 @@ class LossModeTest {
         assertThat(r.clipsLow(0.89, 0)).isFalse();
         assertThatThrownBy(() -> new ClipRange(1.0, 0.2)).hasMessageContaining("1.0");
         assertThatThrownBy(() -> new ClipRange(0.2, -0.1)).hasMessageContaining("-0.1");
-        assertThatThrownBy(() -> ObjectiveConfig.defaults(LossMode.GSPO).withKlBeta(-1)).hasMessageContaining("-1");
-        assertThatThrownBy(() -> ObjectiveConfig.defaults(LossMode.GSPO).withLogRatioClamp(0)).hasMessageContaining("0");
+        assertThatThrownBy(() -> ObjectiveConfig.defaults(LossMode.GSPO).withKlBeta(-1))
+                .hasMessageContaining("-1");
+        assertThatThrownBy(() -> ObjectiveConfig.defaults(LossMode.GSPO).withLogRatioClamp(0))
+                .hasMessageContaining("0");
     }
 }

@@ -1,13 +1,13 @@
 package dev.gspo.common.objective;
 
+import static dev.gspo.common.objective.ObjectiveHarness.fillMasked;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import dev.gspo.common.objective.ObjectiveHarness.Inputs;
 import dev.gspo.common.objective.ObjectiveHarness.Outcome;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import static dev.gspo.common.objective.ObjectiveHarness.fillMasked;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 /** GSPO.md §6 "padding leaking into the mean" and "length weighting by accident". */
 class MaskingTest {
@@ -45,7 +45,9 @@ class MaskingTest {
             for (int i = 0; i < m.length; i++) {
                 for (int t = 0; t < m[i].length; t++) {
                     if (m[i][t] == 0) {
-                        assertThat(out.grad()[i][t]).as("masked grad[%d][%d]", i, t).isZero();
+                        assertThat(out.grad()[i][t])
+                                .as("masked grad[%d][%d]", i, t)
+                                .isZero();
                     }
                 }
             }

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-
 import java.util.Arrays;
 
 /**
@@ -15,8 +14,15 @@ import java.util.Arrays;
 final class ObjectiveHarness {
 
     /** Inputs as host arrays; advantages either per sequence ({@code seqAdv}) or per token. */
-    record Inputs(float[][] newLp, float[][] oldLp, float[][] mask, float[] seqAdv, float[][] tokAdv,
-                  float[][] refLp, float[][] entropy, double zeroVarianceShare) {
+    record Inputs(
+            float[][] newLp,
+            float[][] oldLp,
+            float[][] mask,
+            float[] seqAdv,
+            float[][] tokAdv,
+            float[][] refLp,
+            float[][] entropy,
+            double zeroVarianceShare) {
 
         static Inputs of(float[][] newLp, float[][] oldLp, float[][] mask, float[] seqAdv) {
             return new Inputs(newLp, oldLp, mask, seqAdv, null, null, null, Double.NaN);
@@ -59,7 +65,10 @@ final class ObjectiveHarness {
     static Outcome run(ObjectiveConfig config, Inputs in) {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray newLp = create(m, in.newLp());
-            PolicyBatch batch = new PolicyBatch(newLp, create(m, in.oldLp()), create(m, in.mask()),
+            PolicyBatch batch = new PolicyBatch(
+                    newLp,
+                    create(m, in.oldLp()),
+                    create(m, in.mask()),
                     in.seqAdv() != null ? create(m, in.seqAdv()) : create(m, in.tokAdv()),
                     in.refLp() == null ? null : create(m, in.refLp()),
                     in.entropy() == null ? null : create(m, in.entropy()),

@@ -1,5 +1,10 @@
 package dev.gspo.common.objective;
 
+import static dev.gspo.common.objective.ObjectiveHarness.create;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -7,17 +12,12 @@ import dev.gspo.common.objective.ObjectiveHarness.Inputs;
 import dev.gspo.common.objective.ObjectiveHarness.Outcome;
 import org.junit.jupiter.api.Test;
 
-import static dev.gspo.common.objective.ObjectiveHarness.create;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
 class PolicyObjectiveTest {
 
     private static final float NAN = Float.NaN;
 
     private static Inputs oneSequence() {
-        float[][] mask = {{0, 1, 1, 0}};   // a prompt position, two response tokens, padding
+        float[][] mask = {{0, 1, 1, 0}}; // a prompt position, two response tokens, padding
         float[][] old = {{NAN, -1.0f, -2.0f, NAN}};
         float[][] neu = {{NAN, -0.9f, -2.1f, NAN}};
         return Inputs.of(neu, old, mask, new float[] {0.7f});
@@ -51,17 +51,22 @@ class PolicyObjectiveTest {
         double kl = ((Math.exp(u1) - u1 - 1) + (Math.exp(u2) - u2 - 1)) / 2;
         assertThat(with.diagnostics().klToRef()).isCloseTo(kl, within(1e-6));
         assertThat(with.loss() - without.loss()).isCloseTo(beta * kl, within(1e-6));
-        assertThat(with.grad()[0][1] - without.grad()[0][1]).isCloseTo((float) (beta * (1 - Math.exp(u1)) / 2), within(1e-6f));
-        assertThat(with.grad()[0][2] - without.grad()[0][2]).isCloseTo((float) (beta * (1 - Math.exp(u2)) / 2), within(1e-6f));
+        assertThat(with.grad()[0][1] - without.grad()[0][1])
+                .isCloseTo((float) (beta * (1 - Math.exp(u1)) / 2), within(1e-6f));
+        assertThat(with.grad()[0][2] - without.grad()[0][2])
+                .isCloseTo((float) (beta * (1 - Math.exp(u2)) / 2), within(1e-6f));
     }
 
     @Test
     void reportsEntropyMeanOverValidTokensAndPassesZeroVarianceShareThrough() {
         float[][] entropy = {{99f, 1.0f, 2.0f, NAN}};
 
-        LossDiagnostics none = ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GSPO), oneSequence()).diagnostics();
-        LossDiagnostics some = ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GSPO),
-                oneSequence().withEntropy(entropy).withZeroVarianceShare(0.25)).diagnostics();
+        LossDiagnostics none = ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GSPO), oneSequence())
+                .diagnostics();
+        LossDiagnostics some = ObjectiveHarness.run(
+                        ObjectiveConfig.defaults(LossMode.GSPO),
+                        oneSequence().withEntropy(entropy).withZeroVarianceShare(0.25))
+                .diagnostics();
 
         assertThat(none.entropy()).isNaN();
         assertThat(none.zeroVarianceShare()).isNaN();
@@ -75,21 +80,30 @@ class PolicyObjectiveTest {
     @Test
     void rejectsInputsItCannotScoreWithTheReason() {
         Inputs in = oneSequence();
-        assertThatThrownBy(() -> ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GSPO),
-                in.withTokenAdvantages(new float[][] {{0, 1, 1, 0}})))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gspo-token");
-        assertThatThrownBy(() -> ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GSPO).withKlBeta(0.1), in))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("refLogprobs");
+        assertThatThrownBy(() -> ObjectiveHarness.run(
+                        ObjectiveConfig.defaults(LossMode.GSPO), in.withTokenAdvantages(new float[][] {{0, 1, 1, 0}})))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("gspo-token");
+        assertThatThrownBy(() -> ObjectiveHarness.run(
+                        ObjectiveConfig.defaults(LossMode.GSPO).withKlBeta(0.1), in))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("refLogprobs");
         float[][] emptyRow = {{0, 1, 1, 0}, {0, 0, 0, 0}};
-        assertThatThrownBy(() -> ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GRPO),
-                Inputs.of(new float[2][4], new float[2][4], emptyRow, new float[] {1, 1})))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sequence 1");
-        assertThatThrownBy(() -> ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GRPO),
-                Inputs.of(new float[2][4], new float[2][3], new float[2][4], new float[] {1, 1})))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("oldLogprobs");
-        assertThatThrownBy(() -> ObjectiveHarness.run(ObjectiveConfig.defaults(LossMode.GRPO),
-                Inputs.of(new float[2][4], new float[2][4], new float[2][4], new float[] {1, 1, 1})))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("advantages");
+        assertThatThrownBy(() -> ObjectiveHarness.run(
+                        ObjectiveConfig.defaults(LossMode.GRPO),
+                        Inputs.of(new float[2][4], new float[2][4], emptyRow, new float[] {1, 1})))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sequence 1");
+        assertThatThrownBy(() -> ObjectiveHarness.run(
+                        ObjectiveConfig.defaults(LossMode.GRPO),
+                        Inputs.of(new float[2][4], new float[2][3], new float[2][4], new float[] {1, 1})))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("oldLogprobs");
+        assertThatThrownBy(() -> ObjectiveHarness.run(
+                        ObjectiveConfig.defaults(LossMode.GRPO),
+                        Inputs.of(new float[2][4], new float[2][4], new float[2][4], new float[] {1, 1, 1})))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("advantages");
     }
 
     @Test
@@ -97,8 +111,8 @@ class PolicyObjectiveTest {
         Inputs in = RandomBatches.draw(1, 4, 6, 0.1, 0.1);
         PolicyObjective objective = new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO_TOKEN));
         try (NDManager m = NDManager.newBaseManager()) {
-            PolicyBatch batch = PolicyBatch.of(create(m, in.newLp()), create(m, in.oldLp()),
-                    create(m, in.mask()), create(m, in.seqAdv()));
+            PolicyBatch batch = PolicyBatch.of(
+                    create(m, in.newLp()), create(m, in.oldLp()), create(m, in.mask()), create(m, in.seqAdv()));
             int before = m.getManagedArrays().size();
             NDArray loss;
             try (NDScope scope = new NDScope()) {

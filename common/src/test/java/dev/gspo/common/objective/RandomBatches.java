@@ -1,7 +1,6 @@
 package dev.gspo.common.objective;
 
 import dev.gspo.common.objective.ObjectiveHarness.Inputs;
-
 import java.util.Random;
 
 /** Seeded random batches: leading prompt positions and trailing padding masked, NaN/−inf there. */

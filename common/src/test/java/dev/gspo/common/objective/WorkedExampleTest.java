@@ -1,11 +1,11 @@
 package dev.gspo.common.objective;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import dev.gspo.common.objective.ObjectiveHarness.Inputs;
 import dev.gspo.common.objective.ObjectiveHarness.Outcome;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 /** GSPO.md §7: one response, 3 valid tokens and one padding position, ε = 0.2 both sides. */
 class WorkedExampleTest {

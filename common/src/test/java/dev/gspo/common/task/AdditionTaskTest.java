@@ -1,14 +1,13 @@
 package dev.gspo.common.task;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class AdditionTaskTest {
 
@@ -106,10 +105,10 @@ class AdditionTaskTest {
     @Test
     void heldOutSetIsFixedAndRespectsDigitCounts() {
         assertThat(task(1, 2).heldOut()).isEqualTo(task(1, 2).heldOut());
-        assertThat(task(3, 3).heldOut()).hasSize(200)
-                .allSatisfy(e -> assertThat(e.prompt()).matches("\\d{3}\\+\\d{3}="));
-        assertThat(task(1, 1).heldOut()).hasSizeLessThan(20)
-                .allSatisfy(e -> assertThat(e.prompt()).matches("\\d\\+\\d="));
+        assertThat(task(3, 3).heldOut()).hasSize(200).allSatisfy(e -> assertThat(e.prompt())
+                .matches("\\d{3}\\+\\d{3}="));
+        assertThat(task(1, 1).heldOut()).hasSizeLessThan(20).allSatisfy(e -> assertThat(e.prompt())
+                .matches("\\d\\+\\d="));
         assertThat(new AdditionTask(1, 2, 0).heldOut()).isEmpty();
         assertThat(task(1, 3).isHeldOut(12, 34)).isEqualTo(task(1, 3).isHeldOut(34, 12));
     }

@@ -1,7 +1,7 @@
 package dev.gspo.common.task;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,9 +11,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JsonlTaskTest {
 
@@ -34,22 +33,24 @@ class JsonlTaskTest {
 
     @Test
     void readsPromptsAnswersAndIds() throws IOException {
-        Path f = file("qa.jsonl",
+        Path f = file(
+                "qa.jsonl",
                 "{\"prompt\": \"Capital of France?\", \"answer\": \"Paris\"}",
                 "",
                 "{\"id\": \"q2\", \"prompt\": \"2+2=\", \"answer\": 4, \"source\": \"ignored\"}");
         JsonlTask task = JsonlTask.load(f, 0.0);
-        assertThat(task.training()).containsExactly(
-                new TaskExample("qa.jsonl:1", "Capital of France?", "Paris"),
-                new TaskExample("q2", "2+2=", "4"));
+        assertThat(task.training())
+                .containsExactly(
+                        new TaskExample("qa.jsonl:1", "Capital of France?", "Paris"),
+                        new TaskExample("q2", "2+2=", "4"));
         assertThat(task.heldOut()).isEmpty();
         assertThat(task.name()).isEqualTo("jsonl");
     }
 
     @Test
     void rewardsNormalisedExactMatch() throws IOException {
-        JsonlTask task = JsonlTask.load(file("qa.jsonl",
-                "{\"prompt\": \"Where?\", \"answer\": \"The  Eiffel Tower\"}"), 0.0);
+        JsonlTask task =
+                JsonlTask.load(file("qa.jsonl", "{\"prompt\": \"Where?\", \"answer\": \"The  Eiffel Tower\"}"), 0.0);
         TaskExample e = task.training().getFirst();
         assertThat(task.reward(e, "the eiffel tower\n")).isEqualTo(1.0);
         assertThat(task.reward(e, "  THE Eiffel\tTower.  \nmore text")).isEqualTo(1.0);
@@ -99,16 +100,20 @@ class JsonlTaskTest {
         assertThat(task.sample(5000, new SplittableRandom(1))).noneMatch(e -> held.contains(e.prompt()));
         assertThat(JsonlTask.load(capitals(1000), 0.2).heldOut()).isEqualTo(task.heldOut());
         // The split of a prompt does not depend on the rest of the file.
-        assertThat(JsonlTask.load(capitals(500), 0.2).heldOut()).isEqualTo(task.heldOut().stream()
-                .filter(e -> Integer.parseInt(e.prompt().substring(1, e.prompt().length() - 1)) < 500).toList());
+        assertThat(JsonlTask.load(capitals(500), 0.2).heldOut())
+                .isEqualTo(task.heldOut().stream()
+                        .filter(e -> Integer.parseInt(
+                                        e.prompt().substring(1, e.prompt().length() - 1))
+                                < 500)
+                        .toList());
     }
 
     @Test
     void usesASecondFileAsHeldOutAndDropsSharedPrompts() throws IOException {
-        Path train = file("train.jsonl",
-                "{\"prompt\": \"a\", \"answer\": \"1\"}",
-                "{\"prompt\": \"b\", \"answer\": \"2\"}");
-        Path eval = file("eval.jsonl", "{\"prompt\": \"b\", \"answer\": \"2\"}", "{\"prompt\": \"c\", \"answer\": \"3\"}");
+        Path train =
+                file("train.jsonl", "{\"prompt\": \"a\", \"answer\": \"1\"}", "{\"prompt\": \"b\", \"answer\": \"2\"}");
+        Path eval =
+                file("eval.jsonl", "{\"prompt\": \"b\", \"answer\": \"2\"}", "{\"prompt\": \"c\", \"answer\": \"3\"}");
         JsonlTask task = JsonlTask.load(train, eval);
         assertThat(task.training()).extracting(TaskExample::prompt).containsExactly("a");
         assertThat(task.heldOut()).extracting(TaskExample::prompt).containsExactly("b", "c");
@@ -120,7 +125,9 @@ class JsonlTaskTest {
         JsonlTask task = JsonlTask.load(capitals(10), 0.0);
         List<TaskExample> draws = task.sample(2000, new SplittableRandom(3));
         assertThat(draws).isEqualTo(task.sample(2000, new SplittableRandom(3)));
-        assertThat(draws.stream().collect(Collectors.groupingBy(TaskExample::id, Collectors.counting())).values())
+        assertThat(draws.stream()
+                        .collect(Collectors.groupingBy(TaskExample::id, Collectors.counting()))
+                        .values())
                 .hasSize(10)
                 .allSatisfy(count -> assertThat(count).isBetween(140L, 260L));
     }

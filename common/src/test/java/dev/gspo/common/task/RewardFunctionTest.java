@@ -1,7 +1,6 @@
 package dev.gspo.common.task;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,14 +9,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RewardFunctionTest {
 
     @Test
     void normalisesCaseWhitespaceAndTrailingPeriods() {
-        assertThat(NormalizedExactMatchReward.normalize("  The  Eiffel\tTower. ")).isEqualTo("the eiffel tower");
+        assertThat(NormalizedExactMatchReward.normalize("  The  Eiffel\tTower. "))
+                .isEqualTo("the eiffel tower");
         assertThat(NormalizedExactMatchReward.normalize("3.14")).isEqualTo("3.14");
         assertThat(NormalizedExactMatchReward.normalize("Done . .")).isEqualTo("done");
         assertThat(NormalizedExactMatchReward.normalize("a\u00a0b\u2003c")).isEqualTo("a\u00a0b c");
@@ -26,15 +26,16 @@ class RewardFunctionTest {
 
     @Test
     void neverThrowsAndStaysFiniteForAnyCompletion(@TempDir Path dir) throws IOException {
-        Path jsonl = Files.writeString(dir.resolve("d.jsonl"),
+        Path jsonl = Files.writeString(
+                dir.resolve("d.jsonl"),
                 "{\"prompt\": \"Who?\", \"answer\": \"Ada Lovelace\"}\n{\"prompt\": \"n\", \"answer\": \"ünïcödé ✓\"}\n");
         List<Task> tasks = List.of(new AdditionTask(1, 3, 10), new ReverseTask(3, 5, 10), JsonlTask.load(jsonl, 0.0));
         List<String> completions = new ArrayList<>();
         completions.add(null);
         completions.add("");
         completions.add("\n");
-        completions.add("\u0000\uFFFF\uD800");          // NUL, non-character, lone surrogate
-        completions.add("1".repeat(3_000_000));         // megabytes, no stop marker
+        completions.add("\u0000\uFFFF\uD800"); // NUL, non-character, lone surrogate
+        completions.add("1".repeat(3_000_000)); // megabytes, no stop marker
         completions.add(" \t\r\n".repeat(500_000));
         completions.add("🎉".repeat(100_000) + "\n46");
         Random random = new Random(1234);
@@ -47,7 +48,9 @@ class RewardFunctionTest {
             for (TaskExample example : examples) {
                 for (String completion : completions) {
                     double r = task.reward(example, completion);
-                    assertThat(Double.isFinite(r)).as("%s on %s", task.name(), example).isTrue();
+                    assertThat(Double.isFinite(r))
+                            .as("%s on %s", task.name(), example)
+                            .isTrue();
                     assertThat(r).isBetween(0.0, 1.0);
                 }
                 assertThat(task.reward(example, task.idealCompletion(example))).isEqualTo(1.0);

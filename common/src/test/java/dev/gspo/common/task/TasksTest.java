@@ -1,16 +1,15 @@
 package dev.gspo.common.task;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TasksTest {
 
@@ -28,7 +27,8 @@ class TasksTest {
 
     @Test
     void acceptsNumbersAndStringsAsParameters() {
-        AdditionTask a = (AdditionTask) Tasks.create("addition", Map.of("minDigits", 2, "maxDigits", "4", "heldOutSize", 10.0));
+        AdditionTask a =
+                (AdditionTask) Tasks.create("addition", Map.of("minDigits", 2, "maxDigits", "4", "heldOutSize", 10.0));
         assertThat(a.minDigits()).isEqualTo(2);
         assertThat(a.maxDigits()).isEqualTo(4);
         assertThat(a.heldOut()).hasSize(10);
@@ -40,10 +40,12 @@ class TasksTest {
         Task task = Tasks.create("jsonl", Map.of("path", f.toString()));
         assertThat(task).isInstanceOf(JsonlTask.class);
         assertThat(task.heldOut()).isEmpty();
-        assertThatThrownBy(() -> Tasks.create("jsonl", Map.of("path", f.toString(), "heldOutPath", f.toString(),
-                "heldOutFraction", 0.1))).hasMessageContaining("not both");
+        assertThatThrownBy(() -> Tasks.create(
+                        "jsonl", Map.of("path", f.toString(), "heldOutPath", f.toString(), "heldOutFraction", 0.1)))
+                .hasMessageContaining("not both");
         assertThatThrownBy(() -> Tasks.create("jsonl", Map.of())).hasMessageContaining("'path' is required");
-        assertThatThrownBy(() -> Tasks.create("jsonl", Map.of("path", dir.resolve("nope.jsonl").toString())))
+        assertThatThrownBy(() -> Tasks.create(
+                        "jsonl", Map.of("path", dir.resolve("nope.jsonl").toString())))
                 .isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("nope.jsonl");
     }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -47,8 +46,11 @@ public final class JsonFuzz {
         for (int i = 0; i < mutations && !names.isEmpty(); i++) {
             String name = names.get(rng.nextInt(names.size()));
             JsonNode current = body.get(name);
-            body.set(name, current != null && current.isObject() && rng.nextBoolean()
-                    ? mutateObject((ObjectNode) current.deepCopy()) : randomValue(0));
+            body.set(
+                    name,
+                    current != null && current.isObject() && rng.nextBoolean()
+                            ? mutateObject((ObjectNode) current.deepCopy())
+                            : randomValue(0));
         }
         return body.toString();
     }
@@ -84,7 +86,8 @@ public final class JsonFuzz {
             case 0 -> F.nullNode();
             case 1 -> F.booleanNode(rng.nextBoolean());
             case 2 -> F.numberNode(rng.nextInt(-3, 4));
-            case 3 -> F.numberNode(pick(Long.MAX_VALUE, Long.MIN_VALUE, Integer.MAX_VALUE + 1L, -1L, 0L, 1_000_000_000L));
+            case 3 ->
+                F.numberNode(pick(Long.MAX_VALUE, Long.MIN_VALUE, Integer.MAX_VALUE + 1L, -1L, 0L, 1_000_000_000L));
             case 4 -> F.numberNode(pick(1e308, -1e308, 1e-320, 0.5, -0.0, 3.14));
             case 5 -> F.textNode(pick("", " ", "12+34=", "\n", "NaN", "Infinity", "🤖", "a".repeat(10_000)));
             case 6 -> F.textNode("x".repeat(rng.nextInt(0, 300)));

@@ -1,21 +1,21 @@
 package dev.gspo.common.tokenizer;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Random;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 class BuiltinTokenizerTest {
 
     @TempDir
     static Path modelDir;
+
     static PolicyTokenizer tokenizer;
 
     @BeforeAll
@@ -38,8 +38,7 @@ class BuiltinTokenizerTest {
     @Test
     void hasTheDocumentedVocabulary() {
         assertThat(tokenizer.vocabSize()).isEqualTo(50).isEqualTo(BuiltinVocabulary.size());
-        assertThat(BuiltinVocabulary.alphabet())
-                .isEqualTo("\n 0123456789+-*=,.?:abcdefghijklmnopqrstuvwxyz");
+        assertThat(BuiltinVocabulary.alphabet()).isEqualTo("\n 0123456789+-*=,.?:abcdefghijklmnopqrstuvwxyz");
         for (int id = 0; id < BuiltinVocabulary.size(); id++) {
             assertThat(tokenizer.tokenId(BuiltinVocabulary.TOKENS.get(id))).hasValue(id);
         }
@@ -88,7 +87,8 @@ class BuiltinTokenizerTest {
     @Test
     void ignoresTokenizerConfigThatWouldAlterText(@TempDir Path dir) throws IOException {
         BuiltinVocabulary.writeTo(dir);
-        java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"),
+        java.nio.file.Files.writeString(
+                dir.resolve("tokenizer_config.json"),
                 "{\"clean_up_tokenization_spaces\": true, \"add_prefix_space\": true, \"model_max_length\": 8}");
         try (PolicyTokenizer t = PolicyTokenizer.load(dir)) {
             String s = "a , b ? 1234567890";
@@ -123,8 +123,7 @@ class BuiltinTokenizerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("50")
                 .hasMessageContaining("position 1");
-        assertThatThrownBy(() -> tokenizer.decode(new int[] {-1}))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> tokenizer.decode(new int[] {-1})).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -1,15 +1,14 @@
 package dev.gspo.common.tokenizer;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Random;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** A GPT-2/Qwen-style tokenizer (fixture from {@code src/test/scripts/make_bytelevel_bpe.py}). */
 class ByteLevelBpeTokenizerTest {
@@ -18,7 +17,9 @@ class ByteLevelBpeTokenizerTest {
 
     @BeforeAll
     static void load() throws IOException, URISyntaxException {
-        Path dir = Path.of(ByteLevelBpeTokenizerTest.class.getResource("/tokenizer/bytelevel-bpe").toURI());
+        Path dir = Path.of(ByteLevelBpeTokenizerTest.class
+                .getResource("/tokenizer/bytelevel-bpe")
+                .toURI());
         tokenizer = PolicyTokenizer.load(dir);
     }
 
@@ -37,7 +38,8 @@ class ByteLevelBpeTokenizerTest {
 
     @Test
     void roundTripsUnicodeWhitespaceAndLongText() {
-        for (String s : new String[] {"", " the in 12+34=46\n", "  leading and trailing  ", "héllo wörld 🎉\t\r\n", "Ω≈ç√∫"}) {
+        for (String s :
+                new String[] {"", " the in 12+34=46\n", "  leading and trailing  ", "héllo wörld 🎉\t\r\n", "Ω≈ç√∫"}) {
             assertThat(tokenizer.decode(tokenizer.encode(s))).isEqualTo(s);
         }
         Random rng = new Random(7);
@@ -54,8 +56,8 @@ class ByteLevelBpeTokenizerTest {
     @Test
     void findsHuggingFaceSpecialTokenNames() {
         assertThat(tokenizer.vocabSize()).isEqualTo(263);
-        assertThat(tokenizer.eosTokenId()).isEqualTo(261);   // <|endoftext|> before <|im_end|>
-        assertThat(tokenizer.padTokenId()).isEqualTo(261);   // no pad token: pad = <|endoftext|>
+        assertThat(tokenizer.eosTokenId()).isEqualTo(261); // <|endoftext|> before <|im_end|>
+        assertThat(tokenizer.padTokenId()).isEqualTo(261); // no pad token: pad = <|endoftext|>
         assertThat(tokenizer.bosTokenId()).isEmpty();
         assertThat(tokenizer.tokenId("Ġthe")).hasValue(258);
         assertThat(tokenizer.decode(new int[] {258, 262, 261})).isEqualTo(" the");

@@ -1,5 +1,8 @@
 package dev.gspo.common.train;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -10,15 +13,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.model.Scalars;
 import dev.gspo.common.model.TestModels;
-import org.junit.jupiter.api.Test;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
 
 /** Checked against torch.optim.AdamW (scripts/reference/make_adamw_reference.py). */
 class AdamWTest {
@@ -28,16 +27,20 @@ class AdamWTest {
     void matchesTorchAdamWStepByStep() {
         try (NDManager manager = NDManager.newBaseManager()) {
             Map<String, NDArray> params = initialParams(manager);
-            AdamW.Hyper hyper = new AdamW.Hyper(REF.get("beta1").asDouble(), REF.get("beta2").asDouble(),
-                    REF.get("eps").asDouble(), REF.get("weight_decay").asDouble());
+            AdamW.Hyper hyper = new AdamW.Hyper(
+                    REF.get("beta1").asDouble(),
+                    REF.get("beta2").asDouble(),
+                    REF.get("eps").asDouble(),
+                    REF.get("weight_decay").asDouble());
             try (AdamW adam = new AdamW(params, hyper, manager)) {
                 runSteps(params, adam, 0, REF.get("steps").asInt());
                 assertMatches(params.get("w"), REF.get("final").get("w"), 1e-6);
                 assertMatches(params.get("b"), REF.get("final").get("b"), 1e-6);
-                Map<String, Safetensors.Tensor> state = adam.stateTensors().stream()
-                        .collect(Collectors.toMap(Safetensors.Tensor::name, t -> t));
+                Map<String, Safetensors.Tensor> state =
+                        adam.stateTensors().stream().collect(Collectors.toMap(Safetensors.Tensor::name, t -> t));
                 assertMatches(state.get("exp_avg.w").data(), REF.get("exp_avg").get("w"), 1e-6);
-                assertMatches(state.get("exp_avg_sq.b").data(), REF.get("exp_avg_sq").get("b"), 1e-6);
+                assertMatches(
+                        state.get("exp_avg_sq.b").data(), REF.get("exp_avg_sq").get("b"), 1e-6);
             }
         }
     }
@@ -58,13 +61,15 @@ class AdamWTest {
                 saved = a.stateTensors();
                 step = a.step();
             }
-            Map<String, Safetensors.Tensor> byName = saved.stream()
-                    .collect(Collectors.toMap(Safetensors.Tensor::name, t -> t));
+            Map<String, Safetensors.Tensor> byName =
+                    saved.stream().collect(Collectors.toMap(Safetensors.Tensor::name, t -> t));
             try (AdamW b = AdamW.restore(resumed, hyper, byName, step, manager)) {
                 runSteps(resumed, b, 2, 4);
             }
-            assertThat(resumed.get("w").toFloatArray()).containsExactly(straight.get("w").toFloatArray());
-            assertThat(resumed.get("b").toFloatArray()).containsExactly(straight.get("b").toFloatArray());
+            assertThat(resumed.get("w").toFloatArray())
+                    .containsExactly(straight.get("w").toFloatArray());
+            assertThat(resumed.get("b").toFloatArray())
+                    .containsExactly(straight.get("b").toFloatArray());
         }
     }
 
@@ -97,7 +102,9 @@ class AdamWTest {
             NDManager m = params.get("w").getManager();
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 // loss = Σ w·g_w + Σ b·g_b has exactly the reference gradients
-                NDArray loss = params.get("w").mul(m.create(floats(g.get("w")), new Shape(3, 4))).sum()
+                NDArray loss = params.get("w")
+                        .mul(m.create(floats(g.get("w")), new Shape(3, 4)))
+                        .sum()
                         .add(params.get("b").mul(m.create(floats(g.get("b")))).sum());
                 gc.backward(loss);
             }
@@ -121,7 +128,9 @@ class AdamWTest {
     private static void assertMatches(float[] actual, JsonNode expected, double tol) {
         assertThat(actual).hasSize(expected.size());
         for (int i = 0; i < actual.length; i++) {
-            assertThat((double) actual[i]).as("element %d", i).isCloseTo(expected.get(i).asDouble(), within(tol));
+            assertThat((double) actual[i])
+                    .as("element %d", i)
+                    .isCloseTo(expected.get(i).asDouble(), within(tol));
         }
     }
 
@@ -135,7 +144,8 @@ class AdamWTest {
 
     private static JsonNode read() {
         try {
-            return new ObjectMapper().readTree(TestModels.resource("reference/adamw/adamw.json").toFile());
+            return new ObjectMapper()
+                    .readTree(TestModels.resource("reference/adamw/adamw.json").toFile());
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }

@@ -1,11 +1,10 @@
 package dev.gspo.common.train;
 
-import dev.gspo.common.model.ExpertRouting;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gspo.common.model.ExpertRouting;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class ExpertChoicesTest {
     // input lengths |x| + |y| − 1: 3 and 2; recorded in one batch of width 3, k = 2
@@ -13,8 +12,9 @@ class ExpertChoicesTest {
             new PolicySample(new int[] {1, 4}, new int[] {5, 6}, new float[] {-1f, -1f}, 1.0, 1f),
             new PolicySample(new int[] {1}, new int[] {7, 8}, new float[] {-1f, -1f}, -1.0, 1f));
     private static final int[] OLD = {
-            0, 1, 2, 3, 1, 2,      // sample 0, positions 0..2
-            3, 0, 1, 2, 9, 9};     // sample 1, positions 0..1, then padding (never recorded)
+        0, 1, 2, 3, 1, 2, // sample 0, positions 0..2
+        3, 0, 1, 2, 9, 9
+    }; // sample 1, positions 0..1, then padding (never recorded)
 
     @Test
     void replayGivesEachSampleItsOwnRecordedExpertsInAnyMinibatchLayoutAndLeavesPaddingFree() {
@@ -26,9 +26,10 @@ class ExpertChoicesTest {
             fresh[i + 1] = 1;
         }
         int[] used = choices.replay(List.of(1, 0), 4).route(5, fresh, 8, 2);
-        assertThat(used).containsExactly(
-                3, 0, 1, 2, 0, 1, 0, 1,    // sample 1: two recorded positions, then free padding
-                0, 1, 2, 3, 1, 2, 0, 1);   // sample 0: three recorded positions, then free padding
+        assertThat(used)
+                .containsExactly(
+                        3, 0, 1, 2, 0, 1, 0, 1, // sample 1: two recorded positions, then free padding
+                        0, 1, 2, 3, 1, 2, 0, 1); // sample 0: three recorded positions, then free padding
         // changed sets: sample 1 {0,3}→{0,1} yes, {1,2}→{0,1} yes; sample 0 {0,1} no, {2,3} yes, {1,2} yes
         assertThat(choices.takeChangeShare()).isEqualTo(4 / 5.0);
         assertThat(choices.takeChangeShare()).as("reset after taking").isNaN();

@@ -1,5 +1,8 @@
 package dev.gspo.common.train;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -24,17 +27,13 @@ import dev.gspo.common.objective.PolicyBatch;
 import dev.gspo.common.objective.PolicyObjective;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
 
 class PolicyTrainerTest {
 
@@ -45,7 +44,7 @@ class PolicyTrainerTest {
     @Test
     void onPolicyGspoGradientIsTheLengthNormalisedPolicyGradient() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, false), 8)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config("qwen2", 4, 2, false), 8)) {
             model.weights().parameters().forEach(p -> p.setRequiresGradient(true));
             List<int[]> prompts = List.of(new int[] {1, 4, 5}, new int[] {1, 6}, new int[] {1, 7, 8, 9});
             List<int[]> responses = List.of(new int[] {9, 10, 2}, new int[] {3, 4, 5, 6, 7, 2}, new int[] {11});
@@ -55,7 +54,8 @@ class PolicyTrainerTest {
                 ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses, ones);
                 NDArray old = lp.logprobs().stopGradient().duplicate();
                 return new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO))
-                        .compute(PolicyBatch.of(lp.logprobs(), old, lp.mask(), manager.create(adv))).loss();
+                        .compute(PolicyBatch.of(lp.logprobs(), old, lp.mask(), manager.create(adv)))
+                        .loss();
             });
             Map<String, float[]> reinforce = gradients(model, () -> {
                 ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, prompts, responses, ones);
@@ -83,11 +83,14 @@ class PolicyTrainerTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen3_moe"})
     void gspoStepsRaiseTheRewardOfATinyVerifiableTask(String type) {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, true), 2);
-             AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+                PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, true), 2);
+                AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
             // reward 1 when the first generated token is 5
-            PolicyTrainer trainer = new PolicyTrainer(model, adam,
-                    new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO).withClip(ClipRange.symmetric(0.2))), 1.0);
+            PolicyTrainer trainer = new PolicyTrainer(
+                    model,
+                    adam,
+                    new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO).withClip(ClipRange.symmetric(0.2))),
+                    1.0);
             GroupAdvantages advantages = new GroupAdvantages(AdvantageConfig.defaults());
             SplittableRandom rng = new SplittableRandom(3);
             double first = -1;
@@ -102,7 +105,9 @@ class PolicyTrainerTest {
                 last = meanReward;
                 result = trainer.step(samples, 4, 1e-2, OldLogprobs.ROLLOUT, 0, rng);
             }
-            assertThat(result.mismatchMax()).as("rollout and trainer agree on the same weights").isLessThan(1e-4);
+            assertThat(result.mismatchMax())
+                    .as("rollout and trainer agree on the same weights")
+                    .isLessThan(1e-4);
             assertThat(result.skipped()).isZero();
             assertThat(last).isGreaterThan(first + 0.3);
             model.tokenizer().close();
@@ -119,19 +124,28 @@ class PolicyTrainerTest {
             List<byte[]> after = new ArrayList<>();
             for (boolean replay : List.of(false, true)) {
                 try (NDManager manager = NDManager.newBaseManager();
-                     PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, true), 2);
-                     AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
-                    PolicyTrainer trainer = new PolicyTrainer(model, adam, new PolicyObjective(
-                            ObjectiveConfig.defaults(LossMode.GRPO)), 1.0, null, replay);
+                        PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, true), 2);
+                        AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+                    PolicyTrainer trainer = new PolicyTrainer(
+                            model,
+                            adam,
+                            new PolicyObjective(ObjectiveConfig.defaults(LossMode.GRPO)),
+                            1.0,
+                            null,
+                            replay);
                     List<PolicySample> samples = new ArrayList<>();
                     rollout(model, 0, new GroupAdvantages(AdvantageConfig.defaults()), samples);
-                    PolicyTrainer.StepResult r = trainer.step(samples, 4, 3e-2, OldLogprobs.ROLLOUT, 0,
-                            new SplittableRandom(4));
+                    PolicyTrainer.StepResult r =
+                            trainer.step(samples, 4, 3e-2, OldLogprobs.ROLLOUT, 0, new SplittableRandom(4));
                     assertThat(r.skipped()).isZero();
                     if (type.equals("llama")) {
-                        assertThat(r.routingChangeShare()).as("dense: nothing routed").isNaN();
+                        assertThat(r.routingChangeShare())
+                                .as("dense: nothing routed")
+                                .isNaN();
                     } else {
-                        assertThat(r.routingChangeShare()).as("replay %s", replay).isBetween(1e-3, 1.0);
+                        assertThat(r.routingChangeShare())
+                                .as("replay %s", replay)
+                                .isBetween(1e-3, 1.0);
                     }
                     after.add(model.weightsAsSafetensors());
                     model.tokenizer().close();
@@ -147,15 +161,16 @@ class PolicyTrainerTest {
     @Test
     void nonFiniteLossSkipsTheUpdateAndLeavesTheWeightsAlone() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
-             AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
-            PolicyTrainer trainer = new PolicyTrainer(model, adam,
-                    new PolicyObjective(ObjectiveConfig.defaults(LossMode.GRPO)), 1.0);
+                PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+                AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+            PolicyTrainer trainer =
+                    new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig.defaults(LossMode.GRPO)), 1.0);
             byte[] before = model.weightsAsSafetensors();
             List<PolicySample> samples = List.of(
                     new PolicySample(new int[] {1}, new int[] {5, 6}, new float[] {Float.NaN, -1f}, 1.0, 1f),
                     new PolicySample(new int[] {1}, new int[] {7}, new float[] {Float.NaN}, -1.0, 1f));
-            PolicyTrainer.StepResult r = trainer.step(samples, 2, 1e-2, OldLogprobs.ROLLOUT, 0, new SplittableRandom(1));
+            PolicyTrainer.StepResult r =
+                    trainer.step(samples, 2, 1e-2, OldLogprobs.ROLLOUT, 0, new SplittableRandom(1));
             assertThat(r.skipped()).isEqualTo(2);
             assertThat(model.weightsAsSafetensors()).isEqualTo(before);
             assertThat(adam.step()).isZero();
@@ -163,7 +178,8 @@ class PolicyTrainerTest {
             List<PolicySample> healthy = List.of(
                     new PolicySample(new int[] {1}, new int[] {5, 6}, new float[] {-2f, -1f}, 1.0, 1f),
                     new PolicySample(new int[] {1}, new int[] {7}, new float[] {-3f}, -1.0, 1f));
-            PolicyTrainer.StepResult ok = trainer.step(healthy, 1, 1e-2, OldLogprobs.RECOMPUTE, 0, new SplittableRandom(1));
+            PolicyTrainer.StepResult ok =
+                    trainer.step(healthy, 1, 1e-2, OldLogprobs.RECOMPUTE, 0, new SplittableRandom(1));
             assertThat(ok.skipped()).isZero();
             assertThat(ok.gradNorms().getFirst()).isFinite().isPositive();
             assertThat(model.weightsAsSafetensors()).isNotEqualTo(before);
@@ -174,12 +190,17 @@ class PolicyTrainerTest {
     @Test
     void klPenaltyToTheStartingPolicyIsZeroAtFirstAndGrowsAsThePolicyMoves() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
-             PolicyModel reference = model.withWeights(
-                     dev.gspo.common.model.Safetensors.read(model.weightsAsSafetensors()), manager);
-             AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
-            PolicyTrainer trainer = new PolicyTrainer(model, adam, new PolicyObjective(
-                    ObjectiveConfig.defaults(LossMode.GSPO).withClip(ClipRange.symmetric(0.2)).withKlBeta(0.1)), 1.0,
+                PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+                PolicyModel reference = model.withWeights(
+                        dev.gspo.common.model.Safetensors.read(model.weightsAsSafetensors()), manager);
+                AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+            PolicyTrainer trainer = new PolicyTrainer(
+                    model,
+                    adam,
+                    new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO)
+                            .withClip(ClipRange.symmetric(0.2))
+                            .withKlBeta(0.1)),
+                    1.0,
                     reference);
             GroupAdvantages advantages = new GroupAdvantages(AdvantageConfig.defaults());
             SplittableRandom rng = new SplittableRandom(3);
@@ -199,10 +220,15 @@ class PolicyTrainerTest {
     @Test
     void aPositiveKlWeightWithoutAReferenceIsRefused() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
-             AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PolicyTrainer(model, adam,
-                    new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO).withKlBeta(0.1)), 1.0, null))
+                PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+                AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PolicyTrainer(
+                            model,
+                            adam,
+                            new PolicyObjective(
+                                    ObjectiveConfig.defaults(LossMode.GSPO).withKlBeta(0.1)),
+                            1.0,
+                            null))
                     .hasMessageContaining("reference");
             model.tokenizer().close();
         }
@@ -219,11 +245,14 @@ class PolicyTrainerTest {
             }
         }
         List<Completion> completions = new BatchGenerator(model).generate(requests);
-        double[] rewards = completions.stream().mapToDouble(c -> c.tokenIds()[0] == 5 ? 1 : 0).toArray();
+        double[] rewards = completions.stream()
+                .mapToDouble(c -> c.tokenIds()[0] == 5 ? 1 : 0)
+                .toArray();
         Advantages a = advantages.compute(rewards, g);
         for (int i = 0; i < completions.size(); i++) {
             Completion c = completions.get(i);
-            out.add(new PolicySample(requests.get(i).promptTokenIds(), c.tokenIds(), c.logprobs(), a.advantages()[i], 1f));
+            out.add(new PolicySample(
+                    requests.get(i).promptTokenIds(), c.tokenIds(), c.logprobs(), a.advantages()[i], 1f));
         }
         return Arrays.stream(rewards).average().orElse(0);
     }
@@ -234,7 +263,9 @@ class PolicyTrainerTest {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(loss.get());
             }
-            model.weights().byName().forEach((name, p) -> out.put(name, p.getGradient().toFloatArray()));
+            model.weights()
+                    .byName()
+                    .forEach((name, p) -> out.put(name, p.getGradient().toFloatArray()));
         }
         Gradients.zero(model.weights().parameters());
         return out;

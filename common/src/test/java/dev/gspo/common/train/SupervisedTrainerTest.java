@@ -1,5 +1,7 @@
 package dev.gspo.common.train;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.Completion;
@@ -7,21 +9,21 @@ import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.TestModels;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class SupervisedTrainerTest {
 
     @Test
     void learnsAMappingItCouldNotDoBefore() {
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel model = PolicyModel.create(TestModels.config("llama", 4, 2, true),
-                     TestModels.TOKENIZER_DIR.resolve("tokenizer.json"), 1, manager);
-             AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+                PolicyModel model = PolicyModel.create(
+                        TestModels.config("llama", 4, 2, true),
+                        TestModels.TOKENIZER_DIR.resolve("tokenizer.json"),
+                        1,
+                        manager);
+                AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
             // task: after <bos> t, answer 15 − t then <eos> (tokens 3..15 → 15..3)
             List<int[]> prompts = new ArrayList<>();
             List<int[]> answers = new ArrayList<>();

@@ -4,6 +4,7 @@ import dev.gspo.common.model.InvalidModelException;
 import dev.gspo.optimizer.run.InvalidRunConfigException;
 import dev.gspo.optimizer.run.RunConflictException;
 import dev.gspo.optimizer.run.RunNotFoundException;
+import java.net.URI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -16,8 +17,6 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
-
-import java.net.URI;
 
 /**
  * Maps every domain failure to an RFC 9457 problem (DESIGN §3), once for the whole service: bad input is a 4xx with a
@@ -51,20 +50,26 @@ class ProblemDetails extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(BearerToken.UnauthorizedException.class)
     ResponseEntity<ProblemDetail> unauthorized(BearerToken.UnauthorizedException e) {
-        return ResponseEntity.status(HttpStatus.UNAUTHORIZED).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+        return ResponseEntity.status(HttpStatus.UNAUTHORIZED)
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
                 .body(problem(HttpStatus.UNAUTHORIZED, "Unauthorized", e.getMessage()));
     }
 
     @Override
-    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
-                                                                  HttpStatusCode status, WebRequest request) {
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(
+            HttpMessageNotReadableException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         // Jackson's message names the field and the position; the cause chain (with class names) stays in the log
         String detail = e.getMostSpecificCause().getMessage();
         if (detail != null && detail.length() > 500) {
             detail = detail.substring(0, 500) + "…";
         }
-        return ResponseEntity.badRequest().body(problem(HttpStatus.BAD_REQUEST, "Malformed request body",
-                detail == null ? "the body could not be read as JSON" : detail.replaceAll("\\(class [^)]*\\)", "")));
+        return ResponseEntity.badRequest()
+                .body(problem(
+                        HttpStatus.BAD_REQUEST,
+                        "Malformed request body",
+                        detail == null
+                                ? "the body could not be read as JSON"
+                                : detail.replaceAll("\\(class [^)]*\\)", "")));
     }
 
     @ExceptionHandler(IllegalArgumentException.class)
@@ -75,7 +80,9 @@ class ProblemDetails extends ResponseEntityExceptionHandler {
     @ExceptionHandler(RuntimeException.class)
     ProblemDetail unexpected(RuntimeException e) {
         log.error("unexpected error", e);
-        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error",
+        return problem(
+                HttpStatus.INTERNAL_SERVER_ERROR,
+                "Internal error",
                 "an unexpected error occurred; the optimizer log has the details");
     }
 

@@ -4,6 +4,9 @@ import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.run.RunConfig;
 import dev.gspo.optimizer.run.RunService;
 import dev.gspo.optimizer.run.RunStatus;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -13,10 +16,6 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
-
-import java.net.URI;
-import java.util.List;
-import java.util.Map;
 
 /** Run control (DESIGN §3): start, list, inspect, stop, resume. Mutations need the control token. */
 @RestController
@@ -33,8 +32,9 @@ class RunController {
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<RunStatus> start(@RequestHeader(value = "Authorization", required = false) String auth,
-                                    @RequestBody(required = false) RunConfig config) {
+    ResponseEntity<RunStatus> start(
+            @RequestHeader(value = "Authorization", required = false) String auth,
+            @RequestBody(required = false) RunConfig config) {
         controlToken.check(auth);
         RunStatus status = runs.start(config == null ? RunConfig.empty() : config, hook::finished);
         return ResponseEntity.created(URI.create("/v1/runs/" + status.runId())).body(status);

@@ -4,6 +4,7 @@ import dev.gspo.optimizer.run.RunConfig;
 import dev.gspo.optimizer.run.RunService;
 import dev.gspo.optimizer.run.RunState;
 import dev.gspo.optimizer.run.RunStatus;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
@@ -11,8 +12,6 @@ import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.stereotype.Component;
-
-import java.io.IOException;
 
 /**
  * Starts a run when the service starts ({@code gspo.optimizer.boot-run.enabled=true}); with {@code exit-when-done}
@@ -26,7 +25,10 @@ class BootRun implements ApplicationRunner {
     private final ReportOnCompletion report;
     private final ConfigurableApplicationContext context;
 
-    BootRun(OptimizerProperties properties, RunService runs, ReportOnCompletion report,
+    BootRun(
+            OptimizerProperties properties,
+            RunService runs,
+            ReportOnCompletion report,
             ConfigurableApplicationContext context) {
         this.properties = properties;
         this.runs = runs;
@@ -46,7 +48,8 @@ class BootRun implements ApplicationRunner {
         if (boot.exitWhenDone()) {
             runs.completion(status.runId()).thenAccept(state -> {
                 int code = state == RunState.COMPLETED ? 0 : 1;
-                Thread exit = new Thread(() -> System.exit(SpringApplication.exit(context, () -> code)), "boot-run-exit");
+                Thread exit =
+                        new Thread(() -> System.exit(SpringApplication.exit(context, () -> code)), "boot-run-exit");
                 exit.start();
             });
         }

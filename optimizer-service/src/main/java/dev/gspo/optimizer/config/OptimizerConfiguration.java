@@ -13,15 +13,14 @@ import dev.gspo.optimizer.publish.WeightPublisher;
 import dev.gspo.optimizer.run.MetricsHistoryFile;
 import dev.gspo.optimizer.run.RunService;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.ssl.SslBundles;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
-
 import java.net.http.HttpClient;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /** Wires the framework-free domain (fleet client, publisher, run service) from {@link OptimizerProperties}. */
 @Configuration(proxyBeanMethods = false)
@@ -57,25 +56,39 @@ class OptimizerConfiguration {
     }
 
     @Bean
-    PolicyPublisher policyPublisher(OptimizerProperties p, RolloutEndpoints endpoints, HttpClient http,
-                                    ExecutorService fleetExecutor, TrainingMetrics metrics) {
-        WeightPublisher publisher = new WeightPublisher(http, p.pushToken(), p.publishTimeout(), p.maxAttempts(),
-                fleetExecutor);
+    PolicyPublisher policyPublisher(
+            OptimizerProperties p,
+            RolloutEndpoints endpoints,
+            HttpClient http,
+            ExecutorService fleetExecutor,
+            TrainingMetrics metrics) {
+        WeightPublisher publisher =
+                new WeightPublisher(http, p.pushToken(), p.publishTimeout(), p.maxAttempts(), fleetExecutor);
         return new PolicyPublisher(endpoints, publisher, http, p.publishTimeout(), metrics::onPublish);
     }
 
     @Bean
-    FleetClient fleetClient(OptimizerProperties p, HttpClient http, PolicyPublisher publisher,
-                            ExecutorService fleetExecutor, TrainingMetrics metrics) {
-        return new FleetClient(http, publisher, p.requestTimeout(), p.maxAttempts(), fleetExecutor,
-                metrics::onFleetRequest);
+    FleetClient fleetClient(
+            OptimizerProperties p,
+            HttpClient http,
+            PolicyPublisher publisher,
+            ExecutorService fleetExecutor,
+            TrainingMetrics metrics) {
+        return new FleetClient(
+                http, publisher, p.requestTimeout(), p.maxAttempts(), fleetExecutor, metrics::onFleetRequest);
     }
 
     @Bean(destroyMethod = "close")
-    RunService runService(OptimizerProperties p, FleetClient fleet, PolicyPublisher publisher,
-                          TrainingMetrics metrics) {
-        return new RunService(p.checkpointDir(), fleet, publisher, runId -> CompositeRunListener.of(
-                metrics, new ProgressLog(runId), new MetricsHistoryFile(p.checkpointDir().resolve(runId))));
+    RunService runService(
+            OptimizerProperties p, FleetClient fleet, PolicyPublisher publisher, TrainingMetrics metrics) {
+        return new RunService(
+                p.checkpointDir(),
+                fleet,
+                publisher,
+                runId -> CompositeRunListener.of(
+                        metrics,
+                        new ProgressLog(runId),
+                        new MetricsHistoryFile(p.checkpointDir().resolve(runId))));
     }
 
     @Bean

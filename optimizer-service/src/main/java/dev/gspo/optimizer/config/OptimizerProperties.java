@@ -3,14 +3,13 @@ package dev.gspo.optimizer.config;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
-import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.context.properties.bind.DefaultValue;
-import org.springframework.validation.annotation.Validated;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * {@code gspo.optimizer.*}: where the fleet is, the tokens, where checkpoints go. Every default is in the README.
@@ -54,9 +53,12 @@ public record OptimizerProperties(
      * @param set          run-config fields that override the file, e.g. {@code gspo.optimizer.boot-run.set.steps=50}
      *                     (the main job's command-line options arrive this way)
      */
-    public record BootRun(@DefaultValue("false") boolean enabled, @DefaultValue("") String configFile,
-                          @DefaultValue("false") boolean exitWhenDone, @DefaultValue("") String reportDir,
-                          Map<String, String> set) {
+    public record BootRun(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue("") String configFile,
+            @DefaultValue("false") boolean exitWhenDone,
+            @DefaultValue("") String reportDir,
+            Map<String, String> set) {
         public BootRun {
             set = set == null ? Map.of() : Map.copyOf(set);
         }
@@ -65,7 +67,8 @@ public record OptimizerProperties(
     @Override
     public String toString() {
         return "OptimizerProperties[rolloutUrls=" + rolloutUrls + ", rolloutDns=" + rolloutDns
-                + ", rolloutSslBundle=" + rolloutSslBundle + ", checkpointDir=" + checkpointDir + ", pushToken=" + (pushToken.isEmpty() ? "(none)" : "(set)")
+                + ", rolloutSslBundle=" + rolloutSslBundle + ", checkpointDir=" + checkpointDir + ", pushToken="
+                + (pushToken.isEmpty() ? "(none)" : "(set)")
                 + ", controlToken=" + (controlToken.isEmpty() ? "(none)" : "(set)") + "]";
     }
 }

@@ -4,13 +4,12 @@ import dev.gspo.optimizer.api.RunCompletionHook;
 import dev.gspo.optimizer.loop.TrainingRun;
 import dev.gspo.optimizer.report.ReportWriter;
 import dev.gspo.optimizer.run.RunState;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.stereotype.Component;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
 
 /** Every run that ends writes its report folder ({@code <checkpointDir>/<runId>/report} unless configured). */
 @Component
@@ -26,9 +25,17 @@ class ReportOnCompletion implements RunCompletionHook {
     @Override
     public void finished(TrainingRun run, RunState state) {
         Path dir = reportDir(run.runId());
-        Path report = ReportWriter.write(dir, new ReportWriter.RunSummary(run.runId(), state.wireName(), run.config(),
-                run.history(), run.supervisedLoss(), run.heldOutBefore(), run.heldOutAfter(),
-                Duration.between(started, Instant.now()).toMillis() / 1000.0));
+        Path report = ReportWriter.write(
+                dir,
+                new ReportWriter.RunSummary(
+                        run.runId(),
+                        state.wireName(),
+                        run.config(),
+                        run.history(),
+                        run.supervisedLoss(),
+                        run.heldOutBefore(),
+                        run.heldOutAfter(),
+                        Duration.between(started, Instant.now()).toMillis() / 1000.0));
         log.info("report of {} written to {}", run.runId(), report.toAbsolutePath());
     }
 

@@ -1,9 +1,8 @@
 package dev.gspo.optimizer.config;
 
-import org.springframework.boot.ssl.SslBundles;
-
 import java.net.http.HttpClient;
 import java.time.Duration;
+import org.springframework.boot.ssl.SslBundles;
 
 /**
  * The one HTTP client the optimizer talks to its replicas with (rollouts, weight pushes, version reads).
@@ -16,13 +15,12 @@ import java.time.Duration;
  * alternative names against the URL's host).
  */
 final class RolloutHttpClient {
-    private RolloutHttpClient() {
-    }
+    private RolloutHttpClient() {}
 
     /** @throws org.springframework.boot.ssl.NoSuchSslBundleException naming the bundle when none has that name */
     static HttpClient create(String sslBundle, SslBundles bundles) {
-        HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5));
+        HttpClient.Builder builder =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));
         if (!sslBundle.isBlank()) {
             builder.sslContext(bundles.getBundle(sslBundle).createSslContext());
         }

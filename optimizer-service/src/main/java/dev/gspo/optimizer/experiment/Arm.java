@@ -2,7 +2,6 @@ package dev.gspo.optimizer.experiment;
 
 import dev.gspo.common.objective.ClipRange;
 import dev.gspo.common.objective.LossMode;
-
 import java.math.BigDecimal;
 import java.math.MathContext;
 

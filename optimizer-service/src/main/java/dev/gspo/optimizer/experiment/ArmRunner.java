@@ -3,7 +3,6 @@ package dev.gspo.optimizer.experiment;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.loop.TrainingRun;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -27,13 +26,24 @@ public final class ArmRunner {
     }
 
     public RunResult run(Arm arm, long seed) {
-        String id = arm.mode().wireName() + "-" + arm.setting() + "-" + arm.clip().low() + "-s" + seed;
+        String id =
+                arm.mode().wireName() + "-" + arm.setting() + "-" + arm.clip().low() + "-s" + seed;
         long started = System.nanoTime();
         try (InProcessReplica replica = InProcessReplica.load(modelDir)) {
-            TrainingRun run = new TrainingRun(id, config.runConfig(arm, seed, modelDir), runsDir.resolve(id),
-                    new InProcessRollouts(replica), replica, progress(arm, seed));
+            TrainingRun run = new TrainingRun(
+                    id,
+                    config.runConfig(arm, seed, modelDir),
+                    runsDir.resolve(id),
+                    new InProcessRollouts(replica),
+                    replica,
+                    progress(arm, seed));
             run.run();
-            return new RunResult(arm, seed, run.history(), run.heldOutBefore(), run.heldOutAfter(),
+            return new RunResult(
+                    arm,
+                    seed,
+                    run.history(),
+                    run.heldOutBefore(),
+                    run.heldOutAfter(),
                     (System.nanoTime() - started) / 1e9);
         }
     }
@@ -44,11 +54,20 @@ public final class ArmRunner {
             @Override
             public void onStep(StepMetrics m) {
                 if (m.step() % every == 0) {
-                    log.printf(Locale.ROOT, "    %-22s seed %d  step %3d/%d  reward %.3f  clip seq %.4f tok %.4f"
-                                    + "  %.2f s/step%s%n", arm.label() + " " + arm.clipText(), seed, m.step(),
-                            m.totalSteps(), m.rewardMean(), m.clipSeqTotal(), m.clipTokTotal(), m.stepSeconds(),
+                    log.printf(
+                            Locale.ROOT,
+                            "    %-22s seed %d  step %3d/%d  reward %.3f  clip seq %.4f tok %.4f" + "  %.2f s/step%s%n",
+                            arm.label() + " " + arm.clipText(),
+                            seed,
+                            m.step(),
+                            m.totalSteps(),
+                            m.rewardMean(),
+                            m.clipSeqTotal(),
+                            m.clipTokTotal(),
+                            m.stepSeconds(),
                             Double.isFinite(m.heldOutAccuracy())
-                                    ? String.format(Locale.ROOT, "  held-out %.3f", m.heldOutAccuracy()) : "");
+                                    ? String.format(Locale.ROOT, "  held-out %.3f", m.heldOutAccuracy())
+                                    : "");
                 }
             }
         };

@@ -18,8 +18,8 @@ import java.util.Locale;
  * With fewer than two pairs there is no spread and no verdict. {@code gspo} and {@code grpo} are the unpaired
  * summaries shown beside it; {@code pattern} formats the measure's numbers (e.g. {@code %.3f}).
  */
-public record Comparison(String measure, String pattern, Stat gspo, Stat grpo, double[] differences,
-                         boolean higherIsBetter) {
+public record Comparison(
+        String measure, String pattern, Stat gspo, Stat grpo, double[] differences, boolean higherIsBetter) {
     private static final double[] T95 = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228};
 
     public Comparison {

@@ -2,7 +2,6 @@ package dev.gspo.optimizer.experiment;
 
 import dev.gspo.common.objective.ClipRange;
 import dev.gspo.common.objective.LossMode;
-
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,8 +43,12 @@ public final class Experiment {
         long started = System.nanoTime();
         log.printf("experiment: warm start (%d supervised steps)%n", config.sftSteps());
         WarmStart.Result warm = WarmStart.run(config, config.workDir().resolve("warm-start"), log);
-        log.printf(Locale.ROOT, "experiment: warm start done in %.0f s, held-out accuracy %.3f (%s)%n",
-                warm.wallSeconds(), warm.heldOut(), warm.modelDir());
+        log.printf(
+                Locale.ROOT,
+                "experiment: warm start done in %.0f s, held-out accuracy %.3f (%s)%n",
+                warm.wallSeconds(),
+                warm.heldOut(),
+                warm.modelDir());
         runner = new ArmRunner(config, warm.modelDir(), config.workDir().resolve("runs"), log);
 
         long sweepSeed = config.firstSeed();
@@ -54,8 +57,9 @@ public final class Experiment {
             swept.add(runOnce(arm, sweepSeed, "sweep"));
         }
         Sweep sweep = Sweep.of(swept);
-        log.printf("experiment: tuned ranges: gspo %s, grpo %s%n", text(sweep.tuned(LossMode.GSPO)),
-                text(sweep.tuned(LossMode.GRPO)));
+        log.printf(
+                "experiment: tuned ranges: gspo %s, grpo %s%n",
+                text(sweep.tuned(LossMode.GSPO)), text(sweep.tuned(LossMode.GRPO)));
 
         List<Arm> arms = new ArrayList<>();
         for (String setting : SETTINGS) {
@@ -69,9 +73,21 @@ public final class Experiment {
                 runs.add(runOnce(arm, seed, "main"));
             }
         }
-        double r0 = runs.stream().mapToDouble(r -> r.steps().getFirst().rewardMean()).average().orElse(Double.NaN);
-        return new ExperimentResult(config, warm, sweep, arms, runs, r0, r0 + config.rewardGain(), done.size(),
-                (System.nanoTime() - started) / 1e9, commandLine,
+        double r0 = runs.stream()
+                .mapToDouble(r -> r.steps().getFirst().rewardMean())
+                .average()
+                .orElse(Double.NaN);
+        return new ExperimentResult(
+                config,
+                warm,
+                sweep,
+                arms,
+                runs,
+                r0,
+                r0 + config.rewardGain(),
+                done.size(),
+                (System.nanoTime() - started) / 1e9,
+                commandLine,
                 java.time.LocalDate.now().toString());
     }
 
@@ -91,9 +107,15 @@ public final class Experiment {
         }
         log.printf("  %s %s %s seed %d (run %d)%n", phase, arm.label(), arm.clipText(), seed, done.size() + 1);
         RunResult r = runner.run(arm, seed);
-        log.printf(Locale.ROOT, "  → held-out %.3f → %.3f, final reward %.3f, clip seq %.4f tok %.4f, %.0f s%n",
-                r.heldOutBefore(), r.heldOutAfter(), RunMeasures.finalReward(r, config.window()),
-                RunMeasures.clipSequence(r), RunMeasures.clipToken(r), r.wallSeconds());
+        log.printf(
+                Locale.ROOT,
+                "  → held-out %.3f → %.3f, final reward %.3f, clip seq %.4f tok %.4f, %.0f s%n",
+                r.heldOutBefore(),
+                r.heldOutAfter(),
+                RunMeasures.finalReward(r, config.window()),
+                RunMeasures.clipSequence(r),
+                RunMeasures.clipToken(r),
+                r.wallSeconds());
         done.put(key, r);
         return r;
     }

@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.experiment;
 
 import dev.gspo.optimizer.run.RunConfig;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -25,11 +24,28 @@ import java.util.Map;
  *                       written before the MoE experiment existed) or {@code moe} (the MoE experiment's qwen3_moe)
  */
 public record ExperimentConfig(
-        int seeds, long firstSeed, int steps, int promptsPerStep, int groupSize, int miniBatches,
-        double learningRate, double temperature, int maxNewTokens,
-        long modelSeed, int sftSteps, int sftBatchSize, double sftLearningRate,
-        int evalEvery, int evalSize, int window, double rewardGain,
-        List<Double> gspoSweep, List<Double> grpoSweep, Path out, Path workDir, String model) {
+        int seeds,
+        long firstSeed,
+        int steps,
+        int promptsPerStep,
+        int groupSize,
+        int miniBatches,
+        double learningRate,
+        double temperature,
+        int maxNewTokens,
+        long modelSeed,
+        int sftSteps,
+        int sftBatchSize,
+        double sftLearningRate,
+        int evalEvery,
+        int evalSize,
+        int window,
+        double rewardGain,
+        List<Double> gspoSweep,
+        List<Double> grpoSweep,
+        Path out,
+        Path workDir,
+        String model) {
 
     public ExperimentConfig {
         gspoSweep = List.copyOf(gspoSweep);
@@ -45,14 +61,56 @@ public record ExperimentConfig(
      * paper's 4 minibatches (off-policy updates are what clipping acts on), 3 seeds × 70 steps (12 min on 2 shared cores at moderate load), the sweep of the brief.
      */
     public static ExperimentConfig full(Path out, Path workDir) {
-        return new ExperimentConfig(3, 1, 70, 32, 8, 4, 1e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03,
-                List.of(3e-4, 2e-3, 1e-2, 5e-2), List.of(0.1, 0.2, 0.3), out, workDir, "builtin");
+        return new ExperimentConfig(
+                3,
+                1,
+                70,
+                32,
+                8,
+                4,
+                1e-4,
+                0.7,
+                6,
+                1,
+                600,
+                64,
+                3e-3,
+                10,
+                200,
+                8,
+                0.03,
+                List.of(3e-4, 2e-3, 1e-2, 5e-2),
+                List.of(0.1, 0.2, 0.3),
+                out,
+                workDir,
+                "builtin");
     }
 
     /** A run of every part in about a minute (what the test runs): 1 seed × 4 steps, a two-point sweep per mode. */
     public static ExperimentConfig quick(Path out, Path workDir) {
-        return new ExperimentConfig(1, 1, 4, 8, 4, 2, 1e-4, 0.7, 6, 1, 40, 32, 3e-3, 2, 32, 2, 0.03,
-                List.of(3e-4, 1e-2), List.of(0.2, 0.3), out, workDir, "builtin");
+        return new ExperimentConfig(
+                1,
+                1,
+                4,
+                8,
+                4,
+                2,
+                1e-4,
+                0.7,
+                6,
+                1,
+                40,
+                32,
+                3e-3,
+                2,
+                32,
+                2,
+                0.03,
+                List.of(3e-4, 1e-2),
+                List.of(0.2, 0.3),
+                out,
+                workDir,
+                "builtin");
     }
 
     /**
@@ -63,14 +121,16 @@ public record ExperimentConfig(
      * 0.4 s on a quiet machine, 1.5–2.5 s on a busy one).
      */
     public static ExperimentConfig moe(Path out, Path workDir) {
-        return new ExperimentConfig(5, 1, 150, 32, 8, 4, 3e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03,
-                List.of(), List.of(), out, workDir, "moe");
+        return new ExperimentConfig(
+                5, 1, 150, 32, 8, 4, 3e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03, List.of(), List.of(), out,
+                workDir, "moe");
     }
 
     /** The MoE experiment in seconds (what its smoke test runs): 2 seeds × 2 steps of 4 prompts × 4. */
     public static ExperimentConfig moeQuick(Path out, Path workDir) {
-        return new ExperimentConfig(2, 1, 2, 4, 4, 2, 3e-4, 0.7, 6, 1, 4, 16, 3e-3, 2, 8, 2, 0.03,
-                List.of(), List.of(), out, workDir, "moe");
+        return new ExperimentConfig(
+                2, 1, 2, 4, 4, 2, 3e-4, 0.7, 6, 1, 4, 16, 3e-3, 2, 8, 2, 0.03, List.of(), List.of(), out, workDir,
+                "moe");
     }
 
     /** The built-in model's name ({@code builtin} for results written before the field existed). */
@@ -80,9 +140,29 @@ public record ExperimentConfig(
 
     /** The same runs, analysed with window {@code newWindow} and gain {@code newGain}, reported to {@code newOut}. */
     public ExperimentConfig withAnalysis(int newWindow, double newGain, Path newOut) {
-        return new ExperimentConfig(seeds, firstSeed, steps, promptsPerStep, groupSize, miniBatches, learningRate,
-                temperature, maxNewTokens, modelSeed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
-                newWindow, newGain, gspoSweep, grpoSweep, newOut, workDir, model);
+        return new ExperimentConfig(
+                seeds,
+                firstSeed,
+                steps,
+                promptsPerStep,
+                groupSize,
+                miniBatches,
+                learningRate,
+                temperature,
+                maxNewTokens,
+                modelSeed,
+                sftSteps,
+                sftBatchSize,
+                sftLearningRate,
+                evalEvery,
+                evalSize,
+                newWindow,
+                newGain,
+                gspoSweep,
+                grpoSweep,
+                newOut,
+                workDir,
+                model);
     }
 
     /** The folder of the plots: {@code experiments/} beside the markdown file. */
@@ -91,15 +171,41 @@ public record ExperimentConfig(
     }
 
     public List<Long> seedList() {
-        return java.util.stream.LongStream.range(firstSeed, firstSeed + seeds).boxed().toList();
+        return java.util.stream.LongStream.range(firstSeed, firstSeed + seeds)
+                .boxed()
+                .toList();
     }
 
     /** The warm start: the built-in model, {@code sftSteps} supervised steps, no GSPO step. */
     public RunConfig warmStartConfig() {
-        return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), modelName(), 0, promptsPerStep,
-                groupSize, miniBatches, "gspo", null, null, "rollout", 0.0, learningRate, 1.0, 0.0, true,
-                temperature, maxNewTokens, modelSeed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
-                0, null).withDefaults();
+        return new RunConfig(
+                        "addition",
+                        Map.of("minDigits", 1, "maxDigits", 2),
+                        modelName(),
+                        0,
+                        promptsPerStep,
+                        groupSize,
+                        miniBatches,
+                        "gspo",
+                        null,
+                        null,
+                        "rollout",
+                        0.0,
+                        learningRate,
+                        1.0,
+                        0.0,
+                        true,
+                        temperature,
+                        maxNewTokens,
+                        modelSeed,
+                        sftSteps,
+                        sftBatchSize,
+                        sftLearningRate,
+                        evalEvery,
+                        evalSize,
+                        0,
+                        null)
+                .withDefaults();
     }
 
     /**
@@ -109,10 +215,34 @@ public record ExperimentConfig(
      * Routing replay is on for the arms of the {@link MoeExperiment#REPLAY} setting.
      */
     public RunConfig runConfig(Arm arm, long seed, Path warmStart) {
-        return new RunConfig("addition", Map.of("minDigits", 1, "maxDigits", 2), warmStart.toString(), steps,
-                promptsPerStep, groupSize, miniBatches, arm.mode().wireName(), arm.clip().low(), arm.clip().high(),
-                "rollout", 0.0, learningRate, 1.0, 0.0, true, temperature, maxNewTokens, seed, 0, sftBatchSize,
-                sftLearningRate, evalEvery, evalSize, 0, warmStart.toString()).withDefaults()
+        return new RunConfig(
+                        "addition",
+                        Map.of("minDigits", 1, "maxDigits", 2),
+                        warmStart.toString(),
+                        steps,
+                        promptsPerStep,
+                        groupSize,
+                        miniBatches,
+                        arm.mode().wireName(),
+                        arm.clip().low(),
+                        arm.clip().high(),
+                        "rollout",
+                        0.0,
+                        learningRate,
+                        1.0,
+                        0.0,
+                        true,
+                        temperature,
+                        maxNewTokens,
+                        seed,
+                        0,
+                        sftBatchSize,
+                        sftLearningRate,
+                        evalEvery,
+                        evalSize,
+                        0,
+                        warmStart.toString())
+                .withDefaults()
                 .withRoutingReplay(arm.routingReplay());
     }
 }

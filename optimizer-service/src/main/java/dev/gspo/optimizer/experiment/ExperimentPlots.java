@@ -2,6 +2,22 @@ package dev.gspo.optimizer.experiment;
 
 import dev.gspo.common.objective.LossMode;
 import dev.gspo.optimizer.loop.StepMetrics;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Paint;
+import java.awt.Stroke;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -20,23 +36,6 @@ import org.jfree.data.xy.XYSeriesCollection;
 import org.jfree.data.xy.YIntervalSeries;
 import org.jfree.data.xy.YIntervalSeriesCollection;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Paint;
-import java.awt.Stroke;
-import java.io.IOException;
-import java.text.DecimalFormat;
-import java.text.DecimalFormatSymbols;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.function.ToDoubleFunction;
-
 /**
  * The experiment's PNG plots, drawn with JFreeChart, one set per clip setting:
  *
@@ -50,14 +49,18 @@ import java.util.function.ToDoubleFunction;
  * plus {@code sweep.png} (late reward vs ε_low, per swept mode) and {@code warm-start-loss.png}.
  */
 public final class ExperimentPlots {
-    private static final Map<LossMode, Color> COLORS = Map.of(LossMode.GSPO, new Color(0x1f77b4),
-            LossMode.GSPO_TOKEN, new Color(0x2ca02c), LossMode.GRPO, new Color(0xd62728));
+    private static final Map<LossMode, Color> COLORS = Map.of(
+            LossMode.GSPO,
+            new Color(0x1f77b4),
+            LossMode.GSPO_TOKEN,
+            new Color(0x2ca02c),
+            LossMode.GRPO,
+            new Color(0xd62728));
     private static final Stroke SOLID = new BasicStroke(2f);
-    private static final Stroke DASHED = new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
-            new float[]{6f, 4f}, 0f);
+    private static final Stroke DASHED =
+            new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f);
 
-    private ExperimentPlots() {
-    }
+    private ExperimentPlots() {}
 
     /** Writes every plot into {@code dir}; returns the file names, in the order the report shows them. */
     public static List<String> write(ExperimentResult result, Path dir) {
@@ -115,14 +118,24 @@ public final class ExperimentPlots {
             int steps = runs.stream().mapToInt(r -> r.steps().size()).min().orElse(0);
             for (int k = 0; k < steps; k++) {
                 int at = k;
-                band(s, k + 1, Stat.of(runs.stream().mapToDouble(r -> r.steps().get(at).expertChangeShare())
-                        .toArray()));
+                band(
+                        s,
+                        k + 1,
+                        Stat.of(runs.stream()
+                                .mapToDouble(r -> r.steps().get(at).expertChangeShare())
+                                .toArray()));
             }
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart("Routed expert sets changed between π_old and π_θ "
-                        + "(after the step's first update)", "step", "share of (token, layer) pairs (mean ± std)",
-                data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Routed expert sets changed between π_old and π_θ " + "(after the step's first update)",
+                "step",
+                "share of (token, layer) pairs (mean ± std)",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         chart.getXYPlot().setRenderer(bands(arms));
         return chart;
     }
@@ -141,13 +154,24 @@ public final class ExperimentPlots {
             int steps = runs.stream().mapToInt(r -> r.steps().size()).min().orElse(0);
             for (int k = 1; k <= steps; k++) {
                 int at = k;
-                band(s, k, Stat.of(runs.stream().mapToDouble(r -> RunMeasures.trailingMean(r.steps(), at, w)).toArray()));
+                band(
+                        s,
+                        k,
+                        Stat.of(runs.stream()
+                                .mapToDouble(r -> RunMeasures.trailingMean(r.steps(), at, w))
+                                .toArray()));
             }
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(String.format(Locale.ROOT,
-                        "Training reward (%d-step trailing mean), %s", w, what), "step",
-                "reward (mean ± std over seeds)", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                String.format(Locale.ROOT, "Training reward (%d-step trailing mean), %s", w, what),
+                "step",
+                "reward (mean ± std over seeds)",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         XYPlot plot = chart.getXYPlot();
         plot.setRenderer(bands(arms));
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
@@ -167,11 +191,19 @@ public final class ExperimentPlots {
                     byStep.computeIfAbsent(p[0], k -> new ArrayList<>()).add(p[1]);
                 }
             }
-            byStep.forEach((step, values) -> band(s, step, Stat.of(values.stream().mapToDouble(x -> x).toArray())));
+            byStep.forEach((step, values) ->
+                    band(s, step, Stat.of(values.stream().mapToDouble(x -> x).toArray())));
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart("Held-out greedy accuracy, " + what,
-                "step", "accuracy (mean ± std over seeds)", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Held-out greedy accuracy, " + what,
+                "step",
+                "accuracy (mean ± std over seeds)",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         DeviationRenderer renderer = bands(arms);
         renderer.setDefaultShapesVisible(true);
         chart.getXYPlot().setRenderer(renderer);
@@ -186,16 +218,25 @@ public final class ExperimentPlots {
         for (Arm arm : arms) {
             List<RunResult> runs = result.runsOf(arm);
             data.addSeries(meanPositive(arm.legend() + " per token", runs, StepMetrics::clipTokTotal));
-            data.addSeries(meanPositive(arm.mode().wireName() + (arm.routingReplay() ? " + replay" : "")
-                    + " per sequence", runs, StepMetrics::clipSeqTotal));
+            data.addSeries(meanPositive(
+                    arm.mode().wireName() + (arm.routingReplay() ? " + replay" : "") + " per sequence",
+                    runs,
+                    StepMetrics::clipSeqTotal));
             for (Stroke stroke : List.of(SOLID, DASHED)) {
                 renderer.setSeriesPaint(i, color(arm));
                 renderer.setSeriesStroke(i, stroke);
                 i++;
             }
         }
-        JFreeChart chart = ChartFactory.createXYLineChart("Clip fraction, " + what + " (mean over seeds)",
-                "step", "clip fraction (log scale)", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Clip fraction, " + what + " (mean over seeds)",
+                "step",
+                "clip fraction (log scale)",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         XYPlot plot = chart.getXYPlot();
         plot.setRangeAxis(decades("clip fraction (log scale)"));
         plot.setRenderer(renderer);
@@ -207,13 +248,21 @@ public final class ExperimentPlots {
         Map<LossMode, XYSeries> byMode = new LinkedHashMap<>();
         for (Sweep.Candidate c : result.sweep().candidates()) {
             LossMode mode = c.run().arm().mode();
-            byMode.computeIfAbsent(mode, m -> new XYSeries(m.wireName() + " (seed " + c.run().seed() + ")"))
+            byMode.computeIfAbsent(
+                            mode,
+                            m -> new XYSeries(m.wireName() + " (seed " + c.run().seed() + ")"))
                     .add(c.run().arm().clip().low(), c.score());
         }
         byMode.values().forEach(data::addSeries);
-        JFreeChart chart = ChartFactory.createXYLineChart("Clip-range sweep: training reward over the second half",
-                "ε_low (ε_high scaled as in the paper), log scale", "late reward", data, PlotOrientation.VERTICAL,
-                true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Clip-range sweep: training reward over the second half",
+                "ε_low (ε_high scaled as in the paper), log scale",
+                "late reward",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         XYPlot plot = chart.getXYPlot();
         plot.setDomainAxis(decades("ε_low (ε_high scaled as in the paper), log scale"));
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
@@ -233,8 +282,15 @@ public final class ExperimentPlots {
         for (int k = 0; k < loss.size(); k++) {
             s.add(k + 1, loss.get(k));
         }
-        return ChartFactory.createXYLineChart("Shared supervised warm start", "warm-start step", "loss",
-                new XYSeriesCollection(s), PlotOrientation.VERTICAL, false, false, false);
+        return ChartFactory.createXYLineChart(
+                "Shared supervised warm start",
+                "warm-start step",
+                "loss",
+                new XYSeriesCollection(s),
+                PlotOrientation.VERTICAL,
+                false,
+                false,
+                false);
     }
 
     /** A log axis ticked at whole decades, labelled in plain decimals (0.001, 0.01, 0.1). */
@@ -252,7 +308,10 @@ public final class ExperimentPlots {
         int steps = runs.stream().mapToInt(r -> r.steps().size()).min().orElse(0);
         for (int k = 0; k < steps; k++) {
             int at = k;
-            double mean = runs.stream().mapToDouble(r -> f.applyAsDouble(r.steps().get(at))).average().orElse(Double.NaN);
+            double mean = runs.stream()
+                    .mapToDouble(r -> f.applyAsDouble(r.steps().get(at)))
+                    .average()
+                    .orElse(Double.NaN);
             if (Double.isFinite(mean) && mean > 0) {
                 s.add(k + 1, mean);
             }

@@ -15,17 +15,36 @@ import java.util.List;
  * @param commandLine  the command that produced it
  * @param ranOn        the date it ran (ISO)
  */
-public record ExperimentResult(ExperimentConfig config, WarmStart.Result warmStart, Sweep sweep, List<Arm> arms,
-                               List<RunResult> runs, double startReward, double threshold, int executedRuns, double wallSeconds,
-                               String commandLine, String ranOn) {
+public record ExperimentResult(
+        ExperimentConfig config,
+        WarmStart.Result warmStart,
+        Sweep sweep,
+        List<Arm> arms,
+        List<RunResult> runs,
+        double startReward,
+        double threshold,
+        int executedRuns,
+        double wallSeconds,
+        String commandLine,
+        String ranOn) {
 
     /**
      * The same results under another config: another output file, or other analysis knobs (window w, gain δ; the
      * threshold becomes r₀ + δ). The training knobs must be those the runs had.
      */
     public ExperimentResult withConfig(ExperimentConfig other) {
-        return new ExperimentResult(other, warmStart, sweep, arms, runs, startReward,
-                startReward + other.rewardGain(), executedRuns, wallSeconds, commandLine, ranOn);
+        return new ExperimentResult(
+                other,
+                warmStart,
+                sweep,
+                arms,
+                runs,
+                startReward,
+                startReward + other.rewardGain(),
+                executedRuns,
+                wallSeconds,
+                commandLine,
+                ranOn);
     }
 
     public List<RunResult> runsOf(Arm arm) {

@@ -5,7 +5,6 @@ import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.publish.PublishResult;
-
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,7 +61,10 @@ public final class InProcessReplica implements PolicySink, AutoCloseable {
         served = next;
         version = newVersion;
         previous.close(); // the weights only; the shared tokenizer stays open
-        return new PublishResult(newVersion, safetensors.length, Duration.ofNanos(System.nanoTime() - started),
+        return new PublishResult(
+                newVersion,
+                safetensors.length,
+                Duration.ofNanos(System.nanoTime() - started),
                 List.of(new PublishResult.Replica(ENDPOINT, true, 1, null)));
     }
 

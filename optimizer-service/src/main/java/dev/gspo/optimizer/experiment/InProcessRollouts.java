@@ -9,7 +9,6 @@ import dev.gspo.common.model.PolicyModel;
 import dev.gspo.optimizer.fleet.FleetClient;
 import dev.gspo.optimizer.loop.RolloutBatch;
 import dev.gspo.optimizer.loop.RolloutSource;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,12 +36,12 @@ public final class InProcessRollouts implements RolloutSource {
     }
 
     @Override
-    public RolloutBatch sample(List<String> prompts, int groupSize, SamplingParams sampling, long seed,
-                               long minPolicyVersion) {
+    public RolloutBatch sample(
+            List<String> prompts, int groupSize, SamplingParams sampling, long seed, long minPolicyVersion) {
         long version = replica.version();
         if (version < minPolicyVersion) {
-            throw new IllegalStateException("the replica serves version " + version + ", the step needs ≥ "
-                    + minPolicyVersion);
+            throw new IllegalStateException(
+                    "the replica serves version " + version + ", the step needs ≥ " + minPolicyVersion);
         }
         PolicyModel model = replica.served();
         long requestSeed = FleetClient.shareSeed(seed, 0);
@@ -58,12 +57,13 @@ public final class InProcessRollouts implements RolloutSource {
         BatchGenerator generator = new BatchGenerator(model);
         List<Completion> completions = new ArrayList<>(rows.size());
         for (int from = 0; from < rows.size(); from += MAX_BATCH_SEQUENCES) {
-            completions.addAll(generator.generate(rows.subList(from, Math.min(rows.size(), from + MAX_BATCH_SEQUENCES))));
+            completions.addAll(
+                    generator.generate(rows.subList(from, Math.min(rows.size(), from + MAX_BATCH_SEQUENCES))));
         }
         List<RolloutBatch.Group> groups = new ArrayList<>(prompts.size());
         for (int i = 0; i < prompts.size(); i++) {
-            groups.add(new RolloutBatch.Group(promptIds.get(i), version,
-                    List.copyOf(completions.subList(i * groupSize, (i + 1) * groupSize))));
+            groups.add(new RolloutBatch.Group(
+                    promptIds.get(i), version, List.copyOf(completions.subList(i * groupSize, (i + 1) * groupSize))));
         }
         return new RolloutBatch(version, groups);
     }

@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.experiment;
 
 import dev.gspo.common.objective.LossMode;
-
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,34 +39,61 @@ public final class MoeExperiment {
 
     /** The three arms, in table order. */
     public static List<Arm> arms() {
-        return List.of(new Arm(LossMode.GSPO, FREE, LossMode.GSPO.paperClipRange()),
+        return List.of(
+                new Arm(LossMode.GSPO, FREE, LossMode.GSPO.paperClipRange()),
                 new Arm(LossMode.GRPO, FREE, LossMode.GRPO.paperClipRange()),
                 new Arm(LossMode.GRPO, REPLAY, LossMode.GRPO.paperClipRange()));
     }
 
     public ExperimentResult run() {
         long started = System.nanoTime();
-        log.printf("moe experiment: warm start of the built-in %s model (%d supervised steps)%n", config.modelName(),
-                config.sftSteps());
+        log.printf(
+                "moe experiment: warm start of the built-in %s model (%d supervised steps)%n",
+                config.modelName(), config.sftSteps());
         WarmStart.Result warm = WarmStart.run(config, config.workDir().resolve("warm-start"), log);
-        log.printf(Locale.ROOT, "moe experiment: warm start done in %.0f s, held-out accuracy %.3f (%s)%n",
-                warm.wallSeconds(), warm.heldOut(), warm.modelDir());
-        ArmRunner runner = new ArmRunner(config, warm.modelDir(), config.workDir().resolve("runs"), log);
+        log.printf(
+                Locale.ROOT,
+                "moe experiment: warm start done in %.0f s, held-out accuracy %.3f (%s)%n",
+                warm.wallSeconds(),
+                warm.heldOut(),
+                warm.modelDir());
+        ArmRunner runner =
+                new ArmRunner(config, warm.modelDir(), config.workDir().resolve("runs"), log);
         List<RunResult> runs = new ArrayList<>();
         for (long seed : config.seedList()) {
             for (Arm arm : arms()) {
-                log.printf("  %s seed %d (run %d of %d)%n", arm.legend(), seed, runs.size() + 1,
-                        config.seeds() * arms().size());
+                log.printf(
+                        "  %s seed %d (run %d of %d)%n",
+                        arm.legend(), seed, runs.size() + 1, config.seeds() * arms().size());
                 RunResult r = runner.run(arm, seed);
-                log.printf(Locale.ROOT, "  → held-out %.3f → %.3f, final reward %.3f, clip tok %.4f, experts changed "
-                                + "%.4f, %.0f s%n", r.heldOutBefore(), r.heldOutAfter(),
-                        RunMeasures.finalReward(r, config.window()), RunMeasures.clipToken(r),
-                        RunMeasures.expertChange(r), r.wallSeconds());
+                log.printf(
+                        Locale.ROOT,
+                        "  → held-out %.3f → %.3f, final reward %.3f, clip tok %.4f, experts changed "
+                                + "%.4f, %.0f s%n",
+                        r.heldOutBefore(),
+                        r.heldOutAfter(),
+                        RunMeasures.finalReward(r, config.window()),
+                        RunMeasures.clipToken(r),
+                        RunMeasures.expertChange(r),
+                        r.wallSeconds());
                 runs.add(r);
             }
         }
-        double r0 = runs.stream().mapToDouble(r -> r.steps().getFirst().rewardMean()).average().orElse(Double.NaN);
-        return new ExperimentResult(config, warm, new Sweep(List.of()), arms(), runs, r0, r0 + config.rewardGain(),
-                runs.size(), (System.nanoTime() - started) / 1e9, commandLine, java.time.LocalDate.now().toString());
+        double r0 = runs.stream()
+                .mapToDouble(r -> r.steps().getFirst().rewardMean())
+                .average()
+                .orElse(Double.NaN);
+        return new ExperimentResult(
+                config,
+                warm,
+                new Sweep(List.of()),
+                arms(),
+                runs,
+                r0,
+                r0 + config.rewardGain(),
+                runs.size(),
+                (System.nanoTime() - started) / 1e9,
+                commandLine,
+                java.time.LocalDate.now().toString());
     }
 }

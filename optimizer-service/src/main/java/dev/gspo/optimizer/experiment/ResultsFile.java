@@ -2,7 +2,6 @@ package dev.gspo.optimizer.experiment;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,8 +17,7 @@ public final class ResultsFile {
     public static final String NAME = "results.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private ResultsFile() {
-    }
+    private ResultsFile() {}
 
     public static Path write(ExperimentResult result, Path file) {
         try {

@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.experiment;
 
 import dev.gspo.optimizer.loop.StepMetrics;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
@@ -20,8 +19,7 @@ import java.util.function.ToDoubleFunction;
  * </pre>
  */
 public final class RunMeasures {
-    private RunMeasures() {
-    }
+    private RunMeasures() {}
 
     public static double finalReward(RunResult run, int window) {
         return trailingMean(run.steps(), run.steps().size(), window);
@@ -78,11 +76,11 @@ public final class RunMeasures {
     public static List<double[]> heldOutCurve(RunResult run) {
         List<double[]> points = new ArrayList<>();
         if (Double.isFinite(run.heldOutBefore())) {
-            points.add(new double[]{0, run.heldOutBefore()});
+            points.add(new double[] {0, run.heldOutBefore()});
         }
         for (StepMetrics m : run.steps()) {
             if (Double.isFinite(m.heldOutAccuracy())) {
-                points.add(new double[]{m.step(), m.heldOutAccuracy()});
+                points.add(new double[] {m.step(), m.heldOutAccuracy()});
             }
         }
         return points;

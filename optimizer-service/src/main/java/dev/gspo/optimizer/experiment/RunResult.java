@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.experiment;
 
 import dev.gspo.optimizer.loop.StepMetrics;
-
 import java.util.List;
 
 /**
@@ -11,8 +10,8 @@ import java.util.List;
  * @param heldOutAfter  the same after the last step
  * @param wallSeconds   the run's wall time (the machine is shared: compare arms of one experiment only)
  */
-public record RunResult(Arm arm, long seed, List<StepMetrics> steps, double heldOutBefore, double heldOutAfter,
-                        double wallSeconds) {
+public record RunResult(
+        Arm arm, long seed, List<StepMetrics> steps, double heldOutBefore, double heldOutAfter, double wallSeconds) {
     public RunResult {
         steps = List.copyOf(steps);
     }

@@ -21,8 +21,10 @@ public record Stat(double mean, double std, int n) {
             return new Stat(Double.NaN, Double.NaN, 0);
         }
         double mean = Arrays.stream(kept).average().orElseThrow();
-        double std = n < 2 ? Double.NaN
-                : Math.sqrt(Arrays.stream(kept).map(x -> (x - mean) * (x - mean)).sum() / (n - 1));
+        double std = n < 2
+                ? Double.NaN
+                : Math.sqrt(
+                        Arrays.stream(kept).map(x -> (x - mean) * (x - mean)).sum() / (n - 1));
         return new Stat(mean, std, n);
     }
 

@@ -5,7 +5,6 @@ import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.TrainingRun;
 import dev.gspo.optimizer.publish.PublishResult;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,17 +18,15 @@ import java.util.List;
 public final class WarmStart {
 
     /** @param modelDir the checkpoint every run starts from; {@code heldOut} its greedy held-out accuracy */
-    public record Result(Path modelDir, double heldOut, List<Double> loss, double wallSeconds) {
-    }
+    public record Result(Path modelDir, double heldOut, List<Double> loss, double wallSeconds) {}
 
-    private WarmStart() {
-    }
+    private WarmStart() {}
 
     public static Result run(ExperimentConfig config, Path dir, PrintStream log) {
         long started = System.nanoTime();
         int every = Math.max(1, config.sftSteps() / 4);
-        TrainingRun run = new TrainingRun("warm-start", config.warmStartConfig(), dir, NO_ROLLOUTS, NO_REPLICAS,
-                new RunListener() {
+        TrainingRun run = new TrainingRun(
+                "warm-start", config.warmStartConfig(), dir, NO_ROLLOUTS, NO_REPLICAS, new RunListener() {
                     @Override
                     public void onSupervisedStep(long step, long total, double loss) {
                         if (step % every == 0 || step == total) {
@@ -41,8 +38,8 @@ public final class WarmStart {
         if (run.lastCheckpoint() == null) {
             throw new IllegalStateException("the warm start wrote no checkpoint under " + dir);
         }
-        return new Result(run.lastCheckpoint(), run.heldOutBefore(), run.supervisedLoss(),
-                (System.nanoTime() - started) / 1e9);
+        return new Result(
+                run.lastCheckpoint(), run.heldOutBefore(), run.supervisedLoss(), (System.nanoTime() - started) / 1e9);
     }
 
     /** A warm start takes no GSPO step, so it never samples. */

@@ -47,7 +47,9 @@ public final class DnsEndpoints implements RolloutEndpoints {
         if (last.isEmpty() || !now.isBefore(resolvedAt.plus(refresh))) {
             InetAddress[] addresses = resolver.apply(host);
             if (addresses != null && addresses.length > 0) {
-                last = Arrays.stream(addresses).map(a -> a.getHostAddress()).sorted()
+                last = Arrays.stream(addresses)
+                        .map(a -> a.getHostAddress())
+                        .sorted()
                         .map(ip -> URI.create("http://" + (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + port))
                         .toList();
                 resolvedAt = now;

@@ -14,7 +14,6 @@ import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.optimizer.loop.RolloutBatch;
 import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.publish.PolicyPublisher;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,8 +38,8 @@ import java.util.concurrent.ExecutorService;
  * the same samples on whichever replica serves it (same version, same seed).
  */
 public final class FleetClient implements RolloutSource {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final HttpClient http;
     private final PolicyPublisher publisher;
@@ -49,8 +48,13 @@ public final class FleetClient implements RolloutSource {
     private final ExecutorService executor;
     private final FleetListener listener;
 
-    public FleetClient(HttpClient http, PolicyPublisher publisher, Duration timeout, int maxAttempts,
-                       ExecutorService executor, FleetListener listener) {
+    public FleetClient(
+            HttpClient http,
+            PolicyPublisher publisher,
+            Duration timeout,
+            int maxAttempts,
+            ExecutorService executor,
+            FleetListener listener) {
         this.http = http;
         this.publisher = publisher;
         this.timeout = timeout;
@@ -60,8 +64,8 @@ public final class FleetClient implements RolloutSource {
     }
 
     @Override
-    public RolloutBatch sample(List<String> prompts, int groupSize, SamplingParams sampling, long seed,
-                               long minPolicyVersion) {
+    public RolloutBatch sample(
+            List<String> prompts, int groupSize, SamplingParams sampling, long seed, long minPolicyVersion) {
         List<URI> replicas = publisher.replicas();
         if (replicas.isEmpty()) {
             throw new FleetException("no rollout replica is known (check gspo.optimizer.rollout-urls / rollout-dns)");
@@ -75,8 +79,16 @@ public final class FleetClient implements RolloutSource {
             for (int i = from; i < to; i++) {
                 inputs.add(PromptInput.text(Integer.toString(i), prompts.get(i)));
             }
-            RolloutRequest request = new RolloutRequest(inputs, groupSize, new SamplingSpec(sampling.maxNewTokens(),
-                    sampling.temperature(), sampling.topP(), sampling.topK(), shareSeed(seed, s), sampling.stop()),
+            RolloutRequest request = new RolloutRequest(
+                    inputs,
+                    groupSize,
+                    new SamplingSpec(
+                            sampling.maxNewTokens(),
+                            sampling.temperature(),
+                            sampling.topP(),
+                            sampling.topK(),
+                            shareSeed(seed, s),
+                            sampling.stop()),
                     minPolicyVersion);
             int first = s;
             futures.add(CompletableFuture.supplyAsync(() -> requestShare(replicas, first, request), executor));
@@ -88,7 +100,9 @@ public final class FleetClient implements RolloutSource {
                 RolloutResponse r = f.join();
                 version = Math.min(version, r.policyVersion());
                 for (SampleGroup g : r.groups()) {
-                    groups.add(new RolloutBatch.Group(g.promptTokenIds(), r.policyVersion(),
+                    groups.add(new RolloutBatch.Group(
+                            g.promptTokenIds(),
+                            r.policyVersion(),
                             g.samples().stream().map(FleetClient::toCompletion).toList()));
                 }
             }
@@ -112,11 +126,13 @@ public final class FleetClient implements RolloutSource {
             for (int tries = 0; tries < 2; tries++) { // a second try only after bringing a stale replica up to date
                 long start = System.nanoTime();
                 try {
-                    HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(replica.resolve("/v1/rollouts"))
-                            .timeout(timeout)
-                            .header("Content-Type", "application/json")
-                            .header("Accept", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                    HttpResponse<byte[]> response = http.send(
+                            HttpRequest.newBuilder(replica.resolve("/v1/rollouts"))
+                                    .timeout(timeout)
+                                    .header("Content-Type", "application/json")
+                                    .header("Accept", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                                    .build(),
                             HttpResponse.BodyHandlers.ofByteArray());
                     double seconds = (System.nanoTime() - start) / 1e9;
                     int status = response.statusCode();
@@ -146,12 +162,15 @@ public final class FleetClient implements RolloutSource {
                 break;
             }
         }
-        throw new FleetException("no replica served a share of the step after " + maxAttempts + " attempts; last: "
-                + lastError);
+        throw new FleetException(
+                "no replica served a share of the step after " + maxAttempts + " attempts; last: " + lastError);
     }
 
     private static Completion toCompletion(Sample s) {
-        return new Completion(s.tokenIds(), s.text(), s.logprobs(),
+        return new Completion(
+                s.tokenIds(),
+                s.text(),
+                s.logprobs(),
                 FinishReason.valueOf(s.finishReason().toUpperCase(Locale.ROOT)));
     }
 

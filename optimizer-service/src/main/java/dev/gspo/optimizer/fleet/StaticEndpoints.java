@@ -13,7 +13,10 @@ public record StaticEndpoints(List<URI> current) implements RolloutEndpoints {
     }
 
     public static StaticEndpoints parse(List<String> urls) {
-        return new StaticEndpoints(urls.stream().map(String::trim).filter(s -> !s.isEmpty())
-                .map(s -> URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s)).toList());
+        return new StaticEndpoints(urls.stream()
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .map(s -> URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s))
+                .toList());
     }
 }

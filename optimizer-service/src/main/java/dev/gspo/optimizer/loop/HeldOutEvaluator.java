@@ -7,7 +7,6 @@ import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.task.Task;
 import dev.gspo.common.task.TaskExample;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,8 +14,7 @@ import java.util.List;
 public final class HeldOutEvaluator {
     private static final int CHUNK = 128;
 
-    private HeldOutEvaluator() {
-    }
+    private HeldOutEvaluator() {}
 
     public static double accuracy(PolicyModel model, Task task, int size, int maxNewTokens) {
         List<TaskExample> examples = task.heldOut();

@@ -2,7 +2,6 @@ package dev.gspo.optimizer.loop;
 
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
-
 import java.nio.file.Path;
 
 /** A verified checkpoint to continue from. */

@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.loop;
 
 import dev.gspo.common.decode.Completion;
-
 import java.util.List;
 
 /**
@@ -13,10 +12,12 @@ import java.util.List;
 public record RolloutBatch(long policyVersion, List<Group> groups) {
 
     /** The responses to one prompt, with the prompt's token ids as the replica tokenized it. */
-    public record Group(int[] promptTokenIds, long policyVersion, List<Completion> samples) {
-    }
+    public record Group(int[] promptTokenIds, long policyVersion, List<Completion> samples) {}
 
     public long completionTokens() {
-        return groups.stream().flatMap(g -> g.samples().stream()).mapToLong(c -> c.tokenIds().length).sum();
+        return groups.stream()
+                .flatMap(g -> g.samples().stream())
+                .mapToLong(c -> c.tokenIds().length)
+                .sum();
     }
 }

@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.loop;
 
 import dev.gspo.common.decode.SamplingParams;
-
 import java.util.List;
 
 /** Where a step's samples come from: the rollout fleet over HTTP in production. */

@@ -2,18 +2,13 @@ package dev.gspo.optimizer.loop;
 
 /** Observes a run (metrics, logs, the run registry); the loop itself stays free of them. */
 public interface RunListener {
-    default void onSupervisedStep(long step, long total, double loss) {
-    }
+    default void onSupervisedStep(long step, long total, double loss) {}
 
-    default void onStep(StepMetrics metrics) {
-    }
+    default void onStep(StepMetrics metrics) {}
 
-    default void onHeldOutAccuracy(long step, double accuracy) {
-    }
+    default void onHeldOutAccuracy(long step, double accuracy) {}
 
-    default void onCheckpoint(long step, java.nio.file.Path dir) {
-    }
+    default void onCheckpoint(long step, java.nio.file.Path dir) {}
 
-    default void onCheckpointFailed(long step, Exception error) {
-    }
+    default void onCheckpointFailed(long step, Exception error) {}
 }

@@ -26,7 +26,6 @@ import dev.gspo.common.train.SupervisedTrainer;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.publish.PublishResult;
 import dev.gspo.optimizer.run.RunConfig;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,8 +72,13 @@ public final class TrainingRun {
      * @param config  a config with defaults applied (and, when resuming, the checkpoint's own settings)
      * @param runDir  where the run keeps its checkpoints and, for the built-in model, its base model files
      */
-    public TrainingRun(String runId, RunConfig config, Path runDir, RolloutSource rollouts, PolicySink publisher,
-                       RunListener listener) {
+    public TrainingRun(
+            String runId,
+            RunConfig config,
+            Path runDir,
+            RolloutSource rollouts,
+            PolicySink publisher,
+            RunListener listener) {
         this.runId = runId;
         this.config = config;
         this.runDir = runDir;
@@ -87,14 +91,20 @@ public final class TrainingRun {
     public void run() {
         try (NDManager manager = NDManager.newBaseManager()) {
             ResumePoint resume = config.resumeFrom() == null ? null : ResumePoint.read(Path.of(config.resumeFrom()));
-            PolicyModel model = resume != null ? PolicyModel.load(resume.dir(), manager)
+            PolicyModel model = resume != null
+                    ? PolicyModel.load(resume.dir(), manager)
                     : RunConfig.BUILTIN_MODELS.contains(config.model())
-                    ? BuiltinModel.create(config.model(), runDir.resolve("base-model"), config.seed(), manager)
-                    : PolicyModel.load(Path.of(config.model()), manager);
-            try (model; AdamW adam = resume != null
-                    ? AdamW.restore(model.weights().byName(), hyper(), Checkpoint.optimizerState(resume.dir()),
-                    resume.state().optimizerStep(), manager)
-                    : new AdamW(model.weights().byName(), hyper(), manager)) {
+                            ? BuiltinModel.create(config.model(), runDir.resolve("base-model"), config.seed(), manager)
+                            : PolicyModel.load(Path.of(config.model()), manager);
+            try (model;
+                    AdamW adam = resume != null
+                            ? AdamW.restore(
+                                    model.weights().byName(),
+                                    hyper(),
+                                    Checkpoint.optimizerState(resume.dir()),
+                                    resume.state().optimizerStep(),
+                                    manager)
+                            : new AdamW(model.weights().byName(), hyper(), manager)) {
                 train(model, adam, resume);
             } finally {
                 model.tokenizer().close();
@@ -110,26 +120,40 @@ public final class TrainingRun {
             warmStart(model, adam);
         }
         heldOutBefore = evaluate(model, firstStep - 1);
-        policyVersion = Math.max(resume == null ? 0 : resume.state().policyVersion(), publisher.highestReplicaVersion()) + 1;
+        policyVersion =
+                Math.max(resume == null ? 0 : resume.state().policyVersion(), publisher.highestReplicaVersion()) + 1;
         publish(model);
         // the KL reference is the policy the GSPO phase starts from (after the warm start, or at the checkpoint)
         PolicyModel reference = config.klBeta() > 0
-                ? model.withWeights(Safetensors.read(model.weightsAsSafetensors()), model.weights().manager()) : null;
-        PolicyTrainer trainer = new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig
-                .defaults(config.mode()).withClip(config.clipRange()).withKlBeta(config.klBeta())),
-                config.maxGradNorm(), reference, Boolean.TRUE.equals(config.routingReplay()));
-        GroupAdvantages advantages = new GroupAdvantages(config.scaleAdvantagesByStd()
-                ? AdvantageConfig.defaults() : AdvantageConfig.meanCentredOnly());
-        SamplingParams sampling = new SamplingParams(config.maxNewTokens(), config.temperature(), 1.0, 0,
-                List.of(Task.STOP));
+                ? model.withWeights(
+                        Safetensors.read(model.weightsAsSafetensors()),
+                        model.weights().manager())
+                : null;
+        PolicyTrainer trainer = new PolicyTrainer(
+                model,
+                adam,
+                new PolicyObjective(ObjectiveConfig.defaults(config.mode())
+                        .withClip(config.clipRange())
+                        .withKlBeta(config.klBeta())),
+                config.maxGradNorm(),
+                reference,
+                Boolean.TRUE.equals(config.routingReplay()));
+        GroupAdvantages advantages = new GroupAdvantages(
+                config.scaleAdvantagesByStd() ? AdvantageConfig.defaults() : AdvantageConfig.meanCentredOnly());
+        SamplingParams sampling =
+                new SamplingParams(config.maxNewTokens(), config.temperature(), 1.0, 0, List.of(Task.STOP));
         long lastStep = firstStep - 1;
         for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
             long started = System.nanoTime();
             SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
             List<TaskExample> examples = task.sample(config.promptsPerStep(), rng);
             long versionBefore = policyVersion;
-            RolloutBatch batch = rollouts.sample(examples.stream().map(TaskExample::prompt).toList(),
-                    config.groupSize(), sampling, rng.nextLong(), versionBefore);
+            RolloutBatch batch = rollouts.sample(
+                    examples.stream().map(TaskExample::prompt).toList(),
+                    config.groupSize(),
+                    sampling,
+                    rng.nextLong(),
+                    versionBefore);
             long rolled = System.nanoTime();
 
             int g = config.groupSize();
@@ -149,11 +173,20 @@ public final class TrainingRun {
             List<PolicySample> samples = new ArrayList<>();
             for (int i = 0; i < completions.size(); i++) {
                 Completion c = completions.get(i);
-                samples.add(new PolicySample(promptIds.get(i), c.tokenIds(), c.logprobs(), adv.advantages()[i],
+                samples.add(new PolicySample(
+                        promptIds.get(i),
+                        c.tokenIds(),
+                        c.logprobs(),
+                        adv.advantages()[i],
                         sampling.logprobTemperature()));
             }
-            PolicyTrainer.StepResult result = trainer.step(samples, config.miniBatches(), config.learningRate(),
-                    config.oldLogprobSource(), adv.zeroVarianceShare(), rng);
+            PolicyTrainer.StepResult result = trainer.step(
+                    samples,
+                    config.miniBatches(),
+                    config.learningRate(),
+                    config.oldLogprobSource(),
+                    adv.zeroVarianceShare(),
+                    rng);
             long trained = System.nanoTime();
 
             policyVersion++;
@@ -170,8 +203,16 @@ public final class TrainingRun {
             if (checkpointDue && k != config.steps() && !stopRequested) {
                 checkpoint(model, adam, k);
             }
-            StepMetrics m = metrics(k, rewards, result, batch, versionBefore, heldOut,
-                    seconds(started, rolled), seconds(rolled, trained), seconds(trained, published),
+            StepMetrics m = metrics(
+                    k,
+                    rewards,
+                    result,
+                    batch,
+                    versionBefore,
+                    heldOut,
+                    seconds(started, rolled),
+                    seconds(rolled, trained),
+                    seconds(trained, published),
                     seconds(started, System.nanoTime()));
             history.add(m);
             listener.onStep(m);
@@ -223,7 +264,10 @@ public final class TrainingRun {
         Path dir = runDir.resolve("checkpoints").resolve(String.format("step-%06d", atStep));
         try {
             JsonNode cfg = JSON.valueToTree(config.withResumeFrom(null));
-            Checkpoint.write(dir, model, adam,
+            Checkpoint.write(
+                    dir,
+                    model,
+                    adam,
                     new TrainerState(runId, atStep, policyVersion, adam.step(), config.seed(), cfg, null));
             lastCheckpoint = dir;
             checkpointError = null;
@@ -235,25 +279,56 @@ public final class TrainingRun {
         }
     }
 
-    private StepMetrics metrics(long k, double[] rewards, PolicyTrainer.StepResult r, RolloutBatch batch,
-                                long versionBefore, double heldOut, double rolloutS, double trainS, double publishS,
-                                double stepS) {
+    private StepMetrics metrics(
+            long k,
+            double[] rewards,
+            PolicyTrainer.StepResult r,
+            RolloutBatch batch,
+            long versionBefore,
+            double heldOut,
+            double rolloutS,
+            double trainS,
+            double publishS,
+            double stepS) {
         double mean = Arrays.stream(rewards).average().orElse(0);
         double var = Arrays.stream(rewards).map(x -> (x - mean) * (x - mean)).sum() / Math.max(1, rewards.length - 1);
         double acc = Arrays.stream(rewards).filter(x -> x >= 1).count() / (double) rewards.length;
         List<LossDiagnostics> d = r.minibatches();
-        return new StepMetrics(k, config.steps(), "gspo", policyVersion, mean, Math.sqrt(var), acc, heldOut,
-                avg(d, LossDiagnostics::loss), r.gradNorms().stream().mapToDouble(x -> x).average().orElse(Double.NaN),
-                avg(d, x -> x.clipSequence().low()), avg(d, x -> x.clipSequence().high()),
+        return new StepMetrics(
+                k,
+                config.steps(),
+                "gspo",
+                policyVersion,
+                mean,
+                Math.sqrt(var),
+                acc,
+                heldOut,
+                avg(d, LossDiagnostics::loss),
+                r.gradNorms().stream().mapToDouble(x -> x).average().orElse(Double.NaN),
+                avg(d, x -> x.clipSequence().low()),
+                avg(d, x -> x.clipSequence().high()),
                 avg(d, x -> x.clipSequence().total()),
-                avg(d, x -> x.clipToken().low()), avg(d, x -> x.clipToken().high()), avg(d, x -> x.clipToken().total()),
+                avg(d, x -> x.clipToken().low()),
+                avg(d, x -> x.clipToken().high()),
+                avg(d, x -> x.clipToken().total()),
                 avg(d, x -> x.ratio().mean()),
                 d.stream().mapToDouble(x -> x.ratio().min()).min().orElse(Double.NaN),
                 d.stream().mapToDouble(x -> x.ratio().max()).max().orElse(Double.NaN),
-                avg(d, LossDiagnostics::approxKl), avg(d, LossDiagnostics::entropy), r.mismatchMean(), r.mismatchMax(),
+                avg(d, LossDiagnostics::approxKl),
+                avg(d, LossDiagnostics::entropy),
+                r.mismatchMean(),
+                r.mismatchMax(),
                 d.isEmpty() ? Double.NaN : d.getFirst().zeroVarianceShare(),
-                avg(d, LossDiagnostics::meanResponseLength), r.tokens(), batch.completionTokens(), r.skipped(),
-                versionBefore - batch.policyVersion(), rolloutS, trainS, publishS, stepS, r.routingChangeShare());
+                avg(d, LossDiagnostics::meanResponseLength),
+                r.tokens(),
+                batch.completionTokens(),
+                r.skipped(),
+                versionBefore - batch.policyVersion(),
+                rolloutS,
+                trainS,
+                publishS,
+                stepS,
+                r.routingChangeShare());
     }
 
     private static double avg(List<LossDiagnostics> d, ToDoubleFunction<LossDiagnostics> f) {

@@ -2,11 +2,10 @@ package dev.gspo.optimizer.metrics;
 
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.file.Path;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One human-readable line per step (and every tenth warm-start step): what a person watching the log wants. */
 public final class ProgressLog implements RunListener {
@@ -23,8 +22,8 @@ public final class ProgressLog implements RunListener {
     @Override
     public void onSupervisedStep(long step, long total, double loss) {
         if (step % 50 == 0 || step == total || step == 1) {
-            log.info("[{}] warm start {}/{} | loss {} | {}", runId, step, total, String.format("%.3f", loss),
-                    elapsed());
+            log.info(
+                    "[{}] warm start {}/{} | loss {} | {}", runId, step, total, String.format("%.3f", loss), elapsed());
         }
     }
 
@@ -42,11 +41,19 @@ public final class ProgressLog implements RunListener {
         stepsSeen++;
         double perStep = (now - firstStepAt) / 1e9 / stepsSeen;
         long remaining = m.totalSteps() - m.step();
-        log.info("[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{} | {} tok/s | v{} | ETA {}", runId,
-                m.step(), m.totalSteps(), bar(m.step(), m.totalSteps()), fmt(m.rewardMean()), fmt(m.accuracy()),
-                fmt(m.clipSeqTotal()), fmt(m.clipTokTotal()),
+        log.info(
+                "[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{} | {} tok/s | v{} | ETA {}",
+                runId,
+                m.step(),
+                m.totalSteps(),
+                bar(m.step(), m.totalSteps()),
+                fmt(m.rewardMean()),
+                fmt(m.accuracy()),
+                fmt(m.clipSeqTotal()),
+                fmt(m.clipTokTotal()),
                 Double.isFinite(m.expertChangeShare()) ? " | experts changed " + fmt(m.expertChangeShare()) : "",
-                String.format("%.0f", m.rolloutTokensPerSecond()), m.policyVersion(),
+                String.format("%.0f", m.rolloutTokensPerSecond()),
+                m.policyVersion(),
                 human(Duration.ofMillis((long) (perStep * remaining * 1000))));
     }
 
@@ -57,7 +64,8 @@ public final class ProgressLog implements RunListener {
 
     @Override
     public void onCheckpointFailed(long step, Exception error) {
-        log.error("[{}] checkpoint after step {} FAILED (the previous one is kept): {}", runId, step, error.getMessage());
+        log.error(
+                "[{}] checkpoint after step {} FAILED (the previous one is kept): {}", runId, step, error.getMessage());
     }
 
     private String elapsed() {

@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,20 +61,26 @@ public final class TrainingMetrics implements RunListener {
         seconds("gspo.train.phase.duration", StepMetrics::rolloutSeconds, "phase", "rollout");
         seconds("gspo.train.phase.duration", StepMetrics::trainSeconds, "phase", "train");
         seconds("gspo.train.phase.duration", StepMetrics::publishSeconds, "phase", "publish");
-        seconds("gspo.train.phase.duration", m -> Math.max(0, m.stepSeconds() - m.rolloutSeconds()
-                - m.trainSeconds() - m.publishSeconds()), "phase", "other");
+        seconds(
+                "gspo.train.phase.duration",
+                m -> Math.max(0, m.stepSeconds() - m.rolloutSeconds() - m.trainSeconds() - m.publishSeconds()),
+                "phase",
+                "other");
         gauge("gspo.train.tokens.per.second", StepMetrics::rolloutTokensPerSecond, "kind", "rollout");
         gauge("gspo.train.tokens.per.second", StepMetrics::trainTokensPerSecond, "kind", "train");
         Gauge.builder("gspo.train.heldout.accuracy", this, t -> t.heldOut).register(registry);
         Gauge.builder("gspo.policy.version", policyVersion, AtomicLong::get)
-                .description("the policy version the optimizer last published").register(registry);
+                .description("the policy version the optimizer last published")
+                .register(registry);
         steps = Counter.builder("gspo.train.steps").register(registry);
         tokens = Counter.builder("gspo.train.tokens").baseUnit("tokens").register(registry);
         skipped = Counter.builder("gspo.train.updates.skipped")
-                .description("updates not applied because the loss or the gradient was not finite").register(registry);
+                .description("updates not applied because the loss or the gradient was not finite")
+                .register(registry);
         stepDuration = Timer.builder("gspo.train.step.duration").register(registry);
         publishDuration = Timer.builder("gspo.weights.publish.duration").register(registry);
-        publishBytes = Counter.builder("gspo.weights.publish.bytes").baseUnit("bytes").register(registry);
+        publishBytes =
+                Counter.builder("gspo.weights.publish.bytes").baseUnit("bytes").register(registry);
         publishFailures = Counter.builder("gspo.weights.publish.failures").register(registry);
         publishRetries = Counter.builder("gspo.weights.publish.retries").register(registry);
     }
@@ -106,19 +111,25 @@ public final class TrainingMetrics implements RunListener {
 
     /** Rollout requests by outcome ({@code ok}, {@code error}, {@code behind}, {@code rejected}). */
     public void onFleetRequest(URI replica, String outcome, double seconds) {
-        fleetRequests.computeIfAbsent(outcome, o -> Counter.builder("gspo.fleet.requests").tag("outcome", o)
-                .register(registry)).increment();
+        fleetRequests
+                .computeIfAbsent(outcome, o -> Counter.builder("gspo.fleet.requests")
+                        .tag("outcome", o)
+                        .register(registry))
+                .increment();
     }
 
     private void gauge(String name, ToDoubleFunction<StepMetrics> f, String... tags) {
-        Gauge.builder(name, this, t -> t.latest == null ? Double.NaN : f.applyAsDouble(t.latest)).tags(tags)
+        Gauge.builder(name, this, t -> t.latest == null ? Double.NaN : f.applyAsDouble(t.latest))
+                .tags(tags)
                 .register(registry);
     }
 
     /** A gauge in seconds of the last step (Prometheus: {@code <name>_seconds}). */
     private void seconds(String name, ToDoubleFunction<StepMetrics> f, String... tags) {
-        Gauge.builder(name, this, t -> t.latest == null ? Double.NaN : f.applyAsDouble(t.latest)).tags(tags)
-                .baseUnit("seconds").register(registry);
+        Gauge.builder(name, this, t -> t.latest == null ? Double.NaN : f.applyAsDouble(t.latest))
+                .tags(tags)
+                .baseUnit("seconds")
+                .register(registry);
     }
 
     private static ToDoubleFunction<StepMetrics> clip(String level, String side) {

@@ -2,7 +2,6 @@ package dev.gspo.optimizer.publish;
 
 import dev.gspo.optimizer.fleet.RolloutEndpoints;
 import dev.gspo.optimizer.loop.PolicySink;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -18,8 +17,7 @@ import java.util.function.Consumer;
 public final class PolicyPublisher implements PolicySink {
 
     /** The latest published weights; serialised once per version, shared by every push. */
-    public record Publication(long version, byte[] safetensors, String sha256) {
-    }
+    public record Publication(long version, byte[] safetensors, String sha256) {}
 
     private final RolloutEndpoints endpoints;
     private final WeightPublisher publisher;
@@ -28,8 +26,12 @@ public final class PolicyPublisher implements PolicySink {
     private final Consumer<PublishResult> listener;
     private volatile Publication latest;
 
-    public PolicyPublisher(RolloutEndpoints endpoints, WeightPublisher publisher, HttpClient http, Duration timeout,
-                           Consumer<PublishResult> listener) {
+    public PolicyPublisher(
+            RolloutEndpoints endpoints,
+            WeightPublisher publisher,
+            HttpClient http,
+            Duration timeout,
+            Consumer<PublishResult> listener) {
         this.endpoints = endpoints;
         this.publisher = publisher;
         this.http = http;

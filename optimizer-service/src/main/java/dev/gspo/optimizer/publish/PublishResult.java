@@ -8,8 +8,7 @@ import java.util.List;
 public record PublishResult(long version, long bytes, Duration duration, List<Replica> replicas) {
 
     /** @param attempts how many PUTs it took; {@code error} is null when the replica took the version */
-    public record Replica(URI endpoint, boolean ok, int attempts, String error) {
-    }
+    public record Replica(URI endpoint, boolean ok, int attempts, String error) {}
 
     public long failures() {
         return replicas.stream().filter(r -> !r.ok()).count();

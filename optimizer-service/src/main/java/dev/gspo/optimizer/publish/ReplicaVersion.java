@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.publish;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,13 +12,16 @@ import java.util.OptionalLong;
 public final class ReplicaVersion {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private ReplicaVersion() {
-    }
+    private ReplicaVersion() {}
 
     public static OptionalLong of(HttpClient http, URI replica, Duration timeout) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(replica.resolve("/v1/policy")).timeout(timeout)
-                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(replica.resolve("/v1/policy"))
+                            .timeout(timeout)
+                            .GET()
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 return OptionalLong.empty();
             }

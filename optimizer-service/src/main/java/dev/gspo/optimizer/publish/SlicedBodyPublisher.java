@@ -86,7 +86,8 @@ final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
             do {
                 while (!done && position < bytes.length && demand.get() > 0) {
                     int length = Math.min(sliceSize, bytes.length - position);
-                    ByteBuffer slice = ByteBuffer.wrap(bytes, position, length).slice().asReadOnlyBuffer();
+                    ByteBuffer slice =
+                            ByteBuffer.wrap(bytes, position, length).slice().asReadOnlyBuffer();
                     position += length;
                     demand.decrementAndGet();
                     subscriber.onNext(slice);

@@ -27,7 +27,8 @@ public final class WeightPublisher {
     private final int attempts;
     private final ExecutorService executor;
 
-    public WeightPublisher(HttpClient http, String pushToken, Duration timeout, int attempts, ExecutorService executor) {
+    public WeightPublisher(
+            HttpClient http, String pushToken, Duration timeout, int attempts, ExecutorService executor) {
         this.http = http;
         this.pushToken = pushToken;
         this.timeout = timeout;
@@ -39,11 +40,16 @@ public final class WeightPublisher {
         long start = System.nanoTime();
         List<CompletableFuture<PublishResult.Replica>> futures = new ArrayList<>();
         for (URI replica : replicas) {
-            futures.add(CompletableFuture.supplyAsync(() -> pushWithRetries(replica, version, safetensors, sha256), executor));
+            futures.add(CompletableFuture.supplyAsync(
+                    () -> pushWithRetries(replica, version, safetensors, sha256), executor));
         }
-        List<PublishResult.Replica> results = futures.stream().map(CompletableFuture::join).toList();
-        return new PublishResult(version, (long) safetensors.length * replicas.size(),
-                Duration.ofNanos(System.nanoTime() - start), results);
+        List<PublishResult.Replica> results =
+                futures.stream().map(CompletableFuture::join).toList();
+        return new PublishResult(
+                version,
+                (long) safetensors.length * replicas.size(),
+                Duration.ofNanos(System.nanoTime() - start),
+                results);
     }
 
     /** Brings one replica to {@code version} (used when a replica turns out to be behind). */
@@ -51,14 +57,16 @@ public final class WeightPublisher {
         String error = null;
         for (int attempt = 1; attempt <= attempts; attempt++) {
             try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(replica.resolve("/v1/policy"))
-                        .timeout(timeout)
-                        .header("Content-Type", "application/octet-stream")
-                        .header("X-Policy-Version", Long.toString(version))
-                        .header("X-Content-SHA256", sha256)
-                        .header("Authorization", "Bearer " + pushToken)
-                        .PUT(new SlicedBodyPublisher(safetensors))
-                        .build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = http.send(
+                        HttpRequest.newBuilder(replica.resolve("/v1/policy"))
+                                .timeout(timeout)
+                                .header("Content-Type", "application/octet-stream")
+                                .header("X-Policy-Version", Long.toString(version))
+                                .header("X-Content-SHA256", sha256)
+                                .header("Authorization", "Bearer " + pushToken)
+                                .PUT(new SlicedBodyPublisher(safetensors))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 int status = response.statusCode();
                 if (status / 100 == 2 || (status == 409 && replicaAtOrBeyond(replica, version))) {
                     return new PublishResult.Replica(replica, true, attempt, null);

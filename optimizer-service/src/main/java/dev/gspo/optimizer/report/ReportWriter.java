@@ -4,6 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.run.RunConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -12,14 +19,6 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
-import java.util.function.ToDoubleFunction;
 
 /**
  * Writes a run's report folder: {@code report.md} (config, accuracy before/after, a table of metrics per step) and PNG
@@ -30,13 +29,17 @@ public final class ReportWriter {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** What the report is about. */
-    public record RunSummary(String runId, String state, RunConfig config, List<StepMetrics> steps,
-                             List<Double> supervisedLoss, double heldOutBefore, double heldOutAfter,
-                             double wallSeconds) {
-    }
+    public record RunSummary(
+            String runId,
+            String state,
+            RunConfig config,
+            List<StepMetrics> steps,
+            List<Double> supervisedLoss,
+            double heldOutBefore,
+            double heldOutAfter,
+            double wallSeconds) {}
 
-    private ReportWriter() {
-    }
+    private ReportWriter() {}
 
     public static Path write(Path dir, RunSummary run) {
         try {
@@ -58,37 +61,67 @@ public final class ReportWriter {
     static String markdown(RunSummary run) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# GSPO run ").append(run.runId()).append("\n\n");
-        md.append("State: **").append(run.state()).append("** after ").append(run.steps().size()).append(" GSPO steps");
+        md.append("State: **")
+                .append(run.state())
+                .append("** after ")
+                .append(run.steps().size())
+                .append(" GSPO steps");
         md.append(String.format(Locale.ROOT, " (wall time %.0f s).%n%n", run.wallSeconds()));
         md.append("| | held-out greedy accuracy |\n|---|---|\n");
-        md.append(String.format(Locale.ROOT, "| after the warm start (before GSPO) | %s |%n", pct(run.heldOutBefore())));
+        md.append(
+                String.format(Locale.ROOT, "| after the warm start (before GSPO) | %s |%n", pct(run.heldOutBefore())));
         md.append(String.format(Locale.ROOT, "| after GSPO | %s |%n%n", pct(run.heldOutAfter())));
         md.append("![reward and accuracy](reward.png)\n\n![clip fraction](clip-fraction.png)\n\n");
         if (!run.supervisedLoss().isEmpty()) {
             md.append("![warm-start loss](warm-start-loss.png)\n\n");
         }
-        double[] changed = run.steps().stream().mapToDouble(StepMetrics::expertChangeShare).filter(Double::isFinite)
+        double[] changed = run.steps().stream()
+                .mapToDouble(StepMetrics::expertChangeShare)
+                .filter(Double::isFinite)
                 .toArray();
         if (changed.length > 0) {
-            md.append(String.format(Locale.ROOT, "MoE routing (routing replay %s): after each step's first update, "
+            md.append(String.format(
+                    Locale.ROOT,
+                    "MoE routing (routing replay %s): after each step's first update, "
                             + "%.2f%% of (token, layer) expert sets on average differed from π_old's (first step %.2f%%, "
-                            + "last %.2f%%).%n%n", Boolean.TRUE.equals(run.config().routingReplay()) ? "on" : "off",
-                    100 * java.util.Arrays.stream(changed).average().orElse(Double.NaN), 100 * changed[0],
+                            + "last %.2f%%).%n%n",
+                    Boolean.TRUE.equals(run.config().routingReplay()) ? "on" : "off",
+                    100 * java.util.Arrays.stream(changed).average().orElse(Double.NaN),
+                    100 * changed[0],
                     100 * changed[changed.length - 1]));
         }
-        md.append("## Config\n\n```json\n").append(JSON.writeValueAsString(run.config())).append("\n```\n\n");
+        md.append("## Config\n\n```json\n")
+                .append(JSON.writeValueAsString(run.config()))
+                .append("\n```\n\n");
         md.append("## Metrics per step\n\n");
-        md.append("Clip fractions: share of samples whose clipped branch is active, per sequence and per token (GSPO.md §5). ");
+        md.append(
+                "Clip fractions: share of samples whose clipped branch is active, per sequence and per token (GSPO.md §5). ");
         md.append("Held-out accuracy is greedy, on the task's held-out set, every `evalEvery` steps.\n\n");
-        md.append("| step | version | reward | reward std | accuracy | held-out | loss | clip seq | clip tok | ratio min | ratio max | KL | entropy | grad norm | mismatch max | rollout s | train s | publish s | step s |\n");
+        md.append(
+                "| step | version | reward | reward std | accuracy | held-out | loss | clip seq | clip tok | ratio min | ratio max | KL | entropy | grad norm | mismatch max | rollout s | train s | publish s | step s |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (StepMetrics m : run.steps()) {
-            md.append(String.format(Locale.ROOT,
+            md.append(String.format(
+                    Locale.ROOT,
                     "| %d | %d | %.3f | %.3f | %.3f | %s | %.4f | %.4f | %.4f | %.5f | %.5f | %.2e | %.3f | %.3f | %.1e | %.2f | %.2f | %.2f | %.2f |%n",
-                    m.step(), m.policyVersion(), m.rewardMean(), m.rewardStd(), m.accuracy(),
+                    m.step(),
+                    m.policyVersion(),
+                    m.rewardMean(),
+                    m.rewardStd(),
+                    m.accuracy(),
                     Double.isFinite(m.heldOutAccuracy()) ? String.format(Locale.ROOT, "%.3f", m.heldOutAccuracy()) : "",
-                    m.loss(), m.clipSeqTotal(), m.clipTokTotal(), m.ratioMin(), m.ratioMax(), m.kl(), m.entropy(),
-                    m.gradNorm(), m.mismatchMax(), m.rolloutSeconds(), m.trainSeconds(), m.publishSeconds(),
+                    m.loss(),
+                    m.clipSeqTotal(),
+                    m.clipTokTotal(),
+                    m.ratioMin(),
+                    m.ratioMax(),
+                    m.kl(),
+                    m.entropy(),
+                    m.gradNorm(),
+                    m.mismatchMax(),
+                    m.rolloutSeconds(),
+                    m.trainSeconds(),
+                    m.publishSeconds(),
                     m.stepSeconds()));
         }
         return md.toString();
@@ -103,8 +136,15 @@ public final class ReportWriter {
             before.add(0, run.heldOutBefore());
         }
         data.addSeries(before);
-        JFreeChart chart = ChartFactory.createXYLineChart("Reward and accuracy — " + run.runId(), "step", "value",
-                data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Reward and accuracy — " + run.runId(),
+                "step",
+                "value",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         XYPlot plot = chart.getXYPlot();
         plot.getRangeAxis().setRange(0, 1);
         var renderer = new org.jfree.chart.renderer.xy.XYLineAndShapeRenderer(true, false);
@@ -119,9 +159,20 @@ public final class ReportWriter {
         XYSeriesCollection data = new XYSeriesCollection();
         data.addSeries(positive("sequence-level", run.steps(), StepMetrics::clipSeqTotal));
         data.addSeries(positive("token-level", run.steps(), StepMetrics::clipTokTotal));
-        JFreeChart chart = ChartFactory.createXYLineChart("Clip fraction — " + run.config().lossMode()
-                        + String.format(Locale.ROOT, " ε = [%.2g, %.2g]", run.config().clipLow(), run.config().clipHigh()),
-                "step", "clip fraction (log scale)", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                "Clip fraction — " + run.config().lossMode()
+                        + String.format(
+                                Locale.ROOT,
+                                " ε = [%.2g, %.2g]",
+                                run.config().clipLow(),
+                                run.config().clipHigh()),
+                "step",
+                "clip fraction (log scale)",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         LogAxis log = new LogAxis("clip fraction (log scale)");
         log.setSmallestValue(1e-5);
         chart.getXYPlot().setRangeAxis(log);
@@ -133,8 +184,15 @@ public final class ReportWriter {
         for (int i = 0; i < run.supervisedLoss().size(); i++) {
             s.add(i + 1, run.supervisedLoss().get(i));
         }
-        return ChartFactory.createXYLineChart("Supervised warm start", "warm-start step", "loss",
-                new XYSeriesCollection(s), PlotOrientation.VERTICAL, false, false, false);
+        return ChartFactory.createXYLineChart(
+                "Supervised warm start",
+                "warm-start step",
+                "loss",
+                new XYSeriesCollection(s),
+                PlotOrientation.VERTICAL,
+                false,
+                false,
+                false);
     }
 
     /** White plots with light grid lines read better on a page than the default grey. */

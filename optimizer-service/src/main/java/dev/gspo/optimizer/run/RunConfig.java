@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.common.objective.ClipRange;
 import dev.gspo.common.objective.LossMode;
 import dev.gspo.common.train.OldLogprobs;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,48 +37,136 @@ import java.util.Map;
 @JsonIgnoreProperties(ignoreUnknown = false)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunConfig(
-        String task, Map<String, Object> taskParams, String model,
-        Integer steps, Integer promptsPerStep, Integer groupSize, Integer miniBatches,
-        String lossMode, Double clipLow, Double clipHigh, String oldLogprobs, Double klBeta,
-        Double learningRate, Double maxGradNorm, Double weightDecay, Boolean scaleAdvantagesByStd,
-        Double temperature, Integer maxNewTokens, Long seed,
-        Integer sftSteps, Integer sftBatchSize, Double sftLearningRate,
-        Integer evalEvery, Integer evalSize, Integer checkpointEvery, String resumeFrom, Boolean routingReplay) {
+        String task,
+        Map<String, Object> taskParams,
+        String model,
+        Integer steps,
+        Integer promptsPerStep,
+        Integer groupSize,
+        Integer miniBatches,
+        String lossMode,
+        Double clipLow,
+        Double clipHigh,
+        String oldLogprobs,
+        Double klBeta,
+        Double learningRate,
+        Double maxGradNorm,
+        Double weightDecay,
+        Boolean scaleAdvantagesByStd,
+        Double temperature,
+        Integer maxNewTokens,
+        Long seed,
+        Integer sftSteps,
+        Integer sftBatchSize,
+        Double sftLearningRate,
+        Integer evalEvery,
+        Integer evalSize,
+        Integer checkpointEvery,
+        String resumeFrom,
+        Boolean routingReplay) {
 
     public static final int MAX_SEQUENCES_PER_STEP = 4096;
     /** The built-in models {@link #model} may name instead of a directory. */
     public static final List<String> BUILTIN_MODELS = List.of("builtin", "moe");
 
     /** A config without {@code routingReplay} (it takes its default). */
-    public RunConfig(String task, Map<String, Object> taskParams, String model, Integer steps, Integer promptsPerStep,
-                     Integer groupSize, Integer miniBatches, String lossMode, Double clipLow, Double clipHigh,
-                     String oldLogprobs, Double klBeta, Double learningRate, Double maxGradNorm, Double weightDecay,
-                     Boolean scaleAdvantagesByStd, Double temperature, Integer maxNewTokens, Long seed,
-                     Integer sftSteps, Integer sftBatchSize, Double sftLearningRate, Integer evalEvery,
-                     Integer evalSize, Integer checkpointEvery, String resumeFrom) {
-        this(task, taskParams, model, steps, promptsPerStep, groupSize, miniBatches, lossMode, clipLow, clipHigh,
-                oldLogprobs, klBeta, learningRate, maxGradNorm, weightDecay, scaleAdvantagesByStd, temperature,
-                maxNewTokens, seed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize, checkpointEvery,
-                resumeFrom, null);
+    public RunConfig(
+            String task,
+            Map<String, Object> taskParams,
+            String model,
+            Integer steps,
+            Integer promptsPerStep,
+            Integer groupSize,
+            Integer miniBatches,
+            String lossMode,
+            Double clipLow,
+            Double clipHigh,
+            String oldLogprobs,
+            Double klBeta,
+            Double learningRate,
+            Double maxGradNorm,
+            Double weightDecay,
+            Boolean scaleAdvantagesByStd,
+            Double temperature,
+            Integer maxNewTokens,
+            Long seed,
+            Integer sftSteps,
+            Integer sftBatchSize,
+            Double sftLearningRate,
+            Integer evalEvery,
+            Integer evalSize,
+            Integer checkpointEvery,
+            String resumeFrom) {
+        this(
+                task,
+                taskParams,
+                model,
+                steps,
+                promptsPerStep,
+                groupSize,
+                miniBatches,
+                lossMode,
+                clipLow,
+                clipHigh,
+                oldLogprobs,
+                klBeta,
+                learningRate,
+                maxGradNorm,
+                weightDecay,
+                scaleAdvantagesByStd,
+                temperature,
+                maxNewTokens,
+                seed,
+                sftSteps,
+                sftBatchSize,
+                sftLearningRate,
+                evalEvery,
+                evalSize,
+                checkpointEvery,
+                resumeFrom,
+                null);
     }
 
     /** A config with every field missing (all defaults). */
     public static RunConfig empty() {
-        return new RunConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null);
+        return new RunConfig(
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The same config with every missing field set to its default. */
     public RunConfig withDefaults() {
         String mode = or(lossMode, "gspo");
-        ClipRange preset = safeMode(mode) == null ? ClipRange.GSPO_PAPER : safeMode(mode).paperClipRange();
-        return new RunConfig(or(task, "addition"), taskParams == null ? Map.of() : taskParams, or(model, "builtin"),
-                or(steps, 30), or(promptsPerStep, 16), or(groupSize, 8), or(miniBatches, 4),
-                mode, or(clipLow, preset.low()), or(clipHigh, preset.high()), or(oldLogprobs, "rollout"),
-                or(klBeta, 0.0), or(learningRate, 5e-4), or(maxGradNorm, 1.0), or(weightDecay, 0.0),
-                or(scaleAdvantagesByStd, true), or(temperature, 1.0), or(maxNewTokens, 8), or(seed, 1L),
-                or(sftSteps, 0), or(sftBatchSize, 64), or(sftLearningRate, 3e-3),
-                or(evalEvery, 5), or(evalSize, 200), or(checkpointEvery, 10), resumeFrom, or(routingReplay, false));
+        ClipRange preset =
+                safeMode(mode) == null ? ClipRange.GSPO_PAPER : safeMode(mode).paperClipRange();
+        return new RunConfig(
+                or(task, "addition"),
+                taskParams == null ? Map.of() : taskParams,
+                or(model, "builtin"),
+                or(steps, 30),
+                or(promptsPerStep, 16),
+                or(groupSize, 8),
+                or(miniBatches, 4),
+                mode,
+                or(clipLow, preset.low()),
+                or(clipHigh, preset.high()),
+                or(oldLogprobs, "rollout"),
+                or(klBeta, 0.0),
+                or(learningRate, 5e-4),
+                or(maxGradNorm, 1.0),
+                or(weightDecay, 0.0),
+                or(scaleAdvantagesByStd, true),
+                or(temperature, 1.0),
+                or(maxNewTokens, 8),
+                or(seed, 1L),
+                or(sftSteps, 0),
+                or(sftBatchSize, 64),
+                or(sftLearningRate, 3e-3),
+                or(evalEvery, 5),
+                or(evalSize, 200),
+                or(checkpointEvery, 10),
+                resumeFrom,
+                or(routingReplay, false));
     }
 
     /** Problems of a config with defaults applied, as "field: what is wrong"; empty when valid. */
@@ -95,7 +182,10 @@ public record RunConfig(
         if (groupSize != null && groupSize < 2) {
             p.add("groupSize: must be ≥ 2 (a group of one has no baseline), got " + groupSize);
         }
-        if (miniBatches != null && promptsPerStep != null && groupSize != null && miniBatches > promptsPerStep * groupSize) {
+        if (miniBatches != null
+                && promptsPerStep != null
+                && groupSize != null
+                && miniBatches > promptsPerStep * groupSize) {
             p.add("miniBatches: " + miniBatches + " exceeds the " + promptsPerStep * groupSize + " samples of a step");
         }
         if (safeMode(lossMode) == null) {
@@ -145,25 +235,96 @@ public record RunConfig(
 
     /** The same config resumed from a checkpoint (the rest is taken from the checkpoint's own config). */
     public RunConfig withResumeFrom(String from) {
-        return new RunConfig(task, taskParams, model, steps, promptsPerStep, groupSize, miniBatches, lossMode, clipLow,
-                clipHigh, oldLogprobs, klBeta, learningRate, maxGradNorm, weightDecay, scaleAdvantagesByStd,
-                temperature, maxNewTokens, seed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
-                checkpointEvery, from);
+        return new RunConfig(
+                task,
+                taskParams,
+                model,
+                steps,
+                promptsPerStep,
+                groupSize,
+                miniBatches,
+                lossMode,
+                clipLow,
+                clipHigh,
+                oldLogprobs,
+                klBeta,
+                learningRate,
+                maxGradNorm,
+                weightDecay,
+                scaleAdvantagesByStd,
+                temperature,
+                maxNewTokens,
+                seed,
+                sftSteps,
+                sftBatchSize,
+                sftLearningRate,
+                evalEvery,
+                evalSize,
+                checkpointEvery,
+                from);
     }
 
     public RunConfig withSteps(int newSteps) {
-        return new RunConfig(task, taskParams, model, newSteps, promptsPerStep, groupSize, miniBatches, lossMode,
-                clipLow, clipHigh, oldLogprobs, klBeta, learningRate, maxGradNorm, weightDecay, scaleAdvantagesByStd,
-                temperature, maxNewTokens, seed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
-                checkpointEvery, resumeFrom, routingReplay);
+        return new RunConfig(
+                task,
+                taskParams,
+                model,
+                newSteps,
+                promptsPerStep,
+                groupSize,
+                miniBatches,
+                lossMode,
+                clipLow,
+                clipHigh,
+                oldLogprobs,
+                klBeta,
+                learningRate,
+                maxGradNorm,
+                weightDecay,
+                scaleAdvantagesByStd,
+                temperature,
+                maxNewTokens,
+                seed,
+                sftSteps,
+                sftBatchSize,
+                sftLearningRate,
+                evalEvery,
+                evalSize,
+                checkpointEvery,
+                resumeFrom,
+                routingReplay);
     }
 
     /** The same config with routing replay set. */
     public RunConfig withRoutingReplay(boolean replay) {
-        return new RunConfig(task, taskParams, model, steps, promptsPerStep, groupSize, miniBatches, lossMode, clipLow,
-                clipHigh, oldLogprobs, klBeta, learningRate, maxGradNorm, weightDecay, scaleAdvantagesByStd,
-                temperature, maxNewTokens, seed, sftSteps, sftBatchSize, sftLearningRate, evalEvery, evalSize,
-                checkpointEvery, resumeFrom, replay);
+        return new RunConfig(
+                task,
+                taskParams,
+                model,
+                steps,
+                promptsPerStep,
+                groupSize,
+                miniBatches,
+                lossMode,
+                clipLow,
+                clipHigh,
+                oldLogprobs,
+                klBeta,
+                learningRate,
+                maxGradNorm,
+                weightDecay,
+                scaleAdvantagesByStd,
+                temperature,
+                maxNewTokens,
+                seed,
+                sftSteps,
+                sftBatchSize,
+                sftLearningRate,
+                evalEvery,
+                evalSize,
+                checkpointEvery,
+                resumeFrom,
+                replay);
     }
 
     private static LossMode safeMode(String name) {

@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.task.Tasks;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
+import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.loop.TrainingRun;
-import dev.gspo.optimizer.loop.PolicySink;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +28,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts, tracks and stops training runs: at most one runs at a time (on a thread of its own: training steps
@@ -39,7 +38,8 @@ import java.util.stream.Stream;
 public final class RunService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RunService.class);
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
-    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter ID_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     /** Everything known about one run. */
     private static final class Entry {
@@ -70,8 +70,11 @@ public final class RunService implements AutoCloseable {
     private Entry active;
 
     /** @param listeners the listener for a run id (metrics, progress log, history file) */
-    public RunService(Path checkpointRoot, RolloutSource rollouts, PolicySink publisher,
-                      Function<String, RunListener> listeners) {
+    public RunService(
+            Path checkpointRoot,
+            RolloutSource rollouts,
+            PolicySink publisher,
+            Function<String, RunListener> listeners) {
         this.checkpointRoot = checkpointRoot;
         this.rollouts = rollouts;
         this.publisher = publisher;
@@ -91,17 +94,22 @@ public final class RunService implements AutoCloseable {
             TrainerState state = Checkpoint.read(dir); // verifies every checksum before anything is loaded
             RunConfig saved = JSON.convertValue(state.config(), RunConfig.class);
             config = (requested.steps() != null ? saved.withSteps(requested.steps()) : saved)
-                    .withDefaults().withResumeFrom(dir.toString());
+                    .withDefaults()
+                    .withResumeFrom(dir.toString());
             runId = state.runId();
-            earlier = readHistory(runId).stream().filter(m -> m.step() <= state.step()).toList();
+            earlier = readHistory(runId).stream()
+                    .filter(m -> m.step() <= state.step())
+                    .toList();
             if (state.step() >= config.steps()) {
-                throw new InvalidRunConfigException(List.of("steps: the checkpoint is at step " + state.step()
-                        + " of " + config.steps() + "; pass a larger \"steps\" to continue"));
+                throw new InvalidRunConfigException(List.of("steps: the checkpoint is at step " + state.step() + " of "
+                        + config.steps() + "; pass a larger \"steps\" to continue"));
             }
         } else {
             config = requested.withDefaults();
             runId = "run-" + ID_TIME.format(Instant.now()) + "-"
-                    + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 4);
+                    + HexFormat.of()
+                            .toHexDigits(ThreadLocalRandom.current().nextInt())
+                            .substring(0, 4);
         }
         List<String> problems = new ArrayList<>(config.validate());
         if (problems.isEmpty()) {
@@ -112,7 +120,9 @@ public final class RunService implements AutoCloseable {
             }
             if (!RunConfig.BUILTIN_MODELS.contains(config.model()) && !Files.isDirectory(Path.of(config.model()))) {
                 problems.add("model: '" + config.model() + "' is neither 'builtin', 'moe' nor a model directory");
-            } else if (Boolean.TRUE.equals(config.routingReplay()) && config.resumeFrom() == null && Files.isDirectory(Path.of(config.model()))
+            } else if (Boolean.TRUE.equals(config.routingReplay())
+                    && config.resumeFrom() == null
+                    && Files.isDirectory(Path.of(config.model()))
                     && !isMoe(Path.of(config.model()))) {
                 problems.add("routingReplay: the model in " + config.model() + " has no MoE layers");
             }
@@ -131,8 +141,10 @@ public final class RunService implements AutoCloseable {
 
     private static boolean isMoe(Path modelDir) {
         try {
-            return dev.gspo.common.model.ModelConfig.read(modelDir.resolve(dev.gspo.common.model.PolicyModel.CONFIG_FILE))
-                    .moe() != null;
+            return dev.gspo.common.model.ModelConfig.read(
+                                    modelDir.resolve(dev.gspo.common.model.PolicyModel.CONFIG_FILE))
+                            .moe()
+                    != null;
         } catch (RuntimeException e) {
             return true; // an unreadable config.json is reported when the run loads the model
         }
@@ -154,8 +166,13 @@ public final class RunService implements AutoCloseable {
             outcome = RunState.FAILED;
             log.error("run {} failed at step {}", entry.run.runId(), entry.run.step(), e);
         }
-        log.info("run {} {} at step {}/{} (policy version {})", entry.run.runId(), outcome.wireName(),
-                entry.run.step(), entry.run.config().steps(), entry.run.policyVersion());
+        log.info(
+                "run {} {} at step {}/{} (policy version {})",
+                entry.run.runId(),
+                outcome.wireName(),
+                entry.run.step(),
+                entry.run.config().steps(),
+                entry.run.policyVersion());
         try {
             if (after != null) {
                 after.finished(entry.run, outcome);
@@ -213,11 +230,23 @@ public final class RunService implements AutoCloseable {
     private RunStatus status(Entry e) {
         TrainingRun r = e.run;
         List<StepMetrics> h = r.history();
-        StepMetrics latest = h.isEmpty() ? (e.earlierHistory.isEmpty() ? null : e.earlierHistory.getLast()) : h.getLast();
-        return new RunStatus(r.runId(), e.state, r.step(), r.config().steps(), r.policyVersion(), latest,
-                finite(r.heldOutBefore()), finite(r.heldOutAfter()),
-                r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString(), r.checkpointError(), e.error, e.startedAt,
-                e.finishedAt, r.config());
+        StepMetrics latest =
+                h.isEmpty() ? (e.earlierHistory.isEmpty() ? null : e.earlierHistory.getLast()) : h.getLast();
+        return new RunStatus(
+                r.runId(),
+                e.state,
+                r.step(),
+                r.config().steps(),
+                r.policyVersion(),
+                latest,
+                finite(r.heldOutBefore()),
+                finite(r.heldOutAfter()),
+                r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString(),
+                r.checkpointError(),
+                e.error,
+                e.startedAt,
+                e.finishedAt,
+                r.config());
     }
 
     private static Double finite(double v) {
@@ -233,13 +262,15 @@ public final class RunService implements AutoCloseable {
         Path checkpoints = checkpointRoot.resolve(from).resolve("checkpoints");
         if (!from.contains("/") && Files.isDirectory(checkpoints)) {
             try (Stream<Path> dirs = Files.list(checkpoints)) {
-                Optional<Path> latest = dirs.filter(p -> p.getFileName().toString().startsWith("step-"))
+                Optional<Path> latest = dirs.filter(
+                                p -> p.getFileName().toString().startsWith("step-"))
                         .max(Comparator.comparing(p -> p.getFileName().toString()));
                 if (latest.isPresent()) {
                     return latest.get();
                 }
             } catch (IOException e) {
-                throw new InvalidRunConfigException(List.of("resumeFrom: cannot list " + checkpoints + ": " + e.getMessage()));
+                throw new InvalidRunConfigException(
+                        List.of("resumeFrom: cannot list " + checkpoints + ": " + e.getMessage()));
             }
         }
         throw new InvalidRunConfigException(List.of("resumeFrom: '" + from

@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.experiment;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -11,8 +10,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ExperimentCommandTest {
     private static final Pattern NUMBER = Pattern.compile("(?<![\\w.])[-+]?\\d+(\\.\\d+)?([eE][-+]?\\d+)?");
@@ -26,16 +25,29 @@ class ExperimentCommandTest {
         Path out = dir.resolve("docs/EXPERIMENTS.md");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
 
-        int exit = ExperimentCommand.execute(new PrintStream(log, true, StandardCharsets.UTF_8), "--quick",
-                "--out", out.toString(), "--work-dir", dir.resolve("work").toString());
+        int exit = ExperimentCommand.execute(
+                new PrintStream(log, true, StandardCharsets.UTF_8),
+                "--quick",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                dir.resolve("work").toString());
 
         assertThat(exit).as(log.toString(StandardCharsets.UTF_8)).isZero();
         String md = Files.readString(out);
-        assertThat(md).contains("## Results: paper clip ranges", "## Results: tuned clip ranges",
-                "## Clip-range sweep", "### Claim 1", "### Claim 2", "same code path as the services minus HTTP");
+        assertThat(md)
+                .contains(
+                        "## Results: paper clip ranges",
+                        "## Results: tuned clip ranges",
+                        "## Clip-range sweep",
+                        "### Claim 1",
+                        "### Claim 2",
+                        "same code path as the services minus HTTP");
         assertThat(md).doesNotContainIgnoringCase("nan").doesNotContainIgnoringCase("infinity");
 
-        List<String> armRows = md.lines().filter(l -> l.matches("\\| (gspo|gspo-token|grpo) \\| \\[.*")).toList();
+        List<String> armRows = md.lines()
+                .filter(l -> l.matches("\\| (gspo|gspo-token|grpo) \\| \\[.*"))
+                .toList();
         assertThat(armRows).hasSize(6 + 4); // 3 arms × 2 settings, 2 + 2 sweep candidates
         for (String row : armRows) {
             Matcher m = NUMBER.matcher(row);
@@ -47,8 +59,15 @@ class ExperimentCommandTest {
             assertThat(numbers).as(row).isGreaterThanOrEqualTo(6);
         }
 
-        for (String png : List.of("reward-paper.png", "heldout-paper.png", "clip-paper.png", "reward-tuned.png",
-                "heldout-tuned.png", "clip-tuned.png", "sweep.png", "warm-start-loss.png")) {
+        for (String png : List.of(
+                "reward-paper.png",
+                "heldout-paper.png",
+                "clip-paper.png",
+                "reward-tuned.png",
+                "heldout-tuned.png",
+                "clip-tuned.png",
+                "sweep.png",
+                "warm-start-loss.png")) {
             Path file = out.getParent().resolve("experiments").resolve(png);
             assertThat(file).exists();
             assertThat(Files.readAllBytes(file)).startsWith(PNG_SIGNATURE);
@@ -56,10 +75,16 @@ class ExperimentCommandTest {
         }
 
         Path again = dir.resolve("again/EXPERIMENTS.md");
-        int rerender = ExperimentCommand.execute(new PrintStream(log, true, StandardCharsets.UTF_8), "--report-from",
-                out.getParent().resolve("experiments/results.json").toString(), "--out", again.toString());
+        int rerender = ExperimentCommand.execute(
+                new PrintStream(log, true, StandardCharsets.UTF_8),
+                "--report-from",
+                out.getParent().resolve("experiments/results.json").toString(),
+                "--out",
+                again.toString());
         assertThat(rerender).isZero();
-        assertThat(Files.readString(again)).as("the report rendered again from results.json").isEqualTo(md);
+        assertThat(Files.readString(again))
+                .as("the report rendered again from results.json")
+                .isEqualTo(md);
         assertThat(again.getParent().resolve("experiments/clip-paper.png")).exists();
     }
 
@@ -71,15 +96,28 @@ class ExperimentCommandTest {
         Files.writeString(out, "# Experiments\n\nThe dense experiment's report.\n");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
 
-        int exit = ExperimentCommand.execute(new PrintStream(log, true, StandardCharsets.UTF_8), "--moe", "--quick",
-                "--out", out.toString(), "--work-dir", dir.resolve("work").toString());
+        int exit = ExperimentCommand.execute(
+                new PrintStream(log, true, StandardCharsets.UTF_8),
+                "--moe",
+                "--quick",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                dir.resolve("work").toString());
 
         assertThat(exit).as(log.toString(StandardCharsets.UTF_8)).isZero();
         String md = Files.readString(out);
-        assertThat(md).startsWith("# Experiments\n\nThe dense experiment's report.\n")
-                .contains(MoeReport.BEGIN, MoeReport.END, "## MoE: GSPO without routing replay", "**Answer.** Claim 3",
+        assertThat(md)
+                .startsWith("# Experiments\n\nThe dense experiment's report.\n")
+                .contains(
+                        MoeReport.BEGIN,
+                        MoeReport.END,
+                        "## MoE: GSPO without routing replay",
+                        "**Answer.** Claim 3",
                         "### Paired comparisons");
-        List<String> armRows = md.lines().filter(l -> l.matches("\\| (gspo|grpo) \\| (yes|no) \\|.*")).toList();
+        List<String> armRows = md.lines()
+                .filter(l -> l.matches("\\| (gspo|grpo) \\| (yes|no) \\|.*"))
+                .toList();
         assertThat(armRows).hasSize(3);
         for (String row : armRows) {
             String measures = row.substring(row.indexOf("] |") + 3); // past the clip range
@@ -98,10 +136,16 @@ class ExperimentCommandTest {
             assertThat(md).contains("](experiments/" + png + ")");
         }
 
-        int rerender = ExperimentCommand.execute(new PrintStream(log, true, StandardCharsets.UTF_8), "--report-from",
-                out.getParent().resolve("experiments/" + MoeReport.RESULTS).toString(), "--out", out.toString());
+        int rerender = ExperimentCommand.execute(
+                new PrintStream(log, true, StandardCharsets.UTF_8),
+                "--report-from",
+                out.getParent().resolve("experiments/" + MoeReport.RESULTS).toString(),
+                "--out",
+                out.toString());
         assertThat(rerender).isZero();
-        assertThat(Files.readString(out)).as("rendered again from moe-results.json, in place").isEqualTo(md);
+        assertThat(Files.readString(out))
+                .as("rendered again from moe-results.json, in place")
+                .isEqualTo(md);
     }
 
     @Test
@@ -117,8 +161,8 @@ class ExperimentCommandTest {
     @Test
     void optionsOverrideThePresetAndTheRestKeepsIt() {
         ExperimentCommand command = new ExperimentCommand(System.out, "test");
-        new picocli.CommandLine(command).parseArgs("--quick", "--steps", "7", "--lr", "3e-4", "--grpo-sweep",
-                "0.1,0.4");
+        new picocli.CommandLine(command)
+                .parseArgs("--quick", "--steps", "7", "--lr", "3e-4", "--grpo-sweep", "0.1,0.4");
 
         ExperimentConfig config = command.config(dir);
 

@@ -1,25 +1,25 @@
 package dev.gspo.optimizer.experiment;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.optimizer.loop.RolloutBatch;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class InProcessReplicaTest {
     private static final SamplingParams SAMPLING = new SamplingParams(6, 1.0, 1.0, 0, List.of("\n"));
 
     @TempDir
     static Path dir;
+
     static Path modelA;
     static byte[] weightsB;
 
@@ -28,7 +28,7 @@ class InProcessReplicaTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             modelA = dir.resolve("a");
             try (PolicyModel a = BuiltinModel.create(modelA, 1, manager);
-                 PolicyModel b = BuiltinModel.create(dir.resolve("b"), 2, manager)) {
+                    PolicyModel b = BuiltinModel.create(dir.resolve("b"), 2, manager)) {
                 weightsB = b.weightsAsSafetensors();
                 a.tokenizer().close();
                 b.tokenizer().close();
@@ -55,7 +55,8 @@ class InProcessReplicaTest {
             byte[] before = replica.served().weightsAsSafetensors();
 
             assertThatThrownBy(() -> replica.publish(1, weightsB, "00".repeat(32)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sha256");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("sha256");
             assertThat(replica.highestReplicaVersion()).isZero();
             assertThat(replica.served().weightsAsSafetensors()).isEqualTo(before);
         }
@@ -67,7 +68,8 @@ class InProcessReplicaTest {
             replica.publish(3, weightsB, PolicyModel.sha256(weightsB));
 
             assertThatThrownBy(() -> replica.publish(3, weightsB, PolicyModel.sha256(weightsB)))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("not newer");
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("not newer");
         }
     }
 
@@ -102,7 +104,8 @@ class InProcessReplicaTest {
             InProcessRollouts rollouts = new InProcessRollouts(replica);
 
             assertThatThrownBy(() -> rollouts.sample(List.of("1+2="), 2, SAMPLING, 1, 1))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs ≥ 1");
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("needs ≥ 1");
         }
     }
 }

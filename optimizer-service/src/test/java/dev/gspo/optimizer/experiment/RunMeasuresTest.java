@@ -1,14 +1,13 @@
 package dev.gspo.optimizer.experiment;
 
-import dev.gspo.common.objective.LossMode;
-import dev.gspo.optimizer.loop.StepMetrics;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+
+import dev.gspo.common.objective.LossMode;
+import dev.gspo.optimizer.loop.StepMetrics;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class RunMeasuresTest {
     private static final Arm GSPO = new Arm(LossMode.GSPO, "paper", LossMode.GSPO.paperClipRange());
@@ -53,31 +52,47 @@ class RunMeasuresTest {
     @Test
     void comparisonPairsTheSeedsAndJudgesWithTheStudentInterval() {
         // seeds differ a lot (prompt difficulty), GSPO − GRPO is +0.02 on every seed: a clear paired difference
-        Comparison paired = new Comparison("reward", "%.3f", Stat.of(0.22, 0.42, 0.32), Stat.of(0.20, 0.40, 0.30),
-                new double[]{0.02, 0.021, 0.019}, true);
+        Comparison paired = new Comparison(
+                "reward",
+                "%.3f",
+                Stat.of(0.22, 0.42, 0.32),
+                Stat.of(0.20, 0.40, 0.30),
+                new double[] {0.02, 0.021, 0.019},
+                true);
         // differences of both signs: the interval d̄ ± t₂·SE = 0.0033 ± 4.30·0.0145 contains 0
-        Comparison noisy = new Comparison("reward", "%.3f", Stat.of(0.3, 0.3, 0.3), Stat.of(0.3, 0.3, 0.3),
-                new double[]{0.03, -0.02, 0.0}, true);
-        Comparison fewerSteps = new Comparison("steps", "%.1f", Stat.of(10, 11, 12), Stat.of(30, 31, 32),
-                new double[]{-20, -19, -21, Double.NaN}, false);
+        Comparison noisy = new Comparison(
+                "reward",
+                "%.3f",
+                Stat.of(0.3, 0.3, 0.3),
+                Stat.of(0.3, 0.3, 0.3),
+                new double[] {0.03, -0.02, 0.0},
+                true);
+        Comparison fewerSteps = new Comparison(
+                "steps",
+                "%.1f",
+                Stat.of(10, 11, 12),
+                Stat.of(30, 31, 32),
+                new double[] {-20, -19, -21, Double.NaN},
+                false);
 
         assertThat(paired.verdict()).startsWith("GSPO better");
         assertThat(noisy.verdict()).startsWith("within noise");
         assertThat(fewerSteps.verdict()).startsWith("GSPO better");
         assertThat(fewerSteps.pairs()).isEqualTo(3);
-        assertThat(new Comparison("r", "%.1f", Stat.of(1), Stat.of(0), new double[]{1}, true).judged()).isFalse();
+        assertThat(new Comparison("r", "%.1f", Stat.of(1), Stat.of(0), new double[] {1}, true).judged())
+                .isFalse();
         assertThat(Comparison.t95(2)).isEqualTo(4.303);
         assertThat(Comparison.t95(30)).isCloseTo(2.042, within(0.01));
     }
 
     @Test
     void sweepPicksTheHighestLateRewardPerModeAndGspoTokenFollowsGspo() {
-        RunResult small = new RunResult(new Arm(LossMode.GSPO, "sweep", Arm.scaledRange(LossMode.GSPO, 3e-4)), 1,
-                steps(0.1, 0.2), 0, 0, 1);
-        RunResult large = new RunResult(new Arm(LossMode.GSPO, "sweep", Arm.scaledRange(LossMode.GSPO, 1e-2)), 1,
-                steps(0.1, 0.4), 0, 0, 1);
-        RunResult grpo = new RunResult(new Arm(LossMode.GRPO, "sweep", Arm.scaledRange(LossMode.GRPO, 0.1)), 1,
-                steps(0.1, 0.1), 0, 0, 1);
+        RunResult small = new RunResult(
+                new Arm(LossMode.GSPO, "sweep", Arm.scaledRange(LossMode.GSPO, 3e-4)), 1, steps(0.1, 0.2), 0, 0, 1);
+        RunResult large = new RunResult(
+                new Arm(LossMode.GSPO, "sweep", Arm.scaledRange(LossMode.GSPO, 1e-2)), 1, steps(0.1, 0.4), 0, 0, 1);
+        RunResult grpo = new RunResult(
+                new Arm(LossMode.GRPO, "sweep", Arm.scaledRange(LossMode.GRPO, 0.1)), 1, steps(0.1, 0.1), 0, 0, 1);
 
         Sweep sweep = Sweep.of(List.of(small, large, grpo));
 
@@ -97,8 +112,40 @@ class RunMeasuresTest {
         List<StepMetrics> out = new ArrayList<>();
         for (int k = 0; k < rewards.length; k++) {
             double r = rewards[k];
-            out.add(new StepMetrics(k + 1, rewards.length, "gspo", k + 2, r, 0.1, r, Double.NaN, 0, 1,
-                    0, r, r, 0, r / 10, r / 10, 1, 1, 1, 0, 1, 1e-6, 1e-6, 0.2, 3, 100, 100, 0, 0, 0.1, 0.1, 0.01, 0.3,
+            out.add(new StepMetrics(
+                    k + 1,
+                    rewards.length,
+                    "gspo",
+                    k + 2,
+                    r,
+                    0.1,
+                    r,
+                    Double.NaN,
+                    0,
+                    1,
+                    0,
+                    r,
+                    r,
+                    0,
+                    r / 10,
+                    r / 10,
+                    1,
+                    1,
+                    1,
+                    0,
+                    1,
+                    1e-6,
+                    1e-6,
+                    0.2,
+                    3,
+                    100,
+                    100,
+                    0,
+                    0,
+                    0.1,
+                    0.1,
+                    0.01,
+                    0.3,
                     Double.NaN));
         }
         return out;

@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.fleet;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.net.URI;
@@ -11,9 +12,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class DnsEndpointsTest {
 
@@ -27,7 +26,8 @@ class DnsEndpointsTest {
             lookups.incrementAndGet();
             return answer.get();
         });
-        assertThat(dns.current()).containsExactly(URI.create("http://10.0.0.1:8081"), URI.create("http://10.0.0.2:8081"));
+        assertThat(dns.current())
+                .containsExactly(URI.create("http://10.0.0.1:8081"), URI.create("http://10.0.0.2:8081"));
         answer.set(addresses("10.0.0.3"));
         clock.advance(Duration.ofSeconds(5));
         assertThat(dns.current()).as("not yet re-resolved").hasSize(2);
@@ -55,7 +55,8 @@ class DnsEndpointsTest {
 
     @Test
     void staticListTrimsTrailingSlashesAndRefusesEmptyLists() {
-        assertThat(StaticEndpoints.parse(java.util.List.of("http://a:1/", " http://b:2 ")).current())
+        assertThat(StaticEndpoints.parse(java.util.List.of("http://a:1/", " http://b:2 "))
+                        .current())
                 .containsExactly(URI.create("http://a:1"), URI.create("http://b:2"));
         assertThatThrownBy(() -> StaticEndpoints.parse(java.util.List.of(" "))).hasMessageContaining("at least one");
     }

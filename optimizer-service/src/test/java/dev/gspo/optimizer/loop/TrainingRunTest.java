@@ -1,26 +1,24 @@
 package dev.gspo.optimizer.loop;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.Completion;
-import dev.gspo.common.decode.SamplingParams;
-import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.decode.Seeds;
+import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.optimizer.publish.PublishResult;
 import dev.gspo.optimizer.run.RunConfig;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TrainingRunTest {
 
@@ -29,16 +27,17 @@ class TrainingRunTest {
         Path blocked = dir.resolve("a-file");
         Files.writeString(blocked, "not a directory");
         try (NDManager manager = NDManager.newBaseManager();
-             PolicyModel served = BuiltinModel.create(dir.resolve("served"), 4, manager)) {
+                PolicyModel served = BuiltinModel.create(dir.resolve("served"), 4, manager)) {
             // the policy comes from a model directory, so the only thing the run writes is its checkpoints
-            RunConfig config = new ObjectMapper().readValue("""
+            RunConfig config = new ObjectMapper()
+                    .readValue("""
                     {"steps":2,"promptsPerStep":2,"groupSize":2,"miniBatches":1,"maxNewTokens":4,"evalSize":0,
                      "checkpointEvery":1,"seed":4,"model":"%s"}""".formatted(dir.resolve("served")), RunConfig.class)
                     .withDefaults();
             List<Long> published = new ArrayList<>();
             List<String> failures = new ArrayList<>();
-            TrainingRun run = new TrainingRun("r", config, blocked.resolve("run"), sampler(served), sink(published),
-                    new RunListener() {
+            TrainingRun run = new TrainingRun(
+                    "r", config, blocked.resolve("run"), sampler(served), sink(published), new RunListener() {
                         @Override
                         public void onCheckpointFailed(long step, Exception error) {
                             failures.add(step + ": " + error.getMessage());
@@ -60,14 +59,16 @@ class TrainingRunTest {
             List<SequenceRequest> requests = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
                 for (int j = 0; j < groupSize; j++) {
-                    requests.add(new SequenceRequest(served.tokenizer().encode(prompts.get(i)), sampling,
-                            Seeds.forSample(seed, i, j)));
+                    requests.add(new SequenceRequest(
+                            served.tokenizer().encode(prompts.get(i)), sampling, Seeds.forSample(seed, i, j)));
                 }
             }
             List<Completion> out = new BatchGenerator(served).generate(requests);
             List<RolloutBatch.Group> groups = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
-                groups.add(new RolloutBatch.Group(requests.get(i * groupSize).promptTokenIds(), minVersion,
+                groups.add(new RolloutBatch.Group(
+                        requests.get(i * groupSize).promptTokenIds(),
+                        minVersion,
                         out.subList(i * groupSize, (i + 1) * groupSize)));
             }
             return new RolloutBatch(minVersion, groups);

@@ -1,8 +1,8 @@
 package dev.gspo.optimizer.publish;
 
-import com.sun.net.httpserver.HttpServer;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,8 +18,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class SlicedBodyPublisherTest {
 
@@ -98,10 +97,14 @@ class SlicedBodyPublisherTest {
         });
         server.start();
         try {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                            + server.getAddress().getPort() + "/v1/policy"))
-                    .PUT(new SlicedBodyPublisher(bytes)).build(), HttpResponse.BodyHandlers.discarding());
+            HttpClient http =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpResponse<Void> r = http.send(
+                    HttpRequest.newBuilder(URI.create(
+                                    "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/policy"))
+                            .PUT(new SlicedBodyPublisher(bytes))
+                            .build(),
+                    HttpResponse.BodyHandlers.discarding());
 
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(received.get()).isEqualTo(bytes.length + " " + sha256(bytes));

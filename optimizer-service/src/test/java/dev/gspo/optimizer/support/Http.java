@@ -2,7 +2,6 @@ package dev.gspo.optimizer.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +11,8 @@ import java.time.Duration;
 
 /** A small real-HTTP client for the tests. */
 public final class Http {
-    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final HttpClient CLIENT =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Status, content type and body of a response. */
@@ -26,15 +26,15 @@ public final class Http {
         }
     }
 
-    private Http() {
-    }
+    private Http() {}
 
     public static Response get(URI uri) {
         return send(HttpRequest.newBuilder(uri).GET());
     }
 
     public static Response post(URI uri, String json, String token) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
@@ -44,9 +44,10 @@ public final class Http {
 
     private static Response send(HttpRequest.Builder b) {
         try {
-            HttpResponse<String> r = CLIENT.send(b.timeout(Duration.ofSeconds(120)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+            HttpResponse<String> r =
+                    CLIENT.send(b.timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Response(
+                    r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
         } catch (IOException e) {
             throw new AssertionError("request to " + b.build().uri() + " failed", e);
         } catch (InterruptedException e) {

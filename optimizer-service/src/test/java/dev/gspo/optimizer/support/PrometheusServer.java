@@ -24,10 +24,15 @@ public final class PrometheusServer implements AutoCloseable {
     /** @param targets job name → {@code host:port} of an app whose metrics are at {@code /actuator/prometheus} */
     public static PrometheusServer start(List<String[]> targets) throws IOException {
         Path dir = Files.createTempDirectory("gspo-prometheus");
-        StringBuilder config = new StringBuilder("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n");
+        StringBuilder config =
+                new StringBuilder("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n");
         for (String[] t : targets) {
-            config.append("  - job_name: ").append(t[0]).append("\n    metrics_path: /actuator/prometheus\n")
-                    .append("    static_configs:\n      - targets: ['").append(t[1]).append("']\n");
+            config.append("  - job_name: ")
+                    .append(t[0])
+                    .append("\n    metrics_path: /actuator/prometheus\n")
+                    .append("    static_configs:\n      - targets: ['")
+                    .append(t[1])
+                    .append("']\n");
         }
         Path file = dir.resolve("prometheus.yml");
         Files.writeString(file, config);
@@ -35,9 +40,14 @@ public final class PrometheusServer implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Process p = new ProcessBuilder(binary(), "--config.file=" + file, "--storage.tsdb.path=" + dir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        Process p = new ProcessBuilder(
+                        binary(),
+                        "--config.file=" + file,
+                        "--storage.tsdb.path=" + dir.resolve("data"),
+                        "--web.listen-address=127.0.0.1:" + port)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("prometheus.log").toFile())
+                .start();
         return new PrometheusServer(p, port);
     }
 

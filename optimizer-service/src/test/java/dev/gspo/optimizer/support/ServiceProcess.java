@@ -1,5 +1,7 @@
 package dev.gspo.optimizer.support;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -9,8 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.awaitility.Awaitility.await;
 
 /**
  * One of the services as a real operating-system process, started from its executable jar on 127.0.0.1, so that a
@@ -34,36 +34,51 @@ public final class ServiceProcess implements AutoCloseable {
     public static ServiceProcess start(String module, Path logDir, String... springArgs) throws IOException {
         Path jar;
         try (var files = Files.list(Path.of("..", module, "target"))) {
-            jar = files.filter(p -> p.getFileName().toString().endsWith("-exec.jar")).findFirst()
+            jar = files.filter(p -> p.getFileName().toString().endsWith("-exec.jar"))
+                    .findFirst()
                     .orElseThrow(() -> new IllegalStateException("no " + module + " exec jar: run mvn package first"));
         }
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        ServiceProcess p = new ServiceProcess(jar, port, List.of(springArgs), logDir.resolve(module + "-" + port + ".log"));
+        ServiceProcess p =
+                new ServiceProcess(jar, port, List.of(springArgs), logDir.resolve(module + "-" + port + ".log"));
         p.launch();
         return p;
     }
 
     private void launch() throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-XX:+UseSerialGC",
-                "-jar", jar.toString(), "--server.address=127.0.0.1", "--server.port=" + port,
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true",
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xmx1g",
+                "-XX:+UseSerialGC",
+                "-jar",
+                jar.toString(),
+                "--server.address=127.0.0.1",
+                "--server.port=" + port,
                 "--spring.main.banner-mode=off"));
         cmd.addAll(args);
-        process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).until(() -> {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("process exited: see " + log);
-            }
-            try {
-                return Http.get(url().resolve("/actuator/health/readiness")).status() == 200;
-            } catch (AssertionError notYet) {
-                return false;
-            }
-        });
+        process = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        await().atMost(Duration.ofMinutes(3))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("process exited: see " + log);
+                    }
+                    try {
+                        return Http.get(url().resolve("/actuator/health/readiness"))
+                                        .status()
+                                == 200;
+                    } catch (AssertionError notYet) {
+                        return false;
+                    }
+                });
     }
 
     /** SIGKILL: no shutdown hook, no graceful stop. */

@@ -41,19 +41,91 @@ public record TestCertificates(Path dir) {
      */
     public static TestCertificates create(Path dir, String subjectAlternativeNames) throws IOException {
         Files.createDirectories(dir);
-        keytool(dir, "-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=gspo test CA", "-ext", "bc:c", "-validity", "2",
-                "-keystore", "ca.p12", "-storetype", "PKCS12", "-storepass", PASSWORD);
-        keytool(dir, "-exportcert", "-rfc", "-alias", "ca", "-keystore", "ca.p12", "-storepass", PASSWORD,
-                "-file", "ca.crt");
-        keytool(dir, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=gspo rollout", "-validity", "2",
-                "-keystore", "server.p12", "-storetype", "PKCS12", "-storepass", PASSWORD);
-        keytool(dir, "-certreq", "-alias", "server", "-keystore", "server.p12", "-storepass", PASSWORD,
-                "-file", "server.csr");
-        keytool(dir, "-gencert", "-rfc", "-alias", "ca", "-keystore", "ca.p12", "-storepass", PASSWORD,
-                "-infile", "server.csr", "-outfile", "server.crt", "-validity", "2",
-                "-ext", "san=" + subjectAlternativeNames, "-ext", "eku=serverAuth", "-ext", "ku=digitalSignature");
+        keytool(
+                dir,
+                "-genkeypair",
+                "-alias",
+                "ca",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=gspo test CA",
+                "-ext",
+                "bc:c",
+                "-validity",
+                "2",
+                "-keystore",
+                "ca.p12",
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD);
+        keytool(
+                dir,
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                "ca",
+                "-keystore",
+                "ca.p12",
+                "-storepass",
+                PASSWORD,
+                "-file",
+                "ca.crt");
+        keytool(
+                dir,
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=gspo rollout",
+                "-validity",
+                "2",
+                "-keystore",
+                "server.p12",
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD);
+        keytool(
+                dir,
+                "-certreq",
+                "-alias",
+                "server",
+                "-keystore",
+                "server.p12",
+                "-storepass",
+                PASSWORD,
+                "-file",
+                "server.csr");
+        keytool(
+                dir,
+                "-gencert",
+                "-rfc",
+                "-alias",
+                "ca",
+                "-keystore",
+                "ca.p12",
+                "-storepass",
+                PASSWORD,
+                "-infile",
+                "server.csr",
+                "-outfile",
+                "server.crt",
+                "-validity",
+                "2",
+                "-ext",
+                "san=" + subjectAlternativeNames,
+                "-ext",
+                "eku=serverAuth",
+                "-ext",
+                "ku=digitalSignature");
         writePrivateKeyPem(dir.resolve("server.p12"), dir.resolve("server.key"));
         return new TestCertificates(dir);
     }
@@ -77,8 +149,11 @@ public record TestCertificates(Path dir) {
         cmd.add("-noprompt");
         cmd.addAll(List.of(args));
         Path log = dir.resolve("keytool.log");
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
         try {
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 p.destroyForcibly();

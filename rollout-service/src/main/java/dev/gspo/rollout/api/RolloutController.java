@@ -16,7 +16,9 @@ class RolloutController {
         this.service = service;
     }
 
-    @PostMapping(path = "/v1/rollouts", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/v1/rollouts",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     RolloutResponse rollouts(@RequestBody RolloutRequest request) {
         return service.rollout(request);

@@ -9,7 +9,6 @@ import dev.gspo.common.wire.Sample;
 import dev.gspo.common.wire.SampleGroup;
 import dev.gspo.common.wire.Usage;
 import dev.gspo.rollout.batching.DecodedRollout;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,8 +16,8 @@ import java.util.List;
  * A validated rollout request with its defaults applied: prompts × groupSize rows, row {@code (p, s)} seeded with
  * {@link Seeds#forSample}(seed, p, s) so that a sample depends only on the request, never on its batch mates.
  */
-record RolloutPlan(List<PlannedPrompt> prompts, int groupSize, SamplingParams params, long seed,
-                   Long minPolicyVersion) {
+record RolloutPlan(
+        List<PlannedPrompt> prompts, int groupSize, SamplingParams params, long seed, Long minPolicyVersion) {
 
     /** Prompt-major: the G samples of prompt 0, then of prompt 1, … */
     List<SequenceRequest> rows() {
@@ -42,7 +41,8 @@ record RolloutPlan(List<PlannedPrompt> prompts, int groupSize, SamplingParams pa
             for (int s = 0; s < groupSize; s++) {
                 Completion c = decoded.completions().get(p * groupSize + s);
                 completionTokens += c.tokenIds().length;
-                samples.add(new Sample(c.tokenIds(), c.text(), c.logprobs(), c.finishReason().wireName()));
+                samples.add(new Sample(
+                        c.tokenIds(), c.text(), c.logprobs(), c.finishReason().wireName()));
             }
             groups.add(new SampleGroup(prompt.id(), prompt.tokenIds(), samples));
         }

@@ -9,12 +9,11 @@ import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.rollout.config.RolloutProperties;
 import dev.gspo.rollout.web.InvalidRequestException;
 import dev.gspo.rollout.web.Violation;
-import org.springframework.http.HttpStatus;
-import org.springframework.stereotype.Component;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Component;
 
 /**
  * Checks a rollout request against the contract, the configured limits and the served model, and applies the
@@ -52,8 +51,10 @@ class RolloutPlanner {
         }
         List<String> stop = spec.stop() == null ? List.of() : spec.stop();
         if (stop.size() > limits.maxStopStrings()) {
-            v.bad("sampling.stop", stop.size() + " stop strings exceed the limit " + limits.maxStopStrings()
-                    + " (gspo.rollout.max-stop-strings)");
+            v.bad(
+                    "sampling.stop",
+                    stop.size() + " stop strings exceed the limit " + limits.maxStopStrings()
+                            + " (gspo.rollout.max-stop-strings)");
         }
         for (int i = 0; i < stop.size(); i++) {
             if (stop.get(i) == null || stop.get(i).isEmpty()) {
@@ -65,8 +66,13 @@ class RolloutPlanner {
         }
         List<PlannedPrompt> prompts = prompts(request.prompts(), groupSize, maxNew, model, v);
         v.throwIfAny();
-        long seed = spec.seed() != null ? spec.seed() : ThreadLocalRandom.current().nextLong();
-        return new RolloutPlan(prompts, groupSize, new SamplingParams(maxNew, temperature, topP, topK, stop), seed,
+        long seed =
+                spec.seed() != null ? spec.seed() : ThreadLocalRandom.current().nextLong();
+        return new RolloutPlan(
+                prompts,
+                groupSize,
+                new SamplingParams(maxNew, temperature, topP, topK, stop),
+                seed,
                 request.minPolicyVersion());
     }
 
@@ -85,27 +91,33 @@ class RolloutPlanner {
         if (n < 1) {
             v.bad("sampling.maxNewTokens", "must be ≥ 1, got " + n);
         } else if (n > limits.maxNewTokens()) {
-            v.bad("sampling.maxNewTokens", n + " exceeds the limit " + limits.maxNewTokens()
-                    + " (gspo.rollout.max-new-tokens)");
+            v.bad(
+                    "sampling.maxNewTokens",
+                    n + " exceeds the limit " + limits.maxNewTokens() + " (gspo.rollout.max-new-tokens)");
         }
         return n;
     }
 
-    private List<PlannedPrompt> prompts(List<PromptInput> inputs, int groupSize, int maxNew, PolicyModel model,
-                                        Violations v) {
+    private List<PlannedPrompt> prompts(
+            List<PromptInput> inputs, int groupSize, int maxNew, PolicyModel model, Violations v) {
         if (inputs == null || inputs.isEmpty()) {
             v.bad("prompts", "at least one prompt is required");
             return List.of();
         }
         if (inputs.size() > limits.maxPromptsPerRequest()) {
-            v.bad("prompts", inputs.size() + " prompts exceed the limit " + limits.maxPromptsPerRequest()
-                    + " (gspo.rollout.max-prompts-per-request)");
+            v.bad(
+                    "prompts",
+                    inputs.size() + " prompts exceed the limit " + limits.maxPromptsPerRequest()
+                            + " (gspo.rollout.max-prompts-per-request)");
             return List.of();
         }
         long sequences = (long) inputs.size() * groupSize;
         if (groupSize >= 1 && sequences > limits.maxBatchSequences()) {
-            v.bad("groupSize", "prompts × groupSize = " + inputs.size() + " × " + groupSize + " = " + sequences
-                    + " sequences exceed the limit " + limits.maxBatchSequences() + " (gspo.rollout.max-batch-sequences)");
+            v.bad(
+                    "groupSize",
+                    "prompts × groupSize = " + inputs.size() + " × " + groupSize + " = " + sequences
+                            + " sequences exceed the limit " + limits.maxBatchSequences()
+                            + " (gspo.rollout.max-batch-sequences)");
         }
         ModelConfig config = model.config();
         List<PlannedPrompt> out = new ArrayList<>(inputs.size());
@@ -142,9 +154,11 @@ class RolloutPlanner {
                 }
             }
             if (ids.length + maxNew > config.maxPositionEmbeddings()) {
-                v.unprocessable(path, "prompt length " + ids.length + " + maxNewTokens " + maxNew + " = "
-                        + (ids.length + maxNew) + " exceeds the model's max_position_embeddings "
-                        + config.maxPositionEmbeddings());
+                v.unprocessable(
+                        path,
+                        "prompt length " + ids.length + " + maxNewTokens " + maxNew + " = "
+                                + (ids.length + maxNew) + " exceeds the model's max_position_embeddings "
+                                + config.maxPositionEmbeddings());
             }
             out.add(new PlannedPrompt(in.id() != null ? in.id() : Integer.toString(i), ids));
         }
@@ -154,8 +168,9 @@ class RolloutPlanner {
     private static boolean inVocabulary(int[] ids, int vocab, String path, Violations v) {
         for (int j = 0; j < ids.length; j++) {
             if (ids[j] < 0 || ids[j] >= vocab) {
-                v.unprocessable(path + ".tokenIds[" + j + "]", "token id " + ids[j]
-                        + " is outside the vocabulary [0, " + vocab + ")");
+                v.unprocessable(
+                        path + ".tokenIds[" + j + "]",
+                        "token id " + ids[j] + " is outside the vocabulary [0, " + vocab + ")");
                 return false;
             }
         }
@@ -178,8 +193,8 @@ class RolloutPlanner {
 
         void throwIfAny() {
             if (!list.isEmpty()) {
-                throw new InvalidRequestException(badRequest ? HttpStatus.BAD_REQUEST : HttpStatus.UNPROCESSABLE_CONTENT,
-                        list);
+                throw new InvalidRequestException(
+                        badRequest ? HttpStatus.BAD_REQUEST : HttpStatus.UNPROCESSABLE_CONTENT, list);
             }
         }
     }

@@ -27,7 +27,8 @@ class RolloutService {
 
     RolloutResponse rollout(RolloutRequest request) {
         return metrics.timeRequest(() -> {
-            ServedPolicy served = registry.current(); // versions only grow: if this one is recent enough, so is the batch's
+            ServedPolicy served =
+                    registry.current(); // versions only grow: if this one is recent enough, so is the batch's
             RolloutPlan plan = planner.plan(request, served.model());
             if (plan.minPolicyVersion() != null && served.version() < plan.minPolicyVersion()) {
                 throw new PolicyBehindException(plan.minPolicyVersion(), served.version());

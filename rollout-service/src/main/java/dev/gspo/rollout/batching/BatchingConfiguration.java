@@ -16,9 +16,15 @@ class BatchingConfiguration {
     }
 
     @Bean
-    DecodeWorker decodeWorker(DecodeQueue decodeQueue, PolicyRegistry policyRegistry, RolloutProperties properties,
-                              ObjectProvider<BatchListener> listener) {
-        return new DecodeWorker(decodeQueue, policyRegistry, properties.maxBatchSequences(),
+    DecodeWorker decodeWorker(
+            DecodeQueue decodeQueue,
+            PolicyRegistry policyRegistry,
+            RolloutProperties properties,
+            ObjectProvider<BatchListener> listener) {
+        return new DecodeWorker(
+                decodeQueue,
+                policyRegistry,
+                properties.maxBatchSequences(),
                 listener.getIfAvailable(() -> BatchListener.NONE));
     }
 

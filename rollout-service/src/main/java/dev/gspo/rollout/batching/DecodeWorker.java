@@ -5,12 +5,11 @@ import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.rollout.weights.PolicyLease;
 import dev.gspo.rollout.weights.PolicyRegistry;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The single decode thread (dynamic batching): it takes every request waiting, up to {@code maxBatchSequences}

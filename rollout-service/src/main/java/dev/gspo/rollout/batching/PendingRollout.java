@@ -1,7 +1,6 @@
 package dev.gspo.rollout.batching;
 
 import dev.gspo.common.decode.SequenceRequest;
-
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;

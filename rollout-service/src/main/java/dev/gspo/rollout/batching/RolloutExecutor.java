@@ -1,7 +1,6 @@
 package dev.gspo.rollout.batching;
 
 import dev.gspo.common.decode.SequenceRequest;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -46,8 +45,8 @@ public final class RolloutExecutor {
             try {
                 return pending.result().get(Math.max(left, 0), TimeUnit.NANOSECONDS);
             } catch (TimeoutException decoding) {
-                throw new RolloutTimeoutException("the request was not finished within " + requestTimeout
-                        + " (gspo.rollout.request-timeout)");
+                throw new RolloutTimeoutException(
+                        "the request was not finished within " + requestTimeout + " (gspo.rollout.request-timeout)");
             }
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {

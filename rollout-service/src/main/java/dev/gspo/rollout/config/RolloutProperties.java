@@ -2,13 +2,12 @@ package dev.gspo.rollout.config;
 
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import java.time.Duration;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
-
-import java.time.Duration;
-import java.util.Map;
 
 /**
  * {@code gspo.rollout.*}: where the policy comes from and the limits every request is held to. Every default is
@@ -59,8 +58,8 @@ public record RolloutProperties(
 
     public RolloutProperties {
         if (builtinModel != null && !builtinModel.equals("builtin") && !builtinModel.equals("moe")) {
-            throw new IllegalArgumentException("gspo.rollout.builtin-model must be 'builtin' or 'moe', got '"
-                    + builtinModel + "'");
+            throw new IllegalArgumentException(
+                    "gspo.rollout.builtin-model must be 'builtin' or 'moe', got '" + builtinModel + "'");
         }
         if (maxQueuedSequences < maxBatchSequences) {
             throw new IllegalArgumentException("gspo.rollout.max-queued-sequences (" + maxQueuedSequences

@@ -5,17 +5,16 @@ import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutExecutor;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
+import dev.gspo.rollout.web.InvalidRequestException;
 import dev.gspo.rollout.weights.PolicyBehindException;
 import dev.gspo.rollout.weights.PolicyRegistry;
-import dev.gspo.rollout.web.InvalidRequestException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import org.springframework.stereotype.Component;
-
 import java.util.function.Supplier;
+import org.springframework.stereotype.Component;
 
 /**
  * The rollout meters (DESIGN §4): {@code gspo.rollout.tokens.generated}, {@code gspo.rollout.samples},
@@ -33,15 +32,20 @@ public class RolloutMetrics implements BatchListener {
     public RolloutMetrics(MeterRegistry registry, PolicyRegistry policies, RolloutExecutor executor) {
         this.registry = registry;
         this.tokens = Counter.builder("gspo.rollout.tokens.generated")
-                .description("completion tokens generated").register(registry);
+                .description("completion tokens generated")
+                .register(registry);
         this.samples = Counter.builder("gspo.rollout.samples")
-                .description("completions generated").register(registry);
+                .description("completions generated")
+                .register(registry);
         this.batchSequences = DistributionSummary.builder("gspo.rollout.batch.sequences")
-                .description("sequences decoded together in one batch").register(registry);
+                .description("sequences decoded together in one batch")
+                .register(registry);
         Gauge.builder("gspo.policy.version", policies, p -> p.current().version())
-                .description("the policy version being served").register(registry);
+                .description("the policy version being served")
+                .register(registry);
         Gauge.builder("gspo.rollout.queue.sequences", executor, RolloutExecutor::queuedSequences)
-                .description("sequences waiting for the decoder").register(registry);
+                .description("sequences waiting for the decoder")
+                .register(registry);
     }
 
     @Override
@@ -69,8 +73,10 @@ public class RolloutMetrics implements BatchListener {
             outcome = "conflict";
             throw e;
         } finally {
-            sample.stop(Timer.builder("gspo.rollout.request.duration").description("rollout request latency")
-                    .tag("outcome", outcome).register(registry));
+            sample.stop(Timer.builder("gspo.rollout.request.duration")
+                    .description("rollout request latency")
+                    .tag("outcome", outcome)
+                    .register(registry));
         }
     }
 }

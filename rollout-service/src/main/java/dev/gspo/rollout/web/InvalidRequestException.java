@@ -1,9 +1,8 @@
 package dev.gspo.rollout.web;
 
-import org.springframework.http.HttpStatus;
-
 import java.util.List;
 import java.util.stream.Collectors;
+import org.springframework.http.HttpStatus;
 
 /**
  * A request that breaks the contract or a limit. {@code 400} for malformed or out-of-range input, {@code 422} for

@@ -1,5 +1,6 @@
 package dev.gspo.rollout.web;
 
+import java.util.List;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.TokenStreamLocation;
@@ -9,18 +10,18 @@ import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
-import java.util.List;
-
 /** Turns a Jackson read failure into a {@link Violation} naming the JSON path, without Jackson's internals. */
 final class JsonErrors {
-    private JsonErrors() {
-    }
+    private JsonErrors() {}
 
     static Violation describe(HttpMessageNotReadableException ex) {
         Throwable cause = ex.getCause();
         if (!(cause instanceof JacksonException j)) {
-            return new Violation("body", ex.getMessage() != null && ex.getMessage().startsWith("Required request body")
-                    ? "a JSON body is required" : "the body cannot be read as JSON");
+            return new Violation(
+                    "body",
+                    ex.getMessage() != null && ex.getMessage().startsWith("Required request body")
+                            ? "a JSON body is required"
+                            : "the body cannot be read as JSON");
         }
         String path = path(j.getPath());
         if (j instanceof UnrecognizedPropertyException u) {
@@ -97,6 +98,8 @@ final class JsonErrors {
     }
 
     private static String at(TokenStreamLocation loc) {
-        return loc == null || loc.getLineNr() < 0 ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
+        return loc == null || loc.getLineNr() < 0
+                ? ""
+                : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
     }
 }

@@ -10,9 +10,13 @@ import org.springframework.context.annotation.Configuration;
 class OpenApiConfiguration {
     @Bean
     OpenAPI rolloutOpenApi() {
-        return new OpenAPI().info(new Info().title("gspo rollout-service").version("v1")
-                .description("Serves one policy: grouped samples with log-probs (POST /v1/rollouts), the served "
-                        + "version and its weights (GET /v1/policy, GET /v1/policy/weights), hot swap (PUT /v1/policy). "
-                        + "Errors are RFC 9457 application/problem+json."));
+        return new OpenAPI()
+                .info(new Info()
+                        .title("gspo rollout-service")
+                        .version("v1")
+                        .description(
+                                "Serves one policy: grouped samples with log-probs (POST /v1/rollouts), the served "
+                                        + "version and its weights (GET /v1/policy, GET /v1/policy/weights), hot swap (PUT /v1/policy). "
+                                        + "Errors are RFC 9457 application/problem+json."));
     }
 }

@@ -7,6 +7,7 @@ import dev.gspo.rollout.weights.PolicyBehindException;
 import dev.gspo.rollout.weights.PushNotAuthorizedException;
 import dev.gspo.rollout.weights.RejectedWeightsException;
 import dev.gspo.rollout.weights.StaleVersionException;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -19,8 +20,6 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
-
-import java.util.List;
 
 /**
  * The one place exceptions become HTTP: RFC 9457 {@code application/problem+json} with a precise {@code detail}, and
@@ -76,7 +75,8 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler
     ResponseEntity<ProblemDetail> rejectedWeights(RejectedWeightsException e) {
         HttpStatus status = e.reason() == RejectedWeightsException.Reason.INCOMPATIBLE
-                ? HttpStatus.UNPROCESSABLE_CONTENT : HttpStatus.BAD_REQUEST;
+                ? HttpStatus.UNPROCESSABLE_CONTENT
+                : HttpStatus.BAD_REQUEST;
         ProblemDetail p = ProblemDetail.forStatusAndDetail(status, e.getMessage());
         p.setTitle("Weights rejected");
         p.setProperty("reason", e.reason().name().toLowerCase(java.util.Locale.ROOT));
@@ -86,25 +86,27 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler({QueueFullException.class, RolloutTimeoutException.class, DecoderStoppedException.class})
     ResponseEntity<ProblemDetail> unavailable(RuntimeException e) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER,
-                RETRY_AFTER_SECONDS).body(p);
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
+                .body(p);
     }
 
     @ExceptionHandler
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
         log.error("unexpected error", e);
-        return problem(ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
+        return problem(ProblemDetail.forStatusAndDetail(
+                HttpStatus.INTERNAL_SERVER_ERROR,
                 "internal error (" + e.getClass().getSimpleName() + "); see the service log"));
     }
 
     /** Malformed JSON, wrong types, unknown fields: 400 naming the JSON path. */
     @Override
-    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
-                                                                  HttpHeaders headers, HttpStatusCode status,
-                                                                  WebRequest request) {
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(
+            HttpMessageNotReadableException ex, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         PayloadTooLargeException tooLarge = cause(ex, PayloadTooLargeException.class);
         if (tooLarge != null) {
-            return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(tooLarge(tooLarge).getBody());
+            return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
+                    .body(tooLarge(tooLarge).getBody());
         }
         Violation v = JsonErrors.describe(ex);
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, v.toString());

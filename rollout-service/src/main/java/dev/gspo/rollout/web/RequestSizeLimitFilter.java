@@ -8,10 +8,9 @@ import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
-
-import java.io.IOException;
 
 /**
  * Caps request bodies: {@code gspo.rollout.max-weights-bytes} for {@code PUT /v1/policy},
@@ -33,9 +32,11 @@ class RequestSizeLimitFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         boolean push = "PUT".equals(request.getMethod()) && "/v1/policy".equals(request.getRequestURI());
-        chain.doFilter(push
-                ? new Limited(request, maxWeightsBytes, "gspo.rollout.max-weights-bytes")
-                : new Limited(request, maxRequestBytes, "gspo.rollout.max-request-bytes"), response);
+        chain.doFilter(
+                push
+                        ? new Limited(request, maxWeightsBytes, "gspo.rollout.max-weights-bytes")
+                        : new Limited(request, maxRequestBytes, "gspo.rollout.max-request-bytes"),
+                response);
     }
 
     private static final class Limited extends HttpServletRequestWrapper {

@@ -4,16 +4,15 @@ import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.rollout.config.RolloutProperties;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.util.FileSystemUtils;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * The native memory root and the policy loaded at start-up (version 0): {@code gspo.rollout.model-dir}, or the
@@ -35,10 +34,14 @@ class PolicyConfiguration {
                 ? builtin(properties, policyManager)
                 : PolicyModel.load(Path.of(properties.modelDir()), policyManager);
         ServedPolicy initial = ServedPolicy.fromModel(0, model);
-        log.info("serving {} policy version 0 from {}: {} parameters, sha256 {}", model.config().modelType(),
-                properties.usesBuiltinModel() ? "the built-in model '" + properties.builtinModel() + "' (seed "
-                        + properties.seed() + ")"
-                        : properties.modelDir(), model.weights().parameterCount(), initial.sha256());
+        log.info(
+                "serving {} policy version 0 from {}: {} parameters, sha256 {}",
+                model.config().modelType(),
+                properties.usesBuiltinModel()
+                        ? "the built-in model '" + properties.builtinModel() + "' (seed " + properties.seed() + ")"
+                        : properties.modelDir(),
+                model.weights().parameterCount(),
+                initial.sha256());
         return new PolicyRegistry(initial);
     }
 
@@ -59,8 +62,11 @@ class PolicyConfiguration {
     private static PolicyModel builtin(RolloutProperties properties, NDManager manager) {
         try {
             if (!properties.workDir().isBlank()) {
-                return BuiltinModel.create(properties.builtinModel(),
-                        Path.of(properties.workDir()).resolve("builtin-model"), properties.seed(), manager);
+                return BuiltinModel.create(
+                        properties.builtinModel(),
+                        Path.of(properties.workDir()).resolve("builtin-model"),
+                        properties.seed(),
+                        manager);
             }
             Path tmp = Files.createTempDirectory("gspo-rollout-model-");
             try {

@@ -4,6 +4,7 @@ import dev.gspo.common.wire.PolicyInfo;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -11,8 +12,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
-
-import java.io.IOException;
 
 /** {@code /v1/policy}: what is served, its bytes, and replacing it. */
 @RestController
@@ -47,15 +46,23 @@ class PolicyController {
      * Body: the safetensors bytes. Checked in order: token, headers, version, size (the body stream is capped by
      * {@code gspo.rollout.max-weights-bytes}), checksum, content.
      */
-    @PutMapping(path = "/v1/policy", consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+    @PutMapping(
+            path = "/v1/policy",
+            consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, description = "model.safetensors bytes (F32)",
-            content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
-                    schema = @Schema(type = "string", format = "binary")))
-    PolicyInfo push(@RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization,
-                    @RequestHeader(name = PushHeaders.VERSION, required = false) String version,
-                    @RequestHeader(name = PushHeaders.SHA256, required = false) String sha256,
-                    HttpServletRequest request) throws IOException {
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(
+            required = true,
+            description = "model.safetensors bytes (F32)",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+                            schema = @Schema(type = "string", format = "binary")))
+    PolicyInfo push(
+            @RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization,
+            @RequestHeader(name = PushHeaders.VERSION, required = false) String version,
+            @RequestHeader(name = PushHeaders.SHA256, required = false) String sha256,
+            HttpServletRequest request)
+            throws IOException {
         authorizer.check(authorization);
         PushHeaders headers = PushHeaders.parse(version, sha256);
         registry.requireNewer(headers.version());

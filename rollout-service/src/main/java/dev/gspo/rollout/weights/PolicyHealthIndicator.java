@@ -19,6 +19,9 @@ class PolicyHealthIndicator implements HealthIndicator {
     @Override
     public Health health() {
         ServedPolicy p = registry.current();
-        return Health.up().withDetail("version", p.version()).withDetail("sha256", p.sha256()).build();
+        return Health.up()
+                .withDetail("version", p.version())
+                .withDetail("sha256", p.sha256())
+                .build();
     }
 }

@@ -1,7 +1,6 @@
 package dev.gspo.rollout.weights;
 
 import dev.gspo.common.model.PolicyModel;
-
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A reference to one policy version, held while a batch decodes on it; closing it releases the reference once. */

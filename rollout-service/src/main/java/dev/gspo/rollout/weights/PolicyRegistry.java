@@ -2,7 +2,6 @@ package dev.gspo.rollout.weights;
 
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.tokenizer.PolicyTokenizer;
-
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 

@@ -2,7 +2,6 @@ package dev.gspo.rollout.weights;
 
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.rollout.config.RolloutProperties;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -27,8 +26,8 @@ public final class PushAuthorizer {
      */
     public void check(String authorization) {
         if (expectedDigest == null) {
-            throw new PushNotAuthorizedException(false,
-                    "weight pushes are disabled on this replica: gspo.rollout.push-token is not set");
+            throw new PushNotAuthorizedException(
+                    false, "weight pushes are disabled on this replica: gspo.rollout.push-token is not set");
         }
         if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             throw new PushNotAuthorizedException(true, "PUT /v1/policy needs an Authorization: Bearer <token> header");

@@ -1,7 +1,6 @@
 package dev.gspo.rollout.weights;
 
 import jakarta.servlet.http.HttpServletRequest;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -12,8 +11,7 @@ import java.util.Arrays;
  * body was most of the time spent reading it. A chunked body is read whole.
  */
 final class PushBody {
-    private PushBody() {
-    }
+    private PushBody() {}
 
     static byte[] read(HttpServletRequest request) throws IOException {
         // opened first: the size filter refuses a declared length over gspo.rollout.max-weights-bytes (≤ 2 GB) here,

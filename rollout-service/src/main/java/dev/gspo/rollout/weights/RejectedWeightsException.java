@@ -3,7 +3,11 @@ package dev.gspo.rollout.weights;
 /** A weight push that cannot be installed; the old version keeps serving. */
 public final class RejectedWeightsException extends RuntimeException {
     /** Why: the first two are malformed requests (400), the last does not fit the served model (422). */
-    public enum Reason { CHECKSUM_MISMATCH, MALFORMED, INCOMPATIBLE }
+    public enum Reason {
+        CHECKSUM_MISMATCH,
+        MALFORMED,
+        INCOMPATIBLE
+    }
 
     private final Reason reason;
 

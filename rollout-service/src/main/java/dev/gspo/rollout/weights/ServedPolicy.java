@@ -2,7 +2,6 @@ package dev.gspo.rollout.weights;
 
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.wire.PolicyInfo;
-
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -81,7 +80,7 @@ public final class ServedPolicy {
     }
 
     public PolicyInfo info() {
-        return new PolicyInfo(version, sha256, model.config().modelType(), model.weights().parameterCount(),
-                loadedAt.toString());
+        return new PolicyInfo(
+                version, sha256, model.config().modelType(), model.weights().parameterCount(), loadedAt.toString());
     }
 }

@@ -1,18 +1,17 @@
 package dev.gspo.rollout.weights;
 
+import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
+import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.INCOMPATIBLE;
+import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.MALFORMED;
+
 import dev.gspo.common.model.InvalidModelException;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.PolicyWeights;
 import dev.gspo.common.model.SafetensorsView;
-
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-
-import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
-import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.INCOMPATIBLE;
-import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.MALFORMED;
 
 /**
  * Checks a pushed weight set before anything is built from it: the SHA-256 of the bytes, the safetensors framing,
@@ -20,16 +19,17 @@ import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.MALFORMED
  * a narrower push would silently lose precision), and finally that every value is finite.
  */
 public final class WeightsVerifier {
-    private WeightsVerifier() {
-    }
+    private WeightsVerifier() {}
 
     /** @return the checked buffer, ready for {@code model.withWeights}: nothing has been decoded or copied */
     public static SafetensorsView verify(byte[] body, String expectedSha256, ModelConfig config) {
         String actual = PolicyModel.sha256(body);
-        if (!MessageDigest.isEqual(actual.getBytes(StandardCharsets.US_ASCII),
-                expectedSha256.getBytes(StandardCharsets.US_ASCII))) {
-            throw new RejectedWeightsException(CHECKSUM_MISMATCH, "X-Content-SHA256 " + expectedSha256
-                    + " does not match the SHA-256 of the " + body.length + "-byte body, " + actual);
+        if (!MessageDigest.isEqual(
+                actual.getBytes(StandardCharsets.US_ASCII), expectedSha256.getBytes(StandardCharsets.US_ASCII))) {
+            throw new RejectedWeightsException(
+                    CHECKSUM_MISMATCH,
+                    "X-Content-SHA256 " + expectedSha256 + " does not match the SHA-256 of the " + body.length
+                            + "-byte body, " + actual);
         }
         SafetensorsView view;
         try {
@@ -39,15 +39,16 @@ public final class WeightsVerifier {
         }
         for (SafetensorsView.Entry t : view.entries().values()) {
             if (!t.dtype().equals("F32")) {
-                throw new RejectedWeightsException(INCOMPATIBLE, "tensor " + t.name() + " has dtype " + t.dtype()
-                        + "; pushed weights must be F32");
+                throw new RejectedWeightsException(
+                        INCOMPATIBLE,
+                        "tensor " + t.name() + " has dtype " + t.dtype() + "; pushed weights must be F32");
             }
         }
         try {
             PolicyWeights.validateShapes(config, view.shapes());
         } catch (InvalidModelException e) {
-            throw new RejectedWeightsException(INCOMPATIBLE, "weights do not fit the served "
-                    + config.modelType() + " model: " + e.getMessage());
+            throw new RejectedWeightsException(
+                    INCOMPATIBLE, "weights do not fit the served " + config.modelType() + " model: " + e.getMessage());
         }
         for (SafetensorsView.Entry t : view.entries().values()) {
             requireFinite(t.name(), view.f32(t.name()));
@@ -60,8 +61,8 @@ public final class WeightsVerifier {
         for (int i = 0, n = data.limit(); i < n; i++) {
             float f = data.get(i);
             if (!Float.isFinite(f)) {
-                throw new RejectedWeightsException(INCOMPATIBLE, "tensor " + name + " holds a non-finite value ("
-                        + f + ") at flat index " + i);
+                throw new RejectedWeightsException(
+                        INCOMPATIBLE, "tensor " + name + " holds a non-finite value (" + f + ") at flat index " + i);
             }
         }
     }

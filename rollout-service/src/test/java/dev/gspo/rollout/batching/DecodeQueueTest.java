@@ -1,14 +1,13 @@
 package dev.gspo.rollout.batching;
 
-import dev.gspo.common.decode.SamplingParams;
-import dev.gspo.common.decode.SequenceRequest;
-import org.junit.jupiter.api.Test;
-
-import java.util.Collections;
-import java.util.List;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gspo.common.decode.SamplingParams;
+import dev.gspo.common.decode.SequenceRequest;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class DecodeQueueTest {
 
@@ -55,7 +54,8 @@ class DecodeQueueTest {
         DecodeQueue queue = new DecodeQueue(10);
         queue.add(pending(8));
 
-        assertThatThrownBy(() -> queue.add(pending(3))).isInstanceOf(QueueFullException.class)
+        assertThatThrownBy(() -> queue.add(pending(3)))
+                .isInstanceOf(QueueFullException.class)
                 .hasMessageContaining("gspo.rollout.max-queued-sequences 10");
         queue.add(pending(2));
         assertThat(queue.queuedSequences()).isEqualTo(10);

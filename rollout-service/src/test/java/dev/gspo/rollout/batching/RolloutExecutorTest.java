@@ -1,12 +1,11 @@
 package dev.gspo.rollout.batching;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 /** Waiting is always bounded; the queue's state afterwards is what matters, not how long anything took. */
 class RolloutExecutorTest {
@@ -17,7 +16,8 @@ class RolloutExecutorTest {
         RolloutExecutor executor = new RolloutExecutor(queue, Duration.ofMillis(20), Duration.ofMillis(40));
 
         assertThatThrownBy(() -> executor.run(DecodeQueueTest.pending(3).rows()))
-                .isInstanceOf(RolloutTimeoutException.class).hasMessageContaining("gspo.rollout.max-queue-wait");
+                .isInstanceOf(RolloutTimeoutException.class)
+                .hasMessageContaining("gspo.rollout.max-queue-wait");
         assertThat(queue.queuedSequences()).isZero();
     }
 

@@ -1,5 +1,8 @@
 package dev.gspo.rollout.config;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -7,10 +10,6 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.util.unit.DataSize;
-
-import java.time.Duration;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** The documented defaults, and start-up failing fast on nonsense. */
 class RolloutPropertiesTest {
@@ -20,8 +19,7 @@ class RolloutPropertiesTest {
 
     @Configuration(proxyBeanMethods = false)
     @EnableConfigurationProperties(RolloutProperties.class)
-    static class Props {
-    }
+    static class Props {}
 
     @Test
     void hasTheDocumentedDefaults() {
@@ -45,21 +43,30 @@ class RolloutPropertiesTest {
 
     @Test
     void bindsKebabCaseKeys() {
-        runner.withPropertyValues("gspo.rollout.model-dir=/models/q", "gspo.rollout.max-group-size=8",
-                "gspo.rollout.max-queue-wait=5s", "gspo.rollout.max-weights-bytes=200MB").run(ctx -> {
-            RolloutProperties p = ctx.getBean(RolloutProperties.class);
-            assertThat(p.modelDir()).isEqualTo("/models/q");
-            assertThat(p.maxGroupSize()).isEqualTo(8);
-            assertThat(p.maxQueueWait()).isEqualTo(Duration.ofSeconds(5));
-            assertThat(p.maxWeightsBytes()).isEqualTo(DataSize.ofMegabytes(200));
-        });
+        runner.withPropertyValues(
+                        "gspo.rollout.model-dir=/models/q",
+                        "gspo.rollout.max-group-size=8",
+                        "gspo.rollout.max-queue-wait=5s",
+                        "gspo.rollout.max-weights-bytes=200MB")
+                .run(ctx -> {
+                    RolloutProperties p = ctx.getBean(RolloutProperties.class);
+                    assertThat(p.modelDir()).isEqualTo("/models/q");
+                    assertThat(p.maxGroupSize()).isEqualTo(8);
+                    assertThat(p.maxQueueWait()).isEqualTo(Duration.ofSeconds(5));
+                    assertThat(p.maxWeightsBytes()).isEqualTo(DataSize.ofMegabytes(200));
+                });
     }
 
     @Test
     void refusesToStartWithInvalidLimits() {
-        for (String bad : new String[] {"gspo.rollout.max-group-size=0", "gspo.rollout.max-batch-sequences=-1",
-                "gspo.rollout.max-queued-sequences=10", "gspo.rollout.max-queue-wait=0s",
-                "gspo.rollout.request-timeout=1s", "gspo.rollout.max-weights-bytes=3GB"}) {
+        for (String bad : new String[] {
+            "gspo.rollout.max-group-size=0",
+            "gspo.rollout.max-batch-sequences=-1",
+            "gspo.rollout.max-queued-sequences=10",
+            "gspo.rollout.max-queue-wait=0s",
+            "gspo.rollout.request-timeout=1s",
+            "gspo.rollout.max-weights-bytes=3GB"
+        }) {
             runner.withPropertyValues(bad).run(ctx -> assertThat(ctx).as(bad).hasFailed());
         }
     }

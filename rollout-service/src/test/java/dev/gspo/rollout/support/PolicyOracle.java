@@ -9,7 +9,6 @@ import dev.gspo.common.scoring.TeacherForcedScorer;
 import dev.gspo.common.wire.RolloutResponse;
 import dev.gspo.common.wire.Sample;
 import dev.gspo.common.wire.SampleGroup;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,8 +50,8 @@ public final class PolicyOracle implements AutoCloseable {
         }
         float t = temperature == 0 ? 1f : (float) temperature;
         try (NDScope ignored = new NDScope()) {
-            ResponseLogprobs lp = TeacherForcedScorer.score(model.transformer(), manager, List.of(promptTokenIds),
-                    List.of(sample.tokenIds()), new float[] {t});
+            ResponseLogprobs lp = TeacherForcedScorer.score(
+                    model.transformer(), manager, List.of(promptTokenIds), List.of(sample.tokenIds()), new float[] {t});
             float[] expected = lp.logprobs().toFloatArray();
             double max = 0;
             for (int i = 0; i < sample.logprobs().length; i++) {
@@ -90,8 +89,7 @@ public final class PolicyOracle implements AutoCloseable {
     }
 
     /** Max log-prob errors of a response under its named version and under the closest other version. */
-    public record Agreement(double own, double closestOther) {
-    }
+    public record Agreement(double own, double closestOther) {}
 
     @Override
     public synchronized void close() {

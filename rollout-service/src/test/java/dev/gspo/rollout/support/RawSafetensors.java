@@ -2,7 +2,6 @@ package dev.gspo.rollout.support;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gspo.common.model.Safetensors;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,15 +11,15 @@ import java.util.Set;
 
 /** Writes safetensors with chosen tensors stored as F16, which the project's writer never produces. */
 public final class RawSafetensors {
-    private RawSafetensors() {
-    }
+    private RawSafetensors() {}
 
     public static byte[] withF16(List<Safetensors.Tensor> tensors, Set<String> f16) {
         ObjectNode header = TestClient.JSON.createObjectNode();
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         for (Safetensors.Tensor t : tensors) {
             boolean half = f16.contains(t.name());
-            ByteBuffer buf = ByteBuffer.allocate(t.data().length * (half ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer buf =
+                    ByteBuffer.allocate(t.data().length * (half ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
             for (float f : t.data()) {
                 if (half) {
                     buf.putShort(Float.floatToFloat16(f));
@@ -39,7 +38,10 @@ public final class RawSafetensors {
         }
         byte[] json = TestClient.write(header).getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, json.length).array());
+        out.writeBytes(ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(0, json.length)
+                .array());
         out.writeBytes(json);
         out.writeBytes(data.toByteArray());
         return out.toByteArray();

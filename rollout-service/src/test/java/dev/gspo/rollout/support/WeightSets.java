@@ -3,7 +3,6 @@ package dev.gspo.rollout.support;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.model.TensorSpec;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +11,7 @@ import java.util.function.UnaryOperator;
 
 /** Weight sets for pushes: random but sharper than the built-in init (std 0.1, norms near 1), so different versions clearly disagree. */
 public final class WeightSets {
-    private WeightSets() {
-    }
+    private WeightSets() {}
 
     public static List<Safetensors.Tensor> random(ModelConfig config, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -38,8 +36,10 @@ public final class WeightSets {
     }
 
     /** The same set with one tensor replaced. */
-    public static List<Safetensors.Tensor> with(List<Safetensors.Tensor> tensors, String name,
-                                                UnaryOperator<Safetensors.Tensor> change) {
-        return tensors.stream().map(t -> t.name().equals(name) ? change.apply(t) : t).toList();
+    public static List<Safetensors.Tensor> with(
+            List<Safetensors.Tensor> tensors, String name, UnaryOperator<Safetensors.Tensor> change) {
+        return tensors.stream()
+                .map(t -> t.name().equals(name) ? change.apply(t) : t)
+                .toList();
     }
 }

@@ -1,16 +1,15 @@
 package dev.gspo.rollout.web;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
-
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** Overload and timeouts tell the caller to come back (503 + Retry-After), so a fleet client can go elsewhere. */
 class ProblemHandlerTest {
@@ -18,8 +17,10 @@ class ProblemHandlerTest {
 
     @Test
     void answersAFullQueueATimeoutAndShutdownWith503AndRetryAfter() {
-        for (RuntimeException e : List.of(new QueueFullException(4000, 200, 4096),
-                new RolloutTimeoutException("too slow"), new DecoderStoppedException())) {
+        for (RuntimeException e : List.of(
+                new QueueFullException(4000, 200, 4096),
+                new RolloutTimeoutException("too slow"),
+                new DecoderStoppedException())) {
             ResponseEntity<ProblemDetail> r = handler.unavailable(e);
 
             assertThat(r.getStatusCode().value()).isEqualTo(503);

@@ -1,5 +1,8 @@
 package dev.gspo.rollout.weights;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.SamplingParams;
@@ -8,23 +11,20 @@ import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.rollout.support.WeightSets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 /** A version is closed only when nothing uses it any more; swaps are all-or-nothing and only move forward. */
 class PolicyRegistryTest {
     @TempDir
     Path dir;
+
     NDManager manager;
     PolicyRegistry registry;
     ServedPolicy v0;
@@ -44,8 +44,12 @@ class PolicyRegistryTest {
 
     ServedPolicy version(long v, PolicyModel template) {
         byte[] bytes = WeightSets.randomBytes(template.config(), v);
-        return new ServedPolicy(v, template.withWeights(Safetensors.read(bytes), manager), bytes,
-                PolicyModel.sha256(bytes), Instant.now());
+        return new ServedPolicy(
+                v,
+                template.withWeights(Safetensors.read(bytes), manager),
+                bytes,
+                PolicyModel.sha256(bytes),
+                Instant.now());
     }
 
     @Test
@@ -56,8 +60,8 @@ class PolicyRegistryTest {
 
         assertThat(registry.current().version()).isEqualTo(1);
         assertThat(v0.retired()).isFalse();
-        var out = new BatchGenerator(batch.model()).generate(List.of(
-                new SequenceRequest(new int[] {1, 2}, new SamplingParams(3, 1.0, 1, 0, null), 1)));
+        var out = new BatchGenerator(batch.model())
+                .generate(List.of(new SequenceRequest(new int[] {1, 2}, new SamplingParams(3, 1.0, 1, 0, null), 1)));
         assertThat(out).hasSize(1);
         batch.close();
         assertThat(v0.retired()).isTrue();
@@ -77,8 +81,9 @@ class PolicyRegistryTest {
     @Test
     void aFailedBuildLeavesTheOldVersionServing() {
         assertThatThrownBy(() -> registry.swap(1, t -> {
-            throw new IllegalStateException("out of memory, say");
-        })).isInstanceOf(IllegalStateException.class);
+                    throw new IllegalStateException("out of memory, say");
+                }))
+                .isInstanceOf(IllegalStateException.class);
 
         assertThat(registry.current()).isSameAs(v0);
         assertThat(v0.retired()).isFalse();
@@ -91,9 +96,11 @@ class PolicyRegistryTest {
 
         for (long stale : new long[] {2, 1, 0}) {
             assertThatThrownBy(() -> registry.swap(stale, t -> {
-                built.set(true);
-                return version(stale, t);
-            })).isInstanceOf(StaleVersionException.class).hasMessageContaining("only move forward");
+                        built.set(true);
+                        return version(stale, t);
+                    }))
+                    .isInstanceOf(StaleVersionException.class)
+                    .hasMessageContaining("only move forward");
         }
         assertThat(built).isFalse();
         assertThat(registry.current().version()).isEqualTo(2);

@@ -1,19 +1,32 @@
 package dev.gspo.rollout.weights;
 
-import dev.gspo.rollout.config.RolloutProperties;
-import org.junit.jupiter.api.Test;
-import org.springframework.util.unit.DataSize;
-
-import java.time.Duration;
-
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gspo.rollout.config.RolloutProperties;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
 
 class PushAuthorizerTest {
 
     static RolloutProperties withToken(String token) {
-        return new RolloutProperties("", "", token, 0, 64, 64, 512, 16, 512, 4096, Duration.ofSeconds(30),
-                Duration.ofSeconds(120), DataSize.ofMegabytes(1), DataSize.ofGigabytes(1), "builtin");
+        return new RolloutProperties(
+                "",
+                "",
+                token,
+                0,
+                64,
+                64,
+                512,
+                16,
+                512,
+                4096,
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(120),
+                DataSize.ofMegabytes(1),
+                DataSize.ofGigabytes(1),
+                "builtin");
     }
 
     @Test
@@ -28,14 +41,22 @@ class PushAuthorizerTest {
     void answersMissingCredentialsWith401AndWrongOnesWith403() {
         PushAuthorizer auth = new PushAuthorizer(withToken("s3cret"));
 
-        assertThatThrownBy(() -> auth.check(null)).isInstanceOfSatisfying(PushNotAuthorizedException.class,
-                e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials()).isTrue());
-        assertThatThrownBy(() -> auth.check("Basic czNjcmV0")).isInstanceOfSatisfying(
-                PushNotAuthorizedException.class,
-                e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials()).isTrue());
+        assertThatThrownBy(() -> auth.check(null))
+                .isInstanceOfSatisfying(
+                        PushNotAuthorizedException.class,
+                        e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials())
+                                .isTrue());
+        assertThatThrownBy(() -> auth.check("Basic czNjcmV0"))
+                .isInstanceOfSatisfying(
+                        PushNotAuthorizedException.class,
+                        e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials())
+                                .isTrue());
         for (String wrong : new String[] {"Bearer s3cre", "Bearer s3cret2", "Bearer ", "Bearer S3CRET"}) {
-            assertThatThrownBy(() -> auth.check(wrong)).isInstanceOfSatisfying(PushNotAuthorizedException.class,
-                    e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials()).isFalse());
+            assertThatThrownBy(() -> auth.check(wrong))
+                    .isInstanceOfSatisfying(
+                            PushNotAuthorizedException.class,
+                            e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials())
+                                    .isFalse());
         }
     }
 
@@ -43,12 +64,14 @@ class PushAuthorizerTest {
     void refusesEveryPushWhenNoTokenIsConfigured() {
         PushAuthorizer auth = new PushAuthorizer(withToken(""));
 
-        assertThatThrownBy(() -> auth.check("Bearer ")).isInstanceOf(PushNotAuthorizedException.class)
+        assertThatThrownBy(() -> auth.check("Bearer "))
+                .isInstanceOf(PushNotAuthorizedException.class)
                 .hasMessageContaining("gspo.rollout.push-token is not set");
     }
 
     @Test
     void neverPrintsTheToken() {
-        org.assertj.core.api.Assertions.assertThat(withToken("s3cret").toString()).doesNotContain("s3cret");
+        org.assertj.core.api.Assertions.assertThat(withToken("s3cret").toString())
+                .doesNotContain("s3cret");
     }
 }
