@@ -18,7 +18,7 @@ public final class ServedPolicy {
     private final PolicyModel model;
     private final byte[] safetensors;
     private final String sha256;
-    private final Instant loadedAt;
+    private final PolicyInfo info;
     private final AtomicInteger references = new AtomicInteger(1);
 
     ServedPolicy(long version, PolicyModel model, byte[] safetensors, String sha256, Instant loadedAt) {
@@ -26,7 +26,10 @@ public final class ServedPolicy {
         this.model = model;
         this.safetensors = safetensors;
         this.sha256 = sha256;
-        this.loadedAt = loadedAt;
+        // computed now, while the weights are certainly open: a reader may hold this version after a later swap
+        // retired it (GET /v1/policy, or the answer to the push that installed it while a newer push raced it)
+        this.info = new PolicyInfo(
+                version, sha256, model.config().modelType(), model.weights().parameterCount(), loadedAt.toString());
     }
 
     /** A version whose bytes are serialised from the model itself (the one loaded at start-up). */
@@ -79,8 +82,8 @@ public final class ServedPolicy {
         return sha256;
     }
 
+    /** What {@code GET /v1/policy} says of this version; valid after the version is retired too. */
     public PolicyInfo info() {
-        return new PolicyInfo(
-                version, sha256, model.config().modelType(), model.weights().parameterCount(), loadedAt.toString());
+        return info;
     }
 }

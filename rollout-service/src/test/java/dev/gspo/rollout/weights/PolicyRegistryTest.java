@@ -69,6 +69,18 @@ class PolicyRegistryTest {
     }
 
     @Test
+    void aVersionRetiredByARacingSwapStillDescribesItself() {
+        // the answer to a push is built after its swap: a faster, newer push may have retired that version already
+        ServedPolicy v1 = registry.swap(1, t -> version(1, t));
+        registry.swap(2, t -> version(2, t));
+
+        assertThat(v1.retired()).isTrue();
+        assertThat(v1.info().version()).isEqualTo(1);
+        assertThat(v1.info().parameters()).isEqualTo(v0.info().parameters());
+        assertThat(v1.info().sha256()).isEqualTo(v1.sha256());
+    }
+
+    @Test
     void anUnusedVersionIsRetiredAsSoonAsItIsReplaced() {
         registry.swap(1, t -> version(1, t));
 
