@@ -51,7 +51,7 @@ final class MaskedTokens {
      */
     static MaskedTokens of(PolicyBatch batch) {
         MaskedTokens t = new MaskedTokens(batch);
-        float[] len = t.lengths.toFloatArray();
+        float[] len = t.lengths.toType(DataType.FLOAT32, false).toFloatArray(); // float32 or float64
         for (int i = 0; i < len.length; i++) {
             if (len[i] < 1) {
                 throw new IllegalArgumentException("sequence " + i + " has no valid token (mask row is all 0)");

@@ -3,6 +3,7 @@ package dev.gspo.common.objective;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import java.util.Arrays;
 
@@ -60,6 +61,9 @@ final class ObjectiveHarness {
     /** Loss value, d loss / d newLogprobs as [B][T], diagnostics. */
     record Outcome(double loss, float[][] grad, LossDiagnostics diagnostics) {}
 
+    /** The same in float64: every input widened to float64 before the objective sees it. */
+    record Outcome64(double loss, double[][] grad, LossDiagnostics diagnostics) {}
+
     private ObjectiveHarness() {}
 
     static Outcome run(ObjectiveConfig config, Inputs in) {
@@ -83,6 +87,55 @@ final class ObjectiveHarness {
                 diagnostics = r.diagnostics();
             }
             return new Outcome(loss, reshape(newLp.getGradient().toFloatArray(), in.newLp().length), diagnostics);
+        }
+    }
+
+    /** Runs the objective with every input in float64 (the working dtype follows {@code newLogprobs}). */
+    static Outcome64 runFloat64(ObjectiveConfig config, Inputs in) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray newLp = create64(m, in.newLp());
+            PolicyBatch batch = new PolicyBatch(
+                    newLp,
+                    create64(m, in.oldLp()),
+                    create64(m, in.mask()),
+                    in.seqAdv() != null
+                            ? create(m, in.seqAdv()).toType(DataType.FLOAT64, false)
+                            : create64(m, in.tokAdv()),
+                    in.refLp() == null ? null : create64(m, in.refLp()),
+                    in.entropy() == null ? null : create64(m, in.entropy()),
+                    in.zeroVarianceShare());
+            double loss;
+            LossDiagnostics diagnostics;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                newLp.setRequiresGradient(true);
+                ObjectiveResult r = new PolicyObjective(config).compute(batch);
+                assertFloat64(r.loss());
+                gc.backward(r.loss());
+                loss = r.loss().getDouble();
+                diagnostics = r.diagnostics();
+            }
+            NDArray grad = newLp.getGradient();
+            assertFloat64(grad);
+            double[] flat = grad.toDoubleArray();
+            int rows = in.newLp().length;
+            int cols = flat.length / rows;
+            double[][] g = new double[rows][];
+            for (int i = 0; i < rows; i++) {
+                g[i] = Arrays.copyOfRange(flat, i * cols, (i + 1) * cols);
+            }
+            return new Outcome64(loss, g, diagnostics);
+        }
+    }
+
+    private static void assertFloat64(NDArray a) {
+        if (a.getDataType() != DataType.FLOAT64) {
+            throw new AssertionError("expected a float64 result, got " + a.getDataType());
+        }
+    }
+
+    static NDArray create64(NDManager m, float[][] x) {
+        try (NDArray f32 = create(m, x)) {
+            return f32.toType(DataType.FLOAT64, true);
         }
     }
 
