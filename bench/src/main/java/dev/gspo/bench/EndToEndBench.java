@@ -1,12 +1,22 @@
 package dev.gspo.bench;
 
+import dev.gspo.common.objective.LossMode;
+import dev.gspo.common.task.AdditionSpec;
+import dev.gspo.common.train.OldLogprobs;
 import dev.gspo.optimizer.fleet.FleetClient;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.loop.TrainingRun;
 import dev.gspo.optimizer.publish.PolicyPublisher;
 import dev.gspo.optimizer.publish.WeightPublisher;
-import dev.gspo.optimizer.run.RunConfig;
+import dev.gspo.optimizer.runconfig.CheckpointSpec;
+import dev.gspo.optimizer.runconfig.EvalSpec;
+import dev.gspo.optimizer.runconfig.ModelSpec;
+import dev.gspo.optimizer.runconfig.ObjectiveSpec;
+import dev.gspo.optimizer.runconfig.OptimizerSpec;
+import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.SamplingSpec;
+import dev.gspo.optimizer.runconfig.WarmStartSpec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -39,31 +49,16 @@ final class EndToEndBench {
         PolicyPublisher publisher = new PolicyPublisher(() -> replicas, weights, http, Duration.ofSeconds(30), r -> {});
         FleetClient fleet = new FleetClient(http, publisher, Duration.ofMinutes(10), 2, executor, (u, o, s) -> {});
         RunConfig config = new RunConfig(
-                        "addition",
-                        Map.of("minDigits", 1, "maxDigits", 2),
-                        model,
-                        steps + 1,
-                        prompts,
-                        8,
-                        4,
-                        "gspo",
-                        3e-4,
-                        4e-4,
-                        "rollout",
-                        0.0,
-                        1e-4,
-                        1.0,
-                        0.0,
-                        true,
-                        1.0,
-                        6,
+                        new AdditionSpec(1, 2, null),
+                        ModelSpec.of(model),
                         1L,
-                        0,
-                        64,
-                        3e-3,
-                        1000,
-                        0,
-                        0,
+                        steps + 1,
+                        new SamplingSpec(prompts, 8, 1.0, 6),
+                        new ObjectiveSpec(LossMode.GSPO, 3e-4, 4e-4, OldLogprobs.ROLLOUT, 0.0, true, false),
+                        new OptimizerSpec(1e-4, 4, 1.0, 0.0),
+                        new WarmStartSpec(0, 64, 3e-3),
+                        new EvalSpec(1000, 0),
+                        new CheckpointSpec(0),
                         null)
                 .withDefaults();
         List<StepMetrics> history = new CopyOnWriteArrayList<>();

@@ -1,5 +1,7 @@
 package dev.gspo.common.objective;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -31,6 +33,7 @@ public enum LossMode {
     }
 
     /** The name used in configs and on the wire ({@code gspo}, {@code gspo-token}, {@code grpo}). */
+    @JsonValue
     public String wireName() {
         return wireName;
     }
@@ -50,6 +53,7 @@ public enum LossMode {
      *
      * @throws IllegalArgumentException naming the value and the accepted names
      */
+    @JsonCreator
     public static LossMode fromName(String name) {
         if (name != null) {
             String n = name.strip().toLowerCase(Locale.ROOT);

@@ -1,5 +1,7 @@
 package dev.gspo.common.train;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -10,10 +12,12 @@ public enum OldLogprobs {
     /** recomputed by the trainer under θ before the first update of the step */
     RECOMPUTE;
 
+    @JsonValue
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    @JsonCreator
     public static OldLogprobs fromName(String name) {
         for (OldLogprobs o : values()) {
             if (o.wireName().equals(name)) {

@@ -1,9 +1,9 @@
 package dev.gspo.optimizer.api;
 
 import dev.gspo.common.model.InvalidModelException;
-import dev.gspo.optimizer.run.InvalidRunConfigException;
 import dev.gspo.optimizer.run.RunConflictException;
 import dev.gspo.optimizer.run.RunNotFoundException;
+import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
 import java.net.URI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +28,9 @@ class ProblemDetails extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(InvalidRunConfigException.class)
     ProblemDetail invalidConfig(InvalidRunConfigException e) {
-        ProblemDetail p = problem(HttpStatus.UNPROCESSABLE_CONTENT, "Invalid run config", e.getMessage());
+        ProblemDetail p = e.malformed()
+                ? problem(HttpStatus.BAD_REQUEST, "Malformed run config", e.getMessage())
+                : problem(HttpStatus.UNPROCESSABLE_CONTENT, "Invalid run config", e.getMessage());
         p.setProperty("errors", e.problems());
         return p;
     }

@@ -1,9 +1,12 @@
 package dev.gspo.optimizer.api;
 
 import dev.gspo.optimizer.loop.StepMetrics;
-import dev.gspo.optimizer.run.RunConfig;
 import dev.gspo.optimizer.run.RunService;
 import dev.gspo.optimizer.run.RunStatus;
+import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfigJson;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -34,9 +37,16 @@ class RunController {
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<RunStatus> start(
             @RequestHeader(value = "Authorization", required = false) String auth,
-            @RequestBody(required = false) RunConfig config) {
+            @io.swagger.v3.oas.annotations.parameters.RequestBody(
+                            description = "the run config, nested (or the flat form of earlier versions)",
+                            content = @Content(schema = @Schema(implementation = RunConfig.class)))
+                    @RequestBody(required = false)
+                    String body) {
         controlToken.check(auth);
-        RunStatus status = runs.start(config == null ? RunConfig.empty() : config, hook::finished);
+        // read by RunConfigJson, not bound by Spring: one reader for the nested and the flat form, strict about
+        // duplicate keys, unknown fields and types, and naming the field in every error
+        RunConfig config = body == null || body.isBlank() ? RunConfig.empty() : RunConfigJson.read(body);
+        RunStatus status = runs.start(config, hook::finished);
         return ResponseEntity.created(URI.create("/v1/runs/" + status.runId())).body(status);
     }
 

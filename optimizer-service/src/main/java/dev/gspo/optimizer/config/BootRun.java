@@ -1,9 +1,9 @@
 package dev.gspo.optimizer.config;
 
-import dev.gspo.optimizer.run.RunConfig;
 import dev.gspo.optimizer.run.RunService;
 import dev.gspo.optimizer.run.RunState;
 import dev.gspo.optimizer.run.RunStatus;
+import dev.gspo.optimizer.runconfig.RunConfig;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,9 +1,19 @@
 package dev.gspo.optimizer.experiment;
 
-import dev.gspo.optimizer.run.RunConfig;
+import dev.gspo.common.objective.ClipRange;
+import dev.gspo.common.objective.LossMode;
+import dev.gspo.common.task.AdditionSpec;
+import dev.gspo.common.train.OldLogprobs;
+import dev.gspo.optimizer.runconfig.CheckpointSpec;
+import dev.gspo.optimizer.runconfig.EvalSpec;
+import dev.gspo.optimizer.runconfig.ModelSpec;
+import dev.gspo.optimizer.runconfig.ObjectiveSpec;
+import dev.gspo.optimizer.runconfig.OptimizerSpec;
+import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.SamplingSpec;
+import dev.gspo.optimizer.runconfig.WarmStartSpec;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Every knob of the experiment ({@code ./gspo experiment --help} names the options). Each run of each arm uses the
@@ -178,34 +188,47 @@ public record ExperimentConfig(
 
     /** The warm start: the built-in model, {@code sftSteps} supervised steps, no GSPO step. */
     public RunConfig warmStartConfig() {
-        return new RunConfig(
-                        "addition",
-                        Map.of("minDigits", 1, "maxDigits", 2),
+        return trainingConfig(
                         modelName(),
-                        0,
-                        promptsPerStep,
-                        groupSize,
-                        miniBatches,
-                        "gspo",
-                        null,
-                        null,
-                        "rollout",
-                        0.0,
-                        learningRate,
-                        1.0,
-                        0.0,
-                        true,
-                        temperature,
-                        maxNewTokens,
                         modelSeed,
-                        sftSteps,
-                        sftBatchSize,
-                        sftLearningRate,
-                        evalEvery,
-                        evalSize,
                         0,
+                        LossMode.GSPO,
+                        null,
+                        new WarmStartSpec(sftSteps, sftBatchSize, sftLearningRate),
+                        false,
                         null)
                 .withDefaults();
+    }
+
+    /** The settings every run of the experiment shares; the loss, clip range, seed and start differ. */
+    private RunConfig trainingConfig(
+            String model,
+            long seed,
+            int gspoSteps,
+            LossMode mode,
+            ClipRange clip,
+            WarmStartSpec warmStart,
+            boolean routingReplay,
+            String resumeFrom) {
+        return new RunConfig(
+                new AdditionSpec(1, 2, null),
+                ModelSpec.of(model),
+                seed,
+                gspoSteps,
+                new SamplingSpec(promptsPerStep, groupSize, temperature, maxNewTokens),
+                new ObjectiveSpec(
+                        mode,
+                        clip == null ? null : clip.low(),
+                        clip == null ? null : clip.high(),
+                        OldLogprobs.ROLLOUT,
+                        0.0,
+                        true,
+                        routingReplay),
+                new OptimizerSpec(learningRate, miniBatches, 1.0, 0.0),
+                warmStart,
+                new EvalSpec(evalEvery, evalSize),
+                new CheckpointSpec(0),
+                resumeFrom);
     }
 
     /**
@@ -215,34 +238,15 @@ public record ExperimentConfig(
      * Routing replay is on for the arms of the {@link MoeExperiment#REPLAY} setting.
      */
     public RunConfig runConfig(Arm arm, long seed, Path warmStart) {
-        return new RunConfig(
-                        "addition",
-                        Map.of("minDigits", 1, "maxDigits", 2),
+        return trainingConfig(
                         warmStart.toString(),
-                        steps,
-                        promptsPerStep,
-                        groupSize,
-                        miniBatches,
-                        arm.mode().wireName(),
-                        arm.clip().low(),
-                        arm.clip().high(),
-                        "rollout",
-                        0.0,
-                        learningRate,
-                        1.0,
-                        0.0,
-                        true,
-                        temperature,
-                        maxNewTokens,
                         seed,
-                        0,
-                        sftBatchSize,
-                        sftLearningRate,
-                        evalEvery,
-                        evalSize,
-                        0,
+                        steps,
+                        arm.mode(),
+                        arm.clip(),
+                        new WarmStartSpec(0, sftBatchSize, sftLearningRate),
+                        arm.routingReplay(),
                         warmStart.toString())
-                .withDefaults()
-                .withRoutingReplay(arm.routingReplay());
+                .withDefaults();
     }
 }

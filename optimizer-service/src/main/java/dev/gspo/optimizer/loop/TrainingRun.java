@@ -2,7 +2,6 @@ package dev.gspo.optimizer.loop;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.model.BuiltinModel;
@@ -17,7 +16,6 @@ import dev.gspo.common.objective.PolicyObjective;
 import dev.gspo.common.task.Demonstration;
 import dev.gspo.common.task.Task;
 import dev.gspo.common.task.TaskExample;
-import dev.gspo.common.task.Tasks;
 import dev.gspo.common.train.AdamW;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.PolicySample;
@@ -25,7 +23,8 @@ import dev.gspo.common.train.PolicyTrainer;
 import dev.gspo.common.train.SupervisedTrainer;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.publish.PublishResult;
-import dev.gspo.optimizer.run.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,8 +48,6 @@ import java.util.function.ToDoubleFunction;
  * The loop runs on the caller's thread; {@link #requestStop()} ends it after the current step, with a checkpoint.
  */
 public final class TrainingRun {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final String runId;
     private final RunConfig config;
     private final Path runDir;
@@ -85,7 +82,7 @@ public final class TrainingRun {
         this.rollouts = rollouts;
         this.publisher = publisher;
         this.listener = listener;
-        this.task = Tasks.create(config.task(), config.taskParams());
+        this.task = config.task().create();
     }
 
     public void run() {
@@ -93,9 +90,10 @@ public final class TrainingRun {
             ResumePoint resume = config.resumeFrom() == null ? null : ResumePoint.read(Path.of(config.resumeFrom()));
             PolicyModel model = resume != null
                     ? PolicyModel.load(resume.dir(), manager)
-                    : RunConfig.BUILTIN_MODELS.contains(config.model())
-                            ? BuiltinModel.create(config.model(), runDir.resolve("base-model"), config.seed(), manager)
-                            : PolicyModel.load(Path.of(config.model()), manager);
+                    : config.model().builtin()
+                            ? BuiltinModel.create(
+                                    config.model().source(), runDir.resolve("base-model"), config.seed(), manager)
+                            : PolicyModel.load(Path.of(config.model().source()), manager);
             try (model;
                     AdamW adam = resume != null
                             ? AdamW.restore(
@@ -116,7 +114,7 @@ public final class TrainingRun {
         long firstStep = 1;
         if (resume != null) {
             firstStep = resume.state().step() + 1;
-        } else if (config.sftSteps() > 0) {
+        } else if (config.warmStart().steps() > 0) {
             warmStart(model, adam);
         }
         heldOutBefore = evaluate(model, firstStep - 1);
@@ -124,7 +122,7 @@ public final class TrainingRun {
                 Math.max(resume == null ? 0 : resume.state().policyVersion(), publisher.highestReplicaVersion()) + 1;
         publish(model);
         // the KL reference is the policy the GSPO phase starts from (after the warm start, or at the checkpoint)
-        PolicyModel reference = config.klBeta() > 0
+        PolicyModel reference = config.objective().klBeta() > 0
                 ? model.withWeights(
                         Safetensors.read(model.weightsAsSafetensors()),
                         model.weights().manager())
@@ -132,31 +130,33 @@ public final class TrainingRun {
         PolicyTrainer trainer = new PolicyTrainer(
                 model,
                 adam,
-                new PolicyObjective(ObjectiveConfig.defaults(config.mode())
-                        .withClip(config.clipRange())
-                        .withKlBeta(config.klBeta())),
-                config.maxGradNorm(),
+                new PolicyObjective(ObjectiveConfig.defaults(config.objective().lossMode())
+                        .withClip(config.objective().clipRange())
+                        .withKlBeta(config.objective().klBeta())),
+                config.optimizer().maxGradNorm(),
                 reference,
-                Boolean.TRUE.equals(config.routingReplay()));
+                config.objective().routingReplay());
         GroupAdvantages advantages = new GroupAdvantages(
-                config.scaleAdvantagesByStd() ? AdvantageConfig.defaults() : AdvantageConfig.meanCentredOnly());
-        SamplingParams sampling =
-                new SamplingParams(config.maxNewTokens(), config.temperature(), 1.0, 0, List.of(Task.STOP));
+                config.objective().scaleAdvantagesByStd()
+                        ? AdvantageConfig.defaults()
+                        : AdvantageConfig.meanCentredOnly());
+        SamplingParams sampling = new SamplingParams(
+                config.sampling().maxNewTokens(), config.sampling().temperature(), 1.0, 0, List.of(Task.STOP));
         long lastStep = firstStep - 1;
         for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
             long started = System.nanoTime();
             SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
-            List<TaskExample> examples = task.sample(config.promptsPerStep(), rng);
+            List<TaskExample> examples = task.sample(config.sampling().promptsPerStep(), rng);
             long versionBefore = policyVersion;
             RolloutBatch batch = rollouts.sample(
                     examples.stream().map(TaskExample::prompt).toList(),
-                    config.groupSize(),
+                    config.sampling().groupSize(),
                     sampling,
                     rng.nextLong(),
                     versionBefore);
             long rolled = System.nanoTime();
 
-            int g = config.groupSize();
+            int g = config.sampling().groupSize();
             double[] rewards = new double[examples.size() * g];
             List<Completion> completions = new ArrayList<>();
             List<int[]> promptIds = new ArrayList<>();
@@ -182,9 +182,9 @@ public final class TrainingRun {
             }
             PolicyTrainer.StepResult result = trainer.step(
                     samples,
-                    config.miniBatches(),
-                    config.learningRate(),
-                    config.oldLogprobSource(),
+                    config.optimizer().miniBatches(),
+                    config.optimizer().learningRate(),
+                    config.objective().oldLogprobs(),
                     adv.zeroVarianceShare(),
                     rng);
             long trained = System.nanoTime();
@@ -195,11 +195,12 @@ public final class TrainingRun {
             step = k;
             lastStep = k;
             double heldOut = Double.NaN;
-            if (k % config.evalEvery() == 0 || k == config.steps()) {
+            if (k % config.eval().every() == 0 || k == config.steps()) {
                 heldOut = evaluate(model, k);
                 heldOutAfter = heldOut;
             }
-            boolean checkpointDue = config.checkpointEvery() > 0 && k % config.checkpointEvery() == 0;
+            boolean checkpointDue = config.checkpointing().every() > 0
+                    && k % config.checkpointing().every() == 0;
             if (checkpointDue && k != config.steps() && !stopRequested) {
                 checkpoint(model, adam, k);
             }
@@ -226,28 +227,31 @@ public final class TrainingRun {
     }
 
     private void warmStart(PolicyModel model, AdamW adam) {
-        SupervisedTrainer sft = new SupervisedTrainer(model, adam, config.maxGradNorm());
-        for (int s = 1; s <= config.sftSteps() && !stopRequested; s++) {
+        SupervisedTrainer sft =
+                new SupervisedTrainer(model, adam, config.optimizer().maxGradNorm());
+        for (int s = 1; s <= config.warmStart().steps() && !stopRequested; s++) {
             SplittableRandom rng = new SplittableRandom(mix(config.seed() ^ 0x5f7L, s));
             List<int[]> prompts = new ArrayList<>();
             List<int[]> targets = new ArrayList<>();
-            for (Demonstration d : task.demonstrations(config.sftBatchSize(), rng)) {
+            for (Demonstration d : task.demonstrations(config.warmStart().batchSize(), rng)) {
                 prompts.add(model.tokenizer().encode(d.example().prompt()));
                 targets.add(model.tokenizer().encode(d.completion()));
             }
             // linear decay to 10% keeps the end of the warm start from overshooting
-            double lr = config.sftLearningRate() * (1 - 0.9 * (s - 1) / (double) config.sftSteps());
+            double lr = config.warmStart().learningRate()
+                    * (1 - 0.9 * (s - 1) / (double) config.warmStart().steps());
             SupervisedTrainer.StepResult r = sft.step(prompts, targets, lr);
             supervisedLoss.add(r.loss());
-            listener.onSupervisedStep(s, config.sftSteps(), r.loss());
+            listener.onSupervisedStep(s, config.warmStart().steps(), r.loss());
         }
     }
 
     private double evaluate(PolicyModel model, long atStep) {
-        if (config.evalSize() == 0) {
+        if (config.eval().size() == 0) {
             return Double.NaN;
         }
-        double acc = HeldOutEvaluator.accuracy(model, task, config.evalSize(), config.maxNewTokens());
+        double acc = HeldOutEvaluator.accuracy(
+                model, task, config.eval().size(), config.sampling().maxNewTokens());
         listener.onHeldOutAccuracy(atStep, acc);
         return acc;
     }
@@ -263,7 +267,7 @@ public final class TrainingRun {
     private void checkpoint(PolicyModel model, AdamW adam, long atStep) {
         Path dir = runDir.resolve("checkpoints").resolve(String.format("step-%06d", atStep));
         try {
-            JsonNode cfg = JSON.valueToTree(config.withResumeFrom(null));
+            JsonNode cfg = RunConfigJson.write(config.withResumeFrom(null));
             Checkpoint.write(
                     dir,
                     model,
@@ -337,7 +341,7 @@ public final class TrainingRun {
 
     private AdamW.Hyper hyper() {
         AdamW.Hyper h = AdamW.Hyper.defaults();
-        return new AdamW.Hyper(h.beta1(), h.beta2(), h.eps(), config.weightDecay());
+        return new AdamW.Hyper(h.beta1(), h.beta2(), h.eps(), config.optimizer().weightDecay());
     }
 
     private static double seconds(long from, long to) {

@@ -3,7 +3,7 @@ package dev.gspo.optimizer.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.gspo.optimizer.loop.StepMetrics;
-import dev.gspo.optimizer.run.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -85,7 +85,7 @@ public final class ReportWriter {
                     "MoE routing (routing replay %s): after each step's first update, "
                             + "%.2f%% of (token, layer) expert sets on average differed from π_old's (first step %.2f%%, "
                             + "last %.2f%%).%n%n",
-                    Boolean.TRUE.equals(run.config().routingReplay()) ? "on" : "off",
+                    run.config().objective().routingReplay() ? "on" : "off",
                     100 * java.util.Arrays.stream(changed).average().orElse(Double.NaN),
                     100 * changed[0],
                     100 * changed[changed.length - 1]));
@@ -96,7 +96,7 @@ public final class ReportWriter {
         md.append("## Metrics per step\n\n");
         md.append(
                 "Clip fractions: share of samples whose clipped branch is active, per sequence and per token (GSPO.md §5). ");
-        md.append("Held-out accuracy is greedy, on the task's held-out set, every `evalEvery` steps.\n\n");
+        md.append("Held-out accuracy is greedy, on the task's held-out set, every `eval.every` steps.\n\n");
         md.append(
                 "| step | version | reward | reward std | accuracy | held-out | loss | clip seq | clip tok | ratio min | ratio max | KL | entropy | grad norm | mismatch max | rollout s | train s | publish s | step s |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -160,12 +160,12 @@ public final class ReportWriter {
         data.addSeries(positive("sequence-level", run.steps(), StepMetrics::clipSeqTotal));
         data.addSeries(positive("token-level", run.steps(), StepMetrics::clipTokTotal));
         JFreeChart chart = ChartFactory.createXYLineChart(
-                "Clip fraction — " + run.config().lossMode()
+                "Clip fraction — " + run.config().objective().lossMode()
                         + String.format(
                                 Locale.ROOT,
                                 " ε = [%.2g, %.2g]",
-                                run.config().clipLow(),
-                                run.config().clipHigh()),
+                                run.config().objective().clipLow(),
+                                run.config().objective().clipHigh()),
                 "step",
                 "clip fraction (log scale)",
                 data,

@@ -1,7 +1,6 @@
 package dev.gspo.optimizer.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gspo.common.task.Tasks;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.loop.PolicySink;
@@ -9,6 +8,9 @@ import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.loop.TrainingRun;
+import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
+import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +94,7 @@ public final class RunService implements AutoCloseable {
         if (requested.resumeFrom() != null && !requested.resumeFrom().isBlank()) {
             Path dir = resolveCheckpoint(requested.resumeFrom());
             TrainerState state = Checkpoint.read(dir); // verifies every checksum before anything is loaded
-            RunConfig saved = JSON.convertValue(state.config(), RunConfig.class);
+            RunConfig saved = RunConfigJson.read(state.config()); // nested, or flat from earlier versions
             config = (requested.steps() != null ? saved.withSteps(requested.steps()) : saved)
                     .withDefaults()
                     .withResumeFrom(dir.toString());
@@ -114,17 +116,18 @@ public final class RunService implements AutoCloseable {
         List<String> problems = new ArrayList<>(config.validate());
         if (problems.isEmpty()) {
             try {
-                Tasks.create(config.task(), config.taskParams());
+                config.task().create();
             } catch (IllegalArgumentException e) {
                 problems.add("task: " + e.getMessage());
             }
-            if (!RunConfig.BUILTIN_MODELS.contains(config.model()) && !Files.isDirectory(Path.of(config.model()))) {
-                problems.add("model: '" + config.model() + "' is neither 'builtin', 'moe' nor a model directory");
-            } else if (Boolean.TRUE.equals(config.routingReplay())
+            String model = config.model().source();
+            if (!config.model().builtin() && !Files.isDirectory(Path.of(model))) {
+                problems.add("model.source: '" + model + "' is neither 'builtin', 'moe' nor a model directory");
+            } else if (config.objective().routingReplay()
                     && config.resumeFrom() == null
-                    && Files.isDirectory(Path.of(config.model()))
-                    && !isMoe(Path.of(config.model()))) {
-                problems.add("routingReplay: the model in " + config.model() + " has no MoE layers");
+                    && !config.model().builtin()
+                    && !isMoe(Path.of(model))) {
+                problems.add("objective.routingReplay: the model in " + model + " has no MoE layers");
             }
         }
         if (!problems.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.gspo.optimizer.run;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.runconfig.RunConfig;
 import java.time.Instant;
 
 /** {@code GET /v1/runs/{id}}: where a run is. */

@@ -3,7 +3,6 @@ package dev.gspo.optimizer.loop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.Seeds;
@@ -11,7 +10,8 @@ import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.optimizer.publish.PublishResult;
-import dev.gspo.optimizer.run.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,11 +29,11 @@ class TrainingRunTest {
         try (NDManager manager = NDManager.newBaseManager();
                 PolicyModel served = BuiltinModel.create(dir.resolve("served"), 4, manager)) {
             // the policy comes from a model directory, so the only thing the run writes is its checkpoints
-            RunConfig config = new ObjectMapper()
-                    .readValue("""
-                    {"steps":2,"promptsPerStep":2,"groupSize":2,"miniBatches":1,"maxNewTokens":4,"evalSize":0,
-                     "checkpointEvery":1,"seed":4,"model":"%s"}""".formatted(dir.resolve("served")), RunConfig.class)
-                    .withDefaults();
+            RunConfig config =
+                    RunConfigJson.read("""
+                    {"steps":2,"seed":4,"model":"%s",
+                     "sampling":{"promptsPerStep":2,"groupSize":2,"maxNewTokens":4},
+                     "optimizer":{"miniBatches":1},"eval":{"size":0},"checkpointing":{"every":1}}""".formatted(dir.resolve("served"))).withDefaults();
             List<Long> published = new ArrayList<>();
             List<String> failures = new ArrayList<>();
             TrainingRun run = new TrainingRun(

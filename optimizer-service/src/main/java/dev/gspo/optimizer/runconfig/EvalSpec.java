@@ -1,0 +1,23 @@
+package dev.gspo.optimizer.runconfig;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/**
+ * {@code "eval"}: held-out greedy accuracy.
+ *
+ * @param every measured every this many steps, and always before the first and after the last step (default 5)
+ * @param size  held-out problems per measurement; 0 = no evaluation (default 200, at most 100,000)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record EvalSpec(Integer every, Integer size) {
+
+    EvalSpec withDefaults() {
+        return new EvalSpec(Checks.or(every, 5), Checks.or(size, 200));
+    }
+
+    void validate(List<String> p) {
+        Checks.between(p, "eval.every", every, 1, 1_000_000);
+        Checks.between(p, "eval.size", size, 0, 100_000);
+    }
+}

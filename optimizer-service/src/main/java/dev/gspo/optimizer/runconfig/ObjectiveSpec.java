@@ -1,0 +1,54 @@
+package dev.gspo.optimizer.runconfig;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.gspo.common.objective.ClipRange;
+import dev.gspo.common.objective.LossMode;
+import dev.gspo.common.train.OldLogprobs;
+import java.util.List;
+
+/**
+ * {@code "objective"}: the policy loss (docs/ALGORITHM.md).
+ *
+ * @param lossMode             {@code gspo} | {@code gspo-token} | {@code grpo} (default gspo)
+ * @param clipLow              ε_low; default the paper's preset of the loss mode (GSPO 3e-4, GRPO 0.2)
+ * @param clipHigh             ε_high; default GSPO 4e-4, GRPO 0.27
+ * @param oldLogprobs          {@code rollout} (the replica's log-probs are π_old) | {@code recompute} (default rollout)
+ * @param klBeta               β of the k3 KL penalty to the policy the GSPO phase started from; 0 = off (default)
+ * @param scaleAdvantagesByStd divide the group-centred reward by the group's std (default true)
+ * @param routingReplay        MoE models only: π_θ's forwards use the experts π_old routed each token to (default
+ *                             false; refused for a dense model)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ObjectiveSpec(
+        LossMode lossMode,
+        Double clipLow,
+        Double clipHigh,
+        OldLogprobs oldLogprobs,
+        Double klBeta,
+        Boolean scaleAdvantagesByStd,
+        Boolean routingReplay) {
+
+    ObjectiveSpec withDefaults() {
+        LossMode mode = Checks.or(lossMode, LossMode.GSPO);
+        ClipRange preset = mode.paperClipRange();
+        return new ObjectiveSpec(
+                mode,
+                Checks.or(clipLow, preset.low()),
+                Checks.or(clipHigh, preset.high()),
+                Checks.or(oldLogprobs, OldLogprobs.ROLLOUT),
+                Checks.or(klBeta, 0.0),
+                Checks.or(scaleAdvantagesByStd, true),
+                Checks.or(routingReplay, false));
+    }
+
+    void validate(List<String> p) {
+        Checks.range(p, "objective.clipLow", clipLow, 0, 1, false);
+        Checks.range(p, "objective.clipHigh", clipHigh, 0, 100, false);
+        Checks.range(p, "objective.klBeta", klBeta, 0, 100, true);
+    }
+
+    /** The clip range [1 − ε_low, 1 + ε_high] of a spec with defaults applied. */
+    public ClipRange clipRange() {
+        return new ClipRange(clipLow, clipHigh);
+    }
+}

@@ -1,0 +1,32 @@
+package dev.gspo.optimizer.runconfig;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/**
+ * {@code "optimizer"}: how a step's samples update the policy (AdamW).
+ *
+ * @param learningRate AdamW's step size during GSPO (default 5e-4, in (0, 1])
+ * @param miniBatches  gradient updates per rollout batch; the paper uses 4 (default 4, at most 1024 and at most the
+ *                     samples of a step)
+ * @param maxGradNorm  global gradient-norm clip (default 1.0)
+ * @param weightDecay  AdamW's decoupled weight decay (default 0)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record OptimizerSpec(Double learningRate, Integer miniBatches, Double maxGradNorm, Double weightDecay) {
+
+    OptimizerSpec withDefaults() {
+        return new OptimizerSpec(
+                Checks.or(learningRate, 5e-4),
+                Checks.or(miniBatches, 4),
+                Checks.or(maxGradNorm, 1.0),
+                Checks.or(weightDecay, 0.0));
+    }
+
+    void validate(List<String> p) {
+        Checks.range(p, "optimizer.learningRate", learningRate, 0, 1, false);
+        Checks.between(p, "optimizer.miniBatches", miniBatches, 1, 1024);
+        Checks.range(p, "optimizer.maxGradNorm", maxGradNorm, 0, 1e6, false);
+        Checks.range(p, "optimizer.weightDecay", weightDecay, 0, 1, true);
+    }
+}

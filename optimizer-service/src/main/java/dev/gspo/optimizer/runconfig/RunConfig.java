@@ -1,0 +1,119 @@
+package dev.gspo.optimizer.runconfig;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.gspo.common.task.TaskSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The configuration of a training run: the body of {@code POST /v1/runs}, a preset file such as
+ * {@code config/main-job.json}, and the {@code config} a checkpoint keeps. Every field is optional; a missing one
+ * takes the default its section documents ({@link #withDefaults()}). {@link #validate()} lists every problem at once,
+ * each naming its field as {@code section.field}, so a client fixes its request in one round trip.
+ *
+ * <pre>
+ * {"task": {"name": "addition", "minDigits": 2, "maxDigits": 2, "heldOutSize": 400},
+ *  "model": "builtin", "seed": 1, "steps": 300,
+ *  "sampling":      {"promptsPerStep": 64, "groupSize": 8, "temperature": 0.7, "maxNewTokens": 6},
+ *  "objective":     {"lossMode": "gspo", "clipLow": 0.003, "clipHigh": 0.004},
+ *  "optimizer":     {"learningRate": 1e-4, "miniBatches": 2},
+ *  "warmStart":     {"steps": 800, "batchSize": 64, "learningRate": 0.003},
+ *  "eval":          {"every": 25, "size": 400},
+ *  "checkpointing": {"every": 100}}
+ * </pre>
+ *
+ * The flat body of earlier versions ({@code "promptsPerStep": 64, "lossMode": "gspo", "taskParams": {…}}) is still
+ * read: {@link RunConfigJson} maps each flat field to its place here.
+ *
+ * @param task          the task and its parameters, typed per task (default: addition)
+ * @param model         the policy to start from (default: the built-in model)
+ * @param seed          seeds everything random in the run (default 1)
+ * @param steps         GSPO steps after the warm start (default 30); when resuming, the new total
+ * @param resumeFrom    a checkpoint directory, or the id of an earlier run whose latest checkpoint to continue; the
+ *                      rest of the config is then the checkpoint's own, except {@code steps}
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RunConfig(
+        TaskSpec task,
+        ModelSpec model,
+        Long seed,
+        Integer steps,
+        SamplingSpec sampling,
+        ObjectiveSpec objective,
+        OptimizerSpec optimizer,
+        WarmStartSpec warmStart,
+        EvalSpec eval,
+        CheckpointSpec checkpointing,
+        String resumeFrom) {
+
+    /** The most samples one step may ask for (promptsPerStep × groupSize). */
+    public static final int MAX_SEQUENCES_PER_STEP = 4096;
+
+    /** A config with every field missing (all defaults). */
+    public static RunConfig empty() {
+        return new RunConfig(null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** The same config with every missing field, in every section, set to its default. */
+    public RunConfig withDefaults() {
+        return new RunConfig(
+                task == null ? TaskSpec.defaults() : task.withDefaults(),
+                (model == null ? new ModelSpec(null) : model).withDefaults(),
+                Checks.or(seed, 1L),
+                Checks.or(steps, 30),
+                (sampling == null ? new SamplingSpec(null, null, null, null) : sampling).withDefaults(),
+                (objective == null ? new ObjectiveSpec(null, null, null, null, null, null, null) : objective)
+                        .withDefaults(),
+                (optimizer == null ? new OptimizerSpec(null, null, null, null) : optimizer).withDefaults(),
+                (warmStart == null ? new WarmStartSpec(null, null, null) : warmStart).withDefaults(),
+                (eval == null ? new EvalSpec(null, null) : eval).withDefaults(),
+                (checkpointing == null ? new CheckpointSpec(null) : checkpointing).withDefaults(),
+                resumeFrom);
+    }
+
+    /** Problems of a config with defaults applied, as "section.field: what is wrong"; empty when valid. */
+    public List<String> validate() {
+        List<String> p = new ArrayList<>(task.problems());
+        model.validate(p);
+        Checks.between(p, "steps", steps, 1, 1_000_000);
+        sampling.validate(p);
+        objective.validate(p);
+        optimizer.validate(p);
+        warmStart.validate(p);
+        eval.validate(p);
+        checkpointing.validate(p);
+        int sequences = sampling.promptsPerStep() * sampling.groupSize();
+        if (sequences > MAX_SEQUENCES_PER_STEP) {
+            p.add("sampling: promptsPerStep × groupSize = " + sequences + " exceeds " + MAX_SEQUENCES_PER_STEP);
+        } else if (optimizer.miniBatches() > sequences) {
+            p.add("optimizer.miniBatches: " + optimizer.miniBatches() + " exceeds the " + sequences
+                    + " samples of a step");
+        }
+        if (objective.routingReplay() && "builtin".equals(model.source())) {
+            p.add("objective.routingReplay: the built-in 'builtin' model is dense (no experts to replay); use model "
+                    + "'moe' or a qwen3_moe directory");
+        }
+        return p;
+    }
+
+    /** The same config resumed from {@code from} (null: not resumed). */
+    public RunConfig withResumeFrom(String from) {
+        return new RunConfig(
+                task, model, seed, steps, sampling, objective, optimizer, warmStart, eval, checkpointing, from);
+    }
+
+    public RunConfig withSteps(int newSteps) {
+        return new RunConfig(
+                task,
+                model,
+                seed,
+                newSteps,
+                sampling,
+                objective,
+                optimizer,
+                warmStart,
+                eval,
+                checkpointing,
+                resumeFrom);
+    }
+}
