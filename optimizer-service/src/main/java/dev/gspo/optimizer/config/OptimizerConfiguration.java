@@ -12,7 +12,6 @@ import dev.gspo.optimizer.publish.PolicyPublisher;
 import dev.gspo.optimizer.publish.WeightPublisher;
 import dev.gspo.optimizer.run.MetricsHistoryFile;
 import dev.gspo.optimizer.run.RunService;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.net.http.HttpClient;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -51,8 +50,8 @@ class OptimizerConfiguration {
     }
 
     @Bean
-    TrainingMetrics trainingMetrics(MeterRegistry registry) {
-        return new TrainingMetrics(registry);
+    TrainingMetrics trainingMetrics() {
+        return new TrainingMetrics(); // a MeterBinder: Spring Boot binds it to the registry
     }
 
     @Bean

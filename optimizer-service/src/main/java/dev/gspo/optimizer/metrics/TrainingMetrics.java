@@ -7,91 +7,169 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The optimizer's meters (DESIGN §4). Gauges read the latest {@link StepMetrics} held here (a strong reference:
- * Micrometer holds gauge targets weakly), so the training loop stays free of Micrometer. Before the first step every
- * gauge reads NaN, which Prometheus shows as "no value yet".
+ * The optimizer's meters (names in docs/ARCHITECTURE.md), every one with a description. Base units are set where the
+ * Prometheus name has always carried them ({@code _seconds}, {@code _bytes}, {@code _tokens}): Micrometer appends a
+ * gauge's base unit to its exported name, and dashboards and alerts depend on the names. A {@link MeterBinder}: Spring Boot binds it to the registry at start-up, and the training loop, which only
+ * calls the {@link RunListener} methods, stays free of Micrometer. Gauges read the latest {@link StepMetrics} held
+ * here (a strong reference: Micrometer holds gauge targets weakly); before the first step every gauge reads NaN,
+ * which Prometheus shows as "no value yet". Events before {@link #bindTo} update the gauges' state and are otherwise
+ * not counted.
  */
-public final class TrainingMetrics implements RunListener {
+public final class TrainingMetrics implements RunListener, MeterBinder {
     private volatile StepMetrics latest;
     private volatile double heldOut = Double.NaN;
     private final AtomicLong policyVersion = new AtomicLong();
-    private final Counter steps;
-    private final Counter tokens;
-    private final Counter skipped;
-    private final Timer stepDuration;
-    private final Timer publishDuration;
-    private final Counter publishBytes;
-    private final Counter publishFailures;
-    private final Counter publishRetries;
-    private final MeterRegistry registry;
-    private final ConcurrentHashMap<String, Counter> fleetRequests = new ConcurrentHashMap<>();
+    private volatile MeterRegistry registry;
+    private Counter steps;
+    private Counter tokens;
+    private Counter skipped;
+    private Timer stepDuration;
+    private Timer publishDuration;
+    private Counter publishBytes;
+    private Counter publishFailures;
+    private Counter publishRetries;
 
-    public TrainingMetrics(MeterRegistry registry) {
-        this.registry = registry;
+    @Override
+    public void bindTo(MeterRegistry r) {
         for (String level : new String[] {"sequence", "token"}) {
             for (String side : new String[] {"low", "high", "total"}) {
-                gauge("gspo.train.clip.fraction", clip(level, side), "level", level, "side", side);
+                gauge(
+                        r,
+                        "gspo.train.clip.fraction",
+                        clip(level, side),
+                        "share of the last step's samples (level=sequence) or tokens (level=token) whose clipped branch "
+                                + "was active, below 1-eps_low (side=low), above 1+eps_high (side=high) or either",
+                        null,
+                        "level",
+                        level,
+                        "side",
+                        side);
             }
         }
-        gauge("gspo.train.reward.mean", StepMetrics::rewardMean);
-        gauge("gspo.train.reward.std", StepMetrics::rewardStd);
-        gauge("gspo.train.accuracy", StepMetrics::accuracy);
-        gauge("gspo.train.importance.ratio", StepMetrics::ratioMean, "stat", "mean");
-        gauge("gspo.train.importance.ratio", StepMetrics::ratioMin, "stat", "min");
-        gauge("gspo.train.importance.ratio", StepMetrics::ratioMax, "stat", "max");
-        gauge("gspo.train.kl", StepMetrics::kl);
-        gauge("gspo.train.entropy", StepMetrics::entropy);
-        gauge("gspo.train.grad.norm", StepMetrics::gradNorm);
-        gauge("gspo.train.loss", StepMetrics::loss);
-        gauge("gspo.train.logprob.mismatch", StepMetrics::mismatchMean, "stat", "mean");
-        gauge("gspo.train.logprob.mismatch", StepMetrics::mismatchMax, "stat", "max");
-        gauge("gspo.train.zero.variance.share", StepMetrics::zeroVarianceShare);
-        // MoE only (NaN for a dense policy): routed expert sets that moved between π_old and π_θ within a step
-        gauge("gspo.train.expert.change.share", StepMetrics::expertChangeShare);
-        gauge("gspo.train.response.length", StepMetrics::responseLengthMean);
-        gauge("gspo.train.staleness", m -> m.stale());
-        seconds("gspo.train.phase.duration", StepMetrics::rolloutSeconds, "phase", "rollout");
-        seconds("gspo.train.phase.duration", StepMetrics::trainSeconds, "phase", "train");
-        seconds("gspo.train.phase.duration", StepMetrics::publishSeconds, "phase", "publish");
-        seconds(
+        gauge(r, "gspo.train.reward.mean", StepMetrics::rewardMean, "mean reward of the last step's samples", null);
+        gauge(r, "gspo.train.reward.std", StepMetrics::rewardStd, "std of the last step's rewards", null);
+        gauge(r, "gspo.train.accuracy", StepMetrics::accuracy, "share of the last step's samples with reward 1", null);
+        String ratio = "importance ratio of the last step (GSPO: sequence-level s_i; GRPO: per token) by stat";
+        gauge(r, "gspo.train.importance.ratio", StepMetrics::ratioMean, ratio, null, "stat", "mean");
+        gauge(r, "gspo.train.importance.ratio", StepMetrics::ratioMin, ratio, null, "stat", "min");
+        gauge(r, "gspo.train.importance.ratio", StepMetrics::ratioMax, ratio, null, "stat", "max");
+        gauge(r, "gspo.train.kl", StepMetrics::kl, "approximate KL(pi_old || pi_theta) of the last step", null);
+        gauge(
+                r,
+                "gspo.train.entropy",
+                StepMetrics::entropy,
+                "mean token entropy of the policy in nats, last step",
+                null);
+        gauge(
+                r,
+                "gspo.train.grad.norm",
+                StepMetrics::gradNorm,
+                "global gradient norm before clipping, last step",
+                null);
+        gauge(r, "gspo.train.loss", StepMetrics::loss, "policy loss of the last step", null);
+        String mismatch =
+                "|log-prob of the rollout - log-prob recomputed by the trainer| per token, last step, by stat";
+        gauge(r, "gspo.train.logprob.mismatch", StepMetrics::mismatchMean, mismatch, null, "stat", "mean");
+        gauge(r, "gspo.train.logprob.mismatch", StepMetrics::mismatchMax, mismatch, null, "stat", "max");
+        gauge(
+                r,
+                "gspo.train.zero.variance.share",
+                StepMetrics::zeroVarianceShare,
+                "share of the last step's groups whose rewards were all equal (no gradient)",
+                null);
+        gauge(
+                r,
+                "gspo.train.expert.change.share",
+                StepMetrics::expertChangeShare,
+                "MoE only (NaN for a dense policy): share of (token, layer) expert sets that moved between pi_old and "
+                        + "pi_theta within the last step",
+                null);
+        gauge(
+                r,
+                "gspo.train.response.length",
+                StepMetrics::responseLengthMean,
+                "mean response length in tokens of the last step",
+                null);
+        gauge(
+                r,
+                "gspo.train.staleness",
+                m -> m.stale(),
+                "policy versions between the trainer and the samples of the last step",
+                null);
+        String phase = "seconds the last step spent in each phase";
+        gauge(r, "gspo.train.phase.duration", StepMetrics::rolloutSeconds, phase, "seconds", "phase", "rollout");
+        gauge(r, "gspo.train.phase.duration", StepMetrics::trainSeconds, phase, "seconds", "phase", "train");
+        gauge(r, "gspo.train.phase.duration", StepMetrics::publishSeconds, phase, "seconds", "phase", "publish");
+        gauge(
+                r,
                 "gspo.train.phase.duration",
                 m -> Math.max(0, m.stepSeconds() - m.rolloutSeconds() - m.trainSeconds() - m.publishSeconds()),
+                phase,
+                "seconds",
                 "phase",
                 "other");
-        gauge("gspo.train.tokens.per.second", StepMetrics::rolloutTokensPerSecond, "kind", "rollout");
-        gauge("gspo.train.tokens.per.second", StepMetrics::trainTokensPerSecond, "kind", "train");
-        Gauge.builder("gspo.train.heldout.accuracy", this, t -> t.heldOut).register(registry);
+        String throughput = "tokens per second of the last step's rollout (kind=rollout) and training (kind=train)";
+        gauge(
+                r,
+                "gspo.train.tokens.per.second",
+                StepMetrics::rolloutTokensPerSecond,
+                throughput,
+                null,
+                "kind",
+                "rollout");
+        gauge(r, "gspo.train.tokens.per.second", StepMetrics::trainTokensPerSecond, throughput, null, "kind", "train");
+        Gauge.builder("gspo.train.heldout.accuracy", this, t -> t.heldOut)
+                .description("greedy accuracy on the task's held-out set at the last evaluation")
+                .register(r);
         Gauge.builder("gspo.policy.version", policyVersion, AtomicLong::get)
                 .description("the policy version the optimizer last published")
-                .register(registry);
-        steps = Counter.builder("gspo.train.steps").register(registry);
-        tokens = Counter.builder("gspo.train.tokens").baseUnit("tokens").register(registry);
+                .register(r);
+        steps = Counter.builder("gspo.train.steps")
+                .description("GSPO steps completed")
+                .register(r);
+        tokens = Counter.builder("gspo.train.tokens")
+                .description("response tokens trained on")
+                .baseUnit("tokens")
+                .register(r);
         skipped = Counter.builder("gspo.train.updates.skipped")
                 .description("updates not applied because the loss or the gradient was not finite")
-                .register(registry);
-        stepDuration = Timer.builder("gspo.train.step.duration").register(registry);
-        publishDuration = Timer.builder("gspo.weights.publish.duration").register(registry);
-        publishBytes =
-                Counter.builder("gspo.weights.publish.bytes").baseUnit("bytes").register(registry);
-        publishFailures = Counter.builder("gspo.weights.publish.failures").register(registry);
-        publishRetries = Counter.builder("gspo.weights.publish.retries").register(registry);
+                .register(r);
+        stepDuration = Timer.builder("gspo.train.step.duration")
+                .description("wall time of a GSPO step (rollout, train, publish)")
+                .register(r);
+        publishDuration = Timer.builder("gspo.weights.publish.duration")
+                .description("wall time to publish a policy version to every replica")
+                .register(r);
+        publishBytes = Counter.builder("gspo.weights.publish.bytes")
+                .description("bytes of weights published (one version counted once, whatever the replicas)")
+                .baseUnit("bytes")
+                .register(r);
+        publishFailures = Counter.builder("gspo.weights.publish.failures")
+                .description("replicas that did not take a published version")
+                .register(r);
+        publishRetries = Counter.builder("gspo.weights.publish.retries")
+                .description("weight pushes repeated after a failed attempt")
+                .register(r);
+        registry = r;
     }
 
     @Override
     public void onStep(StepMetrics m) {
         latest = m;
-        steps.increment();
-        tokens.increment(m.trainTokens());
-        skipped.increment(m.skippedUpdates());
-        stepDuration.record(Duration.ofNanos((long) (m.stepSeconds() * 1e9)));
+        if (registry != null) {
+            steps.increment();
+            tokens.increment(m.trainTokens());
+            skipped.increment(m.skippedUpdates());
+            stepDuration.record(Duration.ofNanos((long) (m.stepSeconds() * 1e9)));
+        }
     }
 
     @Override
@@ -101,6 +179,9 @@ public final class TrainingMetrics implements RunListener {
 
     public void onPublish(PublishResult r) {
         policyVersion.accumulateAndGet(r.version(), Math::max);
+        if (registry == null) {
+            return;
+        }
         if (!r.duration().isZero()) {
             publishDuration.record(r.duration().toNanos(), TimeUnit.NANOSECONDS);
         }
@@ -111,25 +192,28 @@ public final class TrainingMetrics implements RunListener {
 
     /** Rollout requests by outcome ({@code ok}, {@code error}, {@code behind}, {@code rejected}). */
     public void onFleetRequest(URI replica, String outcome, double seconds) {
-        fleetRequests
-                .computeIfAbsent(outcome, o -> Counter.builder("gspo.fleet.requests")
-                        .tag("outcome", o)
-                        .register(registry))
-                .increment();
+        MeterRegistry r = registry;
+        if (r != null) {
+            Counter.builder("gspo.fleet.requests")
+                    .description("rollout requests to the replicas, by outcome")
+                    .tag("outcome", outcome)
+                    .register(r) // returns the registered counter when it exists
+                    .increment();
+        }
     }
 
-    private void gauge(String name, ToDoubleFunction<StepMetrics> f, String... tags) {
+    private void gauge(
+            MeterRegistry r,
+            String name,
+            ToDoubleFunction<StepMetrics> f,
+            String description,
+            String baseUnit,
+            String... tags) {
         Gauge.builder(name, this, t -> t.latest == null ? Double.NaN : f.applyAsDouble(t.latest))
+                .description(description)
+                .baseUnit(baseUnit)
                 .tags(tags)
-                .register(registry);
-    }
-
-    /** A gauge in seconds of the last step (Prometheus: {@code <name>_seconds}). */
-    private void seconds(String name, ToDoubleFunction<StepMetrics> f, String... tags) {
-        Gauge.builder(name, this, t -> t.latest == null ? Double.NaN : f.applyAsDouble(t.latest))
-                .tags(tags)
-                .baseUnit("seconds")
-                .register(registry);
+                .register(r);
     }
 
     private static ToDoubleFunction<StepMetrics> clip(String level, String side) {
