@@ -1,7 +1,7 @@
 package dev.gspo.bench;
 
 import dev.gspo.common.model.PolicyModel;
-import dev.gspo.optimizer.publish.PublishResult;
+import dev.gspo.optimizer.loop.PublishResult;
 import dev.gspo.optimizer.publish.WeightPublisher;
 import java.io.IOException;
 import java.io.InputStream;

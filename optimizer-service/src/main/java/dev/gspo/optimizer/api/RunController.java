@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.api;
 
 import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.run.RunCompletionHook;
 import dev.gspo.optimizer.run.RunService;
 import dev.gspo.optimizer.run.RunStatus;
 import dev.gspo.optimizer.runconfig.RunConfig;

@@ -1,8 +1,8 @@
 package dev.gspo.optimizer.config;
 
-import dev.gspo.optimizer.api.RunCompletionHook;
 import dev.gspo.optimizer.loop.TrainingRun;
 import dev.gspo.optimizer.report.ReportWriter;
+import dev.gspo.optimizer.run.RunCompletionHook;
 import dev.gspo.optimizer.run.RunState;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.optimizer.loop.PolicySink;
-import dev.gspo.optimizer.publish.PublishResult;
+import dev.gspo.optimizer.loop.PublishResult;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

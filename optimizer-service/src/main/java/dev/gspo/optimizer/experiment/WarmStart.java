@@ -1,10 +1,10 @@
 package dev.gspo.optimizer.experiment;
 
 import dev.gspo.optimizer.loop.PolicySink;
+import dev.gspo.optimizer.loop.PublishResult;
 import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.TrainingRun;
-import dev.gspo.optimizer.publish.PublishResult;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;

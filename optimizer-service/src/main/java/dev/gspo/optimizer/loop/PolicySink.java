@@ -1,7 +1,5 @@
 package dev.gspo.optimizer.loop;
 
-import dev.gspo.optimizer.publish.PublishResult;
-
 /** Where each new policy version goes: the rollout fleet over HTTP in production ({@code PolicyPublisher}). */
 public interface PolicySink {
 

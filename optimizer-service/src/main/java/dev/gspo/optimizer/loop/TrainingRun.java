@@ -22,7 +22,6 @@ import dev.gspo.common.train.PolicySample;
 import dev.gspo.common.train.PolicyTrainer;
 import dev.gspo.common.train.SupervisedTrainer;
 import dev.gspo.common.train.TrainerState;
-import dev.gspo.optimizer.publish.PublishResult;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package dev.gspo.optimizer.metrics;
 
+import dev.gspo.optimizer.loop.PublishResult;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
-import dev.gspo.optimizer.publish.PublishResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -2,6 +2,7 @@ package dev.gspo.optimizer.publish;
 
 import dev.gspo.optimizer.fleet.RolloutEndpoints;
 import dev.gspo.optimizer.loop.PolicySink;
+import dev.gspo.optimizer.loop.PublishResult;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;

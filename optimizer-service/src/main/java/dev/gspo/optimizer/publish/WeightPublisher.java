@@ -1,5 +1,6 @@
 package dev.gspo.optimizer.publish;
 
+import dev.gspo.optimizer.loop.PublishResult;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

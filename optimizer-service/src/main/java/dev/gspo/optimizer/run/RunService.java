@@ -84,7 +84,7 @@ public final class RunService implements AutoCloseable {
     }
 
     /** Validates and starts a run; throws {@link RunConflictException} while another one is running. */
-    public synchronized RunStatus start(RunConfig requested, Consumer after) {
+    public synchronized RunStatus start(RunConfig requested, RunCompletionHook after) {
         if (active != null && active.state == RunState.RUNNING) {
             throw new RunConflictException("run " + active.run.runId() + " is still running; stop it first");
         }
@@ -153,13 +153,7 @@ public final class RunService implements AutoCloseable {
         }
     }
 
-    /** Called on the run's thread when it ends, whatever the outcome. */
-    @FunctionalInterface
-    public interface Consumer {
-        void finished(TrainingRun run, RunState state);
-    }
-
-    private void execute(Entry entry, Consumer after) {
+    private void execute(Entry entry, RunCompletionHook after) {
         RunState outcome;
         try {
             entry.run.run();

@@ -9,7 +9,6 @@ import dev.gspo.common.decode.Seeds;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
-import dev.gspo.optimizer.publish.PublishResult;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.nio.file.Files;

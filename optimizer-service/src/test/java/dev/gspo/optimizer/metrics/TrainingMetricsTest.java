@@ -2,7 +2,7 @@ package dev.gspo.optimizer.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gspo.optimizer.publish.PublishResult;
+import dev.gspo.optimizer.loop.PublishResult;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

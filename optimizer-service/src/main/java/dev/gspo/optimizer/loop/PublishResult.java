@@ -1,4 +1,4 @@
-package dev.gspo.optimizer.publish;
+package dev.gspo.optimizer.loop;
 
 import java.net.URI;
 import java.time.Duration;

@@ -1,0 +1,12 @@
+package dev.gspo.optimizer;
+
+import dev.gspo.common.testing.Architecture;
+import org.junit.jupiter.api.Test;
+
+class ArchitectureTest {
+
+    @Test
+    void featurePackagesFormNoCycle() {
+        Architecture.assertNoPackageCycles("dev.gspo.optimizer");
+    }
+}
