@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The optimizer's meters (DESIGN §4). Gauges read the latest {@link StepMetrics} held here (a strong reference:
+ * The optimizer's meters (docs/ARCHITECTURE.md §9). Gauges read the latest {@link StepMetrics} held here (a strong reference:
  * Micrometer holds gauge targets weakly), so the training loop stays free of Micrometer. Before the first step every
  * gauge reads NaN, which Prometheus shows as "no value yet".
  */
