@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Golden vectors for the GSPO / GSPO-token / GRPO objective and the group advantages.
 
-An independent, deliberately plain implementation of the formulas of docs/GSPO.md
-(sections 1, 2, 5, 7): Python loops over sequences and valid tokens, float64,
+An independent, deliberately plain implementation of the formulas of docs/ALGORITHM.md
+(sections 2-6, 8, 10, 13): Python loops over sequences and valid tokens, float64,
 gradients from torch autograd. It is the control for dev.gspo.common.objective;
 do not "optimise" it into tensor code that mirrors the Java.
 
@@ -221,7 +221,7 @@ def make_case(seed, *, need_both_sides=True, **kw):
 
 
 def worked_example():
-    """GSPO.md §7: loss −0.6057."""
+    """docs/ALGORITHM.md §13: loss −0.6057."""
     nan = float("nan")
     case = {
         "name": "worked_example_gspo_md_7", "mode": "gspo-token", "clipLow": 0.2, "clipHigh": 0.2,

@@ -18,8 +18,8 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 /**
  * Builds both images from their Dockerfiles and runs the rollout image to readiness and one POST /v1/rollouts.
  * Needs a Docker daemon: where there is none (as on the development machines of this project) JUnit reports the
- * class as skipped with the reason "disabledWithoutDocker is true and Docker is not available". Slow (minutes: Maven
- * build inside the image, the built-in model made at start); everything else in this module takes seconds.
+ * class as skipped with the reason "disabledWithoutDocker is true and Docker is not available". Slow (a Maven build
+ * inside each image, the built-in model made at start); everything else in this module is quick.
  */
 @Testcontainers(disabledWithoutDocker = true)
 @DisplayName("Container images (needs a Docker daemon; SKIPPED where there is none)")

@@ -9,7 +9,11 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The training dashboard: well-formed, portable between compose and Kubernetes, and showing what issue #7 asks. */
+/**
+ * The training dashboard: well-formed, portable between compose and Kubernetes, and showing what operators watch
+ * (clip fraction, reward, accuracy, ratio, KL, entropy, grad norm, mismatch, step-time split, throughput, versions,
+ * publishing).
+ */
 class GrafanaDashboardTest {
     @Test
     void isAWellFormedDashboardWithUniquePanelIdsOnTheGrid() {

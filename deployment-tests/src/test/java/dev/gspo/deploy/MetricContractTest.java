@@ -14,10 +14,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The dashboard and the alert rules use only the metric names (and labels, and label values) of
- * deploy/metrics-contract.txt, and the contract is exactly DESIGN §4 plus the optimizer's five extra gauges/counters.
+ * deploy/metrics-contract.txt, and the contract is exactly the meters docs/ARCHITECTURE.md §9 marks as contract: the required ones plus the
+ * optimizer's five extra gauges/counters.
  */
 class MetricContractTest {
-    /** DESIGN §4 in Prometheus form, plus the optimizer's phase/throughput/skip/held-out/zero-variance meters. */
+    /** The required meters in Prometheus form, plus the optimizer's phase/throughput/skip/held-out/zero-variance meters. */
     private static final Set<String> EXPECTED = Set.of(
             "gspo_train_clip_fraction",
             "gspo_train_reward_mean",

@@ -29,7 +29,7 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
  * services run with: web server, actuator, Micrometer) + the service's own metadata,
  * {@code <service>/target/classes/META-INF/spring-configuration-metadata.json} written by
  * spring-boot-configuration-processor (plus {@code additional-spring-configuration-metadata.json}). While a service has
- * no metadata yet, the DESIGN §3 list in {@code design-properties.txt} stands in for its {@code gspo.*} properties.
+ * no metadata yet, the list in {@code design-properties.txt} (docs/ARCHITECTURE.md §10) stands in for its {@code gspo.*} properties.
  *
  * <p>Matching an environment variable to a property uses Spring Boot's own relaxed binding for the system environment
  * ({@code GSPO_OPTIMIZER_BOOT_RUN_ENABLED} → {@code gspo.optimizer.boot-run.enabled}), so it agrees with what the
@@ -82,7 +82,7 @@ final class SpringProperties {
         return new Known(service, all, false, "design-properties.txt (no " + Repo.relative(generated) + " yet)");
     }
 
-    /** DESIGN §3 keys of one service ({@code design-properties.txt}). */
+    /** The deployment-contract keys of one service ({@code design-properties.txt}). */
     static Set<String> designKeys(String service) {
         Set<String> keys = new LinkedHashSet<>();
         try (InputStream in = SpringProperties.class.getResourceAsStream("/design-properties.txt")) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
-/** What operators rely on: Prometheus meters (DESIGN §4), health probes, the OpenAPI document. */
+/** What operators rely on: Prometheus meters (docs/ARCHITECTURE.md §9), health probes, the OpenAPI document. */
 @RolloutIT
 class OperationsIT {
     @LocalServerPort

@@ -9,13 +9,15 @@ import java.util.List;
 
 /**
  * The built-in default policy ("tiny"): a llama-shaped model over the project's character vocabulary, created with a
- * seed, so that everything runs with no download. About 0.2M parameters: d = 96, 3 layers, 4 query heads sharing 2
- * key/value heads, SwiGLU width 256, tied embeddings, 64 positions (enough for the built-in tasks' prompts and
- * answers). Random weights know nothing: the main job's supervised warm start makes it a usable base policy.
+ * seed, so that everything runs with no download. 309,600 parameters (~0.31M): d = 96, 3 layers, 4 query heads
+ * sharing 2 key/value heads, SwiGLU width 256, tied embeddings, 64 positions (enough for the built-in tasks' prompts
+ * and answers), over the 50-token character vocabulary. Random weights know nothing: the main job's supervised warm
+ * start makes it a usable base policy.
  *
  * <p>The built-in MoE policy ("moe", {@link #moeConfig()}) is the same shape as a {@code qwen3_moe}: q/k norms and,
  * in every layer, 8 experts of width 64 with top-2 routing renormalised as Qwen3-30B-A3B does
  * ({@code norm_topk_prob}); two active experts give a token 128 SwiGLU units (half of tiny's 256) out of 512.
+ * 533,232 parameters (~0.53M). Both counts: docs/ARCHITECTURE.md §4.
  */
 public final class BuiltinModel {
     private BuiltinModel() {}

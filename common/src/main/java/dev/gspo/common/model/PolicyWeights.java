@@ -226,7 +226,7 @@ public final class PolicyWeights implements AutoCloseable {
                 .asFloatBuffer();
         for (NDArray a : byName.values()) {
             // toByteBuffer(true) is a view of the native storage: the put is the only copy (it swaps bytes only on a
-            // big-endian machine). toByteBuffer() would first copy through the JVM, which took ~0.8 s for 100 MB.
+            // big-endian machine). toByteBuffer() would first copy the whole array through the JVM heap.
             // A non-contiguous array would be viewed through a contiguous temporary: the scope closes it.
             try (NDScope ignored = new NDScope()) {
                 dst.put(a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer());

@@ -6,8 +6,9 @@ package dev.gspo.common.objective;
  * @param scaleByStd true: Â = (r − mean)/(std + eps) (GRPO/GSPO default); false: Â = r − mean
  *                   (Dr. GRPO-style, no std scaling)
  * @param eps        added to the Bessel-corrected std; default {@value #DEFAULT_EPS}, the low end
- *                   of the 1e-6…1e-4 the field uses: it only matters for nearly-equal rewards, and a
- *                   small value keeps Â ≈ ±0.87 (G = 4, one winner) instead of shrinking it
+ *                   of the 1e-6…1e-4 RL trainers use: it only matters for nearly-equal rewards, and a
+ *                   small value keeps Â where the std puts it (G = 4: ±0.87 with two right answers,
+ *                   +1.5 / −0.5 with one) instead of shrinking it
  */
 public record AdvantageConfig(boolean scaleByStd, double eps) {
 

@@ -10,7 +10,7 @@ package dev.gspo.common.objective;
  *   low side:   Â &lt; 0 and r &lt; 1 − low
  * </pre>
  *
- * (GSPO.md §5). With Â = 0 neither side is active.
+ * (docs/ALGORITHM.md §7, (A10)). With Â = 0 neither side is active.
  *
  * @param low  ε_low, in [0, 1)
  * @param high ε_high, ≥ 0

@@ -3,7 +3,7 @@ package dev.gspo.common.objective;
 import java.util.Objects;
 
 /**
- * Group-relative advantages (GSPO.md §1), the baseline of GRPO and GSPO (no critic). The rewards
+ * Group-relative advantages (docs/ALGORITHM.md §2), the baseline of GRPO and GSPO (no critic). The rewards
  * of a rollout batch come as consecutive groups of G samples of the same prompt; within each group
  *
  * <pre>

@@ -1,7 +1,7 @@
 package dev.gspo.common.objective;
 
 /**
- * Plain-number diagnostics of one {@link PolicyObjective#compute} call (GSPO.md §5). "Valid
+ * Plain-number diagnostics of one {@link PolicyObjective#compute} call (docs/ALGORITHM.md §10). "Valid
  * token" = mask ≠ 0; c_{i,t} = 1 if the clipped branch is in effect for token t of sequence i
  * (for {@code gspo}/{@code gspo-token} decided with the sequence ratio s_i, so a clipped sequence
  * has all its valid tokens clipped; for {@code grpo} with w_{i,t}).

@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * Which surrogate objective the optimizer maximises (GSPO.md §2). The wire/config names are
+ * Which surrogate objective the optimizer maximises (docs/ALGORITHM.md §4–§6). The wire/config names are
  * {@code gspo}, {@code gspo-token} and {@code grpo}.
  */
 public enum LossMode {
@@ -38,7 +38,7 @@ public enum LossMode {
         return wireName;
     }
 
-    /** The paper's preset: 3e-4/4e-4 for GSPO and GSPO-token, 0.2/0.27 for GRPO (GSPO.md §3). */
+    /** The paper's preset: 3e-4/4e-4 for GSPO and GSPO-token, 0.2/0.27 for GRPO (docs/ALGORITHM.md §7). */
     public ClipRange paperClipRange() {
         return paperClipRange;
     }

@@ -15,7 +15,7 @@ import java.util.Objects;
  */
 public record ObjectiveConfig(LossMode mode, ClipRange clip, double klBeta, double logRatioClamp) {
 
-    /** Default C for the log-ratio clamp, see GSPO.md §6 "exp overflow". */
+    /** Default C for the log-ratio clamp, see docs/ALGORITHM.md §3 and §12 ("exp overflow"). */
     public static final double DEFAULT_LOG_RATIO_CLAMP = 20.0;
 
     public ObjectiveConfig {

@@ -7,7 +7,7 @@ import dev.gspo.common.model.Scalars;
 import java.util.Objects;
 
 /**
- * The GSPO / GSPO-token / GRPO policy loss (GSPO.md §2), with an optional k3 KL penalty:
+ * The GSPO / GSPO-token / GRPO policy loss (docs/ALGORITHM.md §4–§9), with an optional k3 KL penalty:
  *
  * <pre>
  *   J    = mean_i J_i                       J_i from the mode's surrogate, [B] → []

@@ -3,7 +3,7 @@ package dev.gspo.common.objective;
 import ai.djl.ndarray.NDArray;
 
 /**
- * GSPO, sequence level (GSPO.md §2):
+ * GSPO, sequence level (docs/ALGORITHM.md §3–§4):
  *
  * <pre>
  *   ℓ_i = clamp( (1/|y_i|) Σ_t [log π_θ(y_{i,t}) − log π_old(y_{i,t})], −C, C )   [B]

@@ -3,7 +3,7 @@ package dev.gspo.common.objective;
 import ai.djl.ndarray.NDArray;
 
 /**
- * GSPO-token (GSPO.md §2): the sequence ratio written per token so that advantages may differ
+ * GSPO-token (docs/ALGORITHM.md §5): the sequence ratio written per token so that advantages may differ
  * per token.
  *
  * <pre>

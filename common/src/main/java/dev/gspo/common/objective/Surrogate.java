@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 
 /**
- * One of the three clipped surrogates of GSPO.md §2. Each turns the masked batch into the
+ * One of the three clipped surrogates of docs/ALGORITHM.md §4–§6. Each turns the masked batch into the
  * per-sequence objective J_i (shape [B]); {@link PolicyObjective} takes J = mean_i J_i and the
  * loss −J.
  */

@@ -3,7 +3,7 @@ package dev.gspo.common.objective;
 import ai.djl.ndarray.NDArray;
 
 /**
- * GRPO, token level (GSPO.md §2):
+ * GRPO, token level (docs/ALGORITHM.md §6):
  *
  * <pre>
  *   w_{i,t} = exp( clamp(log π_θ(y_{i,t}) − log π_old(y_{i,t}), −C, C) )              [B,T]

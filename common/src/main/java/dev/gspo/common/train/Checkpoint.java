@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A training checkpoint on disk (DESIGN §5): a directory holding the HF model files, {@code optimizer.safetensors}
+ * A training checkpoint on disk (docs/ARCHITECTURE.md §8): a directory holding the HF model files, {@code optimizer.safetensors}
  * (AdamW moments) and {@code trainer_state.json} (step, version, config, seed, and the SHA-256 of every other file).
  *
  * <p>Written into a hidden temporary sibling directory and renamed into place, so a crash or a full disk never leaves

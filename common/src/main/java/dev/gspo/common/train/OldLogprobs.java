@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** Where π_old comes from (GSPO.md §4.4). */
+/** Where π_old comes from (docs/ALGORITHM.md §9; the paper's claim 4, §14). */
 public enum OldLogprobs {
     /** the log-probs the rollout engine returned with each sample (the paper's shortcut: no recomputation) */
     ROLLOUT,

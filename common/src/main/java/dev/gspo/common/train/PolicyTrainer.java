@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * One policy-gradient step over a rollout batch (GSPO.md §2):
+ * One policy-gradient step over a rollout batch (docs/ALGORITHM.md §9; MoE routing: §11):
  *
  * <pre>
  *   π_old  ← rollout log-probs, or the trainer's own under θ (see {@link OldLogprobs})
@@ -47,8 +47,15 @@ import java.util.random.RandomGenerator;
  */
 public final class PolicyTrainer {
 
-    /** What the step measured; {@code minibatches} holds the objective's diagnostics of each applied update. */
     /**
+     * What the step measured.
+     *
+     * @param minibatches        the objective's diagnostics of each applied update (skipped ones are left out)
+     * @param gradNorms          the global gradient norm before clipping of each applied update
+     * @param skipped            updates not applied because the loss or the gradient norm was not finite
+     * @param mismatchMean       mean |rollout log-prob − trainer log-prob| over every response token, before any update
+     * @param mismatchMax        the largest such difference
+     * @param tokens             response tokens in the step
      * @param routingChangeShare share of (token, sparse layer) pairs whose routed expert set under π_θ differed from
      *                           π_old's, over the forwards of minibatches 2..M (after ≥ 1 update; what π_θ would have
      *                           routed, also under replay); NaN for a dense model or a single minibatch

@@ -7,7 +7,7 @@ import dev.gspo.common.objective.ObjectiveHarness.Outcome;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** GSPO.md §6 "exp overflow → NaN": log-ratios of ±1e4 and −inf at masked positions stay finite. */
+/** docs/ALGORITHM.md §12 "exp overflow → NaN": log-ratios of ±1e4 and −inf at masked positions stay finite. */
 class ExtremeValuesTest {
 
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;

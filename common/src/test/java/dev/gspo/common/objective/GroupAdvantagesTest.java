@@ -14,7 +14,7 @@ class GroupAdvantagesTest {
 
     @Test
     void normalisesThePaperExampleByTheBesselCorrectedStd() {
-        // GSPO.md §1: rewards 95, 70, 85, 80 → mean 82.5, r − mean = +12.5, −12.5, +2.5, −2.5
+        // docs/ALGORITHM.md §2: rewards 95, 70, 85, 80 → mean 82.5, r − mean = +12.5, −12.5, +2.5, −2.5
         // std (n−1) = sqrt((12.5² + 12.5² + 2.5² + 2.5²)/3) = sqrt(108.3333) = 10.40833
         Advantages a = standard.compute(new double[] {95, 70, 85, 80}, 4);
 

@@ -8,7 +8,7 @@ import dev.gspo.common.objective.ObjectiveHarness.Outcome;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** GSPO.md §2: with per-sequence advantages, GSPO-token has GSPO's value and gradient. */
+/** docs/ALGORITHM.md §5: with per-sequence advantages, GSPO-token has GSPO's value and gradient. */
 class GspoTokenEquivalenceTest {
 
     @ParameterizedTest(name = "eps {0}/{1}, shift {2}")

@@ -9,7 +9,7 @@ import dev.gspo.common.objective.ObjectiveHarness.Outcome;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** GSPO.md §6 "padding leaking into the mean" and "length weighting by accident". */
+/** docs/ALGORITHM.md §12 "padding leaking into the mean" and "length weighting by accident". */
 class MaskingTest {
 
     private static ObjectiveConfig wide(LossMode mode) {

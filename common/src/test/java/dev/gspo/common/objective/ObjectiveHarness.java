@@ -139,7 +139,7 @@ final class ObjectiveHarness {
         }
     }
 
-    /** Creates an owned copy: {@code create(float[])} may alias a buffer (DJL-NOTES, "Memory"). */
+    /** Creates an owned copy: on CPU {@code create(float[])} may alias a buffer that does not outlive the call. */
     static NDArray create(NDManager m, float[][] x) {
         try (NDArray view = m.create(x)) {
             return view.duplicate();

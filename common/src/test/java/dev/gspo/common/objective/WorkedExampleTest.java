@@ -7,7 +7,7 @@ import dev.gspo.common.objective.ObjectiveHarness.Inputs;
 import dev.gspo.common.objective.ObjectiveHarness.Outcome;
 import org.junit.jupiter.api.Test;
 
-/** GSPO.md §7: one response, 3 valid tokens and one padding position, ε = 0.2 both sides. */
+/** docs/ALGORITHM.md §13: one response, 3 valid tokens and one padding position, ε = 0.2 both sides. */
 class WorkedExampleTest {
 
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;

@@ -39,7 +39,7 @@ class PolicyTrainerTest {
 
     /**
      * On-policy (π_old = π_θ) the GSPO gradient is the length-normalised REINFORCE gradient,
-     * ∇J = (1/B) Σ_i Â_i (1/|y_i|) Σ_t ∇log π_θ(y_i,t) (GSPO.md §2), for every weight of the real model.
+     * ∇J = (1/B) Σ_i Â_i (1/|y_i|) Σ_t ∇log π_θ(y_i,t) (docs/ALGORITHM.md §4, (A5)), for every weight of the real model.
      */
     @Test
     void onPolicyGspoGradientIsTheLengthNormalisedPolicyGradient() {

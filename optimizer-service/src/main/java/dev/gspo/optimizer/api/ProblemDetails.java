@@ -19,7 +19,7 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
- * Maps every domain failure to an RFC 9457 problem (DESIGN §3), once for the whole service: bad input is a 4xx with a
+ * Maps every domain failure to an RFC 9457 problem (docs/ARCHITECTURE.md §6.1), once for the whole service: bad input is a 4xx with a
  * precise {@code detail}, never a 500 with a stack trace.
  */
 @RestControllerAdvice

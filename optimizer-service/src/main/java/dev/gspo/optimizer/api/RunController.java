@@ -21,7 +21,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-/** Run control (DESIGN §3): start, list, inspect, stop, resume. Mutations need the control token. */
+/** Run control (docs/ARCHITECTURE.md §6.3): start, list, inspect, stop, resume. Mutations need the control token. */
 @RestController
 @RequestMapping(path = "/v1/runs", produces = MediaType.APPLICATION_JSON_VALUE)
 class RunController {

@@ -10,7 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The experiment of issue #6: GSPO, GSPO-token and GRPO trained from one warm start with the same seeds and rollout
+ * The dense experiment (the paper's claims 1 and 2, docs/ALGORITHM.md §14): GSPO, GSPO-token and GRPO trained from one warm start with the same seeds and rollout
  * budget, under the paper's clip ranges and under ranges tuned for this model by a sweep.
  *
  * <pre>

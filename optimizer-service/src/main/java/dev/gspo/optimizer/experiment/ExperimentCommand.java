@@ -212,8 +212,8 @@ public final class ExperimentCommand implements Callable<Integer> {
     /**
      * One intra-op and one inter-op PyTorch thread unless the JVM was told otherwise. On a small shared machine
      * libtorch's default (one OpenMP thread per core) oversubscribes the cores and its spinning threads slow every
-     * op down: measured on 2 shared cores, the warm start ran 9× faster with one thread (15 s instead of 135 s),
-     * with identical results. Must run before the engine loads.
+     * op down, with identical results either way (measurements: docs/BENCHMARKS.md, "Threads under load"). Must
+     * run before the engine loads.
      */
     private static void oneNativeThread() {
         for (String property : List.of("ai.djl.pytorch.num_threads", "ai.djl.pytorch.num_interop_threads")) {

@@ -68,7 +68,9 @@ public record ExperimentConfig(
 
     /**
      * The real experiment: the calibrated settings (lr 1e-4, T = 0.7, 32 prompts × 8, 600 warm-start steps) with the
-     * paper's 4 minibatches (off-policy updates are what clipping acts on), 3 seeds × 70 steps (12 min on 2 shared cores at moderate load), the sweep of the brief.
+     * paper's 4 minibatches (off-policy updates are what clipping acts on), 3 seeds × 70 steps, and the clip-range
+     * sweep GSPO ε_low ∈ {3e-4, 2e-3, 1e-2, 5e-2}, GRPO ε_low ∈ {0.1, 0.2, 0.3}. Its wall time is recorded in
+     * docs/EXPERIMENTS.md.
      */
     public static ExperimentConfig full(Path out, Path workDir) {
         return new ExperimentConfig(
@@ -96,7 +98,7 @@ public record ExperimentConfig(
                 "builtin");
     }
 
-    /** A run of every part in about a minute (what the test runs): 1 seed × 4 steps, a two-point sweep per mode. */
+    /** A run of every part in miniature (what the test runs): 1 seed × 4 steps, a two-point sweep per mode. */
     public static ExperimentConfig quick(Path out, Path workDir) {
         return new ExperimentConfig(
                 1,
@@ -127,8 +129,7 @@ public record ExperimentConfig(
      * The MoE experiment ({@link MoeExperiment}): the built-in qwen3_moe policy with the dense experiment's warm start
      * and training settings (600 warm-start steps, 32 prompts × 8, 4 minibatches, T = 0.7) except the learning rate,
      * 3e-4 instead of 1e-4, so that an update moves the router enough to change experts (the effect under test);
-     * 5 seeds × 150 steps: ~20–40 min on 2 shared cores at one libtorch thread (an MoE step of 32 × 8 samples took
-     * 0.4 s on a quiet machine, 1.5–2.5 s on a busy one).
+     * 5 seeds × 150 steps (wall times: the README and docs/EXPERIMENTS.md).
      */
     public static ExperimentConfig moe(Path out, Path workDir) {
         return new ExperimentConfig(
@@ -136,7 +137,7 @@ public record ExperimentConfig(
                 workDir, "moe");
     }
 
-    /** The MoE experiment in seconds (what its smoke test runs): 2 seeds × 2 steps of 4 prompts × 4. */
+    /** The MoE experiment in miniature (what its smoke test runs): 2 seeds × 2 steps of 4 prompts × 4. */
     public static ExperimentConfig moeQuick(Path out, Path workDir) {
         return new ExperimentConfig(
                 2, 1, 2, 4, 4, 2, 3e-4, 0.7, 6, 1, 4, 16, 3e-3, 2, 8, 2, 0.03, List.of(), List.of(), out, workDir,

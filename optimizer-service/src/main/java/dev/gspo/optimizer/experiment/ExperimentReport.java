@@ -13,10 +13,10 @@ import java.util.stream.DoubleStream;
 /**
  * Writes {@code docs/EXPERIMENTS.md}: method, config, the sweep, a results table per clip setting (mean ± std over
  * seeds of every {@link RunMeasures measure}), the plots, and what the numbers say about the paper's claims 1 and 2
- * (GSPO.md §4), judged by {@link Comparison} whichever way they fall.
+ * (docs/ALGORITHM.md §14), judged by {@link Comparison} whichever way they fall.
  */
 public final class ExperimentReport {
-    /** The paper's clip fractions, read off its figure (GSPO.md §4): GSPO ≈ 0.15, GRPO ≈ 0.0013. */
+    /** The paper's clip fractions, read off its figure (docs/ALGORITHM.md §14): GSPO ≈ 0.15, GRPO ≈ 0.0013. */
     static final double PAPER_GSPO_CLIP = 0.15;
 
     static final double PAPER_GRPO_CLIP = 0.0013;
@@ -88,7 +88,7 @@ public final class ExperimentReport {
         md.append(String.format(
                 Locale.ROOT,
                 """
-                1. **One warm start.** The built-in model (llama-shaped, ~0.2M parameters, character vocabulary; \
+                1. **One warm start.** The built-in model (llama-shaped, ~0.31M parameters, character vocabulary; \
                 initial weights from seed %d) is trained for %d supervised steps on 1–2 digit addition (batch %d, \
                 lr %.0e decaying linearly to 10%%). Its checkpoint is where every run starts: held-out \
                 greedy accuracy **%.1f%%**, training reward at T = %.1f r₀ = **%.3f**.
@@ -101,7 +101,7 @@ public final class ExperimentReport {
                 range. Seeds: %s. Learning rate and temperature are the calibration's; the minibatch count is the \
                 paper's 4 (the main job may use fewer), because clipping only acts on the off-policy updates after \
                 the first minibatch.
-                3. **Clip settings.** *paper*: GSPO and GSPO-token 3e-4/4e-4, GRPO 0.2/0.27 (GSPO.md §3). *tuned*: \
+                3. **Clip settings.** *paper*: GSPO and GSPO-token 3e-4/4e-4, GRPO 0.2/0.27 (docs/ALGORITHM.md §7). *tuned*: \
                 the sweep's pick per mode (below); GSPO-token takes GSPO's range (same sequence ratio).
                 4. **In-process rollouts.** The runs use the production training loop (`TrainingRun`, \
                 `PolicyTrainer`, the objectives in `common`) with an in-process replica instead of the HTTP fleet: \
@@ -119,7 +119,7 @@ public final class ExperimentReport {
                    - *final reward*: mean training reward (at T) over the last w = %d steps;
                    - *clip fraction per sequence / per token*: share of responses (each counts once) / of response \
                 tokens (token-weighted) whose clipped branch is active, (Â > 0 and ratio > 1 + ε_high) or \
-                (Â < 0 and ratio < 1 − ε_low) (GSPO.md §5), averaged over minibatches and then over steps;
+                (Â < 0 and ratio < 1 − ε_low) (docs/ALGORITHM.md §10), averaged over minibatches and then over steps;
                    - *steps to τ*: first step k ≥ w whose trailing w-step mean reward reaches τ = r₀ + δ = %.3f + %.2f \
                 = **%.3f**; the mean is over the runs that reached it (k/n shown). Which step a run crosses τ \
                 depends mostly on the prompts its seed draws (the same in every arm), which is why the verdicts \
@@ -338,7 +338,7 @@ public final class ExperimentReport {
             md.append("- ").append(gap).append('\n');
         }
         md.append("\n### Check: GSPO-token behaves as GSPO\n\nWith one advantage per sequence, GSPO-token has the same "
-                + "loss value and gradient as GSPO (GSPO.md §2), so the two arms should agree up to float rounding "
+                + "loss value and gradient as GSPO (docs/ALGORITHM.md §5), so the two arms should agree up to float rounding "
                 + "(which can still let runs drift apart over many steps):\n\n");
         md.append("| setting | final reward GSPO | final reward GSPO-token | clip tok GSPO | clip tok GSPO-token |\n"
                 + "|---|---|---|---|---|\n");
@@ -362,13 +362,13 @@ public final class ExperimentReport {
         md.append(String.format(
                 Locale.ROOT,
                 """
-                - A ~0.2M-parameter dense model on 1–2 digit addition, not a 30B MoE: claim 3 (MoE without routing \
+                - A ~0.31M-parameter dense model on 1–2 digit addition, not a 30B MoE: claim 3 (MoE without routing \
                 replay) cannot be tested on it (the MoE experiment, `./gspo experiment --moe`, tests it on the \
                 built-in MoE policy), and the instability GSPO fixes grows with length and with MoE routing \
                 noise, both small here (answers are ≤ %d tokens).
                 - %d seed(s) × %d steps: differences smaller than the spread in the tables are not findings.
                 - lr %.0e is two orders above the paper's ~1e-6, so a step moves the policy much further; this is \
-                why the tuned ranges are measured at all (GSPO.md §3).
+                why the tuned ranges are measured at all (docs/ALGORITHM.md §7).
                 - Held-out accuracy is greedy on %d fixed problems: its resolution is %.1f points.
                 - At this budget RL moves this policy little: across arms the final reward is %+.3f to %+.3f from \
                 r₀ and held-out accuracy %+.1f to %+.1f points from the start, so claim 1 is tested on small effects.

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The MoE experiment of issue #10, the paper's third claim (GSPO.md §4.3): GSPO trains an MoE policy stably without
- * routing replay, GRPO needs it.
+ * The MoE experiment, the paper's third claim (docs/ALGORITHM.md §14, claim 3; routing replay: §11): GSPO trains an
+ * MoE policy stably without routing replay, GRPO needs it.
  *
  * <pre>
  *   1. warm start (once): the built-in qwen3_moe policy ("moe")        → model dir M

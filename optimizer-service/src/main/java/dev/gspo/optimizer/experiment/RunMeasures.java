@@ -14,7 +14,7 @@ import java.util.function.ToDoubleFunction;
  *   final reward                   = r̄_K(w)
  *   late reward                    = mean of r_k over the last ⌈K/2⌉ steps            (the sweep's criterion)
  *   steps to threshold τ           = min { k ≥ w : r̄_k(w) ≥ τ },  NaN if never
- *   clip fraction (seq | tok)      = (1/K) Σ_k c_k,  c_k the step's clip fraction (GSPO.md §5), averaged over its
+ *   clip fraction (seq | tok)      = (1/K) Σ_k c_k,  c_k the step's clip fraction (docs/ALGORITHM.md §10), averaged over its
  *                                    minibatches by the trainer
  * </pre>
  */

@@ -1,16 +1,16 @@
 package dev.gspo.optimizer.loop;
 
 /**
- * Everything measured in one training step: exported as gauges (DESIGN §4), kept per step in the run's history
+ * Everything measured in one training step: exported as gauges (docs/ARCHITECTURE.md §9), kept per step in the run's history
  * ({@code GET /v1/runs/{id}/metrics}) and written to the report.
  *
- * <p>Clip fractions follow GSPO.md §5: the share of samples whose clipped branch is active, counted per sequence
+ * <p>Clip fractions follow docs/ALGORITHM.md §10: the share of samples whose clipped branch is active, counted per sequence
  * (each response once) and per token (token-weighted), each split into the low side (Â &lt; 0, ratio &lt; 1 − ε_low)
  * and the high side (Â &gt; 0, ratio &gt; 1 + ε_high). Values are averaged over the step's minibatches.
  *
  * @param accuracy          share of this step's samples with reward ≥ 1 (exact answers)
  * @param heldOutAccuracy   greedy accuracy on the task's held-out set, NaN on steps where it was not evaluated
- * @param mismatchMean      mean |rollout log-prob − trainer log-prob| before the first update (GSPO.md §5)
+ * @param mismatchMean      mean |rollout log-prob − trainer log-prob| before the first update (docs/ALGORITHM.md §10)
  * @param stale             policy versions between the samples and the trainer's current version (0 = on-policy)
  * @param expertChangeShare MoE: share of (token, sparse layer) pairs whose routed expert set under π_θ differed from
  *                          π_old's after the step's first update (see {@code PolicyTrainer.StepResult}); NaN if dense

@@ -32,7 +32,7 @@ import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
 
 /**
- * One training run: an optional supervised warm start, then GSPO steps over the rollout fleet (GSPO.md §1–§2).
+ * One training run: an optional supervised warm start, then GSPO steps over the rollout fleet (docs/ARCHITECTURE.md §5; the algorithm: docs/ALGORITHM.md).
  *
  * <pre>
  *   per step k:

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The optimizer's meters (names in docs/ARCHITECTURE.md), every one with a description. Base units are set where the
+ * The optimizer's meters (names in docs/ARCHITECTURE.md §9), every one with a description. Base units are set where the
  * Prometheus name has always carried them ({@code _seconds}, {@code _bytes}, {@code _tokens}): Micrometer appends a
  * gauge's base unit to its exported name, and dashboards and alerts depend on the names. A {@link MeterBinder}: Spring Boot binds it to the registry at start-up, and the training loop, which only
  * calls the {@link RunListener} methods, stays free of Micrometer. Gauges read the latest {@link StepMetrics} held

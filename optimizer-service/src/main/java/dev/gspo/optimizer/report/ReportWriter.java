@@ -95,7 +95,7 @@ public final class ReportWriter {
                 .append("\n```\n\n");
         md.append("## Metrics per step\n\n");
         md.append(
-                "Clip fractions: share of samples whose clipped branch is active, per sequence and per token (GSPO.md §5). ");
+                "Clip fractions: share of samples whose clipped branch is active, per sequence and per token (docs/ALGORITHM.md §10). ");
         md.append("Held-out accuracy is greedy, on the task's held-out set, every `eval.every` steps.\n\n");
         md.append(
                 "| step | version | reward | reward std | accuracy | held-out | loss | clip seq | clip tok | ratio min | ratio max | KL | entropy | grad norm | mismatch max | rollout s | train s | publish s | step s |\n");

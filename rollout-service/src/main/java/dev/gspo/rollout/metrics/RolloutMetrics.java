@@ -17,7 +17,7 @@ import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 
 /**
- * The rollout meters (DESIGN §4): {@code gspo.rollout.tokens.generated}, {@code gspo.rollout.samples},
+ * The rollout meters (docs/ARCHITECTURE.md §9): {@code gspo.rollout.tokens.generated}, {@code gspo.rollout.samples},
  * {@code gspo.rollout.request.duration} (tag {@code outcome}), {@code gspo.rollout.batch.sequences} (sequences per
  * decode batch), {@code gspo.rollout.queue.sequences} and {@code gspo.policy.version}. Gauges read objects this bean
  * holds, never a boxed number Micrometer would hold weakly.
