@@ -42,7 +42,10 @@ public record ObjectiveSpec(
     }
 
     void validate(List<String> p) {
-        Checks.range(p, "objective.clipLow", clipLow, 0, 1, false);
+        if (clipLow != null && (!Double.isFinite(clipLow) || clipLow <= 0 || clipLow >= 1)) {
+            // ε_low = 1 would put the lower clip bound at a ratio of 0 (ClipRange refuses it)
+            p.add("objective.clipLow: must be in (0, 1), got " + clipLow);
+        }
         Checks.range(p, "objective.clipHigh", clipHigh, 0, 100, false);
         Checks.range(p, "objective.klBeta", klBeta, 0, 100, true);
     }

@@ -137,6 +137,28 @@ class RunConfigJsonTest {
     }
 
     @Test
+    void aClipLowOfOneIsRefusedAtValidationNotWhenTheRunBuildsItsObjective() {
+        RunConfig config =
+                RunConfigJson.read("{\"objective\":{\"clipLow\":1.0}}").withDefaults();
+
+        assertThat(config.validate()).containsExactly("objective.clipLow: must be in (0, 1), got 1.0");
+    }
+
+    @Test
+    void resumingKeepsEverySettingButTheStart() {
+        RunConfig moe = RunConfigJson.read("{\"model\":\"moe\",\"objective\":{\"routingReplay\":true}}")
+                .withDefaults();
+
+        RunConfig resumed =
+                moe.withResumeFrom("/runs/r/checkpoints/step-000010").withSteps(50);
+
+        assertThat(resumed.objective().routingReplay()).isTrue();
+        assertThat(resumed.steps()).isEqualTo(50);
+        assertThat(RunConfigJson.read(RunConfigJson.write(resumed.withResumeFrom(null))))
+                .isEqualTo(moe.withSteps(50));
+    }
+
+    @Test
     void routingReplayIsOffByDefaultAndRefusedOnTheDenseBuiltinModel() {
         RunConfig moe = RunConfigJson.read("{\"model\":\"moe\",\"objective\":{\"routingReplay\":true}}")
                 .withDefaults();
