@@ -12,7 +12,9 @@ import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gspo.common.objective.LossMode;
 import dev.gspo.common.task.TaskSpec;
+import dev.gspo.common.train.OldLogprobs;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -77,8 +79,16 @@ public final class RunConfigJson {
                     + json.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
         }
         ObjectNode nested = nest((ObjectNode) json.deepCopy());
+        List<String> unknownNames = removeUnknownNames(nested);
         try {
-            return JSON.treeToValue(nested, RunConfig.class);
+            RunConfig config = JSON.treeToValue(nested, RunConfig.class);
+            if (!unknownNames.isEmpty()) {
+                // an unknown name is a value out of its set, like a value out of its range: both are listed at once
+                List<String> all = new java.util.ArrayList<>(unknownNames);
+                all.addAll(config.withDefaults().validate());
+                throw new InvalidRunConfigException(all);
+            }
+            return config;
         } catch (JsonMappingException e) {
             throw InvalidRunConfigException.malformed(List.of(describe(e)));
         } catch (java.io.IOException e) {
@@ -190,6 +200,45 @@ public final class RunConfigJson {
             throw InvalidRunConfigException.malformed(problems);
         }
         return root;
+    }
+
+    /**
+     * Takes out every name that is not one of its set ({@code task.name}, {@code objective.lossMode},
+     * {@code objective.oldLogprobs}) so that the rest can still be read and checked, and says what was wrong with each.
+     * An unknown task takes its parameters with it: they belong to no known task.
+     */
+    private static List<String> removeUnknownNames(ObjectNode root) {
+        List<String> problems = new java.util.ArrayList<>();
+        if (root.get("task") instanceof ObjectNode task
+                && task.get("name") != null
+                && task.get("name").isTextual()
+                && !TaskSpec.NAMES.contains(task.get("name").asText())) {
+            problems.add("task.name: unknown task '" + task.get("name").asText() + "'; known tasks: "
+                    + String.join(", ", TaskSpec.NAMES));
+            root.remove("task");
+        }
+        if (root.get("objective") instanceof ObjectNode objective) {
+            removeUnknown(objective, "lossMode", "objective.lossMode", LossMode::fromName, problems);
+            removeUnknown(objective, "oldLogprobs", "objective.oldLogprobs", OldLogprobs::fromName, problems);
+        }
+        return problems;
+    }
+
+    private static void removeUnknown(
+            ObjectNode section,
+            String field,
+            String path,
+            java.util.function.Function<String, ?> parse,
+            List<String> problems) {
+        JsonNode value = section.get(field);
+        if (value != null && value.isTextual()) {
+            try {
+                parse.apply(value.asText());
+            } catch (IllegalArgumentException e) {
+                problems.add(path + ": " + e.getMessage());
+                section.remove(field);
+            }
+        }
     }
 
     /** One line naming the field (nested path) and what is wrong with it; never the parser's internals. */

@@ -112,15 +112,28 @@ class RunConfigJsonTest {
                 .hasMessageStartingWith("sampling.groupSize: expected an integer");
         assertThatThrownBy(() -> RunConfigJson.read("{\"steps\":\"many\"}"))
                 .hasMessageStartingWith("steps: expected an integer");
-        assertThatThrownBy(() -> RunConfigJson.read("{\"objective\":{\"lossMode\":\"ppo\"}}"))
-                .hasMessageStartingWith("objective.lossMode: unknown loss mode 'ppo'");
-        assertThatThrownBy(() -> RunConfigJson.read("{\"task\":\"multiplication\"}"))
-                .hasMessage("task.name: unknown task 'multiplication'; known tasks: addition, reverse, jsonl");
+        assertThatThrownBy(() -> RunConfigJson.read("{\"task\":{\"name\":7}}"))
+                .hasMessage("task.name: unknown task '7'; known tasks: addition, reverse, jsonl");
         assertThatThrownBy(() -> RunConfigJson.read("{\"task\":\"addition\",\"taskParams\":{\"path\":\"x\"}}"))
                 .hasMessageStartingWith("task.path: unknown field");
         assertThatThrownBy(() -> RunConfigJson.read("[1,2]")).hasMessageContaining("must be a JSON object");
         assertThatThrownBy(() -> RunConfigJson.read("{\"steps\":1,\"steps\":2}"))
                 .hasMessageContaining("Duplicate field 'steps'");
+    }
+
+    @Test
+    void unknownNamesAreSemanticProblemsListedWithTheRangeProblemsOfTheRest() {
+        assertThatThrownBy(() -> RunConfigJson.read(
+                        "{\"objective\":{\"lossMode\":\"ppo\",\"oldLogprobs\":\"cached\"},\"task\":\"multiplication\","
+                                + "\"taskParams\":{\"digits\":3},\"sampling\":{\"groupSize\":1}}"))
+                .isInstanceOfSatisfying(InvalidRunConfigException.class, e -> assertThat(e.malformed())
+                        .isFalse())
+                .satisfies(e -> assertThat(((InvalidRunConfigException) e).problems())
+                        .containsExactly(
+                                "task.name: unknown task 'multiplication'; known tasks: addition, reverse, jsonl",
+                                "objective.lossMode: unknown loss mode 'ppo'; expected one of gspo, gspo-token, grpo",
+                                "objective.oldLogprobs: unknown oldLogprobs 'cached'; known: [rollout, recompute]",
+                                "sampling.groupSize: must be ≥ 2 (a group of one has no baseline), got 1"));
     }
 
     @Test
