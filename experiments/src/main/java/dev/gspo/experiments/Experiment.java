@@ -1,4 +1,4 @@
-package dev.gspo.optimizer.experiment;
+package dev.gspo.experiments;
 
 import dev.gspo.common.objective.ClipRange;
 import dev.gspo.common.objective.LossMode;

@@ -1,4 +1,4 @@
-package dev.gspo.optimizer.experiment;
+package dev.gspo.experiments;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

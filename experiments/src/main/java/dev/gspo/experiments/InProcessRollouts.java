@@ -1,4 +1,4 @@
-package dev.gspo.optimizer.experiment;
+package dev.gspo.experiments;
 
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.Completion;

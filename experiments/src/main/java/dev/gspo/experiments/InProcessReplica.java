@@ -1,4 +1,4 @@
-package dev.gspo.optimizer.experiment;
+package dev.gspo.experiments;
 
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.PolicyModel;

@@ -1,4 +1,4 @@
-package dev.gspo.optimizer.experiment;
+package dev.gspo.experiments;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;

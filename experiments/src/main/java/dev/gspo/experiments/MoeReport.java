@@ -1,4 +1,4 @@
-package dev.gspo.optimizer.experiment;
+package dev.gspo.experiments;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
