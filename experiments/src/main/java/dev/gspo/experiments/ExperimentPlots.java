@@ -2,6 +2,8 @@ package dev.gspo.experiments;
 
 import dev.gspo.common.objective.LossMode;
 import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.report.ChartStyle;
+import dev.gspo.optimizer.report.ReportWriter;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Paint;
@@ -10,23 +12,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.text.DecimalFormat;
-import java.text.DecimalFormatSymbols;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
-import org.jfree.chart.ChartFactory;
-import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.StandardChartTheme;
-import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
-import org.jfree.chart.axis.NumberTickUnit;
-import org.jfree.chart.plot.PlotOrientation;
-import org.jfree.chart.plot.SeriesRenderingOrder;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.DeviationRenderer;
@@ -37,7 +30,7 @@ import org.jfree.data.xy.YIntervalSeries;
 import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /**
- * The experiment's PNG plots, drawn with JFreeChart, one set per clip setting:
+ * The experiment's PNG plots, drawn with JFreeChart in the project's {@link ChartStyle}, one set per clip setting:
  *
  * <ul>
  *   <li>{@code reward-<setting>.png}: trailing w-step mean training reward r̄_k(w) vs step, per arm: the mean over
@@ -64,8 +57,7 @@ public final class ExperimentPlots {
 
     /** Writes every plot into {@code dir}; returns the file names, in the order the report shows them. */
     public static List<String> write(ExperimentResult result, Path dir) {
-        System.setProperty("java.awt.headless", "true");
-        ChartFactory.setChartTheme(StandardChartTheme.createLegacyTheme());
+        ChartStyle.prepare();
         List<String> files = new ArrayList<>();
         try {
             Files.createDirectories(dir);
@@ -80,7 +72,13 @@ public final class ExperimentPlots {
                 save(dir, "sweep.png", sweepChart(result), files);
             }
             if (!result.warmStart().loss().isEmpty()) {
-                save(dir, "warm-start-loss.png", warmStartChart(result), files);
+                save(
+                        dir,
+                        "warm-start-loss.png",
+                        ReportWriter.warmStartLossChart(
+                                "Shared supervised warm start",
+                                result.warmStart().loss()),
+                        files);
             }
             return files;
         } catch (IOException e) {
@@ -94,8 +92,7 @@ public final class ExperimentPlots {
      * and π_θ, per step, mean ± std over seeds.
      */
     public static List<String> writeMoe(ExperimentResult result, Path dir) {
-        System.setProperty("java.awt.headless", "true");
-        ChartFactory.setChartTheme(StandardChartTheme.createLegacyTheme());
+        ChartStyle.prepare();
         List<String> files = new ArrayList<>();
         String what = "qwen3_moe policy";
         try {
@@ -127,21 +124,18 @@ public final class ExperimentPlots {
             }
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(
+        JFreeChart chart = ChartStyle.lines(
                 "Routed expert sets changed between π_old and π_θ " + "(after the step's first update)",
                 "step",
                 "share of (token, layer) pairs (mean ± std)",
                 data,
-                PlotOrientation.VERTICAL,
-                true,
-                false,
-                false);
+                true);
         chart.getXYPlot().setRenderer(bands(arms));
         return chart;
     }
 
     private static void save(Path dir, String name, JFreeChart chart, List<String> files) throws IOException {
-        ChartUtils.saveChartAsPNG(dir.resolve(name).toFile(), styled(chart), 900, 500);
+        ChartStyle.savePng(dir.resolve(name), chart, 500);
         files.add(name);
     }
 
@@ -163,15 +157,12 @@ public final class ExperimentPlots {
             }
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(
+        JFreeChart chart = ChartStyle.lines(
                 String.format(Locale.ROOT, "Training reward (%d-step trailing mean), %s", w, what),
                 "step",
                 "reward (mean ± std over seeds)",
                 data,
-                PlotOrientation.VERTICAL,
-                true,
-                false,
-                false);
+                true);
         XYPlot plot = chart.getXYPlot();
         plot.setRenderer(bands(arms));
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
@@ -195,15 +186,8 @@ public final class ExperimentPlots {
                     band(s, step, Stat.of(values.stream().mapToDouble(x -> x).toArray())));
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(
-                "Held-out greedy accuracy, " + what,
-                "step",
-                "accuracy (mean ± std over seeds)",
-                data,
-                PlotOrientation.VERTICAL,
-                true,
-                false,
-                false);
+        JFreeChart chart = ChartStyle.lines(
+                "Held-out greedy accuracy, " + what, "step", "accuracy (mean ± std over seeds)", data, true);
         DeviationRenderer renderer = bands(arms);
         renderer.setDefaultShapesVisible(true);
         chart.getXYPlot().setRenderer(renderer);
@@ -228,17 +212,10 @@ public final class ExperimentPlots {
                 i++;
             }
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(
-                "Clip fraction, " + what + " (mean over seeds)",
-                "step",
-                "clip fraction (log scale)",
-                data,
-                PlotOrientation.VERTICAL,
-                true,
-                false,
-                false);
+        JFreeChart chart = ChartStyle.lines(
+                "Clip fraction, " + what + " (mean over seeds)", "step", "clip fraction (log scale)", data, true);
         XYPlot plot = chart.getXYPlot();
-        plot.setRangeAxis(decades("clip fraction (log scale)"));
+        plot.setRangeAxis(ChartStyle.decades("clip fraction (log scale)"));
         plot.setRenderer(renderer);
         return chart;
     }
@@ -254,17 +231,14 @@ public final class ExperimentPlots {
                     .add(c.run().arm().clip().low(), c.score());
         }
         byMode.values().forEach(data::addSeries);
-        JFreeChart chart = ChartFactory.createXYLineChart(
+        JFreeChart chart = ChartStyle.lines(
                 "Clip-range sweep: training reward over the second half",
                 "ε_low (ε_high scaled as in the paper), log scale",
                 "late reward",
                 data,
-                PlotOrientation.VERTICAL,
-                true,
-                false,
-                false);
+                true);
         XYPlot plot = chart.getXYPlot();
-        plot.setDomainAxis(decades("ε_low (ε_high scaled as in the paper), log scale"));
+        plot.setDomainAxis(ChartStyle.decades("ε_low (ε_high scaled as in the paper), log scale"));
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         int i = 0;
@@ -274,32 +248,6 @@ public final class ExperimentPlots {
         }
         plot.setRenderer(renderer);
         return chart;
-    }
-
-    private static JFreeChart warmStartChart(ExperimentResult result) {
-        XYSeries s = new XYSeries("token-mean NLL");
-        List<Double> loss = result.warmStart().loss();
-        for (int k = 0; k < loss.size(); k++) {
-            s.add(k + 1, loss.get(k));
-        }
-        return ChartFactory.createXYLineChart(
-                "Shared supervised warm start",
-                "warm-start step",
-                "loss",
-                new XYSeriesCollection(s),
-                PlotOrientation.VERTICAL,
-                false,
-                false,
-                false);
-    }
-
-    /** A log axis ticked at whole decades, labelled in plain decimals (0.001, 0.01, 0.1). */
-    private static LogAxis decades(String label) {
-        LogAxis axis = new LogAxis(label);
-        axis.setSmallestValue(1e-5);
-        axis.setTickUnit(new NumberTickUnit(1.0));
-        axis.setNumberFormatOverride(new DecimalFormat("0.#####", DecimalFormatSymbols.getInstance(Locale.ROOT)));
-        return axis;
     }
 
     /** Mean over runs of a per-step value, at the steps where that mean is positive (a log axis cannot show 0). */
@@ -343,22 +291,5 @@ public final class ExperimentPlots {
     /** The mode's colour; orange for a routing-replay arm (so GRPO with and without replay differ). */
     private static Color color(Arm arm) {
         return arm.routingReplay() ? new Color(0xff7f0e) : COLORS.get(arm.mode());
-    }
-
-    /**
-     * White plots with light grid lines read better on a page than the default grey; series drawn in legend order
-     * (so the dashed GSPO-token line shows on top of GSPO's); whole steps on a step axis.
-     */
-    private static JFreeChart styled(JFreeChart chart) {
-        XYPlot plot = chart.getXYPlot();
-        plot.setSeriesRenderingOrder(SeriesRenderingOrder.FORWARD);
-        if (plot.getDomainAxis() instanceof NumberAxis steps) {
-            steps.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        }
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        chart.setBackgroundPaint(Color.WHITE);
-        return chart;
     }
 }
