@@ -106,11 +106,13 @@ public final class ExperimentReport {
                 4. **In-process rollouts.** The runs use the production training loop (`TrainingRun`, \
                 `PolicyTrainer`, the objectives in `common`) with an in-process replica instead of the HTTP fleet: \
                 `InProcessReplica` keeps a serving copy of the policy and installs every published version from the \
-                published safetensors bytes (SHA-256 checked, `Safetensors.read` → `PolicyModel.withWeights`, the \
-                previous copy closed), as the rollout-service's `WeightUpdater` does; `InProcessRollouts` samples \
-                from that copy as a one-replica fleet does (the fleet's request seed `FleetClient.shareSeed(seed, 0)`, \
-                per-sample seeds `Seeds.forSample(seed, i, j)`, prompt text encoded with the policy's tokenizer, \
-                stop "\\n", `BatchGenerator`). **This is the same code path as the services minus HTTP**; π_old is the \
+                published safetensors bytes with the rollout-service's own step (`WeightInstall`: `WeightsVerifier` \
+                checks SHA-256, names, shapes, dtypes and finiteness, then `PolicyModel.withWeights`; the previous \
+                copy closed); `InProcessRollouts` samples from that copy as a one-replica fleet does (the fleet's \
+                request seed `FleetClient.shareSeed(seed, 0)`, prompt text encoded with the policy's tokenizer, then \
+                the rollout-service's own row plan and decode, `RolloutRows` and `DecodeBatches`: per-sample seeds \
+                `Seeds.forSample(seed, i, j)`, stop "\\n", one `BatchGenerator` batch). **This is the same code path \
+                as the services minus HTTP** (`ReplicaAgreementTest` checks that both give the same samples); π_old is the \
                 replica's log-probs (`oldLogprobs = rollout`), and the train–inference mismatch stays ~1e-6 as with \
                 HTTP. The main job (`./gspo train`) keeps the real HTTP path.
                 5. **Measures** (per run, then mean ± std over seeds; std with n − 1):

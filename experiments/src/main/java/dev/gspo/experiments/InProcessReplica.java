@@ -2,7 +2,9 @@ package dev.gspo.experiments;
 
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.PolicyModel;
-import dev.gspo.common.model.Safetensors;
+import dev.gspo.common.replica.DecodeBatches;
+import dev.gspo.common.replica.RejectedWeightsException;
+import dev.gspo.common.replica.WeightInstall;
 import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.publish.PublishResult;
 import java.net.URI;
@@ -15,10 +17,10 @@ import java.util.List;
  * half of the in-process pair (the other is {@link InProcessRollouts}).
  *
  * <p>It keeps its own serving copy of the policy, separate from the trainer's, and installs each published version
- * the way the rollout-service's {@code WeightUpdater} does: the published safetensors bytes are checked against their
- * SHA-256, decoded with {@link Safetensors#read(byte[])} and built into a new model with
- * {@link PolicyModel#withWeights}; only then does it replace the served copy, whose weights are closed. The tokenizer
- * is shared by every version. Versions only move forward. What is left out is HTTP: no request, no push token.
+ * with the rollout-service's own step, {@link WeightInstall#build}: the bytes are verified (SHA-256, framing, names,
+ * shapes, dtypes, finiteness) and built into a new model; only then does it replace the served copy, whose weights
+ * are closed. The tokenizer is shared by every version. Versions only move forward. What is left out is HTTP, the
+ * decode queue and the leases: no request, no push token, one caller at a time.
  *
  * <p>Not thread-safe: a {@code TrainingRun} publishes and samples on one thread.
  */
@@ -26,37 +28,46 @@ public final class InProcessReplica implements PolicySink, AutoCloseable {
     static final URI ENDPOINT = URI.create("in-process:replica");
 
     private final NDManager manager;
+    private final int maxBatchSequences;
     private PolicyModel served;
     private long version;
 
-    private InProcessReplica(NDManager manager, PolicyModel initial) {
+    private InProcessReplica(NDManager manager, PolicyModel initial, int maxBatchSequences) {
         this.manager = manager;
         this.served = initial;
+        this.maxBatchSequences = maxBatchSequences;
     }
 
-    /** A replica serving the model directory as version 0, as a rollout-service started with that model-dir does. */
+    /**
+     * A replica serving the model directory as version 0, as a rollout-service started with that model-dir and the
+     * default {@code gspo.rollout.max-batch-sequences} does.
+     */
     public static InProcessReplica load(Path modelDir) {
+        return load(modelDir, DecodeBatches.DEFAULT_MAX_SEQUENCES);
+    }
+
+    /** The same with {@code gspo.rollout.max-batch-sequences} = {@code maxBatchSequences}. */
+    public static InProcessReplica load(Path modelDir, int maxBatchSequences) {
         NDManager manager = NDManager.newBaseManager();
         try {
-            return new InProcessReplica(manager, PolicyModel.load(modelDir, manager));
+            return new InProcessReplica(manager, PolicyModel.load(modelDir, manager), maxBatchSequences);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
     }
 
+    /**
+     * @throws IllegalStateException     if {@code newVersion} is not ahead of the served one
+     * @throws RejectedWeightsException  if the bytes do not check out; the served version stays
+     */
     @Override
     public PublishResult publish(long newVersion, byte[] safetensors, String sha256) {
         long started = System.nanoTime();
         if (newVersion <= version) {
             throw new IllegalStateException("version " + newVersion + " is not newer than the served " + version);
         }
-        String actual = PolicyModel.sha256(safetensors);
-        if (!actual.equals(sha256)) {
-            throw new IllegalArgumentException("weights of version " + newVersion + " have sha256 " + actual
-                    + ", the publisher announced " + sha256);
-        }
-        PolicyModel next = served.withWeights(Safetensors.read(safetensors), manager);
+        PolicyModel next = WeightInstall.build(served, safetensors, sha256, manager);
         PolicyModel previous = served;
         served = next;
         version = newVersion;
@@ -80,6 +91,11 @@ public final class InProcessReplica implements PolicySink, AutoCloseable {
 
     long version() {
         return version;
+    }
+
+    /** The most rows one request may have: a request is decoded as one batch, never split. */
+    int maxBatchSequences() {
+        return maxBatchSequences;
     }
 
     @Override

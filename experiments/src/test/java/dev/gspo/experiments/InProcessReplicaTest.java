@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.optimizer.loop.RolloutBatch;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,8 +56,9 @@ class InProcessReplicaTest {
             byte[] before = replica.served().weightsAsSafetensors();
 
             assertThatThrownBy(() -> replica.publish(1, weightsB, "00".repeat(32)))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("sha256");
+                    .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
+                            .isEqualTo(RejectedWeightsException.Reason.CHECKSUM_MISMATCH))
+                    .hasMessageContaining("SHA-256");
             assertThat(replica.highestReplicaVersion()).isZero();
             assertThat(replica.served().weightsAsSafetensors()).isEqualTo(before);
         }

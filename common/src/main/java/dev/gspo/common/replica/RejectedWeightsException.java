@@ -1,4 +1,4 @@
-package dev.gspo.rollout.weights;
+package dev.gspo.common.replica;
 
 /** A weight push that cannot be installed; the old version keeps serving. */
 public final class RejectedWeightsException extends RuntimeException {

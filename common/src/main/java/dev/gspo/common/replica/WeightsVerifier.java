@@ -1,8 +1,8 @@
-package dev.gspo.rollout.weights;
+package dev.gspo.common.replica;
 
-import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
-import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.INCOMPATIBLE;
-import static dev.gspo.rollout.weights.RejectedWeightsException.Reason.MALFORMED;
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.INCOMPATIBLE;
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.MALFORMED;
 
 import dev.gspo.common.model.InvalidModelException;
 import dev.gspo.common.model.ModelConfig;
