@@ -2,6 +2,7 @@ package dev.gspo.bench;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -110,10 +111,10 @@ public final class BenchCommand implements Callable<Integer> {
             Path tinyDir = work.resolve("tiny");
             Path bigDir = work.resolve("llama-25m");
             try (PolicyModel tiny =
-                            BenchModels.create(BenchModels.tiny(DecodeBench.PROMPT + maxNew), tinyDir, 1, manager);
+                            BuiltinModel.create(BenchModels.tiny(DecodeBench.PROMPT + maxNew), tinyDir, 1, manager);
                     PolicyModel big = smoke
                             ? null
-                            : BenchModels.create(
+                            : BuiltinModel.create(
                                     BenchModels.llama25m(DecodeBench.PROMPT + maxNew), bigDir, 1, manager)) {
                 List<PolicyModel> models = new ArrayList<>(List.of(tiny));
                 if (big != null) {

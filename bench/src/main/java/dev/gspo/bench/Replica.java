@@ -1,16 +1,10 @@
 package dev.gspo.bench;
 
 import dev.gspo.rollout.RolloutApplication;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URL;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.List;
-import java.util.Properties;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -31,15 +25,12 @@ final class Replica implements AutoCloseable {
     }
 
     static Replica start(Path modelDir) {
-        List<String> args = new ArrayList<>();
-        rolloutOwnProperties().forEach((k, v) -> args.add("--" + k + "=" + v));
-        args.addAll(List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "--server.port=0",
                 "--server.address=127.0.0.1",
                 "--gspo.rollout.seed=1",
                 "--gspo.rollout.push-token=" + PUSH_TOKEN,
                 "--spring.jmx.enabled=false",
-                "--spring.threads.virtual.enabled=false",
                 "--spring.main.banner-mode=off",
                 "--logging.level.root=WARN",
                 "--logging.level.ai.djl=ERROR"));
@@ -47,30 +38,6 @@ final class Replica implements AutoCloseable {
             args.add("--gspo.rollout.model-dir=" + modelDir.toAbsolutePath());
         }
         return new Replica(new SpringApplicationBuilder(RolloutApplication.class).run(args.toArray(String[]::new)));
-    }
-
-    /**
-     * Both services' {@code application.properties} are on this classpath and either may come first: the rollout
-     * app gets its own file's settings as command-line arguments, which take precedence.
-     */
-    private static Properties rolloutOwnProperties() {
-        try {
-            Enumeration<URL> files = Replica.class.getClassLoader().getResources("application.properties");
-            while (files.hasMoreElements()) {
-                URL url = files.nextElement();
-                if (url.toString().contains("rollout-service")) {
-                    Properties p = new Properties();
-                    try (InputStream in = url.openStream()) {
-                        p.load(in);
-                    }
-                    p.remove("server.port");
-                    return p;
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        throw new IllegalStateException("rollout-service's application.properties is not on the classpath");
     }
 
     URI url() {

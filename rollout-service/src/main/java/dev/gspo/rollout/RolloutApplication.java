@@ -8,6 +8,9 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 @SpringBootApplication
 @ConfigurationPropertiesScan
 public class RolloutApplication {
+    /** Its properties file is {@code rollout-service.properties} ({@code spring.config.name}, see RolloutConfigName). */
+    public static final String CONFIG_NAME = "rollout-service";
+
     public static void main(String[] args) {
         SpringApplication.run(RolloutApplication.class, args);
     }

@@ -78,7 +78,14 @@ public final class BuiltinModel {
 
     /** Writes the built-in model {@code name} ({@link #config(String)}) into {@code dir} and loads it from there. */
     public static PolicyModel create(String name, Path dir, long seed, NDManager manager) {
-        ModelConfig config = config(name);
+        return create(config(name), dir, seed, manager);
+    }
+
+    /**
+     * Writes a model of {@code config} over the built-in character vocabulary, its weights drawn with {@code seed},
+     * into {@code dir} and loads it from there (the bench's variants of the built-in shapes).
+     */
+    public static PolicyModel create(ModelConfig config, Path dir, long seed, NDManager manager) {
         try {
             BuiltinVocabulary.writeTo(dir);
         } catch (IOException e) {

@@ -157,6 +157,36 @@ public record ModelConfig(
                 eos);
     }
 
+    /** The same model with room for {@code n} positions (rotary embeddings: nothing learned depends on it). */
+    public ModelConfig withMaxPositionEmbeddings(int n) {
+        return with(n, eosTokenIds);
+    }
+
+    /** The same model with these end-of-sequence ids; none: every sequence decodes its full {@code maxNewTokens}. */
+    public ModelConfig withEosTokenIds(List<Integer> ids) {
+        return with(maxPositionEmbeddings, ids);
+    }
+
+    private ModelConfig with(int maxPositions, List<Integer> eos) {
+        return new ModelConfig(
+                modelType,
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                numKeyValueHeads,
+                headDim,
+                ropeTheta,
+                rmsNormEps,
+                maxPositions,
+                tieWordEmbeddings,
+                attentionBias,
+                bosTokenId,
+                eos,
+                moe);
+    }
+
     public int kvGroupSize() {
         return numAttentionHeads / numKeyValueHeads;
     }

@@ -11,18 +11,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
-import org.jfree.chart.ChartFactory;
-import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
-import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * Writes a run's report folder: {@code report.md} (config, accuracy before/after, a table of metrics per step) and PNG
- * plots drawn with JFreeChart: {@code reward.png} (reward, sampled accuracy and held-out greedy accuracy vs step) and
+ * plots drawn with JFreeChart in the project's {@link ChartStyle}: {@code reward.png} (reward, sampled accuracy and held-out greedy accuracy vs step) and
  * {@code clip-fraction.png} (sequence- and token-level clip fraction vs step).
  */
 public final class ReportWriter {
@@ -44,12 +40,14 @@ public final class ReportWriter {
     public static Path write(Path dir, RunSummary run) {
         try {
             Files.createDirectories(dir);
-            System.setProperty("java.awt.headless", "true");
-            ChartFactory.setChartTheme(org.jfree.chart.StandardChartTheme.createLegacyTheme());
-            ChartUtils.saveChartAsPNG(dir.resolve("reward.png").toFile(), styled(rewardChart(run)), 900, 500);
-            ChartUtils.saveChartAsPNG(dir.resolve("clip-fraction.png").toFile(), styled(clipChart(run)), 900, 500);
+            ChartStyle.prepare();
+            ChartStyle.savePng(dir.resolve("reward.png"), rewardChart(run), 500);
+            ChartStyle.savePng(dir.resolve("clip-fraction.png"), clipChart(run), 500);
             if (!run.supervisedLoss().isEmpty()) {
-                ChartUtils.saveChartAsPNG(dir.resolve("warm-start-loss.png").toFile(), styled(sftChart(run)), 900, 400);
+                ChartStyle.savePng(
+                        dir.resolve("warm-start-loss.png"),
+                        warmStartLossChart("Supervised warm start", run.supervisedLoss()),
+                        400);
             }
             Files.writeString(dir.resolve("report.md"), markdown(run));
             return dir.resolve("report.md");
@@ -136,15 +134,7 @@ public final class ReportWriter {
             before.add(0, run.heldOutBefore());
         }
         data.addSeries(before);
-        JFreeChart chart = ChartFactory.createXYLineChart(
-                "Reward and accuracy — " + run.runId(),
-                "step",
-                "value",
-                data,
-                PlotOrientation.VERTICAL,
-                true,
-                false,
-                false);
+        JFreeChart chart = ChartStyle.lines("Reward and accuracy — " + run.runId(), "step", "value", data, true);
         XYPlot plot = chart.getXYPlot();
         plot.getRangeAxis().setRange(0, 1);
         var renderer = new org.jfree.chart.renderer.xy.XYLineAndShapeRenderer(true, false);
@@ -159,7 +149,7 @@ public final class ReportWriter {
         XYSeriesCollection data = new XYSeriesCollection();
         data.addSeries(positive("sequence-level", run.steps(), StepMetrics::clipSeqTotal));
         data.addSeries(positive("token-level", run.steps(), StepMetrics::clipTokTotal));
-        JFreeChart chart = ChartFactory.createXYLineChart(
+        JFreeChart chart = ChartStyle.lines(
                 "Clip fraction — " + run.config().objective().lossMode()
                         + String.format(
                                 Locale.ROOT,
@@ -169,40 +159,18 @@ public final class ReportWriter {
                 "step",
                 "clip fraction (log scale)",
                 data,
-                PlotOrientation.VERTICAL,
-                true,
-                false,
-                false);
-        LogAxis log = new LogAxis("clip fraction (log scale)");
-        log.setSmallestValue(1e-5);
-        chart.getXYPlot().setRangeAxis(log);
+                true);
+        chart.getXYPlot().setRangeAxis(ChartStyle.decades("clip fraction (log scale)"));
         return chart;
     }
 
-    private static JFreeChart sftChart(RunSummary run) {
+    /** The supervised warm start's token-mean NLL per warm-start step (a run's report and the experiments'). */
+    public static JFreeChart warmStartLossChart(String title, List<Double> loss) {
         XYSeries s = new XYSeries("token-mean NLL");
-        for (int i = 0; i < run.supervisedLoss().size(); i++) {
-            s.add(i + 1, run.supervisedLoss().get(i));
+        for (int i = 0; i < loss.size(); i++) {
+            s.add(i + 1, loss.get(i));
         }
-        return ChartFactory.createXYLineChart(
-                "Supervised warm start",
-                "warm-start step",
-                "loss",
-                new XYSeriesCollection(s),
-                PlotOrientation.VERTICAL,
-                false,
-                false,
-                false);
-    }
-
-    /** White plots with light grid lines read better on a page than the default grey. */
-    private static JFreeChart styled(JFreeChart chart) {
-        XYPlot plot = chart.getXYPlot();
-        plot.setBackgroundPaint(java.awt.Color.WHITE);
-        plot.setDomainGridlinePaint(java.awt.Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(java.awt.Color.LIGHT_GRAY);
-        chart.setBackgroundPaint(java.awt.Color.WHITE);
-        return chart;
+        return ChartStyle.lines(title, "warm-start step", "loss", new XYSeriesCollection(s), false);
     }
 
     private static XYSeries series(String name, List<StepMetrics> steps, ToDoubleFunction<StepMetrics> f) {

@@ -1,20 +1,13 @@
 package dev.gspo.optimizer.support;
 
 import dev.gspo.rollout.RolloutApplication;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URL;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.TreeMap;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.Environment;
 
 /**
  * A real rollout-service, started in this JVM on 127.0.0.1 (a random port, or a given one to restart a replica at the
@@ -47,13 +40,7 @@ public final class RolloutReplica implements AutoCloseable {
     }
 
     private RolloutReplica boot(int requestedPort) {
-        List<String> args = new ArrayList<>();
-        rolloutOwnProperties().forEach((k, v) -> {
-            if (!k.equals("server.port")) {
-                args.add("--" + k + "=" + v);
-            }
-        });
-        args.addAll(List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "--server.port=" + requestedPort,
                 "--server.address=127.0.0.1",
                 "--gspo.rollout.seed=3",
@@ -76,34 +63,14 @@ public final class RolloutReplica implements AutoCloseable {
         return boot(port);
     }
 
-    /**
-     * In this JVM both services' {@code application.properties} are on the classpath and the optimizer's comes first;
-     * the rollout app gets its own file's settings as command-line arguments, which take precedence.
-     */
-    private static Map<String, String> rolloutOwnProperties() {
-        try {
-            Enumeration<URL> files = RolloutReplica.class.getClassLoader().getResources("application.properties");
-            while (files.hasMoreElements()) {
-                URL url = files.nextElement();
-                if (url.toString().contains("rollout-service")) {
-                    Properties p = new Properties();
-                    try (InputStream in = url.openStream()) {
-                        p.load(in);
-                    }
-                    Map<String, String> out = new TreeMap<>();
-                    p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k)));
-                    return out;
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        throw new IllegalStateException("rollout-service's application.properties is not on the test classpath");
-    }
-
     public URI url() {
         boolean tls = extraArgs.stream().anyMatch(a -> a.startsWith("--server.ssl.bundle="));
         return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port);
+    }
+
+    /** The running replica's Spring environment (what it was configured with). */
+    public Environment environment() {
+        return context.getEnvironment();
     }
 
     public void stop() {

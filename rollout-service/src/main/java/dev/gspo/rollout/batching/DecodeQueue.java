@@ -1,5 +1,6 @@
 package dev.gspo.rollout.batching;
 
+import dev.gspo.common.replica.DecodeBatches;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,7 +9,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Requests waiting for the decoder, bounded by the number of sequences they hold. The decoder takes everything
- * waiting, in arrival order, up to a batch budget; a request is never split, and a batch always holds at least one.
+ * waiting, in arrival order, up to a batch budget ({@link DecodeBatches#fits}); a request is never split, and a batch
+ * always holds at least one.
  */
 final class DecodeQueue {
     private final int capacity;
@@ -56,7 +58,7 @@ final class DecodeQueue {
             int sequences = 0;
             while (!waiting.isEmpty() && !closed) {
                 PendingRollout next = waiting.peekFirst();
-                if (!batch.isEmpty() && sequences + next.size() > maxSequences) {
+                if (!batch.isEmpty() && !DecodeBatches.fits(sequences, next.size(), maxSequences)) {
                     break;
                 }
                 waiting.pollFirst();

@@ -2,10 +2,9 @@ package dev.gspo.rollout.batching;
 
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.Completion;
-import dev.gspo.common.decode.SequenceRequest;
+import dev.gspo.common.replica.DecodeBatches;
 import dev.gspo.rollout.weights.PolicyLease;
 import dev.gspo.rollout.weights.PolicyRegistry;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,9 +12,10 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * The single decode thread (dynamic batching): it takes every request waiting, up to {@code maxBatchSequences}
- * sequences, and decodes them as one KV-cached {@link BatchGenerator#generate} call. Rows carry their own sampling
- * parameters and seeds, so requests with different parameters share a batch, and throughput grows with the number
- * of callers while one batch decodes the next one gathers.
+ * sequences, and decodes them as one KV-cached {@link BatchGenerator#generate} call ({@link DecodeBatches#decode}, as
+ * an in-process replica does). Rows carry their own sampling parameters and seeds, so requests with different
+ * parameters share a batch, and throughput grows with the number of callers while one batch decodes the next one
+ * gathers.
  *
  * <p>Each batch leases the current policy version before it starts and releases it when done: every row of the batch,
  * and so every sample of each request in it, comes from that one version, and a swap during the batch never closes
@@ -60,23 +60,21 @@ final class DecodeWorker implements SmartLifecycle {
     }
 
     private void decode(List<PendingRollout> batch) {
-        List<SequenceRequest> rows = new ArrayList<>();
-        batch.forEach(p -> rows.addAll(p.rows()));
+        int sequences = batch.stream().mapToInt(PendingRollout::size).sum();
         try (PolicyLease lease = registry.acquire()) {
-            List<Completion> completions = new BatchGenerator(lease.model()).generate(rows);
+            List<List<Completion>> perRequest = DecodeBatches.decode(
+                    lease.model(), batch.stream().map(PendingRollout::rows).toList());
             long tokens = 0;
-            int at = 0;
-            for (PendingRollout p : batch) {
-                List<Completion> own = List.copyOf(completions.subList(at, at + p.size()));
-                at += p.size();
+            for (int i = 0; i < batch.size(); i++) {
+                List<Completion> own = perRequest.get(i);
                 for (Completion c : own) {
                     tokens += c.tokenIds().length;
                 }
-                p.result().complete(new DecodedRollout(lease.version(), own));
+                batch.get(i).result().complete(new DecodedRollout(lease.version(), own));
             }
-            listener.batchDecoded(rows.size(), batch.size(), tokens, lease.version());
+            listener.batchDecoded(sequences, batch.size(), tokens, lease.version());
         } catch (RuntimeException e) {
-            log.error("decode batch of {} sequences failed", rows.size(), e);
+            log.error("decode batch of {} sequences failed", sequences, e);
             batch.forEach(p -> p.result().completeExceptionally(e));
         } finally {
             batch.forEach(p -> p.result().completeExceptionally(new IllegalStateException("decode batch aborted")));

@@ -1,5 +1,6 @@
 package dev.gspo.rollout.config;
 
+import dev.gspo.common.replica.DecodeBatches;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.time.Duration;
@@ -45,7 +46,10 @@ public record RolloutProperties(
         @DefaultValue("64") @Min(1) int maxGroupSize,
         @DefaultValue("512") @Min(1) int maxNewTokens,
         @DefaultValue("16") @Min(0) int maxStopStrings,
-        @DefaultValue("512") @Min(1) int maxBatchSequences,
+
+        @DefaultValue("" + DecodeBatches.DEFAULT_MAX_SEQUENCES) @Min(1)
+        int maxBatchSequences,
+
         @DefaultValue("4096") @Min(1) int maxQueuedSequences,
         @DefaultValue("30s") @NotNull Duration maxQueueWait,
         @DefaultValue("120s") @NotNull Duration requestTimeout,

@@ -1,11 +1,11 @@
 package dev.gspo.rollout.web;
 
+import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
 import dev.gspo.rollout.weights.PolicyBehindException;
 import dev.gspo.rollout.weights.PushNotAuthorizedException;
-import dev.gspo.rollout.weights.RejectedWeightsException;
 import dev.gspo.rollout.weights.StaleVersionException;
 import java.util.List;
 import org.slf4j.Logger;

@@ -1,15 +1,18 @@
 package dev.gspo.rollout.weights;
 
 import ai.djl.ndarray.NDManager;
-import dev.gspo.common.model.SafetensorsView;
+import dev.gspo.common.replica.RejectedWeightsException;
+import dev.gspo.common.replica.WeightInstall;
 import dev.gspo.common.wire.PolicyInfo;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Installs a pushed weight set: verify everything (checksum, framing, names, shapes, dtypes, finiteness), build the
- * new model in full, then swap it in. Any failure leaves the served version untouched.
+ * Installs a pushed weight set: verify everything (checksum, framing, names, shapes, dtypes, finiteness) and build the
+ * new model in full ({@link WeightInstall}, as an in-process replica does), then swap it in. Any failure leaves the
+ * served version untouched. Verifying and building run inside {@link PolicyRegistry#swap}, so concurrent pushes are
+ * checked one after the other; sampling never waits for them.
  */
 public final class WeightUpdater {
     private static final Logger log = LoggerFactory.getLogger(WeightUpdater.class);
@@ -24,22 +27,20 @@ public final class WeightUpdater {
 
     public PolicyInfo install(PushHeaders headers, byte[] body) {
         registry.requireNewer(headers.version());
-        SafetensorsView weights;
+        ServedPolicy next;
         try {
-            weights = WeightsVerifier.verify(
-                    body, headers.sha256(), registry.current().model().config());
+            next = registry.swap(
+                    headers.version(),
+                    served -> new ServedPolicy(
+                            headers.version(),
+                            WeightInstall.build(served, body, headers.sha256(), manager),
+                            body,
+                            headers.sha256(),
+                            Instant.now()));
         } catch (RejectedWeightsException e) {
             log.warn("rejected weight push for version {}: {}", headers.version(), e.getMessage());
             throw e;
         }
-        ServedPolicy next = registry.swap(
-                headers.version(),
-                template -> new ServedPolicy(
-                        headers.version(),
-                        template.withWeights(weights, manager),
-                        body,
-                        headers.sha256(),
-                        Instant.now()));
         log.info("serving policy version {} ({} bytes, sha256 {})", next.version(), body.length, next.sha256());
         return next.info();
     }

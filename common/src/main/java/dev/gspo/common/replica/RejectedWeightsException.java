@@ -1,0 +1,22 @@
+package dev.gspo.common.replica;
+
+/** A weight push that cannot be installed; the old version keeps serving. */
+public final class RejectedWeightsException extends RuntimeException {
+    /** Why: the first two are malformed requests (400), the last does not fit the served model (422). */
+    public enum Reason {
+        CHECKSUM_MISMATCH,
+        MALFORMED,
+        INCOMPATIBLE
+    }
+
+    private final Reason reason;
+
+    public RejectedWeightsException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

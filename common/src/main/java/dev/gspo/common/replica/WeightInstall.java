@@ -1,0 +1,26 @@
+package dev.gspo.common.replica;
+
+import ai.djl.ndarray.NDManager;
+import dev.gspo.common.model.PolicyModel;
+
+/**
+ * How a replica turns published weights into the model it will serve next, the same for the rollout-service
+ * ({@code PUT /v1/policy}) and an in-process replica: {@link WeightsVerifier#verify verify} the bytes against their
+ * SHA-256 and the served architecture, then build a new model from them with {@link PolicyModel#withWeights} (same
+ * config and tokenizer as the served one). The served model is neither read for its weights nor changed: the caller
+ * swaps the result in and retires the old version when nothing uses it any more.
+ */
+public final class WeightInstall {
+    private WeightInstall() {}
+
+    /**
+     * @param served      the version serving now (its config and tokenizer are kept)
+     * @param safetensors the published {@code model.safetensors} bytes
+     * @param sha256      the SHA-256 the publisher announced (hex, as {@link PolicyModel#sha256} writes it)
+     * @param manager     where the new weights live
+     * @throws RejectedWeightsException if the bytes do not check out; nothing is allocated then
+     */
+    public static PolicyModel build(PolicyModel served, byte[] safetensors, String sha256, NDManager manager) {
+        return served.withWeights(WeightsVerifier.verify(safetensors, sha256, served.config()), manager);
+    }
+}

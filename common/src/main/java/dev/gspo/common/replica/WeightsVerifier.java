@@ -1,0 +1,69 @@
+package dev.gspo.common.replica;
+
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.INCOMPATIBLE;
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.MALFORMED;
+
+import dev.gspo.common.model.InvalidModelException;
+import dev.gspo.common.model.ModelConfig;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.PolicyWeights;
+import dev.gspo.common.model.SafetensorsView;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * Checks a pushed weight set before anything is built from it: the SHA-256 of the bytes, the safetensors framing,
+ * then against the served architecture every tensor's name, shape and dtype (F32 only: the served weights are F32 and
+ * a narrower push would silently lose precision), and finally that every value is finite.
+ */
+public final class WeightsVerifier {
+    private WeightsVerifier() {}
+
+    /** @return the checked buffer, ready for {@code model.withWeights}: nothing has been decoded or copied */
+    public static SafetensorsView verify(byte[] body, String expectedSha256, ModelConfig config) {
+        String actual = PolicyModel.sha256(body);
+        if (!MessageDigest.isEqual(
+                actual.getBytes(StandardCharsets.US_ASCII), expectedSha256.getBytes(StandardCharsets.US_ASCII))) {
+            throw new RejectedWeightsException(
+                    CHECKSUM_MISMATCH,
+                    "X-Content-SHA256 " + expectedSha256 + " does not match the SHA-256 of the " + body.length
+                            + "-byte body, " + actual);
+        }
+        SafetensorsView view;
+        try {
+            view = SafetensorsView.of(body);
+        } catch (InvalidModelException e) {
+            throw new RejectedWeightsException(MALFORMED, "body is not a valid safetensors file: " + e.getMessage());
+        }
+        for (SafetensorsView.Entry t : view.entries().values()) {
+            if (!t.dtype().equals("F32")) {
+                throw new RejectedWeightsException(
+                        INCOMPATIBLE,
+                        "tensor " + t.name() + " has dtype " + t.dtype() + "; pushed weights must be F32");
+            }
+        }
+        try {
+            PolicyWeights.validateShapes(config, view.shapes());
+        } catch (InvalidModelException e) {
+            throw new RejectedWeightsException(
+                    INCOMPATIBLE, "weights do not fit the served " + config.modelType() + " model: " + e.getMessage());
+        }
+        for (SafetensorsView.Entry t : view.entries().values()) {
+            requireFinite(t.name(), view.f32(t.name()));
+        }
+        return view;
+    }
+
+    /** Reads the little-endian view in place: one pass, no copy. */
+    private static void requireFinite(String name, FloatBuffer data) {
+        for (int i = 0, n = data.limit(); i < n; i++) {
+            float f = data.get(i);
+            if (!Float.isFinite(f)) {
+                throw new RejectedWeightsException(
+                        INCOMPATIBLE, "tensor " + name + " holds a non-finite value (" + f + ") at flat index " + i);
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.gspo.experiments;
+
+import java.util.List;
+
+/**
+ * Everything the experiment measured.
+ *
+ * @param arms        the compared arms, in table order (paper ranges first, then tuned)
+ * @param runs        every run of every arm (a run shared by two arms with the same mode and range appears once
+ *                    per arm)
+ * @param startReward r₀: mean step-1 training reward over all runs (every arm samples step 1 from the same policy
+ *                    with the same seed, so r₀ is what the warm start scores at the sampling temperature)
+ * @param threshold   τ = r₀ + δ
+ * @param executedRuns training runs actually run (sweep and arms, each (mode, range, seed) once)
+ * @param commandLine  the command that produced it
+ * @param ranOn        the date it ran (ISO)
+ */
+public record ExperimentResult(
+        ExperimentConfig config,
+        WarmStart.Result warmStart,
+        Sweep sweep,
+        List<Arm> arms,
+        List<RunResult> runs,
+        double startReward,
+        double threshold,
+        int executedRuns,
+        double wallSeconds,
+        String commandLine,
+        String ranOn) {
+
+    /**
+     * The same results under another config: another output file, or other analysis knobs (window w, gain δ; the
+     * threshold becomes r₀ + δ). The training knobs must be those the runs had.
+     */
+    public ExperimentResult withConfig(ExperimentConfig other) {
+        return new ExperimentResult(
+                other,
+                warmStart,
+                sweep,
+                arms,
+                runs,
+                startReward,
+                startReward + other.rewardGain(),
+                executedRuns,
+                wallSeconds,
+                commandLine,
+                ranOn);
+    }
+
+    public List<RunResult> runsOf(Arm arm) {
+        return runs.stream().filter(r -> r.arm().equals(arm)).toList();
+    }
+
+    public List<Arm> armsOf(String setting) {
+        return arms.stream().filter(a -> a.setting().equals(setting)).toList();
+    }
+
+    public ArmSummary summary(Arm arm) {
+        return ArmSummary.of(arm, runsOf(arm), threshold, config.window());
+    }
+
+    public List<ArmSummary> summaries() {
+        return arms.stream().map(this::summary).toList();
+    }
+}

@@ -1,0 +1,177 @@
+package dev.gspo.experiments;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ExperimentCommandTest {
+    private static final Pattern NUMBER = Pattern.compile("(?<![\\w.])[-+]?\\d+(\\.\\d+)?([eE][-+]?\\d+)?");
+    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void quickExperimentWritesTheReportWithItsPlotsAndFiniteNumbers() throws Exception {
+        Path out = dir.resolve("docs/EXPERIMENTS.md");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+
+        int exit = ExperimentCommand.execute(
+                new PrintStream(log, true, StandardCharsets.UTF_8),
+                "--quick",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                dir.resolve("work").toString());
+
+        assertThat(exit).as(log.toString(StandardCharsets.UTF_8)).isZero();
+        String md = Files.readString(out);
+        assertThat(md)
+                .contains(
+                        "## Results: paper clip ranges",
+                        "## Results: tuned clip ranges",
+                        "## Clip-range sweep",
+                        "### Claim 1",
+                        "### Claim 2",
+                        "same code path as the services minus HTTP");
+        assertThat(md).doesNotContainIgnoringCase("nan").doesNotContainIgnoringCase("infinity");
+
+        List<String> armRows = md.lines()
+                .filter(l -> l.matches("\\| (gspo|gspo-token|grpo) \\| \\[.*"))
+                .toList();
+        assertThat(armRows).hasSize(6 + 4); // 3 arms × 2 settings, 2 + 2 sweep candidates
+        for (String row : armRows) {
+            Matcher m = NUMBER.matcher(row);
+            int numbers = 0;
+            while (m.find()) {
+                assertThat(Double.parseDouble(m.group())).as(row).isFinite();
+                numbers++;
+            }
+            assertThat(numbers).as(row).isGreaterThanOrEqualTo(6);
+        }
+
+        for (String png : List.of(
+                "reward-paper.png",
+                "heldout-paper.png",
+                "clip-paper.png",
+                "reward-tuned.png",
+                "heldout-tuned.png",
+                "clip-tuned.png",
+                "sweep.png",
+                "warm-start-loss.png")) {
+            Path file = out.getParent().resolve("experiments").resolve(png);
+            assertThat(file).exists();
+            assertThat(Files.readAllBytes(file)).startsWith(PNG_SIGNATURE);
+            assertThat(md).contains("](experiments/" + png + ")");
+        }
+
+        Path again = dir.resolve("again/EXPERIMENTS.md");
+        int rerender = ExperimentCommand.execute(
+                new PrintStream(log, true, StandardCharsets.UTF_8),
+                "--report-from",
+                out.getParent().resolve("experiments/results.json").toString(),
+                "--out",
+                again.toString());
+        assertThat(rerender).isZero();
+        assertThat(Files.readString(again))
+                .as("the report rendered again from results.json")
+                .isEqualTo(md);
+        assertThat(again.getParent().resolve("experiments/clip-paper.png")).exists();
+    }
+
+    /** The MoE experiment at toy size: its section, table and plots, and the rest of the report kept. */
+    @Test
+    void quickMoeExperimentWritesItsSectionWithPlotsAndKeepsTheRestOfTheReport() throws Exception {
+        Path out = dir.resolve("docs/EXPERIMENTS.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, "# Experiments\n\nThe dense experiment's report.\n");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+
+        int exit = ExperimentCommand.execute(
+                new PrintStream(log, true, StandardCharsets.UTF_8),
+                "--moe",
+                "--quick",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                dir.resolve("work").toString());
+
+        assertThat(exit).as(log.toString(StandardCharsets.UTF_8)).isZero();
+        String md = Files.readString(out);
+        assertThat(md)
+                .startsWith("# Experiments\n\nThe dense experiment's report.\n")
+                .contains(
+                        MoeReport.BEGIN,
+                        MoeReport.END,
+                        "## MoE: GSPO without routing replay",
+                        "**Answer.** Claim 3",
+                        "### Paired comparisons");
+        List<String> armRows = md.lines()
+                .filter(l -> l.matches("\\| (gspo|grpo) \\| (yes|no) \\|.*"))
+                .toList();
+        assertThat(armRows).hasSize(3);
+        for (String row : armRows) {
+            String measures = row.substring(row.indexOf("] |") + 3); // past the clip range
+            Matcher m = NUMBER.matcher(measures);
+            int numbers = 0;
+            while (m.find()) {
+                assertThat(Double.parseDouble(m.group())).as(row).isFinite();
+                numbers++;
+            }
+            assertThat(numbers).as(row).isGreaterThanOrEqualTo(9);
+        }
+        assertThat(armRows.get(0)).as("GSPO routes freely and its experts move").doesNotContain("| — |");
+        for (String png : List.of("moe-reward.png", "moe-heldout.png", "moe-clip.png", "moe-experts.png")) {
+            Path file = out.getParent().resolve("experiments").resolve(png);
+            assertThat(Files.readAllBytes(file)).startsWith(PNG_SIGNATURE);
+            assertThat(md).contains("](experiments/" + png + ")");
+        }
+
+        int rerender = ExperimentCommand.execute(
+                new PrintStream(log, true, StandardCharsets.UTF_8),
+                "--report-from",
+                out.getParent().resolve("experiments/" + MoeReport.RESULTS).toString(),
+                "--out",
+                out.toString());
+        assertThat(rerender).isZero();
+        assertThat(Files.readString(out))
+                .as("rendered again from moe-results.json, in place")
+                .isEqualTo(md);
+    }
+
+    @Test
+    void theMoeSectionReplacesItsEarlierSelfAndIsFoundForTheDenseReportToKeep() {
+        String doc = "# E\n\ndense\n";
+        String once = MoeReport.withSection(doc, "moe v1\n");
+        String twice = MoeReport.withSection(once, "moe v2\n");
+        assertThat(twice).isEqualTo("# E\n\ndense\n\n" + MoeReport.BEGIN + "\nmoe v2\n" + MoeReport.END + "\n");
+        assertThat(MoeReport.sectionOf(twice)).isEqualTo(MoeReport.BEGIN + "\nmoe v2\n" + MoeReport.END + "\n");
+        assertThat(MoeReport.sectionOf(doc)).isEmpty();
+    }
+
+    @Test
+    void optionsOverrideThePresetAndTheRestKeepsIt() {
+        ExperimentCommand command = new ExperimentCommand(System.out, "test");
+        new picocli.CommandLine(command)
+                .parseArgs("--quick", "--steps", "7", "--lr", "3e-4", "--grpo-sweep", "0.1,0.4");
+
+        ExperimentConfig config = command.config(dir);
+
+        ExperimentConfig quick = ExperimentConfig.quick(Path.of("docs/EXPERIMENTS.md"), dir);
+        assertThat(config.steps()).isEqualTo(7);
+        assertThat(config.learningRate()).isEqualTo(3e-4);
+        assertThat(config.grpoSweep()).containsExactly(0.1, 0.4);
+        assertThat(config.gspoSweep()).isEqualTo(quick.gspoSweep());
+        assertThat(config.sftSteps()).isEqualTo(quick.sftSteps());
+        assertThat(config.seeds()).isEqualTo(1);
+    }
+}

@@ -1,0 +1,113 @@
+package dev.gspo.experiments;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDManager;
+import dev.gspo.common.decode.SamplingParams;
+import dev.gspo.common.model.BuiltinModel;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.replica.RejectedWeightsException;
+import dev.gspo.optimizer.loop.RolloutBatch;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InProcessReplicaTest {
+    private static final SamplingParams SAMPLING = new SamplingParams(6, 1.0, 1.0, 0, List.of("\n"));
+
+    @TempDir
+    static Path dir;
+
+    static Path modelA;
+    static byte[] weightsB;
+
+    @BeforeAll
+    static void twoModels() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            modelA = dir.resolve("a");
+            try (PolicyModel a = BuiltinModel.create(modelA, 1, manager);
+                    PolicyModel b = BuiltinModel.create(dir.resolve("b"), 2, manager)) {
+                weightsB = b.weightsAsSafetensors();
+                a.tokenizer().close();
+                b.tokenizer().close();
+            }
+        }
+    }
+
+    @Test
+    void servesEachPublishedVersionFromItsBytes() {
+        try (InProcessReplica replica = InProcessReplica.load(modelA)) {
+            assertThat(replica.highestReplicaVersion()).isZero();
+
+            var result = replica.publish(1, weightsB, PolicyModel.sha256(weightsB));
+
+            assertThat(result.failures()).isZero();
+            assertThat(replica.highestReplicaVersion()).isEqualTo(1);
+            assertThat(replica.served().weightsAsSafetensors()).isEqualTo(weightsB);
+        }
+    }
+
+    @Test
+    void refusesWeightsWhoseChecksumDoesNotMatchAndKeepsServing() {
+        try (InProcessReplica replica = InProcessReplica.load(modelA)) {
+            byte[] before = replica.served().weightsAsSafetensors();
+
+            assertThatThrownBy(() -> replica.publish(1, weightsB, "00".repeat(32)))
+                    .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
+                            .isEqualTo(RejectedWeightsException.Reason.CHECKSUM_MISMATCH))
+                    .hasMessageContaining("SHA-256");
+            assertThat(replica.highestReplicaVersion()).isZero();
+            assertThat(replica.served().weightsAsSafetensors()).isEqualTo(before);
+        }
+    }
+
+    @Test
+    void versionsOnlyMoveForward() {
+        try (InProcessReplica replica = InProcessReplica.load(modelA)) {
+            replica.publish(3, weightsB, PolicyModel.sha256(weightsB));
+
+            assertThatThrownBy(() -> replica.publish(3, weightsB, PolicyModel.sha256(weightsB)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("not newer");
+        }
+    }
+
+    @Test
+    void rolloutsComeInPromptOrderFromTheServedVersionAndRepeatWithTheSeed() {
+        try (InProcessReplica replica = InProcessReplica.load(modelA)) {
+            replica.publish(2, weightsB, PolicyModel.sha256(weightsB));
+            InProcessRollouts rollouts = new InProcessRollouts(replica);
+
+            RolloutBatch first = rollouts.sample(List.of("1+2=", "34+5="), 3, SAMPLING, 42, 2);
+            RolloutBatch again = rollouts.sample(List.of("1+2=", "34+5="), 3, SAMPLING, 42, 2);
+
+            assertThat(first.policyVersion()).isEqualTo(2);
+            assertThat(first.groups()).hasSize(2);
+            assertThat(first.groups().get(1).promptTokenIds())
+                    .isEqualTo(replica.served().tokenizer().encode("34+5="));
+            assertThat(first.groups()).allSatisfy(g -> assertThat(g.samples()).hasSize(3));
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < 3; j++) {
+                    var a = first.groups().get(i).samples().get(j);
+                    var b = again.groups().get(i).samples().get(j);
+                    assertThat(a.tokenIds()).isEqualTo(b.tokenIds());
+                    assertThat(a.logprobs()).isEqualTo(b.logprobs());
+                }
+            }
+        }
+    }
+
+    @Test
+    void refusesAStepThatNeedsANewerVersionThanServed() {
+        try (InProcessReplica replica = InProcessReplica.load(modelA)) {
+            InProcessRollouts rollouts = new InProcessRollouts(replica);
+
+            assertThatThrownBy(() -> rollouts.sample(List.of("1+2="), 2, SAMPLING, 1, 1))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("needs ≥ 1");
+        }
+    }
+}
