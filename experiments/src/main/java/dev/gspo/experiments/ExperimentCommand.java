@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./gspo experiment}: runs the {@link Experiment} and writes {@code docs/EXPERIMENTS.md} with its plots. No
- * Spring context: the domain classes are plain Java. Every option left out takes the value of the preset
- * ({@link ExperimentConfig#full} or, with {@code --quick}, {@link ExperimentConfig#quick}).
+ * Spring context: the domain classes are plain Java. Every option left out takes the value of the preset: a JSON file
+ * under {@code presets/} ({@code dense}, {@code dense-quick}, {@code moe}, {@code moe-quick}, chosen by {@code --moe}
+ * and {@code --quick}) or the file {@code --preset} names.
  */
 @Command(
         name = "./gspo experiment",
@@ -40,6 +41,12 @@ public final class ExperimentCommand implements Callable<Integer> {
                     + "without routing replay vs GRPO without and with it; writes the MoE section of the report "
                     + "(default 5 seeds × 150 steps, lr 3e-4; with --quick: seconds)")
     boolean moe;
+
+    @Option(
+            names = "--preset",
+            description = "a preset JSON file (every setting; see experiments/src/main/resources/presets/dense.json) "
+                    + "instead of the built-in one; the options below still override it")
+    Path preset;
 
     @Option(
             names = "--out",
@@ -181,9 +188,11 @@ public final class ExperimentCommand implements Callable<Integer> {
     }
 
     ExperimentConfig config(Path work) {
-        ExperimentConfig p = moe
-                ? (quick ? ExperimentConfig.moeQuick(out, work) : ExperimentConfig.moe(out, work))
-                : quick ? ExperimentConfig.quick(out, work) : ExperimentConfig.full(out, work);
+        ExperimentConfig p = preset != null
+                ? ExperimentConfig.preset(preset, out, work)
+                : moe
+                        ? (quick ? ExperimentConfig.moeQuick(out, work) : ExperimentConfig.moe(out, work))
+                        : quick ? ExperimentConfig.quick(out, work) : ExperimentConfig.full(out, work);
         return new ExperimentConfig(
                 or(seeds, p.seeds()),
                 or(firstSeed, p.firstSeed()),

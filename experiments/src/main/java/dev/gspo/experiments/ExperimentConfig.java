@@ -1,5 +1,9 @@
 package dev.gspo.experiments;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.gspo.common.objective.ClipRange;
 import dev.gspo.common.objective.LossMode;
 import dev.gspo.common.task.AdditionSpec;
@@ -12,7 +16,12 @@ import dev.gspo.optimizer.runconfig.OptimizerSpec;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.SamplingSpec;
 import dev.gspo.optimizer.runconfig.WarmStartSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -57,6 +66,11 @@ public record ExperimentConfig(
         Path workDir,
         String model) {
 
+    /** Reads presets strictly: a misspelt or missing field is an error, not a silent default. */
+    private static final ObjectMapper PRESETS = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
     public ExperimentConfig {
         gspoSweep = List.copyOf(gspoSweep);
         grpoSweep = List.copyOf(grpoSweep);
@@ -67,81 +81,94 @@ public record ExperimentConfig(
     }
 
     /**
-     * The real experiment: the calibrated settings (lr 1e-4, T = 0.7, 32 prompts × 8, 600 warm-start steps) with the
-     * paper's 4 minibatches (off-policy updates are what clipping acts on), 3 seeds × 70 steps, and the clip-range
-     * sweep GSPO ε_low ∈ {3e-4, 2e-3, 1e-2, 5e-2}, GRPO ε_low ∈ {0.1, 0.2, 0.3}. Its wall time is recorded in
-     * docs/EXPERIMENTS.md.
+     * The dense experiment ({@code presets/dense.json}): the calibrated settings (lr 1e-4, T = 0.7, 32 prompts × 8, 600
+     * warm-start steps) with the paper's 4 minibatches (off-policy updates are what clipping acts on), 3 seeds × 70
+     * steps, and the sweep of clip ranges.
      */
     public static ExperimentConfig full(Path out, Path workDir) {
-        return new ExperimentConfig(
-                3,
-                1,
-                70,
-                32,
-                8,
-                4,
-                1e-4,
-                0.7,
-                6,
-                1,
-                600,
-                64,
-                3e-3,
-                10,
-                200,
-                8,
-                0.03,
-                List.of(3e-4, 2e-3, 1e-2, 5e-2),
-                List.of(0.1, 0.2, 0.3),
-                out,
-                workDir,
-                "builtin");
+        return preset("dense", out, workDir);
     }
 
-    /** A run of every part in miniature (what the test runs): 1 seed × 4 steps, a two-point sweep per mode. */
+    /** A run of every part in about a minute ({@code presets/dense-quick.json}): 1 seed × 4 steps, a two-point sweep. */
     public static ExperimentConfig quick(Path out, Path workDir) {
-        return new ExperimentConfig(
-                1,
-                1,
-                4,
-                8,
-                4,
-                2,
-                1e-4,
-                0.7,
-                6,
-                1,
-                40,
-                32,
-                3e-3,
-                2,
-                32,
-                2,
-                0.03,
-                List.of(3e-4, 1e-2),
-                List.of(0.2, 0.3),
-                out,
-                workDir,
-                "builtin");
+        return preset("dense-quick", out, workDir);
     }
 
     /**
-     * The MoE experiment ({@link MoeExperiment}): the built-in qwen3_moe policy with the dense experiment's warm start
-     * and training settings (600 warm-start steps, 32 prompts × 8, 4 minibatches, T = 0.7) except the learning rate,
-     * 3e-4 instead of 1e-4, so that an update moves the router enough to change experts (the effect under test);
-     * 5 seeds × 150 steps (wall times: the README and docs/EXPERIMENTS.md).
+     * The MoE experiment ({@link MoeExperiment}, {@code presets/moe.json}): the built-in qwen3_moe policy with the
+     * dense experiment's warm start and training settings except the learning rate, 3e-4 instead of 1e-4, so that an
+     * update moves the router enough to change experts (the effect under test); 5 seeds × 150 steps.
      */
     public static ExperimentConfig moe(Path out, Path workDir) {
-        return new ExperimentConfig(
-                5, 1, 150, 32, 8, 4, 3e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03, List.of(), List.of(), out,
-                workDir, "moe");
+        return preset("moe", out, workDir);
     }
 
-    /** The MoE experiment in miniature (what its smoke test runs): 2 seeds × 2 steps of 4 prompts × 4. */
+    /** The MoE experiment in seconds ({@code presets/moe-quick.json}): 2 seeds × 2 steps of 4 prompts × 4. */
     public static ExperimentConfig moeQuick(Path out, Path workDir) {
+        return preset("moe-quick", out, workDir);
+    }
+
+    /** A preset shipped with the experiments ({@code presets/<name>.json} on the classpath). */
+    static ExperimentConfig preset(String name, Path out, Path workDir) {
+        try (InputStream in = ExperimentConfig.class.getResourceAsStream("/presets/" + name + ".json")) {
+            if (in == null) {
+                throw new IllegalArgumentException("no experiment preset '" + name + "'");
+            }
+            return read(PRESETS.readTree(in), "preset '" + name + "'").withPaths(out, workDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("experiment preset '" + name + "' is not readable: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A preset from a JSON file: the fields of this record but {@code out} and {@code workDir} (see
+     * {@code presets/dense.json}); every field is required, so a preset says everything it runs.
+     */
+    public static ExperimentConfig preset(Path file, Path out, Path workDir) {
+        try {
+            return read(PRESETS.readTree(file.toFile()), "preset " + file).withPaths(out, workDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("experiment preset " + file + " is not readable: " + e.getMessage(), e);
+        }
+    }
+
+    /** Binds a preset after checking that it names every setting (all fields but {@code out} and {@code workDir}). */
+    private static ExperimentConfig read(JsonNode preset, String what) throws IOException {
+        List<String> missing = Arrays.stream(ExperimentConfig.class.getRecordComponents())
+                .map(RecordComponent::getName)
+                .filter(n -> !n.equals("out") && !n.equals("workDir") && !preset.has(n))
+                .toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("experiment " + what + " does not set " + missing);
+        }
+        return PRESETS.treeToValue(preset, ExperimentConfig.class);
+    }
+
+    /** The same settings, reported to {@code newOut} with runs kept in {@code newWorkDir}. */
+    public ExperimentConfig withPaths(Path newOut, Path newWorkDir) {
         return new ExperimentConfig(
-                2, 1, 2, 4, 4, 2, 3e-4, 0.7, 6, 1, 4, 16, 3e-3, 2, 8, 2, 0.03, List.of(), List.of(), out, workDir,
-                "moe");
+                seeds,
+                firstSeed,
+                steps,
+                promptsPerStep,
+                groupSize,
+                miniBatches,
+                learningRate,
+                temperature,
+                maxNewTokens,
+                modelSeed,
+                sftSteps,
+                sftBatchSize,
+                sftLearningRate,
+                evalEvery,
+                evalSize,
+                window,
+                rewardGain,
+                gspoSweep,
+                grpoSweep,
+                newOut,
+                newWorkDir,
+                model);
     }
 
     /** The built-in model's name ({@code builtin} for results written before the field existed). */
