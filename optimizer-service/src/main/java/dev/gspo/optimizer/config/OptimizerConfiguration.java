@@ -1,5 +1,6 @@
 package dev.gspo.optimizer.config;
 
+import dev.gspo.common.task.Tasks;
 import dev.gspo.optimizer.api.BearerToken;
 import dev.gspo.optimizer.fleet.DnsEndpoints;
 import dev.gspo.optimizer.fleet.FleetClient;
@@ -7,9 +8,11 @@ import dev.gspo.optimizer.fleet.RolloutEndpoints;
 import dev.gspo.optimizer.fleet.StaticEndpoints;
 import dev.gspo.optimizer.loop.CompositeRunListener;
 import dev.gspo.optimizer.metrics.ProgressLog;
+import dev.gspo.optimizer.metrics.RunFileMetrics;
 import dev.gspo.optimizer.metrics.TrainingMetrics;
 import dev.gspo.optimizer.publish.PolicyPublisher;
 import dev.gspo.optimizer.publish.WeightPublisher;
+import dev.gspo.optimizer.run.AllowedPaths;
 import dev.gspo.optimizer.run.MetricsHistoryFile;
 import dev.gspo.optimizer.run.RunService;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -78,17 +81,31 @@ class OptimizerConfiguration {
                 http, publisher, p.requestTimeout(), p.maxAttempts(), fleetExecutor, metrics::onFleetRequest);
     }
 
+    @Bean
+    RunFileMetrics runFileMetrics() {
+        return new RunFileMetrics();
+    }
+
     @Bean(destroyMethod = "close")
     RunService runService(
-            OptimizerProperties p, FleetClient fleet, PolicyPublisher publisher, TrainingMetrics metrics) {
+            OptimizerProperties p,
+            FleetClient fleet,
+            PolicyPublisher publisher,
+            TrainingMetrics metrics,
+            RunFileMetrics fileMetrics) {
         return new RunService(
                 p.checkpointDir(),
                 fleet,
                 publisher,
                 runId -> CompositeRunListener.of(
                         metrics,
+                        fileMetrics,
                         new ProgressLog(runId),
-                        new MetricsHistoryFile(p.checkpointDir().resolve(runId))));
+                        // last: a line it cannot write is reported by the run, after the others have seen the step
+                        new MetricsHistoryFile(p.checkpointDir().resolve(runId))),
+                new AllowedPaths(p.dataDirs(), p.modelDirs(), p.checkpointDir()),
+                new RunService.Retention(p.checkpointKeepLast(), p.checkpointKeepBest()),
+                Tasks::create);
     }
 
     @Bean
