@@ -62,12 +62,12 @@ public record OptimizerProperties(
         @Min(0) @DefaultValue("0") int checkpointKeepLast,
         @DefaultValue("true") boolean checkpointKeepBest,
         @DefaultValue("120s") Duration requestTimeout,
-        @DefaultValue("10s") Duration requestTimeoutFloor,
+        @DefaultValue("30s") Duration requestTimeoutFloor,
         @DefaultValue("5ms") Duration requestTimeoutPerToken,
         @DefaultValue("60s") Duration publishTimeout,
         @Min(1) @DefaultValue("3") int maxAttempts,
         @DefaultValue("2s") Duration probeInterval,
-        @DefaultValue("2s") Duration probeTimeout,
+        @DefaultValue("5s") Duration probeTimeout,
         @Valid @DefaultValue BootRun bootRun) {
 
     public OptimizerProperties {
