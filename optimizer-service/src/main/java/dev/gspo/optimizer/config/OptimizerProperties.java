@@ -71,8 +71,15 @@ public record OptimizerProperties(
         @Valid @DefaultValue BootRun bootRun) {
 
     public OptimizerProperties {
-        dataDirs = dataDirs == null ? List.of() : List.copyOf(dataDirs);
-        modelDirs = modelDirs == null ? List.of() : List.copyOf(modelDirs);
+        dataDirs = folders(dataDirs);
+        modelDirs = folders(modelDirs);
+    }
+
+    /** An empty entry ({@code GSPO_OPTIMIZER_DATA_DIRS=""}) is no folder, not the working directory. */
+    private static List<Path> folders(List<Path> dirs) {
+        return dirs == null
+                ? List.of()
+                : dirs.stream().filter(d -> !d.toString().isBlank()).toList();
     }
 
     /**
