@@ -1,9 +1,11 @@
 package dev.gspo.common.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gspo.common.json.JsonPosition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -200,8 +202,11 @@ public record ModelConfig(
         JsonNode n;
         try {
             n = JSON.readTree(configJson.toFile());
+        } catch (JsonProcessingException e) {
+            throw new InvalidModelException(configJson + " is not valid JSON" + JsonPosition.of(e), e);
         } catch (IOException e) {
-            throw new InvalidModelException("cannot read " + configJson + ": " + e.getMessage(), e);
+            throw new InvalidModelException(
+                    "cannot read " + configJson + " (" + e.getClass().getSimpleName() + ")", e);
         }
         return fromJson(n, configJson.toString());
     }
@@ -210,7 +215,7 @@ public record ModelConfig(
         String type = text(n, "model_type", source);
         JsonNode scaling = n.get("rope_scaling");
         if (scaling != null && !scaling.isNull()) {
-            throw new InvalidModelException(source + ": rope_scaling " + scaling + " is not supported");
+            throw new InvalidModelException(source + ": rope_scaling is not supported (only null or absent)");
         }
         String act = n.path("hidden_act").asText("silu");
         if (!act.equals("silu")) {

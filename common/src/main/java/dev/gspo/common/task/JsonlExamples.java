@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.json.JsonPosition;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,8 @@ import java.util.List;
  * optionally {@code "id"}; other fields are ignored; blank lines are skipped.
  *
  * <p>Every problem is reported as {@link IllegalArgumentException} naming the file and the
- * 1-based line number, so a bad row in a large file is found at once. Rejected: invalid JSON, a
+ * 1-based line number, so a bad row in a large file is found at once. Messages say what is wrong,
+ * never what the line holds (the file may not be a dataset at all). Rejected: invalid JSON, a
  * non-object, a missing or empty prompt, a missing answer or one that is not a string or number,
  * an answer containing the stop marker (a newline: it could never be generated), an answer that
  * {@linkplain NormalizedExactMatchReward#normalize normalises} to nothing (an empty completion
@@ -53,7 +55,7 @@ final class JsonlExamples {
         try {
             node = JSON.readTree(line);
         } catch (JacksonException e) {
-            throw error(file, lineNumber, "invalid JSON: " + e.getOriginalMessage());
+            throw error(file, lineNumber, "invalid JSON" + JsonPosition.of(e));
         }
         if (node == null || !node.isObject()) {
             throw error(file, lineNumber, "expected a JSON object with \"prompt\" and \"answer\"");

@@ -1,7 +1,9 @@
 package dev.gspo.common.tokenizer;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.json.JsonPosition;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,7 +27,12 @@ import java.util.OptionalInt;
 record TokenizerVocabulary(Map<String, Integer> tokenToId, Map<Integer, String> idToToken, int size) {
 
     static TokenizerVocabulary parse(String tokenizerJson) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(tokenizerJson);
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(tokenizerJson);
+        } catch (JsonProcessingException e) {
+            throw new IOException("tokenizer.json is not valid JSON" + JsonPosition.of(e));
+        }
         if (root == null || !root.isObject()) {
             throw new IOException("tokenizer.json is not a JSON object");
         }
@@ -49,7 +56,7 @@ record TokenizerVocabulary(Map<String, Integer> tokenToId, Map<Integer, String> 
         int max = -1;
         for (Map.Entry<String, Integer> e : tokenToId.entrySet()) {
             if (e.getValue() < 0) {
-                throw new IOException("negative token id " + e.getValue() + " for token " + e.getKey());
+                throw new IOException("negative token id " + e.getValue() + " in tokenizer.json's vocabulary");
             }
             idToToken.put(e.getValue(), e.getKey());
             max = Math.max(max, e.getValue());

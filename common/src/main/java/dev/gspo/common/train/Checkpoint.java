@@ -86,8 +86,11 @@ public final class Checkpoint {
         try {
             state = JSON.readValue(stateFile.toFile(), TrainerState.class);
         } catch (IOException e) {
+            // the class, not the message: a parser's message quotes the file's text
             throw new InvalidModelException(
-                    "checkpoint " + dir + ": " + STATE_FILE + " is unreadable: " + e.getMessage(), e);
+                    "checkpoint " + dir + ": " + STATE_FILE + " is unreadable ("
+                            + e.getClass().getSimpleName() + ")",
+                    e);
         }
         for (String f : CHECKED_FILES) {
             String want = state.files().get(f);

@@ -134,6 +134,19 @@ class ModelFilesTest {
                 .hasMessageContaining("unexpected tensor model.layers.0.self_attn.q_proj.bias");
     }
 
+    /** A config.json that is not JSON (a key file put there): the error tells where, never what the file holds. */
+    @Test
+    void aBrokenConfigIsNeverQuotedInTheError(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("config.json");
+        String secret = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        for (String text : new String[] {secret, "{\"model_type\": " + secret + "}"}) {
+            Files.writeString(cfg, text);
+            assertThatThrownBy(() -> ModelConfig.read(cfg))
+                    .hasMessageContaining("is not valid JSON (line 1, column ")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain(secret.substring(0, 8)));
+        }
+    }
+
     @Test
     void configRefusesRopeScalingAndOtherActivations(@TempDir Path dir) throws Exception {
         Path cfg = dir.resolve("config.json");

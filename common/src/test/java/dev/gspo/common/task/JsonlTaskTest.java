@@ -83,6 +83,23 @@ class JsonlTaskTest {
                 .hasMessageContaining(detail);
     }
 
+    /** A file that is not a dataset at all: the error names the line and the column, never what the line holds. */
+    @Test
+    void neverRepeatsWhatABadLineHolds() throws IOException {
+        String key = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        String shadow = "root:$y$j9T$Qm7Rt2Kd9Xw4Ls1VaB3cD$Hc5Np8Fj3Gz6Bt0YkL2mN4pQ6rS8tU0vW:19700:0:99999:7:::";
+        for (String line : new String[] {key, shadow, "{\"prompt\": \"p\", \"answer\": \"a\"} " + key}) {
+            Path f = file("secret.jsonl", line);
+            assertThatThrownBy(() -> JsonlTask.load(f, 0.0))
+                    .hasMessageContaining("line 1: invalid JSON (line 1, column ")
+                    .satisfies(e -> {
+                        for (int i = 0; i + 8 <= line.length(); i++) {
+                            assertThat(e.getMessage()).doesNotContain(line.substring(i, i + 8));
+                        }
+                    });
+        }
+    }
+
     @Test
     void rejectsAnEmptyFileAndAMissingFile() throws IOException {
         assertThatThrownBy(() -> JsonlTask.load(file("empty.jsonl", "", "  "), 0.0))

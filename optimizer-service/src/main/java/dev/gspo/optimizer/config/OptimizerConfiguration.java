@@ -1,15 +1,22 @@
 package dev.gspo.optimizer.config;
 
+import dev.gspo.common.task.TaskSpec;
 import dev.gspo.optimizer.api.BearerToken;
 import dev.gspo.optimizer.fleet.DnsEndpoints;
 import dev.gspo.optimizer.fleet.FleetClient;
+import dev.gspo.optimizer.fleet.ReplicaHealth;
 import dev.gspo.optimizer.fleet.RolloutEndpoints;
+import dev.gspo.optimizer.fleet.RolloutTimeouts;
 import dev.gspo.optimizer.fleet.StaticEndpoints;
 import dev.gspo.optimizer.loop.CompositeRunListener;
+import dev.gspo.optimizer.metrics.FleetMetrics;
 import dev.gspo.optimizer.metrics.ProgressLog;
+import dev.gspo.optimizer.metrics.RunFileMetrics;
 import dev.gspo.optimizer.metrics.TrainingMetrics;
 import dev.gspo.optimizer.publish.PolicyPublisher;
+import dev.gspo.optimizer.publish.ReplicaVersion;
 import dev.gspo.optimizer.publish.WeightPublisher;
+import dev.gspo.optimizer.run.AllowedPaths;
 import dev.gspo.optimizer.run.MetricsHistoryFile;
 import dev.gspo.optimizer.run.RunService;
 import java.net.http.HttpClient;
@@ -54,16 +61,32 @@ class OptimizerConfiguration {
         return new TrainingMetrics(); // a MeterBinder: Spring Boot binds it to the registry
     }
 
+    @Bean(destroyMethod = "close")
+    ReplicaHealth replicaHealth(OptimizerProperties p, HttpClient http) {
+        return new ReplicaHealth(replica -> ReplicaVersion.of(http, replica, p.probeTimeout()), p.probeInterval());
+    }
+
+    @Bean
+    FleetMetrics fleetMetrics(ReplicaHealth health, RolloutEndpoints endpoints) {
+        return new FleetMetrics(health, endpoints);
+    }
+
     @Bean
     PolicyPublisher policyPublisher(
             OptimizerProperties p,
             RolloutEndpoints endpoints,
             HttpClient http,
             ExecutorService fleetExecutor,
-            TrainingMetrics metrics) {
+            TrainingMetrics metrics,
+            ReplicaHealth health) {
         WeightPublisher publisher =
                 new WeightPublisher(http, p.pushToken(), p.publishTimeout(), p.maxAttempts(), fleetExecutor);
-        return new PolicyPublisher(endpoints, publisher, http, p.publishTimeout(), metrics::onPublish);
+        PolicyPublisher policies =
+                new PolicyPublisher(endpoints, publisher, http, p.probeTimeout(), metrics::onPublish, health);
+        // a replica whose circuit opened gets the latest version pushed when it answers a probe again
+        health.catchUpWith(
+                () -> policies.latest() == null ? 0 : policies.latest().version(), policies::bringUpToDate);
+        return policies;
     }
 
     @Bean
@@ -72,22 +95,43 @@ class OptimizerConfiguration {
             HttpClient http,
             PolicyPublisher publisher,
             ExecutorService fleetExecutor,
-            TrainingMetrics metrics) {
+            TrainingMetrics metrics,
+            ReplicaHealth health) {
         return new FleetClient(
-                http, publisher, p.requestTimeout(), p.maxAttempts(), fleetExecutor, metrics::onFleetRequest);
+                http,
+                publisher,
+                new RolloutTimeouts(p.requestTimeoutFloor(), p.requestTimeoutPerToken(), p.requestTimeout()),
+                p.maxAttempts(),
+                fleetExecutor,
+                metrics::onFleetRequest,
+                health);
+    }
+
+    @Bean
+    RunFileMetrics runFileMetrics() {
+        return new RunFileMetrics();
     }
 
     @Bean(destroyMethod = "close")
     RunService runService(
-            OptimizerProperties p, FleetClient fleet, PolicyPublisher publisher, TrainingMetrics metrics) {
+            OptimizerProperties p,
+            FleetClient fleet,
+            PolicyPublisher publisher,
+            TrainingMetrics metrics,
+            RunFileMetrics fileMetrics) {
         return new RunService(
                 p.checkpointDir(),
                 fleet,
                 publisher,
                 runId -> CompositeRunListener.of(
                         metrics,
+                        fileMetrics,
                         new ProgressLog(runId),
-                        new MetricsHistoryFile(p.checkpointDir().resolve(runId))));
+                        // last: a line it cannot write is reported by the run, after the others have seen the step
+                        new MetricsHistoryFile(p.checkpointDir().resolve(runId))),
+                new AllowedPaths(p.dataDirs(), p.modelDirs(), p.checkpointDir()),
+                new RunService.Retention(p.checkpointKeepLast(), p.checkpointKeepBest()),
+                TaskSpec::create);
     }
 
     @Bean

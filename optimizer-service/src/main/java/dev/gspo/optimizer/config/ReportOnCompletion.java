@@ -4,6 +4,7 @@ import dev.gspo.optimizer.loop.TrainingRun;
 import dev.gspo.optimizer.report.ReportWriter;
 import dev.gspo.optimizer.run.RunCompletionHook;
 import dev.gspo.optimizer.run.RunState;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,9 +23,19 @@ class ReportOnCompletion implements RunCompletionHook {
         this.properties = properties;
     }
 
+    /** A report that cannot be written (a full disk, a read-only volume) is recorded in the run's status. */
     @Override
     public void finished(TrainingRun run, RunState state) {
         Path dir = reportDir(run.runId());
+        try {
+            write(run, state, dir);
+        } catch (UncheckedIOException e) {
+            log.error("the report of {} could not be written to {}: {}", run.runId(), dir, e.getMessage());
+            run.writeFailed("report", run.step(), e);
+        }
+    }
+
+    private void write(TrainingRun run, RunState state, Path dir) {
         Path report = ReportWriter.write(
                 dir,
                 new ReportWriter.RunSummary(

@@ -28,9 +28,11 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 
 /**
- * Gets a step's rollouts from the fleet: the prompts are cut into one contiguous share per replica, the shares are
- * requested in parallel ({@code POST /v1/rollouts}), and a share whose replica fails, times out or answers 5xx moves
- * on to the next replica, at most {@code maxAttempts} times. A replica that answers 409 because it serves an older
+ * Gets a step's rollouts from the fleet: the prompts are cut into one contiguous share per available replica (its
+ * circuit closed: {@link ReplicaHealth}), the shares are requested in parallel ({@code POST /v1/rollouts}), each with a
+ * timeout from its size ({@link RolloutTimeouts}), and a share whose replica fails, times out or answers 5xx moves on
+ * to the next replica, at most {@code maxAttempts} times; that replica's circuit opens, so the next steps do not wait
+ * for it. Replicas whose circuit is open are tried last, only when the available ones failed (or none is available). A replica that answers 409 because it serves an older
  * version than the trainer's (it was down during a publish, or just started) is brought up to date by the publisher
  * first, then asked again.
  *
@@ -43,11 +45,13 @@ public final class FleetClient implements RolloutSource {
 
     private final HttpClient http;
     private final PolicyPublisher publisher;
-    private final Duration timeout;
+    private final RolloutTimeouts timeouts;
     private final int maxAttempts;
     private final ExecutorService executor;
     private final FleetListener listener;
+    private final ReplicaHealth health;
 
+    /** Every request with the same timeout, no replica ever skipped. */
     public FleetClient(
             HttpClient http,
             PolicyPublisher publisher,
@@ -55,12 +59,25 @@ public final class FleetClient implements RolloutSource {
             int maxAttempts,
             ExecutorService executor,
             FleetListener listener) {
+        this(http, publisher, RolloutTimeouts.fixed(timeout), maxAttempts, executor, listener, null);
+    }
+
+    /** @param health the replicas' circuits (null: every replica always available) */
+    public FleetClient(
+            HttpClient http,
+            PolicyPublisher publisher,
+            RolloutTimeouts timeouts,
+            int maxAttempts,
+            ExecutorService executor,
+            FleetListener listener,
+            ReplicaHealth health) {
         this.http = http;
         this.publisher = publisher;
-        this.timeout = timeout;
+        this.timeouts = timeouts;
         this.maxAttempts = Math.max(1, maxAttempts);
         this.executor = executor;
         this.listener = listener;
+        this.health = health;
     }
 
     @Override
@@ -70,7 +87,10 @@ public final class FleetClient implements RolloutSource {
         if (replicas.isEmpty()) {
             throw new FleetException("no rollout replica is known (check gspo.optimizer.rollout-urls / rollout-dns)");
         }
-        int shares = Math.min(replicas.size(), prompts.size());
+        List<URI> available = health == null ? replicas : health.available(replicas);
+        List<URI> first = available.isEmpty() ? replicas : available;
+        List<URI> last = replicas.stream().filter(r -> !first.contains(r)).toList();
+        int shares = Math.min(first.size(), prompts.size());
         List<CompletableFuture<RolloutResponse>> futures = new ArrayList<>();
         for (int s = 0; s < shares; s++) {
             int from = s * prompts.size() / shares;
@@ -90,8 +110,13 @@ public final class FleetClient implements RolloutSource {
                             shareSeed(seed, s),
                             sampling.stop()),
                     minPolicyVersion);
-            int first = s;
-            futures.add(CompletableFuture.supplyAsync(() -> requestShare(replicas, first, request), executor));
+            List<URI> order = new ArrayList<>();
+            for (int i = 0; i < first.size(); i++) {
+                order.add(first.get((s + i) % first.size()));
+            }
+            order.addAll(last);
+            Duration timeout = timeouts.forRequest(to - from, groupSize, sampling.maxNewTokens());
+            futures.add(CompletableFuture.supplyAsync(() -> requestShare(order, request, timeout), executor));
         }
         List<RolloutBatch.Group> groups = new ArrayList<>();
         long version = Long.MAX_VALUE;
@@ -113,7 +138,7 @@ public final class FleetClient implements RolloutSource {
     }
 
     /** Tries the share's own replica first, then the next ones in turn. */
-    private RolloutResponse requestShare(List<URI> replicas, int first, RolloutRequest request) {
+    private RolloutResponse requestShare(List<URI> replicas, RolloutRequest request, Duration timeout) {
         String lastError = "";
         byte[] body;
         try {
@@ -122,7 +147,7 @@ public final class FleetClient implements RolloutSource {
             throw new IllegalStateException(e);
         }
         for (int attempt = 0; attempt < maxAttempts; attempt++) {
-            URI replica = replicas.get((first + attempt) % replicas.size());
+            URI replica = replicas.get(attempt % replicas.size());
             for (int tries = 0; tries < 2; tries++) { // a second try only after bringing a stale replica up to date
                 long start = System.nanoTime();
                 try {
@@ -138,7 +163,12 @@ public final class FleetClient implements RolloutSource {
                     int status = response.statusCode();
                     if (status == 200) {
                         listener.onRequest(replica, "ok", seconds);
-                        return JSON.readValue(response.body(), RolloutResponse.class);
+                        RolloutResponse answer = JSON.readValue(response.body(), RolloutResponse.class);
+                        if (health != null) {
+                            health.succeeded(replica, System.nanoTime() - start);
+                            health.serves(replica, answer.policyVersion());
+                        }
+                        return answer;
                     }
                     lastError = replica + " answered " + status + ": " + abbreviate(new String(response.body()));
                     if (status == 409 && tries == 0) {
@@ -151,10 +181,12 @@ public final class FleetClient implements RolloutSource {
                         throw new FleetException("the rollout request was refused: " + lastError);
                     } else {
                         listener.onRequest(replica, "error", seconds);
+                        failed(replica, start, new FleetException(lastError));
                     }
                 } catch (IOException e) {
                     listener.onRequest(replica, "error", (System.nanoTime() - start) / 1e9);
                     lastError = replica + ": " + e.getClass().getSimpleName() + " " + e.getMessage();
+                    failed(replica, start, e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new FleetException("interrupted while waiting for " + replica);
@@ -164,6 +196,12 @@ public final class FleetClient implements RolloutSource {
         }
         throw new FleetException(
                 "no replica served a share of the step after " + maxAttempts + " attempts; last: " + lastError);
+    }
+
+    private void failed(URI replica, long start, Throwable cause) {
+        if (health != null) {
+            health.failed(replica, System.nanoTime() - start, cause);
+        }
     }
 
     private static Completion toCompletion(Sample s) {

@@ -33,4 +33,9 @@ public record CompositeRunListener(List<RunListener> listeners) implements RunLi
     public void onCheckpointFailed(long step, Exception error) {
         listeners.forEach(l -> l.onCheckpointFailed(step, error));
     }
+
+    @Override
+    public void onWriteFailed(String file, long step, Exception error) {
+        listeners.forEach(l -> l.onWriteFailed(file, step, error));
+    }
 }

@@ -11,4 +11,7 @@ public interface RunListener {
     default void onCheckpoint(long step, java.nio.file.Path dir) {}
 
     default void onCheckpointFailed(long step, Exception error) {}
+
+    /** A run file ({@code metrics.jsonl}, {@code checkpoint}, {@code report}) could not be written; the run goes on. */
+    default void onWriteFailed(String file, long step, Exception error) {}
 }

@@ -24,11 +24,16 @@ import dev.gspo.common.train.SupervisedTrainer;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -63,6 +68,13 @@ public final class TrainingRun {
     private volatile double heldOutAfter = Double.NaN;
     private volatile Path lastCheckpoint;
     private volatile String checkpointError;
+    private volatile long latestCheckpointStep = -1;
+    private volatile boolean checkpointStale;
+    private volatile WriteError lastWriteError;
+    private final AtomicLong writeFailures = new AtomicLong();
+    private final RunOptions options;
+    /** Held-out accuracy by step, to keep the best checkpoint. */
+    private final Map<Long, Double> heldOutByStep = new ConcurrentHashMap<>();
 
     /**
      * @param config  a config with defaults applied (and, when resuming, the checkpoint's own settings)
@@ -75,13 +87,27 @@ public final class TrainingRun {
             RolloutSource rollouts,
             PolicySink publisher,
             RunListener listener) {
+        this(runId, config, runDir, rollouts, publisher, listener, RunOptions.of(config));
+    }
+
+    /** @param options the task (created while the run was prepared) and checkpoint retention */
+    public TrainingRun(
+            String runId,
+            RunConfig config,
+            Path runDir,
+            RolloutSource rollouts,
+            PolicySink publisher,
+            RunListener listener,
+            RunOptions options) {
         this.runId = runId;
         this.config = config;
         this.runDir = runDir;
         this.rollouts = rollouts;
         this.publisher = publisher;
         this.listener = listener;
-        this.task = config.task().create();
+        this.task = options.task();
+        this.options = options;
+        heldOutByStep.putAll(options.heldOutByStep());
     }
 
     public void run() {
@@ -215,7 +241,12 @@ public final class TrainingRun {
                     seconds(trained, published),
                     seconds(started, System.nanoTime()));
             history.add(m);
-            listener.onStep(m);
+            try {
+                listener.onStep(
+                        m); // the history file is written here: a failure to write it costs the line, not the run
+            } catch (RunFileException e) {
+                writeFailed(e.file(), k, e);
+            }
         }
         if (lastStep >= firstStep || resume == null) {
             checkpoint(model, adam, lastStep);
@@ -251,6 +282,7 @@ public final class TrainingRun {
         }
         double acc = HeldOutEvaluator.accuracy(
                 model, task, config.eval().size(), config.sampling().maxNewTokens());
+        heldOutByStep.put(atStep, acc);
         listener.onHeldOutAccuracy(atStep, acc);
         return acc;
     }
@@ -273,13 +305,37 @@ public final class TrainingRun {
                     adam,
                     new TrainerState(runId, atStep, policyVersion, adam.step(), config.seed(), cfg, null));
             lastCheckpoint = dir;
+            latestCheckpointStep = atStep;
+            checkpointStale = false;
             checkpointError = null;
             listener.onCheckpoint(atStep, dir);
         } catch (RuntimeException e) {
             // a full disk or an unwritable folder must not kill the run: the last good checkpoint stays
+            checkpointStale = true;
             checkpointError = "checkpoint after step " + atStep + " failed: " + e.getMessage();
             listener.onCheckpointFailed(atStep, e);
+            writeFailed("checkpoint", atStep, e);
+            return;
         }
+        try {
+            CheckpointRetention.prune(
+                    dir.getParent(),
+                    dir,
+                    options.checkpointKeepLast(),
+                    options.checkpointKeepBest() ? Map.copyOf(heldOutByStep) : Map.of());
+        } catch (IOException | RuntimeException e) {
+            writeFailed("checkpoint", atStep, e);
+        }
+    }
+
+    /**
+     * Records a run file that could not be written (the status shows the latest, a metric counts them); the run goes
+     * on. Also called by whoever writes the run's report when it ends.
+     */
+    public void writeFailed(String file, long atStep, Exception e) {
+        lastWriteError = new WriteError(file, atStep, String.valueOf(e.getMessage()), Instant.now());
+        writeFailures.incrementAndGet();
+        listener.onWriteFailed(file, atStep, e);
     }
 
     private StepMetrics metrics(
@@ -401,6 +457,25 @@ public final class TrainingRun {
     /** Why the latest checkpoint attempt failed (the previous checkpoint is kept), or null. */
     public String checkpointError() {
         return checkpointError;
+    }
+
+    /** The step of the newest checkpoint written whole by this run, or -1. */
+    public long latestCheckpointStep() {
+        return latestCheckpointStep;
+    }
+
+    /** True while the latest checkpoint attempt failed: the newest good checkpoint is older than it should be. */
+    public boolean checkpointStale() {
+        return checkpointStale;
+    }
+
+    /** The latest run-file write that failed, or null. */
+    public WriteError lastWriteError() {
+        return lastWriteError;
+    }
+
+    public long writeFailures() {
+        return writeFailures.get();
     }
 
     public PublishResult lastPublish() {

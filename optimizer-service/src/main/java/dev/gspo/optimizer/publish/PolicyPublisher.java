@@ -1,5 +1,7 @@
 package dev.gspo.optimizer.publish;
 
+import dev.gspo.optimizer.fleet.FleetException;
+import dev.gspo.optimizer.fleet.ReplicaHealth;
 import dev.gspo.optimizer.fleet.RolloutEndpoints;
 import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.loop.PublishResult;
@@ -8,12 +10,16 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
 /**
- * Keeps the fleet on the trainer's latest version: publishes each new version to every replica the endpoints name
- * now, and brings a single replica up to date when it turns out to be behind (a replica that was down during a
- * publish, or one that just started).
+ * Keeps the fleet on the trainer's latest version: publishes each new version to every available replica the
+ * endpoints name now (a replica whose circuit is open is skipped, not waited for: it is behind, and catches up when it
+ * answers a probe, see {@link ReplicaHealth}), and brings a single replica up to date when it turns out to be behind (a
+ * replica that was down during a publish, or one that just started).
  */
 public final class PolicyPublisher implements PolicySink {
 
@@ -25,25 +31,54 @@ public final class PolicyPublisher implements PolicySink {
     private final HttpClient http;
     private final Duration timeout;
     private final Consumer<PublishResult> listener;
+    private final ReplicaHealth health;
     private volatile Publication latest;
 
+    /** Every replica always pushed to. */
     public PolicyPublisher(
             RolloutEndpoints endpoints,
             WeightPublisher publisher,
             HttpClient http,
             Duration timeout,
             Consumer<PublishResult> listener) {
+        this(endpoints, publisher, http, timeout, listener, null);
+    }
+
+    /**
+     * @param versionTimeout how long a version read waits ({@link #highestReplicaVersion()})
+     * @param health         the replicas' circuits (null: every replica always available); this publisher becomes
+     *                       how it catches a replica up
+     */
+    public PolicyPublisher(
+            RolloutEndpoints endpoints,
+            WeightPublisher publisher,
+            HttpClient http,
+            Duration versionTimeout,
+            Consumer<PublishResult> listener,
+            ReplicaHealth health) {
         this.endpoints = endpoints;
         this.publisher = publisher;
         this.http = http;
-        this.timeout = timeout;
+        this.timeout = versionTimeout;
         this.listener = listener;
+        this.health = health;
     }
 
     @Override
     public PublishResult publish(long version, byte[] safetensors, String sha256) {
         latest = new Publication(version, safetensors, sha256);
-        PublishResult result = publisher.publish(endpoints.current(), version, safetensors, sha256);
+        List<URI> replicas = endpoints.current();
+        PublishResult result =
+                publisher.publish(health == null ? replicas : health.available(replicas), version, safetensors, sha256);
+        if (health != null) {
+            for (PublishResult.Replica r : result.replicas()) {
+                if (r.ok()) {
+                    health.serves(r.endpoint(), version);
+                } else {
+                    health.failed(r.endpoint(), 0, new FleetException(String.valueOf(r.error())));
+                }
+            }
+        }
         listener.accept(result);
         return result;
     }
@@ -56,20 +91,45 @@ public final class PolicyPublisher implements PolicySink {
         }
         PublishResult.Replica r = publisher.pushWithRetries(replica, p.version(), p.safetensors(), p.sha256());
         listener.accept(new PublishResult(p.version(), p.safetensors().length, Duration.ZERO, List.of(r)));
+        if (r.ok() && health != null) {
+            health.serves(replica, p.version());
+        }
         return r.ok();
     }
 
-    /** The highest version any reachable replica serves (a new run must publish above it: versions only go up). */
+    /**
+     * The highest version any reachable replica serves (a new run must publish above it: versions only go up), read
+     * from every available replica in parallel; one that does not answer in time opens its circuit.
+     */
     @Override
     public long highestReplicaVersion() {
-        long max = 0;
-        for (URI replica : endpoints.current()) {
-            OptionalLong v = ReplicaVersion.of(http, replica, timeout);
+        List<URI> replicas = endpoints.current();
+        List<URI> asked = health == null ? replicas : health.available(replicas);
+        try (ExecutorService reads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<CompletableFuture<OptionalLong>> versions = asked.stream()
+                    .map(r -> CompletableFuture.supplyAsync(() -> version(r), reads))
+                    .toList();
+            return versions.stream()
+                    .map(CompletableFuture::join)
+                    .filter(OptionalLong::isPresent)
+                    .mapToLong(OptionalLong::getAsLong)
+                    .max()
+                    .orElse(0);
+        }
+    }
+
+    /** A replica's version ({@code GET /v1/policy}); recorded, and a replica that does not answer opens its circuit. */
+    public OptionalLong version(URI replica) {
+        long start = System.nanoTime();
+        OptionalLong v = ReplicaVersion.of(http, replica, timeout);
+        if (health != null) {
             if (v.isPresent()) {
-                max = Math.max(max, v.getAsLong());
+                health.serves(replica, v.getAsLong());
+            } else {
+                health.failed(replica, System.nanoTime() - start, new FleetException("no version from " + replica));
             }
         }
-        return max;
+        return v;
     }
 
     public List<URI> replicas() {

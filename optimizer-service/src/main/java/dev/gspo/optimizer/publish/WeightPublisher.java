@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +19,10 @@ import java.util.concurrent.ExecutorService;
  * per version by the caller and streamed to each replica in one request: no per-tensor round trips, and no copy of
  * the array per replica ({@link SlicedBodyPublisher}).
  *
- * <p>A replica that fails is retried up to {@code attempts} times. A 409 that says the replica already has this
- * version (or a newer one) counts as success: pushes are idempotent.
+ * <p>A replica that fails is retried up to {@code attempts} times, except after a timeout: a replica that did not
+ * answer within {@code timeout} is hung or overloaded, and another full timeout would only stall the step longer (it
+ * catches up later, see {@code ReplicaHealth}). A 409 that says the replica already has this version (or a newer one)
+ * counts as success: pushes are idempotent.
  */
 public final class WeightPublisher {
     private final HttpClient http;
@@ -76,6 +79,8 @@ public final class WeightPublisher {
                 if (status == 401 || status == 403 || status == 400 || status == 422 || status == 413) {
                     return new PublishResult.Replica(replica, false, attempt, error); // retrying cannot help
                 }
+            } catch (HttpTimeoutException e) {
+                return new PublishResult.Replica(replica, false, attempt, "no answer within " + timeout);
             } catch (IOException e) {
                 error = e.getClass().getSimpleName() + ": " + e.getMessage();
             } catch (InterruptedException e) {

@@ -1,10 +1,10 @@
 package dev.gspo.optimizer.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.optimizer.loop.RunFileException;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * {@code <runDir>/metrics.jsonl}: one line of {@link StepMetrics} per step, appended as the run goes, so the history
- * survives a restart of the optimizer and a resumed run keeps its earlier steps.
+ * survives a restart of the optimizer and a resumed run keeps its earlier steps. A line that cannot be written is a
+ * {@link RunFileException}: the run records it and goes on.
  */
 public final class MetricsHistoryFile implements RunListener {
     static final String FILE = "metrics.jsonl";
@@ -36,7 +37,7 @@ public final class MetricsHistoryFile implements RunListener {
                     StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to " + file, e);
+            throw new RunFileException(FILE, "cannot append to " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,11 +1,15 @@
 package dev.gspo.optimizer.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.task.JsonlSpec;
+import dev.gspo.common.task.Task;
+import dev.gspo.common.task.TaskSpec;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
+import dev.gspo.optimizer.loop.RunOptions;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.loop.TrainingRun;
 import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
@@ -19,6 +23,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,10 +42,18 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts, tracks and stops training runs: at most one runs at a time (on a thread of its own: training steps
  * serialise on DJL's single gradient collector anyway), every run is remembered with its per-step history.
+ *
+ * <p>Preparing a run (reading and verifying a checkpoint, creating the task, which may read a dataset, checking the
+ * model directory) happens without the lock that {@link #list()} and {@link #get} take, so the API keeps answering
+ * while a large task is built; a second start meanwhile is a conflict. Every file a config names must lie in the
+ * folders {@link AllowedPaths} allows.
  */
 public final class RunService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RunService.class);
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
+    /** A run id as {@code resumeFrom} may name one: a single folder name under the checkpoint root. */
+    private static final Pattern RUN_ID = Pattern.compile("(?!\\.\\.?$)[A-Za-z0-9._-]{1,200}");
+
     private static final DateTimeFormatter ID_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
@@ -69,7 +83,16 @@ public final class RunService implements AutoCloseable {
         return t;
     });
     private final Map<String, Entry> runs = new LinkedHashMap<>();
+    private final AllowedPaths paths;
+    private final Function<TaskSpec, Task> tasks;
+    private final Retention retention;
     private Entry active;
+    private boolean preparing;
+
+    /** How many checkpoints each run keeps ({@code gspo.optimizer.checkpoint-keep-last}, {@code -keep-best}). */
+    public record Retention(int keepLast, boolean keepBest) {
+        public static final Retention ALL = new Retention(0, false);
+    }
 
     /** @param listeners the listener for a run id (metrics, progress log, history file) */
     public RunService(
@@ -77,17 +100,77 @@ public final class RunService implements AutoCloseable {
             RolloutSource rollouts,
             PolicySink publisher,
             Function<String, RunListener> listeners) {
+        this(
+                checkpointRoot,
+                rollouts,
+                publisher,
+                listeners,
+                AllowedPaths.checkpointsOnly(checkpointRoot),
+                Retention.ALL,
+                TaskSpec::create);
+    }
+
+    /**
+     * @param paths the folders a config may name files in
+     * @param tasks creates a run's task from its spec ({@link TaskSpec#create})
+     */
+    public RunService(
+            Path checkpointRoot,
+            RolloutSource rollouts,
+            PolicySink publisher,
+            Function<String, RunListener> listeners,
+            AllowedPaths paths,
+            Retention retention,
+            Function<TaskSpec, Task> tasks) {
         this.checkpointRoot = checkpointRoot;
         this.rollouts = rollouts;
         this.publisher = publisher;
         this.listeners = listeners;
+        this.paths = paths;
+        this.retention = retention;
+        this.tasks = tasks;
     }
 
-    /** Validates and starts a run; throws {@link RunConflictException} while another one is running. */
-    public synchronized RunStatus start(RunConfig requested, RunCompletionHook after) {
-        if (active != null && active.state == RunState.RUNNING) {
-            throw new RunConflictException("run " + active.run.runId() + " is still running; stop it first");
+    /** Validates and starts a run; throws {@link RunConflictException} while another one runs or is being prepared. */
+    public RunStatus start(RunConfig requested, RunCompletionHook after) {
+        synchronized (this) {
+            if (active != null && active.state == RunState.RUNNING) {
+                throw new RunConflictException("run " + active.run.runId() + " is still running; stop it first");
+            }
+            if (preparing) {
+                throw new RunConflictException("another run is being prepared; try again once it has started");
+            }
+            preparing = true;
         }
+        try {
+            Prepared p = prepare(requested);
+            synchronized (this) {
+                TrainingRun run = new TrainingRun(
+                        p.runId(),
+                        p.config(),
+                        checkpointRoot.resolve(p.runId()),
+                        rollouts,
+                        publisher,
+                        listeners.apply(p.runId()),
+                        new RunOptions(p.task(), retention.keepLast(), retention.keepBest(), heldOut(p.earlier())));
+                Entry entry = new Entry(run, p.earlier());
+                runs.put(p.runId(), entry);
+                active = entry;
+                executor.submit(() -> execute(entry, after));
+                return status(entry);
+            }
+        } finally {
+            synchronized (this) {
+                preparing = false;
+            }
+        }
+    }
+
+    /** A run ready to start: its id, its config with defaults, its task, the history of the run it resumes. */
+    private record Prepared(String runId, RunConfig config, Task task, List<StepMetrics> earlier) {}
+
+    /** Everything a start reads from disk, outside the lock; throws {@link InvalidRunConfigException} with every problem. */
+    private Prepared prepare(RunConfig requested) {
         String runId;
         RunConfig config;
         List<StepMetrics> earlier = List.of();
@@ -99,6 +182,10 @@ public final class RunService implements AutoCloseable {
                     .withDefaults()
                     .withResumeFrom(dir.toString());
             runId = state.runId();
+            if (runId == null || !RUN_ID.matcher(runId).matches()) {
+                throw new InvalidRunConfigException(List.of(
+                        "resumeFrom: the checkpoint's run id is not a folder name; it cannot be continued here"));
+            }
             earlier = readHistory(runId).stream()
                     .filter(m -> m.step() <= state.step())
                     .toList();
@@ -114,32 +201,66 @@ public final class RunService implements AutoCloseable {
                             .substring(0, 4);
         }
         List<String> problems = new ArrayList<>(config.validate());
+        Task task = null;
         if (problems.isEmpty()) {
-            try {
-                config.task().create();
-            } catch (IllegalArgumentException e) {
-                problems.add("task: " + e.getMessage());
+            TaskSpec spec = confinedTask(config.task(), problems);
+            if (problems.isEmpty()) {
+                try {
+                    task = tasks.apply(spec);
+                } catch (RuntimeException e) { // also UncheckedIOException: an unreadable dataset is a bad config
+                    problems.add("task: " + e.getMessage());
+                }
             }
-            String model = config.model().source();
-            if (!config.model().builtin() && !Files.isDirectory(Path.of(model))) {
-                problems.add("model.source: '" + model + "' is neither 'builtin', 'moe' nor a model directory");
-            } else if (config.objective().routingReplay()
-                    && config.resumeFrom() == null
-                    && !config.model().builtin()
-                    && !isMoe(Path.of(model))) {
-                problems.add("objective.routingReplay: the model in " + model + " has no MoE layers");
+            // a resumed run takes its weights from the checkpoint: the model it started from is not read again
+            if (!config.model().builtin() && config.resumeFrom() == null) {
+                String source = config.model().source();
+                AllowedPaths.Checked model = paths.modelDir("model.source", source);
+                if (!model.ok()) {
+                    problems.add(model.problem());
+                } else if (!Files.isDirectory(model.path())) {
+                    problems.add("model.source: '" + source + "' is neither 'builtin', 'moe' nor a model directory");
+                } else if (config.objective().routingReplay() && !isMoe(model.path())) {
+                    problems.add("objective.routingReplay: the model in " + source + " has no MoE layers");
+                }
             }
         }
         if (!problems.isEmpty()) {
             throw new InvalidRunConfigException(problems);
         }
-        Path runDir = checkpointRoot.resolve(runId);
-        TrainingRun run = new TrainingRun(runId, config, runDir, rollouts, publisher, listeners.apply(runId));
-        Entry entry = new Entry(run, earlier);
-        runs.put(runId, entry);
-        active = entry;
-        executor.submit(() -> execute(entry, after));
-        return status(entry);
+        return new Prepared(runId, config, task, earlier);
+    }
+
+    /**
+     * The task with its dataset files replaced by their real paths, each checked against the data folders (the config
+     * itself keeps the paths as the user wrote them).
+     */
+    private TaskSpec confinedTask(TaskSpec spec, List<String> problems) {
+        if (!(spec instanceof JsonlSpec jsonl)) {
+            return spec;
+        }
+        String path = confined("task.path", jsonl.path(), problems);
+        String heldOutPath = confined("task.heldOutPath", jsonl.heldOutPath(), problems);
+        return new JsonlSpec(path, heldOutPath, jsonl.heldOutFraction());
+    }
+
+    private String confined(String field, String value, List<String> problems) {
+        if (value == null || value.isBlank()) {
+            return value;
+        }
+        AllowedPaths.Checked file = paths.dataFile(field, value);
+        if (!file.ok()) {
+            problems.add(file.problem());
+            return value;
+        }
+        return file.path().toString();
+    }
+
+    private static Map<Long, Double> heldOut(List<StepMetrics> history) {
+        Map<Long, Double> out = new HashMap<>();
+        history.stream()
+                .filter(m -> Double.isFinite(m.heldOutAccuracy()))
+                .forEach(m -> out.put(m.step(), m.heldOutAccuracy()));
+        return out;
     }
 
     private static boolean isMoe(Path modelDir) {
@@ -240,6 +361,10 @@ public final class RunService implements AutoCloseable {
                 finite(r.heldOutAfter()),
                 r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString(),
                 r.checkpointError(),
+                r.latestCheckpointStep() < 0 ? null : r.latestCheckpointStep(),
+                r.checkpointStale(),
+                r.lastWriteError(),
+                r.writeFailures(),
                 e.error,
                 e.startedAt,
                 e.finishedAt,
@@ -250,14 +375,13 @@ public final class RunService implements AutoCloseable {
         return Double.isFinite(v) ? v : null;
     }
 
-    /** A checkpoint directory as given, or the latest checkpoint of a run id under the checkpoint root. */
+    /**
+     * The latest checkpoint of a run id under the checkpoint root, or a checkpoint directory (which must lie under the
+     * checkpoint root or a model folder).
+     */
     private Path resolveCheckpoint(String from) {
-        Path direct = Path.of(from);
-        if (Files.isRegularFile(direct.resolve(Checkpoint.STATE_FILE))) {
-            return direct;
-        }
         Path checkpoints = checkpointRoot.resolve(from).resolve("checkpoints");
-        if (!from.contains("/") && Files.isDirectory(checkpoints)) {
+        if (RUN_ID.matcher(from).matches() && Files.isDirectory(checkpoints)) {
             try (Stream<Path> dirs = Files.list(checkpoints)) {
                 Optional<Path> latest = dirs.filter(
                                 p -> p.getFileName().toString().startsWith("step-"))
@@ -268,6 +392,15 @@ public final class RunService implements AutoCloseable {
             } catch (IOException e) {
                 throw new InvalidRunConfigException(
                         List.of("resumeFrom: cannot list " + checkpoints + ": " + e.getMessage()));
+            }
+        }
+        if (!RUN_ID.matcher(from).matches()) {
+            AllowedPaths.Checked dir = paths.checkpointDir("resumeFrom", from);
+            if (!dir.ok()) {
+                throw new InvalidRunConfigException(List.of(dir.problem()));
+            }
+            if (Files.isRegularFile(dir.path().resolve(Checkpoint.STATE_FILE))) {
+                return dir.path();
             }
         }
         throw new InvalidRunConfigException(List.of("resumeFrom: '" + from

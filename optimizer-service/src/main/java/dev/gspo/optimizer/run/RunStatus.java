@@ -2,10 +2,20 @@ package dev.gspo.optimizer.run;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.loop.WriteError;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import java.time.Instant;
 
-/** {@code GET /v1/runs/{id}}: where a run is. */
+/**
+ * {@code GET /v1/runs/{id}}: where a run is.
+ *
+ * @param latestCheckpointStep the step of the newest checkpoint this run wrote whole (absent: none yet)
+ * @param checkpointStale      the latest checkpoint attempt failed, so the newest good one is older than it should be
+ *                             (a "completed" run with a stale checkpoint did not save its final weights)
+ * @param lastWriteError       the latest run file (checkpoint, {@code metrics.jsonl}, report) that could not be
+ *                             written; the run went on
+ * @param writeFailures        how many run-file writes failed
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunStatus(
         String runId,
@@ -18,6 +28,10 @@ public record RunStatus(
         Double heldOutAccuracyAfter,
         String lastCheckpoint,
         String checkpointError,
+        Long latestCheckpointStep,
+        boolean checkpointStale,
+        WriteError lastWriteError,
+        long writeFailures,
         String error,
         Instant startedAt,
         Instant finishedAt,

@@ -17,21 +17,30 @@ import java.util.concurrent.TimeUnit;
  * test can kill it the hard way ({@code kill -9}) and start it again at the same address.
  */
 public final class ServiceProcess implements AutoCloseable {
+    private static final List<String> DEFAULT_JVM = List.of("-Xmx1g", "-XX:+UseSerialGC");
     private final Path jar;
     private final int port;
+    private final List<String> jvmArgs;
     private final List<String> args;
     private final Path log;
     private Process process;
 
-    private ServiceProcess(Path jar, int port, List<String> args, Path log) {
+    private ServiceProcess(Path jar, int port, List<String> jvmArgs, List<String> args, Path log) {
         this.jar = jar;
         this.port = port;
+        this.jvmArgs = jvmArgs;
         this.args = args;
         this.log = log;
     }
 
     /** Starts the jar of a module ({@code rollout-service} or {@code optimizer-service}) and waits until it is ready. */
     public static ServiceProcess start(String module, Path logDir, String... springArgs) throws IOException {
+        return start(module, logDir, DEFAULT_JVM, springArgs);
+    }
+
+    /** As {@link #start(String, Path, String...)}, with these JVM options (heap, GC) instead of the defaults. */
+    public static ServiceProcess start(String module, Path logDir, List<String> jvmArgs, String... springArgs)
+            throws IOException {
         Path jar;
         try (var files = Files.list(Path.of("..", module, "target"))) {
             jar = files.filter(p -> p.getFileName().toString().endsWith("-exec.jar"))
@@ -42,8 +51,8 @@ public final class ServiceProcess implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        ServiceProcess p =
-                new ServiceProcess(jar, port, List.of(springArgs), logDir.resolve(module + "-" + port + ".log"));
+        ServiceProcess p = new ServiceProcess(
+                jar, port, List.copyOf(jvmArgs), List.of(springArgs), logDir.resolve(module + "-" + port + ".log"));
         p.launch();
         return p;
     }
@@ -52,9 +61,9 @@ public final class ServiceProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true",
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xmx1g",
-                "-XX:+UseSerialGC",
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmArgs);
+        cmd.addAll(List.of(
                 "-jar",
                 jar.toString(),
                 "--server.address=127.0.0.1",
@@ -85,6 +94,38 @@ public final class ServiceProcess implements AutoCloseable {
     public void kill9() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGSTOP: the process holds its sockets but answers nothing (a hung JVM, a frozen node) until {@link #resume}. */
+    public void suspend() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #suspend}. */
+    public void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                .inheritIO()
+                .start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The process's log so far (stdout and stderr). */
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    public int port() {
+        return port;
     }
 
     public void restart() throws IOException {

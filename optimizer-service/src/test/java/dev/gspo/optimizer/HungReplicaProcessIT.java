@@ -1,0 +1,163 @@
+package dev.gspo.optimizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gspo.optimizer.support.Http;
+import dev.gspo.optimizer.support.ServiceProcess;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One of two real rollout replicas is stopped with SIGSTOP in the middle of a real run (the process keeps its socket:
+ * connections are accepted, nothing is answered, as with a hung JVM or a frozen node). The step that first sends it a
+ * share waits for one rollout timeout; after that, steps go at the speed they had before (compared with the step
+ * durations measured before the stop, not with a constant), no request goes to it, and publishing skips it. After
+ * SIGCONT it answers a probe, gets the latest version pushed and serves again.
+ */
+class HungReplicaProcessIT {
+    private static final String PUSH = "hung-push-token";
+    private static final String CONTROL = "hung-control-token";
+    private static final Duration TIMEOUT_FLOOR = Duration.ofSeconds(15);
+
+    @Test
+    void stepsKeepTheirPaceWhileAReplicaHangsAndItCatchesUpWhenItWakes(@TempDir Path dir) throws Exception {
+        try (ServiceProcess a = ServiceProcess.start("rollout-service", dir, "--gspo.rollout.push-token=" + PUSH);
+                ServiceProcess b = ServiceProcess.start("rollout-service", dir, "--gspo.rollout.push-token=" + PUSH);
+                ServiceProcess optimizer = ServiceProcess.start(
+                        "optimizer-service",
+                        dir,
+                        "--gspo.optimizer.rollout-urls=" + a.url() + "," + b.url(),
+                        "--gspo.optimizer.push-token=" + PUSH,
+                        "--gspo.optimizer.control-token=" + CONTROL,
+                        "--gspo.optimizer.checkpoint-dir=" + dir.resolve("runs"),
+                        "--gspo.optimizer.max-attempts=2",
+                        "--gspo.optimizer.request-timeout-floor=" + TIMEOUT_FLOOR.toSeconds() + "s",
+                        "--gspo.optimizer.request-timeout-per-token=1ms",
+                        "--gspo.optimizer.publish-timeout=10s",
+                        "--gspo.optimizer.probe-interval=1s",
+                        "--gspo.optimizer.probe-timeout=1s")) {
+            URI api = optimizer.url();
+            Http.Response started = Http.post(api.resolve("/v1/runs"), """
+                    {"promptsPerStep":8,"groupSize":4,"miniBatches":1,"maxNewTokens":5,"steps":1000,"evalSize":0,
+                     "checkpointEvery":0,"learningRate":1e-4,"seed":9}""", CONTROL);
+            assertThat(started.status()).as(started.body()).isEqualTo(201);
+            String runId = started.json().get("runId").asText();
+            awaitStep(api, runId, 20);
+
+            b.suspend();
+            long stoppedAt;
+            try {
+                String before = scrape(api);
+                stoppedAt = step(api, runId);
+                awaitStep(api, runId, stoppedAt + 14);
+                String during = scrape(api);
+                assertThat(sum(during, "gspo_fleet_circuits_open", null)).isEqualTo(1);
+                assertThat(sum(during, "gspo_fleet_replicas_behind", null)).isEqualTo(1);
+                assertThat(sum(during, "gspo_fleet_circuit_opened_total", null)
+                                - sum(before, "gspo_fleet_circuit_opened_total", null))
+                        .as("the hung replica was found out once")
+                        .isEqualTo(1);
+                assertThat(sum(during, "gspo_fleet_requests_total", "outcome=\"error\"")
+                                - sum(before, "gspo_fleet_requests_total", "outcome=\"error\""))
+                        .as("at most one rollout request timed out on it; none was sent to it after that")
+                        .isLessThanOrEqualTo(1);
+            } finally {
+                b.resume();
+            }
+            long resumedAtVersion = Http.get(api.resolve("/v1/runs/" + runId))
+                    .json()
+                    .get("policyVersion")
+                    .asLong();
+            await().atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofMillis(300))
+                    .until(() -> policyVersion(b.url()) >= resumedAtVersion
+                            && sum(scrape(api), "gspo_fleet_circuits_open", null) == 0);
+            long caughtUp = policyVersion(b.url());
+
+            List<Double> seconds = new ArrayList<>();
+            Http.get(api.resolve("/v1/runs/" + runId + "/metrics"))
+                    .json()
+                    .get("steps")
+                    .forEach(m -> seconds.add(m.get("stepSeconds").asDouble()));
+            Http.post(api.resolve("/v1/runs/" + runId + "/stop"), "", CONTROL);
+
+            // steps 1-8 warm up; the first step after the stop that took a rollout timeout is where it was found out
+            List<Double> before = seconds.subList(8, (int) stoppedAt - 1);
+            int found = (int) stoppedAt - 1;
+            while (found < seconds.size() && seconds.get(found) < TIMEOUT_FLOOR.toSeconds()) {
+                found++;
+            }
+            assertThat(found)
+                    .as("a step waited for the hung replica's timeout: %s", seconds)
+                    .isLessThan(seconds.size());
+            List<Double> after = seconds.subList(found + 1, Math.min(seconds.size(), found + 11));
+            System.out.printf(
+                    Locale.ROOT,
+                    "step seconds before SIGSTOP %s (median %.3f); the step that hit the timeout %.3f; after it %s "
+                            + "(median %.3f); the replica caught up to version %d (run at %d when it woke)%n",
+                    before,
+                    median(before),
+                    seconds.get(found),
+                    after,
+                    median(after),
+                    caughtUp,
+                    resumedAtVersion);
+            assertThat(after).hasSizeGreaterThanOrEqualTo(8);
+            assertThat(seconds.get(found)).isGreaterThanOrEqualTo(TIMEOUT_FLOOR.toSeconds());
+            assertThat(median(after))
+                    .as("steps after the first timeout go at the pace of the steps before the stop")
+                    .isLessThanOrEqualTo(2 * median(before));
+            assertThat(after.stream().mapToDouble(Double::doubleValue).max().orElseThrow())
+                    .as("no later step waited for a timeout again")
+                    .isLessThan(seconds.get(found));
+        }
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> s = xs.stream().sorted().toList();
+        return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+    }
+
+    private static String scrape(URI api) {
+        return Http.get(api.resolve("/actuator/prometheus")).body();
+    }
+
+    /** The sum of a Prometheus series over its label sets (those whose labels contain {@code label}, if given). */
+    private static double sum(String scrape, String name, String label) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*})? (\\S+)$")
+                .matcher(scrape);
+        double sum = 0;
+        while (m.find()) {
+            if (label == null || (m.group(1) != null && m.group(1).contains(label))) {
+                sum += Double.parseDouble(m.group(2));
+            }
+        }
+        return sum;
+    }
+
+    private static long policyVersion(URI replica) {
+        return Http.get(replica.resolve("/v1/policy")).json().get("version").asLong();
+    }
+
+    private static void awaitStep(URI api, String runId, long step) {
+        await().atMost(Duration.ofMinutes(4))
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> step(api, runId) >= step);
+    }
+
+    private static long step(URI api, String runId) {
+        JsonNode s = Http.get(api.resolve("/v1/runs/" + runId)).json();
+        assertThat(s.get("state").asText()).as(s.toString()).isEqualTo("running");
+        return s.get("step").asLong();
+    }
+}
