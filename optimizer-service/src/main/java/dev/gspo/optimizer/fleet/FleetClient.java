@@ -13,7 +13,6 @@ import dev.gspo.common.wire.SampleGroup;
 import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.optimizer.loop.RolloutBatch;
 import dev.gspo.optimizer.loop.RolloutSource;
-import dev.gspo.optimizer.publish.PolicyPublisher;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,7 +43,7 @@ public final class FleetClient implements RolloutSource {
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final HttpClient http;
-    private final PolicyPublisher publisher;
+    private final ReplicaSync publisher;
     private final RolloutTimeouts timeouts;
     private final int maxAttempts;
     private final ExecutorService executor;
@@ -54,7 +53,7 @@ public final class FleetClient implements RolloutSource {
     /** Every request with the same timeout, no replica ever skipped. */
     public FleetClient(
             HttpClient http,
-            PolicyPublisher publisher,
+            ReplicaSync publisher,
             Duration timeout,
             int maxAttempts,
             ExecutorService executor,
@@ -65,7 +64,7 @@ public final class FleetClient implements RolloutSource {
     /** @param health the replicas' circuits (null: every replica always available) */
     public FleetClient(
             HttpClient http,
-            PolicyPublisher publisher,
+            ReplicaSync publisher,
             RolloutTimeouts timeouts,
             int maxAttempts,
             ExecutorService executor,

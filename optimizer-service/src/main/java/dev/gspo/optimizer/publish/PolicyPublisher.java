@@ -2,6 +2,7 @@ package dev.gspo.optimizer.publish;
 
 import dev.gspo.optimizer.fleet.FleetException;
 import dev.gspo.optimizer.fleet.ReplicaHealth;
+import dev.gspo.optimizer.fleet.ReplicaSync;
 import dev.gspo.optimizer.fleet.RolloutEndpoints;
 import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.loop.PublishResult;
@@ -21,7 +22,7 @@ import java.util.function.Consumer;
  * answers a probe, see {@link ReplicaHealth}), and brings a single replica up to date when it turns out to be behind (a
  * replica that was down during a publish, or one that just started).
  */
-public final class PolicyPublisher implements PolicySink {
+public final class PolicyPublisher implements PolicySink, ReplicaSync {
 
     /** The latest published weights; serialised once per version, shared by every push. */
     public record Publication(long version, byte[] safetensors, String sha256) {}
@@ -84,6 +85,7 @@ public final class PolicyPublisher implements PolicySink {
     }
 
     /** Pushes the latest version to one replica; false when it could not be brought up to date. */
+    @Override
     public boolean bringUpToDate(URI replica) {
         Publication p = latest;
         if (p == null) {
@@ -132,6 +134,7 @@ public final class PolicyPublisher implements PolicySink {
         return v;
     }
 
+    @Override
     public List<URI> replicas() {
         return endpoints.current();
     }
