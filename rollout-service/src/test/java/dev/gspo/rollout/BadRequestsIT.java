@@ -193,6 +193,21 @@ class BadRequestsIT {
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     }
 
+    /** An Accept header that cannot be parsed made the 406 an empty answer. */
+    @org.junit.jupiter.api.Test
+    void answersAnUnparseableAcceptHeaderWithAProblemNamingWhatIsAcceptable() {
+        HttpResponse<String> r =
+                client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v1/rollouts"))
+                        .header("Content-Type", JSON)
+                        .header("Accept", "x")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompts\":[" + OK_PROMPT + "]}"))
+                        .build());
+
+        assertThat(r.statusCode()).isEqualTo(406);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(TestClient.tree(r.body()).path("detail").asText()).contains("application/json");
+    }
+
     private void stillAnswersCorrectly() {
         RolloutResponse ok = client.rollout(
                 new RolloutRequest(List.of(PromptInput.tokens("p", 1, 4)), 2, SamplingSpec.of(3, 1.0, 1), null));
