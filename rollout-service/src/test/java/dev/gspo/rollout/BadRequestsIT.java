@@ -131,6 +131,19 @@ class BadRequestsIT {
                         400,
                         "prompts[0].role"),
                 arguments(
+                        "duplicate top-level key",
+                        JSON,
+                        "{\"prompts\":[" + OK_PROMPT + "],\"groupSize\":1,\"groupSize\":2}",
+                        400,
+                        "groupSize"),
+                arguments("duplicate nested key", JSON, withSampling("\"seed\":1,\"seed\":1"), 400, "sampling.seed"),
+                arguments(
+                        "duplicate key in a prompt",
+                        JSON,
+                        "{\"prompts\":[" + OK_PROMPT + ",{\"tokenIds\":[1],\"tokenIds\":[2]}]}",
+                        400,
+                        "prompts[1].tokenIds"),
+                arguments(
                         "oversize body",
                         JSON,
                         "{\"prompts\":[{\"text\":\"" + "x".repeat(20_000) + "\"}]}",
@@ -151,7 +164,7 @@ class BadRequestsIT {
         JsonNode problem = TestClient.tree(r.body());
         assertThat(problem.path("status").asInt()).isEqualTo(status);
         assertThat(problem.path("detail").asText()).isNotBlank();
-        assertThat(r.body()).doesNotContain("Exception", "\tat ", "trace");
+        assertThat(r.body()).doesNotContain("Exception", "\tat ", "trace", "Source:");
         if (field != null) {
             List<String> fields = problem.path("errors").findValuesAsText("field");
             assertThat(fields).as(r.body()).contains(field);

@@ -80,6 +80,28 @@ class RolloutFuzzIT {
         stillAnswersCorrectly(client);
     }
 
+    /** A key written twice was silently read as its last value. */
+    @Test
+    void bodiesWithADuplicateKeyAreRefusedNamingTheKey() {
+        TestClient client = new TestClient(port);
+        JsonFuzz fuzz = new JsonFuzz(20261204L, VALID);
+        for (int i = 0; i < 40; i++) {
+            String body = fuzz.duplicateKey();
+            HttpResponse<String> r = client.post("/v1/rollouts", "application/json", body);
+            assertThat(r.statusCode()).as("case %d: %s → %s", i, body, r.body()).isEqualTo(400);
+            JsonNode error = TestClient.tree(r.body()).path("errors").path(0);
+            assertThat(error.path("message").asText())
+                    .as("case %d: %s → %s", i, body, r.body())
+                    .startsWith("duplicate key '")
+                    .endsWith("'");
+            String key = error.path("message").asText().replaceAll("^duplicate key '(.*)'$", "$1");
+            assertThat(error.path("field").asText()).as("case %d", i).endsWith(key);
+            assertThat(body).as("case %d", i).contains("\"" + key + "\":");
+            assertThat(r.body()).as("case %d", i).doesNotContain("Exception", "Source:", "\tat ");
+        }
+        stillAnswersCorrectly(client);
+    }
+
     /** The requests of the attack, one by one: each was a 500 (most with an 8 KB stack trace in the log). */
     @Test
     void theAttacksRequestsAreClientErrorsWithProblemsAndQuietLogs(CapturedOutput output) {

@@ -40,9 +40,9 @@ public final class JsonFuzz {
     }
 
     /**
-     * The valid body with one of its keys, at the top level or in a nested object, written twice: first with a random
-     * value or the same one, then the original. A JSON text that {@code JsonNode} cannot even hold, so it is built as
-     * text; a strict reader must refuse it rather than keep either value silently.
+     * The valid body with one of its keys, at the top level or in a nested object, written twice with the same value:
+     * a duplicate key is then its only fault. A JSON text that {@code JsonNode} cannot even hold, so it is built as
+     * text; a strict reader must refuse it rather than keep one of the two silently.
      */
     public String duplicateKey() {
         ObjectNode body = valid.deepCopy();
@@ -62,8 +62,7 @@ public final class JsonFuzz {
         List<String> names = new java.util.ArrayList<>();
         o.fieldNames().forEachRemaining(names::add);
         String name = names.get(rng.nextInt(names.size()));
-        JsonNode first = rng.nextBoolean() ? o.get(name) : randomValue(1);
-        return "{" + F.textNode(name) + ":" + first + "," + o.toString().substring(1);
+        return "{" + F.textNode(name) + ":" + o.get(name) + "," + o.toString().substring(1);
     }
 
     private String mutateFields() {
