@@ -102,6 +102,12 @@ class BadRequestsIT {
                         422,
                         "prompts[0]"),
                 arguments(
+                        "prompt text too long for the positions, refused before tokenising",
+                        JSON,
+                        "{\"prompts\":[{\"text\":\"" + "1".repeat(300) + "\"}]}",
+                        422,
+                        "prompts[0].text"),
+                arguments(
                         "maxNewTokens over the limit",
                         JSON,
                         withSampling("\"maxNewTokens\":33"),
