@@ -102,6 +102,12 @@ class BadRequestsIT {
                         422,
                         "prompts[0]"),
                 arguments(
+                        "prompt text too long for the positions, refused before tokenising",
+                        JSON,
+                        "{\"prompts\":[{\"text\":\"" + "1".repeat(300) + "\"}]}",
+                        422,
+                        "prompts[0].text"),
+                arguments(
                         "maxNewTokens over the limit",
                         JSON,
                         withSampling("\"maxNewTokens\":33"),
@@ -131,6 +137,19 @@ class BadRequestsIT {
                         400,
                         "prompts[0].role"),
                 arguments(
+                        "duplicate top-level key",
+                        JSON,
+                        "{\"prompts\":[" + OK_PROMPT + "],\"groupSize\":1,\"groupSize\":2}",
+                        400,
+                        "groupSize"),
+                arguments("duplicate nested key", JSON, withSampling("\"seed\":1,\"seed\":1"), 400, "sampling.seed"),
+                arguments(
+                        "duplicate key in a prompt",
+                        JSON,
+                        "{\"prompts\":[" + OK_PROMPT + ",{\"tokenIds\":[1],\"tokenIds\":[2]}]}",
+                        400,
+                        "prompts[1].tokenIds"),
+                arguments(
                         "oversize body",
                         JSON,
                         "{\"prompts\":[{\"text\":\"" + "x".repeat(20_000) + "\"}]}",
@@ -151,7 +170,7 @@ class BadRequestsIT {
         JsonNode problem = TestClient.tree(r.body());
         assertThat(problem.path("status").asInt()).isEqualTo(status);
         assertThat(problem.path("detail").asText()).isNotBlank();
-        assertThat(r.body()).doesNotContain("Exception", "\tat ", "trace");
+        assertThat(r.body()).doesNotContain("Exception", "\tat ", "trace", "Source:");
         if (field != null) {
             List<String> fields = problem.path("errors").findValuesAsText("field");
             assertThat(fields).as(r.body()).contains(field);
@@ -191,6 +210,21 @@ class BadRequestsIT {
         HttpResponse<String> r = client.get("/v1/rollouts");
         assertThat(r.statusCode()).isEqualTo(405);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    }
+
+    /** An Accept header that cannot be parsed made the 406 an empty answer. */
+    @org.junit.jupiter.api.Test
+    void answersAnUnparseableAcceptHeaderWithAProblemNamingWhatIsAcceptable() {
+        HttpResponse<String> r =
+                client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v1/rollouts"))
+                        .header("Content-Type", JSON)
+                        .header("Accept", "x")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompts\":[" + OK_PROMPT + "]}"))
+                        .build());
+
+        assertThat(r.statusCode()).isEqualTo(406);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(TestClient.tree(r.body()).path("detail").asText()).contains("application/json");
     }
 
     private void stillAnswersCorrectly() {

@@ -88,6 +88,21 @@ class WeightPushIT {
                 () -> client.push(headerOnly, next(), PolicyModel.sha256(headerOnly), TOKEN), 400, "truncated");
     }
 
+    /** Found by an attack: the header's element count overflowed a long and the push got a 500. */
+    @Test
+    void rejectsAHeaderDeclaringAShapeWhoseSizeOverflows() {
+        String twoTo40 = Long.toString(1L << 40);
+        byte[] header = ("{\"model.norm.weight\":{\"dtype\":\"F32\",\"shape\":[" + twoTo40 + "," + twoTo40
+                        + "],\"data_offsets\":[0,8]}}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = java.nio.ByteBuffer.allocate(8 + header.length + 8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(header.length)
+                .put(header)
+                .array();
+        assertRejectedUnchanged(() -> pushSigned(body), 400, "'model.norm.weight' is too large");
+    }
+
     @Test
     void rejectsWeightsOfTheWrongShape() {
         List<Safetensors.Tensor> wide = WeightSets.with(

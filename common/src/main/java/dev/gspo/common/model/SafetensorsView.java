@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -99,13 +100,11 @@ public final class SafetensorsView {
         }
         String dtype = dtypeNode.asText();
         long[] shape = new long[shapeNode.size()];
-        long count = 1;
         for (int i = 0; i < shape.length; i++) {
-            shape[i] = shapeNode.get(i).asLong(-1);
+            shape[i] = exactLong(name, "shape", shapeNode.get(i));
             if (shape[i] < 0) {
                 throw new InvalidModelException("safetensors: tensor '" + name + "' has a negative dimension");
             }
-            count = Math.multiplyExact(count, shape[i]);
         }
         int width =
                 switch (dtype) {
@@ -114,21 +113,54 @@ public final class SafetensorsView {
                         throw new InvalidModelException("safetensors: tensor '" + name + "' has dtype " + dtype
                                 + "; only F32, F16, BF16 and F64 are read");
                 };
-        long begin = offsets.get(0).asLong(-1);
-        long end = offsets.get(1).asLong(-1);
+        long begin = exactLong(name, "data_offsets", offsets.get(0));
+        long end = exactLong(name, "data_offsets", offsets.get(1));
         if (begin < 0 || end < begin || end > dataLen) {
             throw new InvalidModelException("safetensors: tensor '" + name + "' data_offsets [" + begin + ", " + end
                     + "] fall outside the " + dataLen + "-byte body (truncated?)");
         }
+        long count = elementCount(name, shape);
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new InvalidModelException("safetensors: tensor '" + name + "' is too large: " + count + " elements");
+        }
+        // count < 2^31 and width ≤ 8: the product fits in a long
         if (end - begin != count * width) {
             throw new InvalidModelException("safetensors: tensor '" + name + "' holds " + (end - begin)
                     + " bytes but shape and dtype need " + count * width);
         }
-        if (count > Integer.MAX_VALUE - 8) {
-            throw new InvalidModelException("safetensors: tensor '" + name + "' is too large: " + count + " elements");
-        }
         // end ≤ dataLen and the whole buffer is one byte[], so both fit in an int
         return new Entry(name, dtype, shape, dataStart + (int) begin, (int) (end - begin));
+    }
+
+    /**
+     * The product of the dimensions. A hostile header can declare dimensions whose product overflows a long (e.g.
+     * {@code [2^40, 2^40]}): that is a malformed file, not an arithmetic fault of the reader.
+     */
+    private static long elementCount(String name, long[] shape) {
+        long count = 1;
+        try {
+            for (long d : shape) {
+                count = Math.multiplyExact(count, d);
+            }
+        } catch (ArithmeticException e) {
+            throw new InvalidModelException("safetensors: tensor '" + name + "' is too large: shape "
+                    + Arrays.toString(shape) + " has more than " + Long.MAX_VALUE + " elements");
+        }
+        return count;
+    }
+
+    /** A header number that must be an integer a long holds exactly (not 1.5, not 2^64 + 1, not "1"). */
+    private static long exactLong(String name, String field, JsonNode n) {
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong()) {
+            throw new InvalidModelException("safetensors: tensor '" + name + "' has a " + field + " entry that is not"
+                    + " an integer in [0, " + Long.MAX_VALUE + "]: " + (n == null ? "missing" : abbreviate(n)));
+        }
+        return n.longValue();
+    }
+
+    private static String abbreviate(JsonNode n) {
+        String s = n.toString();
+        return s.length() > 40 ? s.substring(0, 40) + "…" : s;
     }
 
     private static int width(String dtype) {

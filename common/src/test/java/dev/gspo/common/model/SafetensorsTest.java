@@ -68,9 +68,49 @@ class SafetensorsTest {
 
     @Test
     void garbageHeaderIsRefused() {
-        byte[] h = "not json".getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buf = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN);
-        buf.putLong(h.length).put(h);
-        assertThatThrownBy(() -> Safetensors.read(buf.array())).hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> Safetensors.read(file("not json", 0))).hasMessageContaining("not valid JSON");
+    }
+
+    /** A hostile header must be an InvalidModelException (a 400 on a push), never an ArithmeticException (a 500). */
+    @Test
+    void shapesWhoseSizeOverflowsALongAreRefused() {
+        String twoTo40 = Long.toString(1L << 40);
+        for (String shape : List.of(
+                "[" + twoTo40 + "," + twoTo40 + "]", // elements overflow
+                "[" + (1L << 62) + "]", // elements fit, bytes (× 4) overflow
+                "[" + Long.MAX_VALUE + "," + Long.MAX_VALUE + "]")) {
+            byte[] bytes = file("{\"x\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[0,4]}}", 4);
+            assertThatThrownBy(() -> SafetensorsView.of(bytes))
+                    .as(shape)
+                    .isInstanceOf(InvalidModelException.class)
+                    .hasMessageContaining("'x'")
+                    .hasMessageContaining("too large");
+        }
+    }
+
+    @Test
+    void dimensionsAndOffsetsThatAreNotExactIntegersAreRefused() {
+        for (String entry : List.of(
+                "\"shape\":[1.5],\"data_offsets\":[0,4]",
+                "\"shape\":[18446744073709551617],\"data_offsets\":[0,4]", // 2^64 + 1 would wrap to 1
+                "\"shape\":[\"1\"],\"data_offsets\":[0,4]",
+                "\"shape\":[1],\"data_offsets\":[0,4.0]",
+                "\"shape\":[1],\"data_offsets\":[18446744073709551616,4]")) {
+            byte[] bytes = file("{\"x\":{\"dtype\":\"F32\"," + entry + "}}", 4);
+            assertThatThrownBy(() -> SafetensorsView.of(bytes))
+                    .as(entry)
+                    .isInstanceOf(InvalidModelException.class)
+                    .hasMessageContaining("'x'");
+        }
+    }
+
+    /** A safetensors buffer with this header text and {@code dataBytes} zero bytes of data. */
+    private static byte[] file(String header, int dataBytes) {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + h.length + dataBytes)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(h.length)
+                .put(h)
+                .array();
     }
 }

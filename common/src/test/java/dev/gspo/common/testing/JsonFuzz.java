@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
 /**
  * A seeded generator of hostile JSON request bodies for fuzz tests: starting from a valid body, each case mutates
  * fields into wrong types, extreme numbers, huge strings, deep nesting, unknown fields, or replaces the whole body
- * with random JSON or broken text. Seeded, so a failing case can be replayed from its index.
+ * with random JSON or broken text; {@link #duplicateKey} writes one of its keys twice. Seeded, so a failing case can
+ * be replayed from its index.
  */
 public final class JsonFuzz {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,6 +37,32 @@ public final class JsonFuzz {
             case 2 -> withUnknownField();
             default -> mutateFields();
         };
+    }
+
+    /**
+     * The valid body with one of its keys, at the top level or in a nested object, written twice with the same value:
+     * a duplicate key is then its only fault. A JSON text that {@code JsonNode} cannot even hold, so it is built as
+     * text; a strict reader must refuse it rather than keep one of the two silently.
+     */
+    public String duplicateKey() {
+        ObjectNode body = valid.deepCopy();
+        List<String> names = new java.util.ArrayList<>();
+        body.fieldNames().forEachRemaining(names::add);
+        String name = names.get(rng.nextInt(names.size()));
+        JsonNode nested = body.get(name);
+        if (nested.isObject() && !nested.isEmpty() && rng.nextBoolean()) {
+            String placeholder = "\u0000nested\u0000";
+            body.put(name, placeholder);
+            return body.toString().replace(F.textNode(placeholder).toString(), withDuplicate((ObjectNode) nested));
+        }
+        return withDuplicate(body);
+    }
+
+    private String withDuplicate(ObjectNode o) {
+        List<String> names = new java.util.ArrayList<>();
+        o.fieldNames().forEachRemaining(names::add);
+        String name = names.get(rng.nextInt(names.size()));
+        return "{" + F.textNode(name) + ":" + o.get(name) + "," + o.toString().substring(1);
     }
 
     private String mutateFields() {

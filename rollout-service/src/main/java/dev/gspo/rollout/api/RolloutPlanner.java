@@ -27,9 +27,11 @@ class RolloutPlanner {
     static final double DEFAULT_TEMPERATURE = 1.0;
 
     private final RolloutProperties limits;
+    private final PromptTextLimit textLimit;
 
-    RolloutPlanner(RolloutProperties limits) {
+    RolloutPlanner(RolloutProperties limits, PromptTextLimit textLimit) {
         this.limits = limits;
+        this.textLimit = textLimit;
     }
 
     RolloutPlan plan(RolloutRequest request, PolicyModel model) {
@@ -138,6 +140,9 @@ class RolloutPlanner {
                     v.bad(path + ".text", "must not be empty");
                     continue;
                 }
+                if (!fitsBeforeTokenising(in.text(), path, maxNew, config, v)) {
+                    continue;
+                }
                 ids = model.tokenizer().encode(in.text());
                 if (ids.length == 0) {
                     v.bad(path + ".text", "encodes to no tokens");
@@ -163,6 +168,31 @@ class RolloutPlanner {
             out.add(new PlannedPrompt(in.id() != null ? in.id() : Integer.toString(i), ids));
         }
         return out;
+    }
+
+    /**
+     * Refuses, without tokenising it, a text too long to fit the positions whatever its tokens
+     * ({@link PromptTextLimit}): tokenising a 1 MB text cost seconds of CPU before its length was known.
+     */
+    private boolean fitsBeforeTokenising(String text, String path, int maxNew, ModelConfig config, Violations v) {
+        if (!textLimit.bounded()) {
+            return true;
+        }
+        // an out-of-range maxNewTokens is reported on its own; the text is then held to the loosest budget
+        int newTokens = maxNew >= 1 && maxNew <= limits.maxNewTokens() ? maxNew : 1;
+        int promptTokens = config.maxPositionEmbeddings() - newTokens;
+        long maxChars = textLimit.maxChars(promptTokens);
+        if (text.length() <= maxChars) {
+            return true;
+        }
+        v.unprocessable(
+                path + ".text",
+                "text of " + text.length() + " characters cannot fit: a prompt has at most max_position_embeddings "
+                        + config.maxPositionEmbeddings() + " − maxNewTokens " + newTokens + " = "
+                        + Math.max(0, promptTokens) + " tokens and a token of this tokenizer stands for at most "
+                        + textLimit.maxCharsPerToken() + " characters, so at most " + maxChars
+                        + " characters (refused before tokenising)");
+        return false;
     }
 
     private static boolean inVocabulary(int[] ids, int vocab, String path, Violations v) {

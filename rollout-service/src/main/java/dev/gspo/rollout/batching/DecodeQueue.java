@@ -90,6 +90,16 @@ final class DecodeQueue {
         }
     }
 
+    /** Takes requests again after {@link #close()} (a restarted worker). */
+    void open() {
+        lock.lock();
+        try {
+            closed = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Refuses new requests and returns those still waiting (the caller fails them). */
     List<PendingRollout> close() {
         lock.lock();

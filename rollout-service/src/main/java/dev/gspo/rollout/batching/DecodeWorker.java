@@ -41,6 +41,7 @@ final class DecodeWorker implements SmartLifecycle {
 
     @Override
     public void start() {
+        queue.open(); // after a stop(): Spring's test context cache stops and restarts lifecycle beans
         thread = Thread.ofPlatform().name("rollout-decoder").daemon(true).start(this::loop);
     }
 

@@ -7,7 +7,7 @@ import org.springframework.http.HttpStatus;
 /**
  * A request that breaks the contract or a limit. {@code 400} for malformed or out-of-range input, {@code 422} for
  * input that is well-formed but does not fit the served model (a token id outside the vocabulary, a prompt too long
- * for its positions).
+ * for its positions); other 4xx where a filter refuses a request's form (415 for a wildcard content type).
  */
 public final class InvalidRequestException extends RuntimeException {
     private final HttpStatus status;

@@ -3,6 +3,7 @@ package dev.gspo.rollout.web;
 import java.util.List;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.TokenStreamContext;
 import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
@@ -40,6 +41,10 @@ final class JsonErrors {
         if (j instanceof InputCoercionException) {
             return new Violation(path, "number out of range" + at(j.getLocation()));
         }
+        if (j instanceof StreamReadException r && isDuplicateKey(r)) {
+            TokenStreamContext object = r.processor().streamReadContext();
+            return new Violation(path(object), "duplicate key '" + object.currentName() + "'");
+        }
         if (j instanceof StreamReadException) {
             return new Violation("body", "malformed JSON" + at(j.getLocation()) + ": " + clean(j.getOriginalMessage()));
         }
@@ -58,6 +63,32 @@ final class JsonErrors {
             } else if (r.getIndex() >= 0) {
                 sb.append('[').append(r.getIndex()).append(']');
             }
+        }
+        return sb.isEmpty() ? "body" : sb.toString();
+    }
+
+    /**
+     * Jackson reports a duplicate key ({@code StreamReadFeature.STRICT_DUPLICATE_DETECTION}) as a plain
+     * {@link StreamReadException} thrown while its parser stands on the key: the key and its place are read from the
+     * parser's context, never from the message.
+     */
+    private static boolean isDuplicateKey(StreamReadException e) {
+        return e.processor() != null
+                && e.getOriginalMessage() != null
+                && e.getOriginalMessage().startsWith("Duplicate Object property")
+                && e.processor().streamReadContext() != null
+                && e.processor().streamReadContext().inObject();
+    }
+
+    /** {@code sampling.seed}, {@code prompts[1].tokenIds}: the place of the current key of a parser's context. */
+    private static String path(TokenStreamContext context) {
+        StringBuilder sb = new StringBuilder();
+        for (TokenStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            String segment = c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.currentName();
+            if (!sb.isEmpty() && sb.charAt(0) != '[') {
+                sb.insert(0, '.');
+            }
+            sb.insert(0, segment);
         }
         return sb.isEmpty() ? "body" : sb.toString();
     }

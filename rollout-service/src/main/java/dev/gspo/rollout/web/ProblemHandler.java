@@ -8,11 +8,13 @@ import dev.gspo.rollout.weights.PolicyBehindException;
 import dev.gspo.rollout.weights.PushNotAuthorizedException;
 import dev.gspo.rollout.weights.StaleVersionException;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
@@ -30,13 +32,11 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 class ProblemHandler extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
     private static final String RETRY_AFTER_SECONDS = "1";
+    private static final HttpHeaders PROBLEM_HEADERS = problemHeaders();
 
     @ExceptionHandler
     ResponseEntity<ProblemDetail> invalid(InvalidRequestException e) {
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
-        p.setTitle(e.status() == HttpStatus.BAD_REQUEST ? "Invalid request" : "Request does not fit the model");
-        p.setProperty("errors", e.violations());
-        return problem(p);
+        return problem(Problems.of(e));
     }
 
     @ExceptionHandler
@@ -65,7 +65,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler
     ResponseEntity<ProblemDetail> unauthorized(PushNotAuthorizedException e) {
         HttpStatus status = e.missingCredentials() ? HttpStatus.UNAUTHORIZED : HttpStatus.FORBIDDEN;
-        ResponseEntity.BodyBuilder b = ResponseEntity.status(status);
+        ResponseEntity.BodyBuilder b = ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
         if (e.missingCredentials()) {
             b.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
         }
@@ -87,6 +87,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> unavailable(RuntimeException e) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
                 .body(p);
     }
@@ -105,18 +106,40 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             HttpMessageNotReadableException ex, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         PayloadTooLargeException tooLarge = cause(ex, PayloadTooLargeException.class);
         if (tooLarge != null) {
-            return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
-                    .body(tooLarge(tooLarge).getBody());
+            return new ResponseEntity<>(tooLarge(tooLarge).getBody(), PROBLEM_HEADERS, HttpStatus.CONTENT_TOO_LARGE);
         }
         Violation v = JsonErrors.describe(ex);
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, v.toString());
         p.setTitle("Unreadable request body");
         p.setProperty("errors", List.of(v));
-        return ResponseEntity.badRequest().body(p);
+        return new ResponseEntity<>(p, PROBLEM_HEADERS, HttpStatus.BAD_REQUEST);
+    }
+
+    /**
+     * Spring MVC's own errors (404, 405, 406, 415, …) with their content type set: content negotiation on an error
+     * must not fail too (an unparseable {@code Accept} turned a 406 into an empty answer).
+     */
+    @Override
+    protected ResponseEntity<Object> createResponseEntity(
+            @Nullable Object body, HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
+        HttpHeaders withType = new HttpHeaders();
+        withType.putAll(headers);
+        if (body instanceof ProblemDetail) {
+            withType.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+        }
+        return new ResponseEntity<>(body, withType, statusCode);
     }
 
     private static ResponseEntity<ProblemDetail> problem(ProblemDetail p) {
-        return ResponseEntity.status(p.getStatus()).body(p);
+        return ResponseEntity.status(p.getStatus())
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(p);
+    }
+
+    private static HttpHeaders problemHeaders() {
+        HttpHeaders h = new HttpHeaders();
+        h.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+        return HttpHeaders.readOnlyHttpHeaders(h);
     }
 
     private static <T extends Throwable> T cause(Throwable t, Class<T> type) {

@@ -56,4 +56,30 @@ class DecodeWorkerTest {
             assertThat(worker.isRunning()).isFalse();
         }
     }
+
+    /**
+     * A stopped worker decodes again once started: Spring 7's test context cache stops the lifecycle beans of a
+     * context another test class switched away from and starts them when it comes back, and the closed queue used to
+     * stay closed (every request then 503 "the decoder is shutting down").
+     */
+    @Test
+    void decodesAgainAfterAStopAndAStart() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyRegistry registry = TestRegistries.serving(BuiltinModel.create(dir, 1, manager))) {
+            DecodeQueue queue = new DecodeQueue(100);
+            DecodeWorker worker = new DecodeWorker(queue, registry, 64, BatchListener.NONE);
+            worker.start();
+            PendingRollout before = new PendingRollout(rows(2, 3, 1.0));
+            queue.add(before);
+            before.result().get();
+            worker.stop();
+
+            worker.start();
+            PendingRollout after = new PendingRollout(rows(2, 3, 1.0));
+            queue.add(after);
+
+            assertThat(after.result().get().completions()).hasSize(2);
+            worker.stop();
+        }
+    }
 }

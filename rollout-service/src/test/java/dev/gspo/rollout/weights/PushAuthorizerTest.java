@@ -4,29 +4,13 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gspo.rollout.config.RolloutProperties;
-import java.time.Duration;
+import dev.gspo.rollout.support.TestProperties;
 import org.junit.jupiter.api.Test;
-import org.springframework.util.unit.DataSize;
 
 class PushAuthorizerTest {
 
     static RolloutProperties withToken(String token) {
-        return new RolloutProperties(
-                "",
-                "",
-                token,
-                0,
-                64,
-                64,
-                512,
-                16,
-                512,
-                4096,
-                Duration.ofSeconds(30),
-                Duration.ofSeconds(120),
-                DataSize.ofMegabytes(1),
-                DataSize.ofGigabytes(1),
-                "builtin");
+        return TestProperties.of("push-token", token);
     }
 
     @Test
