@@ -5,7 +5,7 @@ import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutExecutor;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
-import dev.gspo.rollout.web.InvalidRequestException;
+import dev.gspo.rollout.validation.InvalidRequestException;
 import dev.gspo.rollout.weights.PolicyBehindException;
 import dev.gspo.rollout.weights.PolicyRegistry;
 import io.micrometer.core.instrument.Counter;

@@ -1,5 +1,6 @@
 package dev.gspo.rollout.web;
 
+import dev.gspo.rollout.validation.Violation;
 import java.util.List;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import tools.jackson.core.JacksonException;

@@ -1,5 +1,7 @@
 package dev.gspo.rollout.web;
 
+import dev.gspo.rollout.validation.InvalidRequestException;
+import dev.gspo.rollout.validation.Violation;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;

@@ -4,6 +4,8 @@ import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
+import dev.gspo.rollout.validation.InvalidRequestException;
+import dev.gspo.rollout.validation.Violation;
 import dev.gspo.rollout.weights.PolicyBehindException;
 import dev.gspo.rollout.weights.PushNotAuthorizedException;
 import dev.gspo.rollout.weights.StaleVersionException;

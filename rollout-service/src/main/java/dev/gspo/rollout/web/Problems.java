@@ -1,5 +1,6 @@
 package dev.gspo.rollout.web;
 
+import dev.gspo.rollout.validation.InvalidRequestException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import org.springframework.http.ProblemDetail;

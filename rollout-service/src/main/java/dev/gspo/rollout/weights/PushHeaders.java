@@ -1,6 +1,6 @@
 package dev.gspo.rollout.weights;
 
-import dev.gspo.rollout.web.InvalidRequestException;
+import dev.gspo.rollout.validation.InvalidRequestException;
 import java.util.Locale;
 import java.util.regex.Pattern;
 

@@ -16,7 +16,7 @@ import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
 import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.rollout.support.TestProperties;
-import dev.gspo.rollout.web.InvalidRequestException;
+import dev.gspo.rollout.validation.InvalidRequestException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpStatus;

@@ -1,4 +1,4 @@
-package dev.gspo.rollout.web;
+package dev.gspo.rollout.validation;
 
 /** One thing wrong with a request: the JSON path or header that is wrong, and why (with the limit, if one). */
 public record Violation(String field, String message) {

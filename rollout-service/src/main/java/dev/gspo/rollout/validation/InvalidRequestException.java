@@ -1,4 +1,4 @@
-package dev.gspo.rollout.web;
+package dev.gspo.rollout.validation;
 
 import java.util.List;
 import java.util.stream.Collectors;
