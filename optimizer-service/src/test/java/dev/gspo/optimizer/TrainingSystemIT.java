@@ -283,7 +283,9 @@ class TrainingSystemIT {
     @Test
     @Order(5)
     void aReplicaThatDiesMidRunIsWorkedAroundAndBroughtUpToDateWhenItComesBack() {
-        String runId = startRun(SMALL_RUN.formatted(",\"steps\":40,\"evalEvery\":100"));
+        // evalEvery replaced, not repeated: a repeated key is a 400
+        String runId = startRun(
+                SMALL_RUN.replace("\"evalEvery\":2", "\"evalEvery\":100").formatted(",\"steps\":40"));
         await().atMost(Duration.ofMinutes(3))
                 .until(() -> status(runId).get("step").asLong() >= 1);
         RolloutReplica dying = REPLICAS.get(1);
