@@ -73,8 +73,7 @@ class RunFilesIT {
         try (ReadOnlyFolder readOnly = ReadOnlyFolder.of(RUNS.resolve(runId))) {
             stepAtBreak = status(runId).get("step").asLong();
             System.out.printf("run folder made unwritable at step %d: %s%n", stepAtBreak, readOnly.mechanism());
-            await().atMost(Duration.ofMinutes(3))
-                    .until(() -> status(runId).get("step").asLong() >= stepAtBreak + 4);
+            await().atMost(Duration.ofMinutes(3)).until(() -> runningStep(runId) >= stepAtBreak + 4);
             JsonNode during = status(runId);
             assertThat(during.get("state").asText()).as(during.toString()).isEqualTo("running");
             assertThat(during.get("checkpointStale").asBoolean())
@@ -123,6 +122,13 @@ class RunFilesIT {
         Http.Response r = Http.post(uri("/v1/runs"), body, CONTROL);
         assertThat(r.status()).as(r.body()).isEqualTo(201);
         return r.json().get("runId").asText();
+    }
+
+    /** The run's step; fails at once when the run is no longer running (a write failure must not end it). */
+    private long runningStep(String runId) {
+        JsonNode s = status(runId);
+        assertThat(s.get("state").asText()).as(s.toString()).isEqualTo("running");
+        return s.get("step").asLong();
     }
 
     private JsonNode status(String runId) {
