@@ -41,7 +41,9 @@ import org.springframework.test.context.DynamicPropertySource;
         })
 class RunFilesIT {
     static final String CONTROL = "run-files-control";
-    private static final Path RUNS = tempDir();
+    /** Under the build folder: runs are unique by id, and {@code mvn clean} removes them. */
+    private static final Path RUNS = Path.of("target", "run-files-it").toAbsolutePath();
+
     private static final List<RolloutReplica> REPLICAS = new java.util.ArrayList<>();
     private static final String RUN = """
             {"promptsPerStep":4,"groupSize":4,"miniBatches":1,"maxNewTokens":5,"evalSize":8,"evalEvery":2,
@@ -51,7 +53,8 @@ class RunFilesIT {
     int port;
 
     @DynamicPropertySource
-    static void fleet(DynamicPropertyRegistry registry) {
+    static void fleet(DynamicPropertyRegistry registry) throws IOException {
+        Files.createDirectories(RUNS);
         if (REPLICAS.isEmpty()) {
             REPLICAS.add(RolloutReplica.start());
         }
@@ -144,13 +147,5 @@ class RunFilesIT {
 
     private URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("gspo-run-files-it");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
