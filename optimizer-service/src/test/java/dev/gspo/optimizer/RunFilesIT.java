@@ -41,7 +41,9 @@ import org.springframework.test.context.DynamicPropertySource;
         })
 class RunFilesIT {
     static final String CONTROL = "run-files-control";
-    private static final Path RUNS = tempDir();
+    /** Under the build folder: runs are unique by id, and {@code mvn clean} removes them. */
+    private static final Path RUNS = Path.of("target", "run-files-it").toAbsolutePath();
+
     private static final List<RolloutReplica> REPLICAS = new java.util.ArrayList<>();
     private static final String RUN = """
             {"promptsPerStep":4,"groupSize":4,"miniBatches":1,"maxNewTokens":5,"evalSize":8,"evalEvery":2,
@@ -51,7 +53,8 @@ class RunFilesIT {
     int port;
 
     @DynamicPropertySource
-    static void fleet(DynamicPropertyRegistry registry) {
+    static void fleet(DynamicPropertyRegistry registry) throws IOException {
+        Files.createDirectories(RUNS);
         if (REPLICAS.isEmpty()) {
             REPLICAS.add(RolloutReplica.start());
         }
@@ -73,8 +76,7 @@ class RunFilesIT {
         try (ReadOnlyFolder readOnly = ReadOnlyFolder.of(RUNS.resolve(runId))) {
             stepAtBreak = status(runId).get("step").asLong();
             System.out.printf("run folder made unwritable at step %d: %s%n", stepAtBreak, readOnly.mechanism());
-            await().atMost(Duration.ofMinutes(3))
-                    .until(() -> status(runId).get("step").asLong() >= stepAtBreak + 4);
+            await().atMost(Duration.ofMinutes(3)).until(() -> runningStep(runId) >= stepAtBreak + 4);
             JsonNode during = status(runId);
             assertThat(during.get("state").asText()).as(during.toString()).isEqualTo("running");
             assertThat(during.get("checkpointStale").asBoolean())
@@ -125,6 +127,13 @@ class RunFilesIT {
         return r.json().get("runId").asText();
     }
 
+    /** The run's step; fails at once when the run is no longer running (a write failure must not end it). */
+    private long runningStep(String runId) {
+        JsonNode s = status(runId);
+        assertThat(s.get("state").asText()).as(s.toString()).isEqualTo("running");
+        return s.get("step").asLong();
+    }
+
     private JsonNode status(String runId) {
         return Http.get(uri("/v1/runs/" + runId)).json();
     }
@@ -138,13 +147,5 @@ class RunFilesIT {
 
     private URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
-    }
-
-    private static Path tempDir() {
-        try {
-            return Files.createTempDirectory("gspo-run-files-it");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

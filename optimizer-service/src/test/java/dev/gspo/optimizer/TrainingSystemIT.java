@@ -283,6 +283,7 @@ class TrainingSystemIT {
     @Test
     @Order(5)
     void aReplicaThatDiesMidRunIsWorkedAroundAndBroughtUpToDateWhenItComesBack() {
+        // evalEvery replaced, not repeated: a repeated key is a 400
         String runId = startRun(
                 SMALL_RUN.replace("\"evalEvery\":2", "\"evalEvery\":100").formatted(",\"steps\":40"));
         await().atMost(Duration.ofMinutes(3))

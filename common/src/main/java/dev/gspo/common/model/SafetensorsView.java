@@ -3,6 +3,7 @@ package dev.gspo.common.model;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.json.JsonPosition;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -53,14 +54,15 @@ public final class SafetensorsView {
         }
         long headerLen = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
         if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > bytes.length - 8L) {
-            throw new InvalidModelException("safetensors: header length " + headerLen + " does not fit in a body of "
-                    + bytes.length + " bytes (truncated?)");
+            // not the value: out of range, it is 8 bytes of whatever the file holds (text, a key), readable as a number
+            throw new InvalidModelException("safetensors: the header length (the first 8 bytes) does not fit in a "
+                    + "body of " + bytes.length + " bytes (truncated, or not a safetensors file?)");
         }
         JsonNode header;
         try {
             header = JSON.readTree(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
-            throw new InvalidModelException("safetensors: header is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new InvalidModelException("safetensors: header is not valid JSON" + JsonPosition.of(e), e);
         }
         if (header == null || !header.isObject()) {
             throw new InvalidModelException("safetensors: header is not a JSON object");

@@ -113,4 +113,24 @@ class SafetensorsTest {
                 .put(h)
                 .array();
     }
+
+    /** A text file read as weights: neither its first 8 bytes (as the header length) nor its text come back. */
+    @Test
+    void aFileThatIsNotSafetensorsIsNeverQuotedInTheError() {
+        String text = "root:$y$j9T$Qm7Rt2Kd9Xw4Ls1VaB3cD$Hc5Np8Fj3Gz6Bt0YkL2mN4pQ6rS8tU0vW:19700:0:99999:7:::\n";
+        long firstEight = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8))
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .getLong(0);
+        assertThatThrownBy(() -> Safetensors.read(text.getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("header length")
+                .hasMessageNotContaining(Long.toString(firstEight))
+                .hasMessageNotContaining("root");
+        byte[] h = "Qm7Rt2Kd9Xw4Ls1V".getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(h.length).put(h);
+        assertThatThrownBy(() -> Safetensors.read(buf.array()))
+                .hasMessageContaining("not valid JSON (line 1, column ")
+                .hasMessageNotContaining("Qm7Rt2Kd");
+    }
 }

@@ -241,9 +241,9 @@ public final class TrainingRun {
                     seconds(trained, published),
                     seconds(started, System.nanoTime()));
             history.add(m);
+            // the history file is written here: a failure to write it costs the line, not the run
             try {
-                listener.onStep(
-                        m); // the history file is written here: a failure to write it costs the line, not the run
+                listener.onStep(m);
             } catch (RunFileException e) {
                 writeFailed(e.file(), k, e);
             }
