@@ -1,6 +1,10 @@
 package dev.gspo.optimizer.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.task.JsonlSpec;
+import dev.gspo.common.task.ModelPrompt;
+import dev.gspo.common.task.Task;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.loop.PolicySink;
@@ -115,12 +119,16 @@ public final class RunService implements AutoCloseable {
         }
         List<String> problems = new ArrayList<>(config.validate());
         if (problems.isEmpty()) {
+            Task task = null;
             try {
-                config.task().create();
+                task = config.task().create();
             } catch (IllegalArgumentException e) {
                 problems.add("task: " + e.getMessage());
             }
             String model = config.model().source();
+            if (task != null) {
+                chatProblem(task, config).ifPresent(problems::add);
+            }
             if (!config.model().builtin() && !Files.isDirectory(Path.of(model))) {
                 problems.add("model.source: '" + model + "' is neither 'builtin', 'moe' nor a model directory");
             } else if (config.objective().routingReplay()
@@ -140,6 +148,33 @@ public final class RunService implements AutoCloseable {
         active = entry;
         executor.submit(() -> execute(entry, after));
         return status(entry);
+    }
+
+    /** A chat dataset needs a model with a chat template (the model, or the checkpoint a resumed run starts from). */
+    private static Optional<String> chatProblem(Task task, RunConfig config) {
+        if (!task.usesChatMessages()) {
+            return Optional.empty();
+        }
+        String taskLabel =
+                config.task() instanceof JsonlSpec j ? "task.path '" + j.path() + "'" : "task '" + task.name() + "'";
+        Path modelDir = config.resumeFrom() != null
+                ? Path.of(config.resumeFrom())
+                : config.model().builtin() ? null : Path.of(config.model().source());
+        String modelLabel = config.resumeFrom() != null
+                ? "the checkpoint '" + config.resumeFrom() + "'"
+                : "model.source '" + config.model().source() + "'";
+        if (modelDir != null && !Files.isDirectory(modelDir)) {
+            return Optional.empty(); // reported as a missing model directory
+        }
+        try {
+            return ModelPrompt.chatProblem(
+                    task,
+                    taskLabel,
+                    modelLabel,
+                    modelDir == null ? Optional.empty() : PolicyModel.chatTemplate(modelDir));
+        } catch (RuntimeException e) {
+            return Optional.of("model.source: " + e.getMessage());
+        }
     }
 
     private static boolean isMoe(Path modelDir) {
