@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The jsonl task's chat format: {"messages": [...], "answer": ..., "metadata": {...}} lines. */
 class ChatJsonlTest {
-    private static final String SECRET = "s3cr3t-patient-record";
+    private static final String SECRET = "patientRecord4711"; // one JSON token: a parser message would quote it whole
 
     @TempDir
     Path dir;
