@@ -8,11 +8,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.gspo.common.model.TestModels;
+import dev.gspo.common.testing.ChatGoldens;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.optimizer.support.Http;
 import dev.gspo.optimizer.support.RolloutReplica;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -171,17 +171,9 @@ class ChatTrainingIT {
     }
 
     private static List<JsonNode> goldensWithGenerationPrompt() {
-        try (InputStream in = ChatTrainingIT.class.getResourceAsStream("/reference/chat/qwen3-conversations.json")) {
-            List<JsonNode> out = new ArrayList<>();
-            for (JsonNode c : JSON.readTree(in).path("cases")) {
-                if (c.path("addGenerationPrompt").asBoolean() && !c.has("enableThinking")) {
-                    out.add(c);
-                }
-            }
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ChatGoldens.cases(ChatGoldens.QWEN3_CONVERSATIONS).stream()
+                .filter(c -> c.path("addGenerationPrompt").asBoolean() && !c.has("enableThinking"))
+                .toList();
     }
 
     private static Path tempDir() {

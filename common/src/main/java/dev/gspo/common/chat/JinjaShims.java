@@ -73,64 +73,48 @@ final class JinjaShims {
         int copied = 0;
         while (call.find(copied)) {
             int open = call.end(); // just after "("
-            int close = closingParenthesis(tag, open);
-            if (close < 0) {
+            Arguments arguments = arguments(tag, open);
+            if (arguments == null) {
                 break; // unbalanced: left for Jinjava to report
             }
             out.append(tag, copied, open);
-            List<String> arguments = topLevelArguments(tag.substring(open, close));
-            for (int i = 0; i < arguments.size(); i++) {
-                Matcher keyword = KEYWORD.matcher(arguments.get(i));
+            for (int i = 0; i < arguments.list().size(); i++) {
+                String argument = arguments.list().get(i);
+                Matcher keyword = KEYWORD.matcher(argument);
                 out.append(i == 0 ? "" : ",")
-                        .append(
-                                keyword.matches()
-                                        ? keyword.group(1) + "=(" + keyword.group(2) + ")"
-                                        : arguments.get(i));
+                        .append(keyword.matches() ? keyword.group(1) + "=(" + keyword.group(2) + ")" : argument);
             }
             out.append(')');
-            copied = close + 1;
+            copied = arguments.close() + 1;
         }
         return out.append(tag, copied, tag.length()).toString();
     }
 
-    /** The index of the ")" closing the call whose arguments start at {@code from}, skipping strings; -1 if none. */
-    private static int closingParenthesis(String s, int from) {
+    /** A call's arguments split at their top-level commas, and the index of the ")" that closes the call. */
+    private record Arguments(List<String> list, int close) {}
+
+    /** Scans the arguments of a call starting at {@code from} (just after "("), skipping strings; null if unclosed. */
+    private static Arguments arguments(String s, int from) {
+        List<String> list = new ArrayList<>();
         int depth = 0;
+        int start = from;
         for (int i = from; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '\'' || c == '"') {
                 i = endOfString(s, i);
             } else if (c == '(' || c == '[' || c == '{') {
                 depth++;
-            } else if (c == ')' || c == ']' || c == '}') {
-                if (depth == 0) {
-                    return c == ')' ? i : -1;
-                }
+            } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
                 depth--;
-            }
-        }
-        return -1;
-    }
-
-    private static List<String> topLevelArguments(String s) {
-        List<String> out = new ArrayList<>();
-        int depth = 0;
-        int start = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\'' || c == '"') {
-                i = endOfString(s, i);
-            } else if (c == '(' || c == '[' || c == '{') {
-                depth++;
             } else if (c == ')' || c == ']' || c == '}') {
-                depth--;
+                list.add(s.substring(start, i));
+                return c == ')' ? new Arguments(list, i) : null;
             } else if (c == ',' && depth == 0) {
-                out.add(s.substring(start, i));
+                list.add(s.substring(start, i));
                 start = i + 1;
             }
         }
-        out.add(s.substring(start));
-        return out;
+        return null;
     }
 
     /** The index of the quote closing the string literal that opens at {@code open}. */

@@ -6,10 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.List;
+import dev.gspo.common.testing.ChatGoldens;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,17 +21,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ChatTemplateFeaturesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static Stream<Arguments> cases() throws IOException {
-        JsonNode root;
-        try (InputStream in =
-                ChatTemplateFeaturesTest.class.getResourceAsStream("/reference/chat/template-features.json")) {
-            root = JSON.readTree(in);
-        }
-        List<Arguments> out = new ArrayList<>();
-        for (JsonNode c : root.path("cases")) {
-            out.add(Arguments.of(c.path("name").asText(), c));
-        }
-        return out.stream();
+    static Stream<Arguments> cases() {
+        return ChatGoldens.cases(ChatGoldens.TEMPLATE_FEATURES).stream()
+                .map(c -> Arguments.of(c.path("name").asText(), c));
     }
 
     @ParameterizedTest(name = "{0}")

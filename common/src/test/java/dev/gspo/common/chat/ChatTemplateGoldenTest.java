@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.testing.ChatGoldens;
 import dev.gspo.common.testing.Qwen3Tokenizer;
 import dev.gspo.common.tokenizer.PolicyTokenizer;
 import dev.gspo.common.tokenizer.TokenizerConfig;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -42,28 +41,16 @@ class ChatTemplateGoldenTest {
         tokenizer.close();
     }
 
-    static Stream<Arguments> conversations() throws IOException {
-        JsonNode root;
-        try (InputStream in =
-                ChatTemplateGoldenTest.class.getResourceAsStream("/reference/chat/qwen3-conversations.json")) {
-            root = new ObjectMapper().readTree(in);
-        }
-        assertThat(root.path("cases").size()).isGreaterThanOrEqualTo(10);
-        List<Arguments> out = new ArrayList<>();
-        for (JsonNode c : root.path("cases")) {
-            out.add(Arguments.of(c.path("name").asText(), c));
-        }
-        return out.stream();
+    static Stream<Arguments> conversations() {
+        List<JsonNode> cases = ChatGoldens.cases(ChatGoldens.QWEN3_CONVERSATIONS);
+        assertThat(cases).hasSizeGreaterThanOrEqualTo(10);
+        return cases.stream().map(c -> Arguments.of(c.path("name").asText(), c));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("conversations")
     void rendersLikeTheReferenceByteForByte(String name, JsonNode c) {
-        List<ChatMessage> messages = new ArrayList<>();
-        for (JsonNode m : c.path("messages")) {
-            messages.add(
-                    new ChatMessage(m.path("role").asText(), m.path("content").asText()));
-        }
+        List<ChatMessage> messages = ChatGoldens.messages(c);
         Map<String, Object> extra = c.has("enableThinking")
                 ? Map.of("enable_thinking", c.path("enableThinking").asBoolean())
                 : Map.of();

@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.chat.ChatMessage;
 import dev.gspo.common.chat.ChatTemplate;
+import dev.gspo.common.testing.ChatGoldens;
 import dev.gspo.common.testing.Qwen3Tokenizer;
 import dev.gspo.common.tokenizer.TokenizerConfig;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -128,10 +127,8 @@ class ChatJsonlTest {
     void aChatExampleIsRenderedThroughTheChatTemplateWithTheGenerationPrompt() throws IOException {
         ChatTemplate qwen3 = ChatTemplate.of(TokenizerConfig.read(Qwen3Tokenizer.directory()))
                 .orElseThrow();
-        JsonNode golden = golden("system-user-generation-prompt");
-        List<ChatMessage> messages = new ObjectMapper()
-                .convertValue(golden.path("messages"), new com.fasterxml.jackson.core.type.TypeReference<>() {});
-        TaskExample example = TaskExample.chat("x", messages, "56", Map.of());
+        JsonNode golden = ChatGoldens.qwen3("system-user-generation-prompt");
+        TaskExample example = TaskExample.chat("x", ChatGoldens.messages(golden), "56", Map.of());
 
         assertThat(ModelPrompt.text(example, Optional.of(qwen3)))
                 .isEqualTo(golden.path("expected").asText());
@@ -153,16 +150,5 @@ class ChatJsonlTest {
                         assertThat(p).contains("task.path 'chat.jsonl'", "model.source 'builtin'", "no chat template"));
         assertThat(ModelPrompt.chatProblem(chat, "t", "m", Optional.of(any))).isEmpty();
         assertThat(ModelPrompt.chatProblem(text, "t", "m", Optional.empty())).isEmpty();
-    }
-
-    private static JsonNode golden(String name) throws IOException {
-        try (InputStream in = ChatJsonlTest.class.getResourceAsStream("/reference/chat/qwen3-conversations.json")) {
-            for (JsonNode c : new ObjectMapper().readTree(in).path("cases")) {
-                if (c.path("name").asText().equals(name)) {
-                    return c;
-                }
-            }
-        }
-        throw new AssertionError("no golden " + name);
     }
 }
