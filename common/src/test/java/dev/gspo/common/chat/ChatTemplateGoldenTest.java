@@ -38,7 +38,9 @@ class ChatTemplateGoldenTest {
 
     @AfterAll
     static void close() {
-        tokenizer.close();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
     }
 
     static Stream<Arguments> conversations() {
