@@ -1,7 +1,9 @@
 package dev.gspo.common.model;
 
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.chat.ChatTemplate;
 import dev.gspo.common.tokenizer.PolicyTokenizer;
+import dev.gspo.common.tokenizer.TokenizerConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,10 +14,13 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
- * A policy in the Hugging Face layout: {@code config.json} + {@code model.safetensors} + {@code tokenizer.json}.
+ * A policy in the Hugging Face layout: {@code config.json} + {@code model.safetensors} + {@code tokenizer.json}, and
+ * the other tokenizer files a model may have ({@link #TOKENIZER_FILES}: {@code tokenizer_config.json} with the chat
+ * template, …), which {@link #save} copies along.
  *
  * <p>Owns its weights (closed by {@link #close()}); the tokenizer is shared by every weight version of a model and is
  * not closed here — whoever loaded it closes it (see {@link #load(Path, NDManager)}).
@@ -24,19 +29,36 @@ public final class PolicyModel implements AutoCloseable {
     public static final String CONFIG_FILE = "config.json";
     public static final String WEIGHTS_FILE = "model.safetensors";
     public static final String TOKENIZER_FILE = "tokenizer.json";
+    /** Every tokenizer file of a Hugging Face model directory that {@link #save} keeps when the source has it. */
+    public static final List<String> TOKENIZER_FILES = List.of(
+            TOKENIZER_FILE,
+            TokenizerConfig.FILE_NAME,
+            TokenizerConfig.TEMPLATE_FILE_NAME,
+            "special_tokens_map.json",
+            "added_tokens.json",
+            "vocab.json",
+            "merges.txt",
+            "tokenizer.model");
 
     private final ModelConfig config;
     private final PolicyWeights weights;
     private final Transformer transformer;
     private final PolicyTokenizer tokenizer;
     private final Path tokenizerJson;
+    private final Optional<ChatTemplate> chatTemplate;
 
-    private PolicyModel(ModelConfig config, PolicyWeights weights, PolicyTokenizer tokenizer, Path tokenizerJson) {
+    private PolicyModel(
+            ModelConfig config,
+            PolicyWeights weights,
+            PolicyTokenizer tokenizer,
+            Path tokenizerJson,
+            Optional<ChatTemplate> chatTemplate) {
         this.config = config;
         this.weights = weights;
         this.transformer = new Transformer(config, weights);
         this.tokenizer = tokenizer;
         this.tokenizerJson = tokenizerJson;
+        this.chatTemplate = chatTemplate;
     }
 
     /** Loads a model directory; the returned model's tokenizer is new and must be closed by the caller when done. */
@@ -48,10 +70,15 @@ public final class PolicyModel implements AutoCloseable {
         }
         ModelConfig config = ModelConfig.read(dir.resolve(CONFIG_FILE));
         Map<String, Safetensors.Tensor> tensors = Safetensors.read(dir.resolve(WEIGHTS_FILE));
+        Optional<ChatTemplate> template = chatTemplate(dir);
         PolicyTokenizer tokenizer = loadTokenizer(dir, config);
         try {
             return new PolicyModel(
-                    config, PolicyWeights.fromTensors(config, tensors, parent), tokenizer, dir.resolve(TOKENIZER_FILE));
+                    config,
+                    PolicyWeights.fromTensors(config, tensors, parent),
+                    tokenizer,
+                    dir.resolve(TOKENIZER_FILE),
+                    template);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -77,8 +104,24 @@ public final class PolicyModel implements AutoCloseable {
             }
             tensors.put(spec.name(), Safetensors.Tensor.f32(spec.name(), spec.shape(), data));
         }
+        Optional<ChatTemplate> template = chatTemplate(tokenizerJson.getParent());
         PolicyWeights weights = PolicyWeights.fromTensors(config, tensors, parent);
-        return new PolicyModel(config, weights, loadTokenizer(tokenizerJson.getParent(), config), tokenizerJson);
+        return new PolicyModel(
+                config, weights, loadTokenizer(tokenizerJson.getParent(), config), tokenizerJson, template);
+    }
+
+    /**
+     * The chat template of a model directory ({@code tokenizer_config.json} or {@code chat_template.jinja}), if it has
+     * one; what a run checks before it accepts a chat dataset for the model.
+     *
+     * @throws InvalidModelException if a tokenizer config file is there but unreadable
+     */
+    public static Optional<ChatTemplate> chatTemplate(Path dir) {
+        try {
+            return ChatTemplate.of(TokenizerConfig.read(dir));
+        } catch (IOException e) {
+            throw new InvalidModelException("cannot read the tokenizer config in " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     /** The tokenizer of a model directory; config.json's first eos_token_id wins over the tokenizer's own guess. */
@@ -104,7 +147,8 @@ public final class PolicyModel implements AutoCloseable {
      * dtypes, finiteness) before any native memory is allocated, so a bad set leaves nothing behind.
      */
     public PolicyModel withWeights(Map<String, Safetensors.Tensor> tensors, NDManager parent) {
-        return new PolicyModel(config, PolicyWeights.fromTensors(config, tensors, parent), tokenizer, tokenizerJson);
+        return new PolicyModel(
+                config, PolicyWeights.fromTensors(config, tensors, parent), tokenizer, tokenizerJson, chatTemplate);
     }
 
     /**
@@ -113,10 +157,17 @@ public final class PolicyModel implements AutoCloseable {
      */
     public PolicyModel withWeights(SafetensorsView safetensors, NDManager parent) {
         return new PolicyModel(
-                config, PolicyWeights.fromSafetensors(config, safetensors, parent), tokenizer, tokenizerJson);
+                config,
+                PolicyWeights.fromSafetensors(config, safetensors, parent),
+                tokenizer,
+                tokenizerJson,
+                chatTemplate);
     }
 
-    /** Writes the three HF files into {@code dir} (created if missing); files are written whole, then renamed. */
+    /**
+     * Writes the HF files into {@code dir} (created if missing): config and weights written whole, then renamed; every
+     * tokenizer file of {@link #TOKENIZER_FILES} that the model's own directory has is copied.
+     */
     public void save(Path dir) {
         try {
             Files.createDirectories(dir);
@@ -131,9 +182,12 @@ public final class PolicyModel implements AutoCloseable {
                     dir.resolve(WEIGHTS_FILE),
                     StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
-            Path target = dir.resolve(TOKENIZER_FILE);
-            if (!Files.exists(target) || !Files.isSameFile(target, tokenizerJson)) {
-                Files.copy(tokenizerJson, target, StandardCopyOption.REPLACE_EXISTING);
+            for (String name : TOKENIZER_FILES) {
+                Path source = name.equals(TOKENIZER_FILE) ? tokenizerJson : tokenizerJson.resolveSibling(name);
+                Path target = dir.resolve(name);
+                if (Files.isRegularFile(source) && (!Files.exists(target) || !Files.isSameFile(target, source))) {
+                    Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save model to " + dir + ": " + e.getMessage(), e);
@@ -171,6 +225,11 @@ public final class PolicyModel implements AutoCloseable {
 
     public Path tokenizerJson() {
         return tokenizerJson;
+    }
+
+    /** The chat template from the model directory's tokenizer config, if the model has one. */
+    public Optional<ChatTemplate> chatTemplate() {
+        return chatTemplate;
     }
 
     @Override

@@ -8,7 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code {"name": "jsonl", "path": "…"}}: a dataset of {@code {"prompt": …, "answer": …}} lines.
+ * {@code {"name": "jsonl", "path": "…"}}: a dataset of {@code {"prompt": …, "answer": …}} lines, or of chat
+ * {@code {"messages": […], "answer": …}} lines ({@link JsonlExamples}).
  *
  * @param path            the dataset file (required)
  * @param heldOutPath     a separate held-out file; or

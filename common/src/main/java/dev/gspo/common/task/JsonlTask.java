@@ -9,7 +9,8 @@ import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
- * A task read from JSONL files ({@link JsonlExamples} describes the format), scored by
+ * A task read from JSONL files ({@link JsonlExamples} describes the formats: text prompts, or chat conversations that
+ * the model's chat template renders), scored by
  * {@link NormalizedExactMatchReward}: prompt {@code "Capital of France?"}, answer {@code "Paris"},
  * ideal completion {@code "Paris\n"}; {@code " paris. "} also scores 1.
  *
@@ -33,6 +34,11 @@ public final class JsonlTask implements Task {
     JsonlTask(List<TaskExample> training, List<TaskExample> heldOut) {
         if (training.isEmpty()) {
             throw new IllegalArgumentException("no training examples left after the held-out split");
+        }
+        if (!heldOut.isEmpty()
+                && heldOut.getFirst().isChat() != training.getFirst().isChat()) {
+            throw new IllegalArgumentException("the held-out file and the training file must have the same format"
+                    + " (both \"prompt\" or both \"messages\" lines)");
         }
         this.training = List.copyOf(training);
         this.heldOut = List.copyOf(heldOut);
@@ -96,6 +102,12 @@ public final class JsonlTask implements Task {
     @Override
     public List<TaskExample> heldOut() {
         return heldOut;
+    }
+
+    /** Whether the dataset is in chat format ({@code "messages"} lines). */
+    @Override
+    public boolean usesChatMessages() {
+        return training.getFirst().isChat();
     }
 
     @Override

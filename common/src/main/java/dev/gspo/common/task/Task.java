@@ -6,8 +6,8 @@ import java.util.random.RandomGenerator;
 /**
  * A source of prompts with a way to score completions.
  *
- * <p>Text format shared by every task: the policy sees {@link TaskExample#prompt()} (e.g.
- * {@code "12+34="}) and should generate the answer followed by the stop marker {@link #STOP}, a
+ * <p>Text format shared by every task: the policy sees {@link ModelPrompt#text} of an example, i.e. its
+ * {@link TaskExample#prompt()} (e.g. {@code "12+34="}) or its chat messages rendered by the model's chat template, and should generate the answer followed by the stop marker {@link #STOP}, a
  * newline (e.g. {@code "46\n"}). The rollout stops at {@link #STOP}; rewards look only at the text
  * before the first {@link #STOP}, so {@code "46"} (stop stripped or length-capped) and
  * {@code "46\nanything"} both count as {@code "46"}.
@@ -36,6 +36,11 @@ public interface Task {
 
     /** How completions are scored against the answer. */
     RewardFunction rewardFunction();
+
+    /** Whether the examples are chat conversations, which need the model's chat template ({@link ModelPrompt}). */
+    default boolean usesChatMessages() {
+        return false;
+    }
 
     /** The reward of {@code completion} (the generated text after the prompt); never throws. */
     default double reward(TaskExample example, String completion) {

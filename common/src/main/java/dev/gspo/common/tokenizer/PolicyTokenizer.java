@@ -18,10 +18,12 @@ import java.util.OptionalInt;
  *
  * <p>Choices, and why:
  * <ul>
- *   <li><b>Only {@code tokenizer.json} is read</b>, never {@code tokenizer_config.json}: DJL
- *       would otherwise apply "clean up tokenization spaces" on decode (which turns {@code "1 ,2"}
- *       into {@code "1,2"}), prefix spaces, lower-casing or accent stripping, and a completion's
- *       text would no longer be the concatenation of its tokens.</li>
+ *   <li><b>Only {@code tokenizer.json} configures the native tokenizer</b>, never
+ *       {@code tokenizer_config.json}: DJL would otherwise apply "clean up tokenization spaces" on
+ *       decode (which turns {@code "1 ,2"} into {@code "1,2"}), prefix spaces, lower-casing or
+ *       accent stripping, and a completion's text would no longer be the concatenation of its
+ *       tokens. Of {@code tokenizer_config.json} ({@link TokenizerConfig}) only the eos token's
+ *       name is used here (and the chat template, by {@code dev.gspo.common.chat.ChatTemplate}).</li>
  *   <li><b>No truncation</b>: DJL silently truncates at 512 tokens by default; a truncated prompt
  *       would be a different prompt.</li>
  *   <li><b>No padding</b>: batching pads with {@link #padTokenId()} where it needs to.</li>
@@ -34,7 +36,8 @@ import java.util.OptionalInt;
  *       e.g. pad/bos/eos, and {@code <unk>} in the built-in vocabulary).</li>
  * </ul>
  *
- * <p>Special ids are looked up by name: eos in {@link #EOS_NAMES} order, pad in
+ * <p>Special ids are looked up by name: eos as {@code tokenizer_config.json}'s {@code eos_token}
+ * names it (e.g. Qwen3's {@code <|im_end|>}), else in {@link #EOS_NAMES} order, pad in
  * {@link #PAD_NAMES} order (falling back to eos, as many HF models do), bos in
  * {@link #BOS_NAMES} order. A model's {@code config.json} may name a different eos: read it and
  * use {@link #load(Path, int)}.
@@ -109,10 +112,15 @@ public final class PolicyTokenizer implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("cannot read " + file.toAbsolutePath() + ": " + e.getMessage(), e);
         }
+        List<String> eosNames = new java.util.ArrayList<>();
+        if (Files.isDirectory(modelDir)) {
+            TokenizerConfig.read(modelDir).eosToken().ifPresent(eosNames::add);
+        }
+        eosNames.addAll(EOS_NAMES);
         int eos = explicitEos != null
                 ? explicitEos
                 : vocabulary
-                        .firstId(EOS_NAMES)
+                        .firstId(eosNames)
                         .orElseThrow(() -> new IllegalArgumentException("no eos token in " + file.toAbsolutePath()
                                 + " (looked for " + EOS_NAMES + "); pass the eos id explicitly"));
         if (eos < 0 || eos >= vocabulary.size()) {

@@ -22,8 +22,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A training checkpoint on disk (docs/ARCHITECTURE.md §8): a directory holding the HF model files, {@code optimizer.safetensors}
- * (AdamW moments) and {@code trainer_state.json} (step, version, config, seed, and the SHA-256 of every other file).
+ * A training checkpoint on disk (docs/ARCHITECTURE.md §8): a directory holding the HF model files (with every tokenizer
+ * file the model has, e.g. {@code tokenizer_config.json}), {@code optimizer.safetensors} (AdamW moments) and
+ * {@code trainer_state.json} (step, version, config, seed, and the SHA-256 of every other file).
  *
  * <p>Written into a hidden temporary sibling directory and renamed into place, so a crash or a full disk never leaves
  * a directory that looks like a whole checkpoint; {@link #read} verifies every checksum before anything is loaded.
@@ -51,6 +52,11 @@ public final class Checkpoint {
             Map<String, String> sums = new LinkedHashMap<>();
             for (String f : CHECKED_FILES) {
                 sums.put(f, sha256(tmp.resolve(f)));
+            }
+            for (String f : PolicyModel.TOKENIZER_FILES) { // the optional ones the model has (tokenizer_config.json, …)
+                if (!sums.containsKey(f) && Files.isRegularFile(tmp.resolve(f))) {
+                    sums.put(f, sha256(tmp.resolve(f)));
+                }
             }
             JSON.writerWithDefaultPrettyPrinter()
                     .writeValue(tmp.resolve(STATE_FILE).toFile(), state.withFiles(sums));
@@ -92,7 +98,15 @@ public final class Checkpoint {
                             + e.getClass().getSimpleName() + ")",
                     e);
         }
-        for (String f : CHECKED_FILES) {
+        for (String f : state.files().keySet()) {
+            if (!CHECKED_FILES.contains(f) && !PolicyModel.TOKENIZER_FILES.contains(f)) {
+                throw new InvalidModelException(
+                        "checkpoint " + dir + ": " + STATE_FILE + " names an unknown file " + f);
+            }
+        }
+        java.util.Set<String> files = new java.util.LinkedHashSet<>(CHECKED_FILES);
+        files.addAll(state.files().keySet()); // and the optional tokenizer files recorded at write time
+        for (String f : files) {
             String want = state.files().get(f);
             Path file = dir.resolve(f);
             if (want == null || !Files.isRegularFile(file)) {

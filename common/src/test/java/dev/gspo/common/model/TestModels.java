@@ -53,6 +53,39 @@ public final class TestModels {
         }
     }
 
+    /**
+     * A random-weight qwen3 model with Qwen3's real vocabulary and chat template ({@link
+     * dev.gspo.common.testing.Qwen3Tokenizer}) and a tiny body (2 layers, tied embeddings; the embedding alone is
+     * 151,669 × {@code hidden}), written to {@code dir} as a Hugging Face model directory. eos: {@code <|im_end|>} and
+     * {@code <|endoftext|>}, as Qwen3's instruct models.
+     */
+    public static void writeQwen3Chat(Path dir, int hidden, long seed) throws java.io.IOException {
+        dev.gspo.common.testing.Qwen3Tokenizer.copyInto(dir);
+        int vocab =
+                dev.gspo.common.testing.Qwen3Tokenizer.BPE_TOKENS + dev.gspo.common.testing.Qwen3Tokenizer.ADDED_TOKENS;
+        ModelConfig config = new ModelConfig(
+                "qwen3",
+                vocab,
+                hidden,
+                2 * hidden,
+                2,
+                2,
+                1,
+                8,
+                1_000_000.0,
+                1e-6,
+                512,
+                true,
+                false,
+                null,
+                List.of(151645, 151643));
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = PolicyModel.create(config, dir.resolve("tokenizer.json"), seed, manager)) {
+            model.save(dir);
+            model.tokenizer().close();
+        }
+    }
+
     public static Path resource(String name) {
         try {
             return Paths.get(TestModels.class.getClassLoader().getResource(name).toURI());

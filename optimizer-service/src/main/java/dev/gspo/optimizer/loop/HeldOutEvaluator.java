@@ -5,6 +5,7 @@ import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.task.ModelPrompt;
 import dev.gspo.common.task.Task;
 import dev.gspo.common.task.TaskExample;
 import java.util.ArrayList;
@@ -29,7 +30,8 @@ public final class HeldOutEvaluator {
             List<TaskExample> chunk = examples.subList(from, Math.min(examples.size(), from + CHUNK));
             List<SequenceRequest> requests = new ArrayList<>();
             for (TaskExample e : chunk) {
-                requests.add(new SequenceRequest(model.tokenizer().encode(e.prompt()), greedy, 0));
+                requests.add(new SequenceRequest(
+                        model.tokenizer().encode(ModelPrompt.text(e, model.chatTemplate())), greedy, 0));
             }
             List<Completion> out = generator.generate(requests);
             for (int i = 0; i < chunk.size(); i++) {

@@ -14,6 +14,7 @@ import dev.gspo.common.objective.LossDiagnostics;
 import dev.gspo.common.objective.ObjectiveConfig;
 import dev.gspo.common.objective.PolicyObjective;
 import dev.gspo.common.task.Demonstration;
+import dev.gspo.common.task.ModelPrompt;
 import dev.gspo.common.task.Task;
 import dev.gspo.common.task.TaskExample;
 import dev.gspo.common.train.AdamW;
@@ -173,8 +174,16 @@ public final class TrainingRun {
             SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
             List<TaskExample> examples = task.sample(config.sampling().promptsPerStep(), rng);
             long versionBefore = policyVersion;
+            // Prompts go to the fleet as text, chat examples rendered by the model's template here, where the warm
+            // start and the evaluation render them too (ModelPrompt). Text rather than token ids because it is
+            // exactly transformers' apply_chat_template path (render, then encode without added special tokens, a
+            // special token's text becoming its single id: the replica's PolicyTokenizer does this, checked against
+            // transformers.js in ChatTemplateGoldenTest), it keeps the wire and RolloutSource unchanged, and the
+            // replica returns the ids it used, which the trainer scores: rollout and update cannot disagree.
             RolloutBatch batch = rollouts.sample(
-                    examples.stream().map(TaskExample::prompt).toList(),
+                    examples.stream()
+                            .map(e -> ModelPrompt.text(e, model.chatTemplate()))
+                            .toList(),
                     config.sampling().groupSize(),
                     sampling,
                     rng.nextLong(),
@@ -264,7 +273,7 @@ public final class TrainingRun {
             List<int[]> prompts = new ArrayList<>();
             List<int[]> targets = new ArrayList<>();
             for (Demonstration d : task.demonstrations(config.warmStart().batchSize(), rng)) {
-                prompts.add(model.tokenizer().encode(d.example().prompt()));
+                prompts.add(model.tokenizer().encode(ModelPrompt.text(d.example(), model.chatTemplate())));
                 targets.add(model.tokenizer().encode(d.completion()));
             }
             // linear decay to 10% keeps the end of the warm start from overshooting

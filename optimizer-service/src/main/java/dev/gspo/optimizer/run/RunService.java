@@ -1,7 +1,9 @@
 package dev.gspo.optimizer.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.task.JsonlSpec;
+import dev.gspo.common.task.ModelPrompt;
 import dev.gspo.common.task.Task;
 import dev.gspo.common.task.TaskSpec;
 import dev.gspo.common.train.Checkpoint;
@@ -223,6 +225,10 @@ public final class RunService implements AutoCloseable {
                     problems.add("objective.routingReplay: the model in " + source + " has no MoE layers");
                 }
             }
+            // after the path checks: the model directory's tokenizer files are read only once it is allowed
+            if (task != null && problems.isEmpty()) {
+                chatProblem(task, config).ifPresent(problems::add);
+            }
         }
         if (!problems.isEmpty()) {
             throw new InvalidRunConfigException(problems);
@@ -261,6 +267,33 @@ public final class RunService implements AutoCloseable {
                 .filter(m -> Double.isFinite(m.heldOutAccuracy()))
                 .forEach(m -> out.put(m.step(), m.heldOutAccuracy()));
         return out;
+    }
+
+    /** A chat dataset needs a model with a chat template (the model, or the checkpoint a resumed run starts from). */
+    private static Optional<String> chatProblem(Task task, RunConfig config) {
+        if (!task.usesChatMessages()) {
+            return Optional.empty();
+        }
+        String taskLabel =
+                config.task() instanceof JsonlSpec j ? "task.path '" + j.path() + "'" : "task '" + task.name() + "'";
+        Path modelDir = config.resumeFrom() != null
+                ? Path.of(config.resumeFrom())
+                : config.model().builtin() ? null : Path.of(config.model().source());
+        String modelLabel = config.resumeFrom() != null
+                ? "the checkpoint '" + config.resumeFrom() + "'"
+                : "model.source '" + config.model().source() + "'";
+        if (modelDir != null && !Files.isDirectory(modelDir)) {
+            return Optional.empty(); // reported as a missing model directory
+        }
+        try {
+            return ModelPrompt.chatProblem(
+                    task,
+                    taskLabel,
+                    modelLabel,
+                    modelDir == null ? Optional.empty() : PolicyModel.chatTemplate(modelDir));
+        } catch (RuntimeException e) {
+            return Optional.of("model.source: " + e.getMessage());
+        }
     }
 
     private static boolean isMoe(Path modelDir) {
