@@ -27,7 +27,10 @@ public record JsonlSpec(String path, String heldOutPath, Double heldOutFraction)
 
     @Override
     public JsonlSpec withDefaults() {
-        return new JsonlSpec(path, heldOutPath, heldOutFraction == null && heldOutPath == null ? 0.0 : heldOutFraction);
+        return new JsonlSpec(
+                path,
+                heldOutPath,
+                heldOutFraction == null && heldOutPath == null ? Double.valueOf(0) : heldOutFraction);
     }
 
     @Override

@@ -86,9 +86,34 @@ public final class TestModels {
         }
     }
 
+    /**
+     * A test resource as a file or folder on disk. From another module the resource lies inside common's test jar: it
+     * is then copied, once, to a temporary folder (DJL's tokenizer reads real files).
+     */
     public static Path resource(String name) {
         try {
-            return Paths.get(TestModels.class.getClassLoader().getResource(name).toURI());
+            java.net.URI uri =
+                    TestModels.class.getClassLoader().getResource(name).toURI();
+            if (uri.getScheme().equals("file")) {
+                return Paths.get(uri);
+            }
+            Path target = java.nio.file.Files.createTempDirectory("gspo-test-resource-")
+                    .resolve(name);
+            try (java.nio.file.FileSystem jar = java.nio.file.FileSystems.newFileSystem(uri, java.util.Map.of());
+                    java.util.stream.Stream<Path> files =
+                            java.nio.file.Files.walk(jar.provider().getPath(uri))) {
+                Path root = jar.provider().getPath(uri);
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Path out = target.resolve(root.relativize(f).toString());
+                    if (java.nio.file.Files.isDirectory(f)) {
+                        java.nio.file.Files.createDirectories(out);
+                    } else {
+                        java.nio.file.Files.createDirectories(out.getParent());
+                        java.nio.file.Files.copy(f, out);
+                    }
+                }
+            }
+            return target;
         } catch (Exception e) {
             throw new IllegalStateException("test resource " + name + " missing", e);
         }
