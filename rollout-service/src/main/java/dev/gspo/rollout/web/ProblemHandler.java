@@ -4,6 +4,7 @@ import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
 import dev.gspo.rollout.weights.PolicyBehindException;
+import dev.gspo.rollout.weights.PushInProgressException;
 import dev.gspo.rollout.weights.PushNotAuthorizedException;
 import dev.gspo.rollout.weights.RejectedWeightsException;
 import dev.gspo.rollout.weights.StaleVersionException;
@@ -85,8 +86,18 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler({QueueFullException.class, RolloutTimeoutException.class, DecoderStoppedException.class})
     ResponseEntity<ProblemDetail> unavailable(RuntimeException e) {
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+        return retryLater(ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage()));
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> pushInProgress(PushInProgressException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, e.getMessage());
+        p.setTitle("Push in progress");
+        return retryLater(p);
+    }
+
+    private static ResponseEntity<ProblemDetail> retryLater(ProblemDetail p) {
+        return ResponseEntity.status(p.getStatus())
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
                 .body(p);
