@@ -1,11 +1,11 @@
 package dev.gspo.rollout.web;
 
+import dev.gspo.rollout.auth.NotAuthorizedException;
 import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
 import dev.gspo.rollout.weights.PolicyBehindException;
 import dev.gspo.rollout.weights.PushInProgressException;
-import dev.gspo.rollout.weights.PushNotAuthorizedException;
 import dev.gspo.rollout.weights.RejectedWeightsException;
 import dev.gspo.rollout.weights.StaleVersionException;
 import java.util.List;
@@ -64,13 +64,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     @ExceptionHandler
-    ResponseEntity<ProblemDetail> unauthorized(PushNotAuthorizedException e) {
-        HttpStatus status = e.missingCredentials() ? HttpStatus.UNAUTHORIZED : HttpStatus.FORBIDDEN;
-        ResponseEntity.BodyBuilder b = ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
+    ResponseEntity<ProblemDetail> unauthorized(NotAuthorizedException e) {
+        ResponseEntity.BodyBuilder b =
+                ResponseEntity.status(e.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
         if (e.missingCredentials()) {
-            b.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+            b.header(HttpHeaders.WWW_AUTHENTICATE, ProblemWriter.BEARER_CHALLENGE);
         }
-        return b.body(ProblemDetail.forStatusAndDetail(status, e.getMessage()));
+        return b.body(ProblemDetail.forStatusAndDetail(e.status(), e.getMessage()));
     }
 
     @ExceptionHandler
