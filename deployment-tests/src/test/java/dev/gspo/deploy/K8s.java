@@ -34,17 +34,33 @@ final class K8s {
                 && labels.entrySet().containsAll(selector.entrySet());
     }
 
-    /** A container's environment with ConfigMap/Secret references resolved; a missing reference is an error. */
+    /**
+     * A container's environment with ConfigMap/Secret references resolved; a missing reference is an error unless it
+     * is {@code optional} (Kubernetes then leaves the variable unset, and so does this).
+     */
     static Map<String, String> resolvedEnv(Kustomize.Build build, Container c) {
         Map<String, String> env = new LinkedHashMap<>();
         for (EnvVar e : c.getEnv()) {
+            Optional<String> v = value(build, e);
+            if (v.isEmpty() && optional(e)) {
+                continue;
+            }
             env.put(
                     e.getName(),
-                    value(build, e)
-                            .orElseThrow(() -> new AssertionError("env " + e.getName() + " of container " + c.getName()
-                                    + ": reference does not resolve")));
+                    v.orElseThrow(() -> new AssertionError(
+                            "env " + e.getName() + " of container " + c.getName() + ": reference does not resolve")));
         }
         return env;
+    }
+
+    /** A ConfigMap or Secret key reference marked {@code optional: true}: the key may be absent. */
+    static boolean optional(EnvVar e) {
+        if (e.getValueFrom() == null) {
+            return false;
+        }
+        var cm = e.getValueFrom().getConfigMapKeyRef();
+        var sk = e.getValueFrom().getSecretKeyRef();
+        return Boolean.TRUE.equals(cm != null ? cm.getOptional() : sk != null ? sk.getOptional() : null);
     }
 
     static Optional<String> value(Kustomize.Build build, EnvVar e) {

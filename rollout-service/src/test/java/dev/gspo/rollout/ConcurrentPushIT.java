@@ -39,7 +39,9 @@ import org.springframework.test.annotation.DirtiesContext;
 /**
  * Weight pushes that race each other, while callers keep sampling: many threads released at once push the same
  * version with the same bytes; then several threads each push every version of a range in its own random order (so
- * versions race and older ones arrive after newer ones); then versions older than the served one, at once. Exactly one push per version may swap, only forward, never a 5xx; what is served at the end is exactly
+ * versions race and older ones arrive after newer ones); then versions older than the served one, at once. A push
+ * refused because another is in flight (409 "Push in progress", Retry-After) is sent again, as a client is told to.
+ * Exactly one push per version may swap, only forward, never a 5xx; what is served at the end is exactly
  * the newest version's bytes; and no rollout or policy read during the races mixes versions.
  */
 @RolloutIT
@@ -51,6 +53,8 @@ class ConcurrentPushIT {
     private static final long LAST = 9;
     private static final int PUSHERS = 4;
     private static final int SAMPLERS = 3;
+    /** Pushes refused because another was in flight, and sent again. */
+    private static final AtomicLong BUSY = new AtomicLong();
 
     @LocalServerPort
     int port;
@@ -199,7 +203,8 @@ class ConcurrentPushIT {
             assertThat(perVersion).as("rollouts per version").containsKeys(0L, 1L, LAST);
             System.out.printf(
                     "concurrent pushes: %d tried (%d same-version, %d by %d threads in random orders, %d stale), accepted per "
-                            + "version %s, %d × 409; %d rollouts during the races, per version %s; %d policy reads%n",
+                            + "version %s, %d × 409 (and %d × busy, sent again); %d rollouts during the races, per version "
+                            + "%s; %d policy reads%n",
                     all.size(),
                     sameOutcomes.size(),
                     differentOutcomes.size(),
@@ -207,6 +212,7 @@ class ConcurrentPushIT {
                     staleOutcomes.size(),
                     accepted,
                     all.stream().filter(o -> o.status() == 409).count(),
+                    BUSY.get(),
                     rollouts,
                     perVersion,
                     policyReads.size());
@@ -235,6 +241,13 @@ class ConcurrentPushIT {
                 List<Outcome> outcomes = new ArrayList<>();
                 for (long v : sequence) {
                     HttpResponse<String> r = client.push(v, bytes.get(v));
+                    // one push is read and installed at a time: a push refused as busy comes back, as it is told
+                    while (r.statusCode() == 409
+                            && TestClient.tree(r.body()).path("title").asText().equals("Push in progress")) {
+                        BUSY.incrementAndGet();
+                        Thread.sleep(5);
+                        r = client.push(v, bytes.get(v));
+                    }
                     outcomes.add(new Outcome(v, r.statusCode(), r.body()));
                 }
                 return outcomes;

@@ -24,16 +24,18 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 
 /**
- * The push token never leaves the replica: real pushes with the right token and with wrong ones (one differing only
- * in its last character, one extending it, one unrelated, one sent as Basic credentials), then every answer, the
- * actuator endpoints, the API document and the whole log output of the context (its own code at TRACE, Spring's web
- * layer at DEBUG) are searched for every 8-character piece of every token offered.
+ * The push token and the API key never leave the replica: real pushes with the right token and with wrong ones (one
+ * differing only in its last character, one extending it, one unrelated, one sent as Basic credentials), reads with
+ * the right API key, wrong ones and none, then every answer, the actuator endpoints, the API document and the whole
+ * log output of the context (its own code at TRACE, Spring's web layer at DEBUG) are searched for every 8-character
+ * piece of every secret offered.
  */
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {
             "gspo.rollout.seed=7",
             "gspo.rollout.push-token=" + SecretsDoNotLeakIT.TOKEN,
+            "gspo.rollout.api-key=" + SecretsDoNotLeakIT.API_KEY,
             "logging.level.dev.gspo=TRACE",
             "logging.level.org.springframework.web=DEBUG"
         })
@@ -43,13 +45,16 @@ class SecretsDoNotLeakIT {
     /** Random like a real token ({@code openssl rand}), so that any 8 characters of it are distinctive. */
     static final String TOKEN = "Kq7Vx2Zp9Lm4Rt8WbN3cY6hD";
 
+    static final String API_KEY = "Pw4Gn8Jt2Xs6Ec1Mv9Ua5Rk";
+    private static final String CLOSE_KEY = API_KEY.substring(0, API_KEY.length() - 1) + "X";
+
     private static final String CLOSE = TOKEN.substring(0, TOKEN.length() - 1) + "X";
     private static final String LONGER = TOKEN + "0";
     private static final String OTHER = "Yh3Nc6Bd1Fs5Gj0QaT7eR2uK";
     private static final String BASIC =
             Base64.getEncoder().encodeToString(("gspo:" + TOKEN).getBytes(StandardCharsets.UTF_8));
     /** Every 8-character piece of every token offered: a partial echo (an abbreviation, a prefix) counts too. */
-    private static final List<String> SECRETS = Stream.of(TOKEN, CLOSE, LONGER, OTHER, BASIC)
+    private static final List<String> SECRETS = Stream.of(TOKEN, CLOSE, LONGER, OTHER, BASIC, API_KEY, CLOSE_KEY)
             .flatMap(SecretsDoNotLeakIT::pieces)
             .distinct()
             .toList();
@@ -102,14 +107,29 @@ class SecretsDoNotLeakIT {
                 "/actuator/env/" + "gspo.rollout.push-token",
                 "/v3/api-docs",
                 "/v1/policy")) {
-            append(seen, client.get(path));
+            append(seen, get(client, path, "Bearer " + API_KEY));
         }
+        for (String wrong : List.of("Bearer " + CLOSE_KEY, "Bearer " + API_KEY + "0", "Basic " + API_KEY)) {
+            HttpResponse<String> r = get(client, "/v1/policy/weights", wrong);
+            assertThat(r.statusCode()).as(wrong).isIn(401, 403);
+            append(seen, r);
+        }
+        append(seen, get(client, "/v1/policy", null));
 
         // the search can find what is there: the installed version's checksum is in the answers and in the log
         assertThat(seen).contains(sha, "gspo_policy_version");
         assertThat(output.getAll()).contains("serving policy version 1", sha);
         assertThat(leaks(seen.toString())).as("token pieces in the answers").isEmpty();
         assertThat(leaks(output.getAll())).as("token pieces in the log output").isEmpty();
+    }
+
+    private HttpResponse<String> get(TestClient client, String path, String authorization) {
+        java.net.http.HttpRequest.Builder b =
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path));
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return client.send(b.GET().build());
     }
 
     static Stream<String> pieces(String token) {

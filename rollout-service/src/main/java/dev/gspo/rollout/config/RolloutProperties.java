@@ -34,6 +34,9 @@ import org.springframework.validation.annotation.Validated;
  * @param builtinModel           which built-in model to serve when {@code modelDir} is empty: {@code builtin} (the
  *                               tiny dense model) or {@code moe} (the small qwen3_moe model); must match the
  *                               optimizer's run config {@code model}, whose weights it will be sent
+ * @param apiKey                 when set, every request but {@code /actuator/health/**} needs
+ *                               {@code Authorization: Bearer <api-key>} (a weight push may carry the push token
+ *                               instead); empty ⇒ the read endpoints and rollouts are open
  */
 @Validated
 @ConfigurationProperties("gspo.rollout")
@@ -55,7 +58,8 @@ public record RolloutProperties(
         @DefaultValue("120s") @NotNull Duration requestTimeout,
         @DefaultValue("1MB") @NotNull DataSize maxRequestBytes,
         @DefaultValue("1GB") @NotNull DataSize maxWeightsBytes,
-        @DefaultValue("builtin") @NotNull String builtinModel) {
+        @DefaultValue("builtin") @NotNull String builtinModel,
+        @DefaultValue("") String apiKey) {
 
     /** Java arrays hold at most this many bytes; a weight push is read into one. */
     public static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
@@ -64,6 +68,10 @@ public record RolloutProperties(
         if (builtinModel != null && !builtinModel.equals("builtin") && !builtinModel.equals("moe")) {
             throw new IllegalArgumentException(
                     "gspo.rollout.builtin-model must be 'builtin' or 'moe', got '" + builtinModel + "'");
+        }
+        if (apiKey != null && !apiKey.isEmpty() && apiKey.equals(pushToken)) {
+            throw new IllegalArgumentException("gspo.rollout.api-key must differ from gspo.rollout.push-token: whoever"
+                    + " may read the replica could otherwise push weights to it");
         }
         if (maxQueuedSequences < maxBatchSequences) {
             throw new IllegalArgumentException("gspo.rollout.max-queued-sequences (" + maxQueuedSequences
@@ -94,7 +102,11 @@ public record RolloutProperties(
         return !pushToken.isEmpty();
     }
 
-    /** Never prints the push token. */
+    public boolean apiKeyRequired() {
+        return !apiKey.isEmpty();
+    }
+
+    /** Never prints the push token or the API key. */
     @Override
     public String toString() {
         return "RolloutProperties[modelDir=" + modelDir + ", workDir=" + workDir + ", pushToken="
@@ -103,6 +115,7 @@ public record RolloutProperties(
                 + ", maxStopStrings=" + maxStopStrings + ", maxBatchSequences=" + maxBatchSequences
                 + ", maxQueuedSequences=" + maxQueuedSequences + ", maxQueueWait=" + maxQueueWait
                 + ", requestTimeout=" + requestTimeout + ", maxRequestBytes=" + maxRequestBytes
-                + ", maxWeightsBytes=" + maxWeightsBytes + ", builtinModel=" + builtinModel + "]";
+                + ", maxWeightsBytes=" + maxWeightsBytes + ", builtinModel=" + builtinModel + ", apiKey="
+                + (apiKeyRequired() ? "(set)" : "(unset)") + "]";
     }
 }

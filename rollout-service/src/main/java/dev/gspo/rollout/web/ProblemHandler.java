@@ -1,13 +1,14 @@
 package dev.gspo.rollout.web;
 
 import dev.gspo.common.replica.RejectedWeightsException;
+import dev.gspo.rollout.auth.NotAuthorizedException;
 import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
 import dev.gspo.rollout.validation.InvalidRequestException;
 import dev.gspo.rollout.validation.Violation;
 import dev.gspo.rollout.weights.PolicyBehindException;
-import dev.gspo.rollout.weights.PushNotAuthorizedException;
+import dev.gspo.rollout.weights.PushInProgressException;
 import dev.gspo.rollout.weights.StaleVersionException;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -65,13 +66,13 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     @ExceptionHandler
-    ResponseEntity<ProblemDetail> unauthorized(PushNotAuthorizedException e) {
-        HttpStatus status = e.missingCredentials() ? HttpStatus.UNAUTHORIZED : HttpStatus.FORBIDDEN;
-        ResponseEntity.BodyBuilder b = ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
+    ResponseEntity<ProblemDetail> unauthorized(NotAuthorizedException e) {
+        ResponseEntity.BodyBuilder b =
+                ResponseEntity.status(e.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
         if (e.missingCredentials()) {
-            b.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+            b.header(HttpHeaders.WWW_AUTHENTICATE, ProblemWriter.BEARER_CHALLENGE);
         }
-        return b.body(ProblemDetail.forStatusAndDetail(status, e.getMessage()));
+        return b.body(ProblemDetail.forStatusAndDetail(e.status(), e.getMessage()));
     }
 
     @ExceptionHandler
@@ -87,8 +88,18 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler({QueueFullException.class, RolloutTimeoutException.class, DecoderStoppedException.class})
     ResponseEntity<ProblemDetail> unavailable(RuntimeException e) {
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+        return retryLater(ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage()));
+    }
+
+    @ExceptionHandler
+    ResponseEntity<ProblemDetail> pushInProgress(PushInProgressException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, e.getMessage());
+        p.setTitle("Push in progress");
+        return retryLater(p);
+    }
+
+    private static ResponseEntity<ProblemDetail> retryLater(ProblemDetail p) {
+        return ResponseEntity.status(p.getStatus())
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
                 .body(p);

@@ -15,6 +15,9 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Component
 public final class ProblemWriter {
+    /** The {@code WWW-Authenticate} challenge of a 401: the service takes bearer credentials only. */
+    public static final String BEARER_CHALLENGE = "Bearer";
+
     private final JsonMapper json;
 
     ProblemWriter(JsonMapper json) {

@@ -54,6 +54,11 @@ class PolicyConfiguration {
     }
 
     @Bean
+    PushGate pushGate() {
+        return new PushGate();
+    }
+
+    @Bean
     WeightUpdater weightUpdater(PolicyRegistry policyRegistry, NDManager policyManager) {
         return new WeightUpdater(policyRegistry, policyManager);
     }

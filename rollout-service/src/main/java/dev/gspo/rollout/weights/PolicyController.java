@@ -19,11 +19,13 @@ class PolicyController {
     private final PolicyRegistry registry;
     private final PushAuthorizer authorizer;
     private final WeightUpdater updater;
+    private final PushGate gate;
 
-    PolicyController(PolicyRegistry registry, PushAuthorizer authorizer, WeightUpdater updater) {
+    PolicyController(PolicyRegistry registry, PushAuthorizer authorizer, WeightUpdater updater, PushGate gate) {
         this.registry = registry;
         this.authorizer = authorizer;
         this.updater = updater;
+        this.gate = gate;
     }
 
     @GetMapping(path = "/v1/policy", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -43,8 +45,8 @@ class PolicyController {
     }
 
     /**
-     * Body: the safetensors bytes. Checked in order: token, headers, version, size (the body stream is capped by
-     * {@code gspo.rollout.max-weights-bytes}), checksum, content.
+     * Body: the safetensors bytes. Checked in order: token, headers, version, no other push in flight, size (the body
+     * stream is capped by {@code gspo.rollout.max-weights-bytes}), checksum, content.
      */
     @PutMapping(
             path = "/v1/policy",
@@ -66,6 +68,11 @@ class PolicyController {
         authorizer.check(authorization);
         PushHeaders headers = PushHeaders.parse(version, sha256);
         registry.requireNewer(headers.version());
-        return updater.install(headers, PushBody.read(request));
+        gate.enter();
+        try {
+            return updater.install(headers, PushBody.read(request));
+        } finally {
+            gate.leave();
+        }
     }
 }

@@ -38,7 +38,27 @@ class RolloutPropertiesTest {
             assertThat(p.requestTimeout()).isEqualTo(Duration.ofSeconds(120));
             assertThat(p.maxRequestBytes()).isEqualTo(DataSize.ofMegabytes(1));
             assertThat(p.maxWeightsBytes()).isEqualTo(DataSize.ofGigabytes(1));
+            assertThat(p.apiKeyRequired()).isFalse();
         });
+    }
+
+    @Test
+    void refusesAnApiKeyThatIsThePushTokenAndNeverPrintsEither() {
+        runner.withPropertyValues("gspo.rollout.push-token=tok-123", "gspo.rollout.api-key=tok-123")
+                .run(ctx -> assertThat(ctx)
+                        .hasFailed()
+                        .getFailure()
+                        .rootCause()
+                        .hasMessageContaining("gspo.rollout.api-key must differ from gspo.rollout.push-token")
+                        .hasMessageNotContaining("tok-123"));
+        runner.withPropertyValues("gspo.rollout.push-token=tok-123", "gspo.rollout.api-key=key-456")
+                .run(ctx -> {
+                    RolloutProperties p = ctx.getBean(RolloutProperties.class);
+                    assertThat(p.apiKeyRequired()).isTrue();
+                    assertThat(p.toString())
+                            .doesNotContain("tok-123", "key-456")
+                            .contains("apiKey=(set)");
+                });
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.gspo.rollout.weights;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gspo.rollout.auth.NotAuthorizedException;
 import dev.gspo.rollout.config.RolloutProperties;
 import dev.gspo.rollout.support.TestProperties;
 import org.junit.jupiter.api.Test;
@@ -17,8 +18,10 @@ class PushAuthorizerTest {
     void acceptsTheConfiguredBearerToken() {
         PushAuthorizer auth = new PushAuthorizer(withToken("s3cret"));
 
-        assertThatCode(() -> auth.check("Bearer s3cret")).doesNotThrowAnyException();
-        assertThatCode(() -> auth.check("bearer s3cret")).doesNotThrowAnyException();
+        // the scheme is case-insensitive (RFC 9110 §11.1)
+        for (String header : new String[] {"Bearer s3cret", "bearer s3cret", "BEARER s3cret", "bEaReR  s3cret"}) {
+            assertThatCode(() -> auth.check(header)).as(header).doesNotThrowAnyException();
+        }
     }
 
     @Test
@@ -26,19 +29,17 @@ class PushAuthorizerTest {
         PushAuthorizer auth = new PushAuthorizer(withToken("s3cret"));
 
         assertThatThrownBy(() -> auth.check(null))
-                .isInstanceOfSatisfying(
-                        PushNotAuthorizedException.class,
-                        e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials())
-                                .isTrue());
+                .isInstanceOfSatisfying(NotAuthorizedException.class, e -> org.assertj.core.api.Assertions.assertThat(
+                                e.missingCredentials())
+                        .isTrue());
         assertThatThrownBy(() -> auth.check("Basic czNjcmV0"))
-                .isInstanceOfSatisfying(
-                        PushNotAuthorizedException.class,
-                        e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials())
-                                .isTrue());
+                .isInstanceOfSatisfying(NotAuthorizedException.class, e -> org.assertj.core.api.Assertions.assertThat(
+                                e.missingCredentials())
+                        .isTrue());
         for (String wrong : new String[] {"Bearer s3cre", "Bearer s3cret2", "Bearer ", "Bearer S3CRET"}) {
             assertThatThrownBy(() -> auth.check(wrong))
                     .isInstanceOfSatisfying(
-                            PushNotAuthorizedException.class,
+                            NotAuthorizedException.class,
                             e -> org.assertj.core.api.Assertions.assertThat(e.missingCredentials())
                                     .isFalse());
         }
@@ -49,7 +50,7 @@ class PushAuthorizerTest {
         PushAuthorizer auth = new PushAuthorizer(withToken(""));
 
         assertThatThrownBy(() -> auth.check("Bearer "))
-                .isInstanceOf(PushNotAuthorizedException.class)
+                .isInstanceOf(NotAuthorizedException.class)
                 .hasMessageContaining("gspo.rollout.push-token is not set");
     }
 
