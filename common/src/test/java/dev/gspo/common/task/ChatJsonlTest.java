@@ -102,7 +102,7 @@ class ChatJsonlTest {
         assertLineError(
                 file("k.jsonl", "{\"messages\": [" + user + "], \"answer\": " + SECRET + "}"),
                 1,
-                "invalid JSON at column");
+                "invalid JSON (line 1, column");
         assertLineError(
                 file("l.jsonl", "{\"messages\": [" + user + "], \"answer\": \"a\\n" + SECRET + "\"}"), 1, "newline");
     }
