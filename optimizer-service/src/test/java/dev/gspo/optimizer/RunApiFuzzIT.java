@@ -173,6 +173,8 @@ class RunApiFuzzIT {
         answers.put("chunked 3 MB", RawHttp.send(port, hugeHead, open, 3_000_000, true));
         answers.put("GET /error", RawHttp.send(port, "GET /error HTTP/1.1\r\nHost: x"));
         answers.put("GET /error +token", RawHttp.send(port, "GET /error HTTP/1.1\r\nHost: x" + AUTH));
+        answers.put(
+                "GET /error as HTML", RawHttp.send(port, "GET /error HTTP/1.1\r\nHost: x\r\nAccept: text/html" + AUTH));
         answers.put("malformed body", postJson("{\"steps\":", null));
         answers.put("lower-case bearer", postJson("{\"steps\":0}", "bearer " + TOKEN));
 
@@ -192,6 +194,7 @@ class RunApiFuzzIT {
                 .isEqualTo(401);
         assertThat(answers.get("chunked 3 MB").status()).isEqualTo(401);
         assertThat(answers.get("GET /error +token").status()).isEqualTo(404);
+        assertThat(answers.get("GET /error as HTML").status()).isEqualTo(404);
         assertThat(answers.get("malformed body").status())
                 .as("no token: 401 before the body is read")
                 .isEqualTo(401);
