@@ -16,12 +16,8 @@ final class MathAnswer {
     /** Longer digit strings are not read as numbers (a response of a million digits costs nothing). */
     static final int MAX_NUMBER_CHARS = 200;
 
-    /**
-     * One unsigned decimal: {@code 1,000} (groups of exactly three), {@code 42}, {@code 3.14}, {@code .5}. The groups
-     * are bounded (Java's regex engine recurses once per repetition of a group: an unbounded one overflows the stack on
-     * a response of a million {@code ,000}s); 66 groups are already longer than {@link #MAX_NUMBER_CHARS}.
-     */
-    private static final String DECIMAL = "(?:\\d{1,3}(?:,\\d{3}){1,66}|\\d+)(?:\\.\\d+)?|\\.\\d+";
+    /** One unsigned decimal: {@code 1,000} (groups of exactly three), {@code 42}, {@code 3.14}, {@code .5}. */
+    private static final String DECIMAL = "(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?|\\.\\d+";
     /** A whole span that is a number: sign, decimal, optional {@code /decimal}, optional percent sign. */
     private static final Pattern WHOLE =
             Pattern.compile("([-+]?)\\s*(" + DECIMAL + ")(?:\\s*/\\s*(" + DECIMAL + "))?\\s*%?");

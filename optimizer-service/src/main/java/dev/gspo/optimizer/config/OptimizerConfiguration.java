@@ -10,6 +10,7 @@ import dev.gspo.optimizer.metrics.ProgressLog;
 import dev.gspo.optimizer.metrics.TrainingMetrics;
 import dev.gspo.optimizer.publish.PolicyPublisher;
 import dev.gspo.optimizer.publish.WeightPublisher;
+import dev.gspo.optimizer.reward.RemoteRewards;
 import dev.gspo.optimizer.run.MetricsHistoryFile;
 import dev.gspo.optimizer.run.RunService;
 import java.net.http.HttpClient;
@@ -79,7 +80,11 @@ class OptimizerConfiguration {
 
     @Bean(destroyMethod = "close")
     RunService runService(
-            OptimizerProperties p, FleetClient fleet, PolicyPublisher publisher, TrainingMetrics metrics) {
+            OptimizerProperties p,
+            FleetClient fleet,
+            PolicyPublisher publisher,
+            TrainingMetrics metrics,
+            RemoteRewards remoteRewards) {
         return new RunService(
                 p.checkpointDir(),
                 fleet,
@@ -87,7 +92,8 @@ class OptimizerConfiguration {
                 runId -> CompositeRunListener.of(
                         metrics,
                         new ProgressLog(runId),
-                        new MetricsHistoryFile(p.checkpointDir().resolve(runId))));
+                        new MetricsHistoryFile(p.checkpointDir().resolve(runId))),
+                remoteRewards);
     }
 
     @Bean

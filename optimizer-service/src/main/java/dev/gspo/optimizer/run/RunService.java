@@ -8,6 +8,7 @@ import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.loop.TrainingRun;
+import dev.gspo.optimizer.reward.RemoteRewards;
 import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
@@ -63,6 +64,7 @@ public final class RunService implements AutoCloseable {
     private final RolloutSource rollouts;
     private final PolicySink publisher;
     private final Function<String, RunListener> listeners;
+    private final RemoteRewards remoteRewards;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "training-run");
         t.setDaemon(false);
@@ -77,10 +79,21 @@ public final class RunService implements AutoCloseable {
             RolloutSource rollouts,
             PolicySink publisher,
             Function<String, RunListener> listeners) {
+        this(checkpointRoot, rollouts, publisher, listeners, RemoteRewards.unavailable());
+    }
+
+    /** @param remoteRewards the clients of {@code http} reward functions, checked before a run starts */
+    public RunService(
+            Path checkpointRoot,
+            RolloutSource rollouts,
+            PolicySink publisher,
+            Function<String, RunListener> listeners,
+            RemoteRewards remoteRewards) {
         this.checkpointRoot = checkpointRoot;
         this.rollouts = rollouts;
         this.publisher = publisher;
         this.listeners = listeners;
+        this.remoteRewards = remoteRewards;
     }
 
     /** Validates and starts a run; throws {@link RunConflictException} while another one is running. */
@@ -130,11 +143,15 @@ public final class RunService implements AutoCloseable {
                 problems.add("objective.routingReplay: the model in " + model + " has no MoE layers");
             }
         }
+        if (problems.isEmpty()) {
+            problems.addAll(remoteRewards.check(config.rewards())); // reward servers: last, once all else is valid
+        }
         if (!problems.isEmpty()) {
             throw new InvalidRunConfigException(problems);
         }
         Path runDir = checkpointRoot.resolve(runId);
-        TrainingRun run = new TrainingRun(runId, config, runDir, rollouts, publisher, listeners.apply(runId));
+        TrainingRun run =
+                new TrainingRun(runId, config, runDir, rollouts, publisher, listeners.apply(runId), remoteRewards);
         Entry entry = new Entry(run, earlier);
         runs.put(runId, entry);
         active = entry;
