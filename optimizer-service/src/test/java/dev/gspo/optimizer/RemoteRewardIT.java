@@ -207,7 +207,7 @@ class RemoteRewardIT {
         String runId = start(run(
                 2,
                 6,
-                "[" + http("") + ",{\"fn\":\"regex\",\"pattern\":\"\\\\d\",\"weight\":0.5},"
+                "[" + http("") + ",{\"fn\":\"regex\",\"pattern\":\"\\\\d\",\"weight\":2},"
                         + "{\"fn\":\"length\",\"weight\":0.1,\"maxTokens\":4,\"cacheTokens\":2}]"));
         JsonNode done = awaitEnd(runId);
         assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("completed");
@@ -224,11 +224,11 @@ class RemoteRewardIT {
                     .as("the mean of weighted sums is the weighted sum of the means")
                     .isCloseTo(
                             r.get("grader").asDouble()
-                                    + 0.5 * r.get("regex").asDouble()
+                                    + 2 * r.get("regex").asDouble()
                                     + 0.1 * r.get("length").asDouble(),
                             within(1e-9));
             assertThat(m.get("accuracy").asDouble())
-                    .as("correct = the first function scores 1")
+                    .as("correct = the first function scores 1 (a wrong answer with a digit has a sum ≥ 1.9)")
                     .isEqualTo(r.get("grader").asDouble());
             assertThat(r.get("grader.correct").asDouble())
                     .isEqualTo(r.get("grader").asDouble());
@@ -261,10 +261,7 @@ class RemoteRewardIT {
         Path report = runs.resolve(runId).resolve("report").resolve("report.md");
         assertThat(Files.readString(report))
                 .contains(
-                        "## Reward functions",
-                        "| grader | http | 1 |",
-                        "| regex | regex | 0.5 |",
-                        "| grader.correct |");
+                        "## Reward functions", "| grader | http | 1 |", "| regex | regex | 2 |", "| grader.correct |");
         assertThat(done.get("config").get("rewards").get(0).get("tokenSecret").asText())
                 .isEqualTo("grader");
         assertNoTokenIn(output);
@@ -283,7 +280,7 @@ class RemoteRewardIT {
                 .isEqualTo("RewardException: reward function 'grader': POST " + grader.url()
                         + " failed: HTTP 500: {\"error\":\"grader crashed\"} (2 attempts)");
         assertThat(failed.get("step").asLong()).isEqualTo(1);
-        assertThat(failed.get("lastCheckpoint").asText())
+        assertThat(failed.path("lastCheckpoint").asText())
                 .as("checkpointing.every is 100: step 1 was checkpointed when step 2's rewards failed")
                 .endsWith("step-000001");
 
