@@ -2,7 +2,6 @@ package dev.gspo.common.reward;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.common.task.Task;
-import java.util.List;
 
 /**
  * {@code {"fn": "exact"}}: the first line matches the answer ({@link ExactReward}).
@@ -22,11 +21,6 @@ public record ExactRewardSpec(String name, Double weight, Boolean normalize) imp
     public ExactRewardSpec withDefaults(int maxNewTokens) {
         return new ExactRewardSpec(
                 RewardChecks.or(name, FN), RewardChecks.or(weight, 1.0), RewardChecks.or(normalize, true));
-    }
-
-    @Override
-    public List<String> problems(String path) {
-        return List.of();
     }
 
     @Override

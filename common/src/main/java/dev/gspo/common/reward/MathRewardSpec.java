@@ -2,7 +2,6 @@ package dev.gspo.common.reward;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.common.task.Task;
-import java.util.List;
 
 /** {@code {"fn": "math"}}: the final answer of free text equals the reference as a number ({@link MathReward}). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -17,11 +16,6 @@ public record MathRewardSpec(String name, Double weight) implements LocalRewardS
     @Override
     public MathRewardSpec withDefaults(int maxNewTokens) {
         return new MathRewardSpec(RewardChecks.or(name, FN), RewardChecks.or(weight, 1.0));
-    }
-
-    @Override
-    public List<String> problems(String path) {
-        return List.of();
     }
 
     @Override

@@ -69,8 +69,13 @@ public sealed interface RewardSpec permits LocalRewardSpec, HttpRewardSpec {
      */
     RewardSpec withDefaults(int maxNewTokens);
 
-    /** Problems of the function's own parameters, each "{@code path}.field: what is wrong"; empty when valid. */
-    List<String> problems(String path);
+    /**
+     * Problems of the function's own parameters, each "{@code path}.field: what is wrong"; empty when valid (always,
+     * for a function without parameters to check).
+     */
+    default List<String> problems(String path) {
+        return List.of();
+    }
 
     /** What a run without a {@code rewards} section uses: the task's own reward, weight 1. */
     static List<RewardSpec> defaults() {

@@ -2,7 +2,6 @@ package dev.gspo.common.reward;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.common.task.Task;
-import java.util.List;
 
 /** {@code {"fn": "task"}}: the task's own reward ({@link TaskReward}); the default when a run has no rewards. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -17,11 +16,6 @@ public record TaskRewardSpec(String name, Double weight) implements LocalRewardS
     @Override
     public TaskRewardSpec withDefaults(int maxNewTokens) {
         return new TaskRewardSpec(RewardChecks.or(name, FN), RewardChecks.or(weight, 1.0));
-    }
-
-    @Override
-    public List<String> problems(String path) {
-        return List.of();
     }
 
     @Override

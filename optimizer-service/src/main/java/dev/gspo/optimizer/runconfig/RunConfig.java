@@ -54,34 +54,6 @@ public record RunConfig(
     /** The most samples one step may ask for (promptsPerStep × groupSize). */
     public static final int MAX_SEQUENCES_PER_STEP = 4096;
 
-    /** A config with the task's own reward (a missing {@code rewards}), as before rewards became configurable. */
-    public RunConfig(
-            TaskSpec task,
-            ModelSpec model,
-            Long seed,
-            Integer steps,
-            SamplingSpec sampling,
-            ObjectiveSpec objective,
-            OptimizerSpec optimizer,
-            WarmStartSpec warmStart,
-            EvalSpec eval,
-            CheckpointSpec checkpointing,
-            String resumeFrom) {
-        this(
-                task,
-                null,
-                model,
-                seed,
-                steps,
-                sampling,
-                objective,
-                optimizer,
-                warmStart,
-                eval,
-                checkpointing,
-                resumeFrom);
-    }
-
     /** A config with every field missing (all defaults). */
     public static RunConfig empty() {
         return new RunConfig(null, null, null, null, null, null, null, null, null, null, null, null);
