@@ -50,6 +50,7 @@ final class EndToEndBench {
         FleetClient fleet = new FleetClient(http, publisher, Duration.ofMinutes(10), 2, executor, (u, o, s) -> {});
         RunConfig config = new RunConfig(
                         new AdditionSpec(1, 2, null),
+                        null,
                         ModelSpec.of(model),
                         1L,
                         steps + 1,

@@ -240,6 +240,7 @@ public record ExperimentConfig(
             String resumeFrom) {
         return new RunConfig(
                 new AdditionSpec(1, 2, null),
+                null,
                 ModelSpec.of(model),
                 seed,
                 gspoSteps,

@@ -7,6 +7,7 @@ import dev.gspo.common.objective.LossMode;
 import dev.gspo.optimizer.loop.StepMetrics;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RunMeasuresTest {
@@ -146,7 +147,8 @@ class RunMeasuresTest {
                     0.1,
                     0.01,
                     0.3,
-                    Double.NaN));
+                    Double.NaN,
+                    Map.of()));
         }
         return out;
     }

@@ -16,6 +16,7 @@ import dev.gspo.optimizer.metrics.TrainingMetrics;
 import dev.gspo.optimizer.publish.PolicyPublisher;
 import dev.gspo.optimizer.publish.ReplicaVersion;
 import dev.gspo.optimizer.publish.WeightPublisher;
+import dev.gspo.optimizer.reward.RemoteRewards;
 import dev.gspo.optimizer.run.AllowedPaths;
 import dev.gspo.optimizer.run.MetricsHistoryFile;
 import dev.gspo.optimizer.run.RunService;
@@ -118,7 +119,8 @@ class OptimizerConfiguration {
             FleetClient fleet,
             PolicyPublisher publisher,
             TrainingMetrics metrics,
-            RunFileMetrics fileMetrics) {
+            RunFileMetrics fileMetrics,
+            RemoteRewards remoteRewards) {
         return new RunService(
                 p.checkpointDir(),
                 fleet,
@@ -131,7 +133,8 @@ class OptimizerConfiguration {
                         new MetricsHistoryFile(p.checkpointDir().resolve(runId))),
                 new AllowedPaths(p.dataDirs(), p.modelDirs(), p.checkpointDir()),
                 new RunService.Retention(p.checkpointKeepLast(), p.checkpointKeepBest()),
-                TaskSpec::create);
+                TaskSpec::create,
+                remoteRewards);
     }
 
     @Bean

@@ -5,19 +5,32 @@ import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.reward.Reward;
+import dev.gspo.common.reward.RewardInput;
 import dev.gspo.common.task.ModelPrompt;
 import dev.gspo.common.task.Task;
 import dev.gspo.common.task.TaskExample;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Greedy accuracy of a policy on its task's held-out set: the share of answers that earn the full reward. */
+/**
+ * Greedy accuracy of a policy on its task's held-out set: the share of answers that earn the full reward (≥ 1) of the
+ * run's primary reward function (its first; by default the task's own reward).
+ */
 public final class HeldOutEvaluator {
     private static final int CHUNK = 128;
 
+    /** What a reward function sees of the {@code index}-th held-out answer. */
+    @FunctionalInterface
+    public interface Inputs {
+        RewardInput of(TaskExample example, Completion completion, int index);
+    }
+
     private HeldOutEvaluator() {}
 
-    public static double accuracy(PolicyModel model, Task task, int size, int maxNewTokens) {
+    /** Scored by {@code reward}, one chunk of answers at a time. */
+    public static double accuracy(
+            PolicyModel model, Task task, int size, int maxNewTokens, Inputs inputs, Reward reward) {
         List<TaskExample> examples = task.heldOut();
         examples = examples.subList(0, Math.min(size, examples.size()));
         if (examples.isEmpty()) {
@@ -34,8 +47,12 @@ public final class HeldOutEvaluator {
                         model.tokenizer().encode(ModelPrompt.text(e, model.chatTemplate())), greedy, 0));
             }
             List<Completion> out = generator.generate(requests);
+            List<RewardInput> scored = new ArrayList<>();
             for (int i = 0; i < chunk.size(); i++) {
-                if (task.reward(chunk.get(i), out.get(i).text()) >= 1.0) {
+                scored.add(inputs.of(chunk.get(i), out.get(i), from + i));
+            }
+            for (double s : reward.score(scored).scores()) {
+                if (s >= 1.0) {
                     correct++;
                 }
             }

@@ -1,5 +1,9 @@
 package dev.gspo.optimizer.loop;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * Everything measured in one training step: exported as gauges (docs/ARCHITECTURE.md §9), kept per step in the run's history
  * ({@code GET /v1/runs/{id}/metrics}) and written to the report.
@@ -8,12 +12,18 @@ package dev.gspo.optimizer.loop;
  * (each response once) and per token (token-weighted), each split into the low side (Â &lt; 0, ratio &lt; 1 − ε_low)
  * and the high side (Â &gt; 0, ratio &gt; 1 + ε_high). Values are averaged over the step's minibatches.
  *
- * @param accuracy          share of this step's samples with reward ≥ 1 (exact answers)
+ * @param rewardMean        mean of the samples' rewards (the weighted sum of the run's reward functions)
+ * @param accuracy          share of this step's samples that the primary (first) reward function scores ≥ 1 (with
+ *                          the default, the task's own exact match)
  * @param heldOutAccuracy   greedy accuracy on the task's held-out set, NaN on steps where it was not evaluated
  * @param mismatchMean      mean |rollout log-prob − trainer log-prob| before the first update (docs/ALGORITHM.md §10)
  * @param stale             policy versions between the samples and the trainer's current version (0 = on-policy)
  * @param expertChangeShare MoE: share of (token, sparse layer) pairs whose routed expert set under π_θ differed from
  *                          π_old's after the step's first update (see {@code PolicyTrainer.StepResult}); NaN if dense
+ * @param rewards           each reward function's mean score over the step's samples, unweighted, by name in config
+ *                          order, then the mean of each component a reward server reported as {@code name.component}
+ *                          (exported as {@code gspo.train.reward{fn=…}}); empty in histories written before rewards
+ *                          were configurable
  */
 public record StepMetrics(
         long step,
@@ -49,7 +59,12 @@ public record StepMetrics(
         double trainSeconds,
         double publishSeconds,
         double stepSeconds,
-        double expertChangeShare) {
+        double expertChangeShare,
+        Map<String, Double> rewards) {
+
+    public StepMetrics {
+        rewards = rewards == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(rewards));
+    }
 
     public double rolloutTokensPerSecond() {
         return rolloutSeconds > 0 ? rolloutTokens / rolloutSeconds : 0;

@@ -13,6 +13,8 @@ import dev.gspo.common.objective.GroupAdvantages;
 import dev.gspo.common.objective.LossDiagnostics;
 import dev.gspo.common.objective.ObjectiveConfig;
 import dev.gspo.common.objective.PolicyObjective;
+import dev.gspo.common.reward.RewardInput;
+import dev.gspo.common.reward.RewardMix;
 import dev.gspo.common.task.Demonstration;
 import dev.gspo.common.task.ModelPrompt;
 import dev.gspo.common.task.Task;
@@ -23,6 +25,7 @@ import dev.gspo.common.train.PolicySample;
 import dev.gspo.common.train.PolicyTrainer;
 import dev.gspo.common.train.SupervisedTrainer;
 import dev.gspo.common.train.TrainerState;
+import dev.gspo.optimizer.reward.RunRewards;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.io.IOException;
@@ -30,11 +33,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -44,7 +49,7 @@ import java.util.function.ToDoubleFunction;
  *   per step k:
  *     prompts ← task.sample(P, rng(seed, k))
  *     groups  ← fleet: G responses per prompt from version ≥ v            (rollout)
- *     r       ← task reward of each response;  Â ← group-relative advantage
+ *     r       ← Σ w·f(response) over the run's reward functions;  Â ← group-relative advantage
  *     θ       ← PolicyTrainer: M minibatch updates with the selected loss   (train)
  *     v       ← v + 1; publish θ as v to every replica                     (publish)
  * </pre>
@@ -60,6 +65,7 @@ public final class TrainingRun {
     private final PolicySink publisher;
     private final RunListener listener;
     private final Task task;
+    private final RewardMix rewardMix;
     private volatile boolean stopRequested;
     private volatile long step;
     private volatile long policyVersion;
@@ -109,6 +115,7 @@ public final class TrainingRun {
         this.task = options.task();
         this.options = options;
         heldOutByStep.putAll(options.heldOutByStep());
+        this.rewardMix = RunRewards.build(config.rewards(), task, options.remoteRewards());
     }
 
     public void run() {
@@ -137,13 +144,11 @@ public final class TrainingRun {
     }
 
     private void train(PolicyModel model, AdamW adam, ResumePoint resume) {
-        long firstStep = 1;
-        if (resume != null) {
-            firstStep = resume.state().step() + 1;
-        } else if (config.warmStart().steps() > 0) {
+        long firstStep = resume != null ? resume.state().step() + 1 : 1;
+        if (resume == null && config.warmStart().steps() > 0) {
             warmStart(model, adam);
         }
-        heldOutBefore = evaluate(model, firstStep - 1);
+        heldOutBefore = orCheckpoint(() -> evaluate(model, firstStep - 1), model, adam, firstStep - 1, resume == null);
         policyVersion =
                 Math.max(resume == null ? 0 : resume.state().policyVersion(), publisher.highestReplicaVersion()) + 1;
         publish(model);
@@ -191,18 +196,22 @@ public final class TrainingRun {
             long rolled = System.nanoTime();
 
             int g = config.sampling().groupSize();
-            double[] rewards = new double[examples.size() * g];
             List<Completion> completions = new ArrayList<>();
             List<int[]> promptIds = new ArrayList<>();
+            List<RewardInput> inputs = new ArrayList<>();
             for (int i = 0; i < examples.size(); i++) {
                 RolloutBatch.Group group = batch.groups().get(i);
                 for (int j = 0; j < g; j++) {
                     Completion c = group.samples().get(j);
-                    rewards[i * g + j] = task.reward(examples.get(i), c.text());
                     completions.add(c);
                     promptIds.add(group.promptTokenIds());
+                    inputs.add(rewardInput(
+                            k + "-" + i + "-" + j, examples.get(i), c, Map.of("step", k, "group", i, "sample", j)));
                 }
             }
+            RewardMix.Result scored = orCheckpoint(
+                    () -> rewardMix.score(inputs), model, adam, lastStep, lastStep >= firstStep || resume == null);
+            double[] rewards = scored.total();
             Advantages adv = advantages.compute(rewards, g);
             List<PolicySample> samples = new ArrayList<>();
             for (int i = 0; i < completions.size(); i++) {
@@ -230,7 +239,8 @@ public final class TrainingRun {
             lastStep = k;
             double heldOut = Double.NaN;
             if (k % config.eval().every() == 0 || k == config.steps()) {
-                heldOut = evaluate(model, k);
+                long completed = k;
+                heldOut = orCheckpoint(() -> evaluate(model, completed), model, adam, completed, true);
                 heldOutAfter = heldOut;
             }
             boolean checkpointDue = config.checkpointing().every() > 0
@@ -240,7 +250,7 @@ public final class TrainingRun {
             }
             StepMetrics m = metrics(
                     k,
-                    rewards,
+                    scored,
                     result,
                     batch,
                     versionBefore,
@@ -263,6 +273,35 @@ public final class TrainingRun {
         if (reference != null) {
             reference.close();
         }
+    }
+
+    /**
+     * Runs a reward computation: a step's rewards (before the step trains) or the held-out accuracy (after step
+     * {@code completed}). A reward function that fails (a reward server that is down or answers nonsense) fails the
+     * run: it never trains on rewards nobody computed. The policy is then exactly as step {@code completed} left it, so
+     * that step is checkpointed first, unless it is the checkpoint the run resumed from ({@code isNew} false) or it was
+     * just written, and the run can be resumed without losing the work.
+     */
+    private <T> T orCheckpoint(Supplier<T> scoring, PolicyModel model, AdamW adam, long completed, boolean isNew) {
+        try {
+            return scoring.get();
+        } catch (RuntimeException e) {
+            if (isNew && !checkpointDir(completed).equals(lastCheckpoint)) {
+                checkpoint(model, adam, completed);
+            }
+            throw e;
+        }
+    }
+
+    /** What the reward functions see of one response; {@code metadata} is sent to a reward server as is. */
+    private static RewardInput rewardInput(String id, TaskExample example, Completion c, Map<String, Object> context) {
+        Map<String, Object> metadata = new LinkedHashMap<>(context);
+        metadata.put("exampleId", example.id());
+        metadata.put("responseTokens", c.tokenIds().length);
+        if (c.finishReason() != null) {
+            metadata.put("finishReason", c.finishReason().wireName());
+        }
+        return new RewardInput(id, example.prompt(), c.text(), example.answer(), c.tokenIds().length, metadata);
     }
 
     private void warmStart(PolicyModel model, AdamW adam) {
@@ -290,7 +329,13 @@ public final class TrainingRun {
             return Double.NaN;
         }
         double acc = HeldOutEvaluator.accuracy(
-                model, task, config.eval().size(), config.sampling().maxNewTokens());
+                model,
+                task,
+                config.eval().size(),
+                config.sampling().maxNewTokens(),
+                (example, completion, index) ->
+                        rewardInput("heldout-" + atStep + "-" + index, example, completion, Map.of("heldOut", true)),
+                rewardMix.primary());
         heldOutByStep.put(atStep, acc);
         listener.onHeldOutAccuracy(atStep, acc);
         return acc;
@@ -304,8 +349,12 @@ public final class TrainingRun {
 
     private volatile PublishResult lastPublish;
 
+    private Path checkpointDir(long atStep) {
+        return runDir.resolve("checkpoints").resolve(String.format("step-%06d", atStep));
+    }
+
     private void checkpoint(PolicyModel model, AdamW adam, long atStep) {
-        Path dir = runDir.resolve("checkpoints").resolve(String.format("step-%06d", atStep));
+        Path dir = checkpointDir(atStep);
         try {
             JsonNode cfg = RunConfigJson.write(config.withResumeFrom(null));
             Checkpoint.write(
@@ -349,7 +398,7 @@ public final class TrainingRun {
 
     private StepMetrics metrics(
             long k,
-            double[] rewards,
+            RewardMix.Result scored,
             PolicyTrainer.StepResult r,
             RolloutBatch batch,
             long versionBefore,
@@ -358,9 +407,11 @@ public final class TrainingRun {
             double trainS,
             double publishS,
             double stepS) {
+        double[] rewards = scored.total();
         double mean = Arrays.stream(rewards).average().orElse(0);
         double var = Arrays.stream(rewards).map(x -> (x - mean) * (x - mean)).sum() / Math.max(1, rewards.length - 1);
-        double acc = Arrays.stream(rewards).filter(x -> x >= 1).count() / (double) rewards.length;
+        // correct = the primary (first) function's full score: with the default, the task's exact match
+        double acc = Arrays.stream(scored.primary()).filter(x -> x >= 1).count() / (double) rewards.length;
         List<LossDiagnostics> d = r.minibatches();
         return new StepMetrics(
                 k,
@@ -396,7 +447,8 @@ public final class TrainingRun {
                 trainS,
                 publishS,
                 stepS,
-                r.routingChangeShare());
+                r.routingChangeShare(),
+                scored.means());
     }
 
     private static double avg(List<LossDiagnostics> d, ToDoubleFunction<LossDiagnostics> f) {

@@ -10,6 +10,9 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
@@ -21,13 +24,16 @@ import java.util.function.ToDoubleFunction;
  * calls the {@link RunListener} methods, stays free of Micrometer. Gauges read the latest {@link StepMetrics} held
  * here (a strong reference: Micrometer holds gauge targets weakly); before the first step every gauge reads NaN,
  * which Prometheus shows as "no value yet". Events before {@link #bindTo} update the gauges' state and are otherwise
- * not counted.
+ * not counted. {@code gspo.train.reward{fn=…}} has one gauge per reward function of the latest step (and per component
+ * a reward server reported): registered when a step first reports the name, removed when a step no longer does, so
+ * the live series are those of the run in progress.
  */
 public final class TrainingMetrics implements RunListener, MeterBinder {
     private volatile StepMetrics latest;
     private volatile double heldOut = Double.NaN;
     private final AtomicLong policyVersion = new AtomicLong();
     private volatile MeterRegistry registry;
+    private final Map<String, Gauge> rewardGauges = new HashMap<>();
     private Counter steps;
     private Counter tokens;
     private Counter skipped;
@@ -56,7 +62,12 @@ public final class TrainingMetrics implements RunListener, MeterBinder {
         }
         gauge(r, "gspo.train.reward.mean", StepMetrics::rewardMean, "mean reward of the last step's samples", null);
         gauge(r, "gspo.train.reward.std", StepMetrics::rewardStd, "std of the last step's rewards", null);
-        gauge(r, "gspo.train.accuracy", StepMetrics::accuracy, "share of the last step's samples with reward 1", null);
+        gauge(
+                r,
+                "gspo.train.accuracy",
+                StepMetrics::accuracy,
+                "share of the last step's samples that the run's first reward function scores 1 or more",
+                null);
         String ratio = "importance ratio of the last step (GSPO: sequence-level s_i; GRPO: per token) by stat";
         gauge(r, "gspo.train.importance.ratio", StepMetrics::ratioMean, ratio, null, "stat", "mean");
         gauge(r, "gspo.train.importance.ratio", StepMetrics::ratioMin, ratio, null, "stat", "min");
@@ -165,11 +176,35 @@ public final class TrainingMetrics implements RunListener, MeterBinder {
     public void onStep(StepMetrics m) {
         latest = m;
         if (registry != null) {
+            rewardGauges(registry, m.rewards().keySet());
             steps.increment();
             tokens.increment(m.trainTokens());
             skipped.increment(m.skippedUpdates());
             stepDuration.record(Duration.ofNanos((long) (m.stepSeconds() * 1e9)));
         }
+    }
+
+    private synchronized void rewardGauges(MeterRegistry r, Set<String> names) {
+        rewardGauges.entrySet().removeIf(e -> {
+            boolean gone = !names.contains(e.getKey());
+            if (gone) {
+                r.remove(e.getValue());
+            }
+            return gone;
+        });
+        for (String fn : names) {
+            rewardGauges.computeIfAbsent(fn, k -> Gauge.builder("gspo.train.reward", this, t -> t.reward(k))
+                    .description("mean score of the last step's samples under one reward function of the run, "
+                            + "unweighted (fn = its name; fn=name.component: a component its reward server reported)")
+                    .tag("fn", k)
+                    .register(r));
+        }
+    }
+
+    private double reward(String fn) {
+        StepMetrics m = latest;
+        Double v = m == null ? null : m.rewards().get(fn);
+        return v == null ? Double.NaN : v;
     }
 
     @Override

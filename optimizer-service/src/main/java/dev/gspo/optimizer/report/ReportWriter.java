@@ -2,14 +2,19 @@ package dev.gspo.optimizer.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.gspo.common.reward.RewardSpec;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.XYPlot;
@@ -88,6 +93,7 @@ public final class ReportWriter {
                     100 * changed[0],
                     100 * changed[changed.length - 1]));
         }
+        rewardFunctions(md, run);
         md.append("## Config\n\n```json\n")
                 .append(JSON.writeValueAsString(run.config()))
                 .append("\n```\n\n");
@@ -123,6 +129,67 @@ public final class ReportWriter {
                     m.stepSeconds()));
         }
         return md.toString();
+    }
+
+    /**
+     * Each reward function's own mean score (unweighted) at the first and last step and over the run, with its weight,
+     * then per step when the run combines several (with one, it is the reward column of the metrics table).
+     */
+    private static void rewardFunctions(StringBuilder md, RunSummary run) {
+        LinkedHashSet<String> names = new LinkedHashSet<>();
+        run.steps().forEach(m -> names.addAll(m.rewards().keySet()));
+        if (names.isEmpty()) {
+            return;
+        }
+        Map<String, RewardSpec> specs = new HashMap<>();
+        if (run.config().rewards() != null) {
+            run.config().rewards().forEach(r -> specs.put(r.name(), r));
+        }
+        md.append("## Reward functions\n\n");
+        md.append("A sample's reward is the weighted sum of the run's functions (`rewards`); the values here are each ")
+                .append("function's own mean score, unweighted (`gspo.train.reward{fn=…}`); `name.component` is a ")
+                .append("component its reward server reported.\n\n");
+        md.append(
+                "| function | fn | weight | first step | last step | mean over the run |\n|---|---|---|---|---|---|\n");
+        for (String name : names) {
+            RewardSpec spec = specs.get(name);
+            double[] values = run.steps().stream()
+                    .mapToDouble(m -> m.rewards().getOrDefault(name, Double.NaN))
+                    .filter(Double::isFinite)
+                    .toArray();
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %s | %s | %s | %s |%n",
+                    name,
+                    spec == null ? "" : spec.fn(),
+                    spec == null
+                            ? ""
+                            : java.math.BigDecimal.valueOf(spec.weight())
+                                    .stripTrailingZeros()
+                                    .toPlainString(),
+                    values.length == 0 ? "" : String.format(Locale.ROOT, "%.3f", values[0]),
+                    values.length == 0 ? "" : String.format(Locale.ROOT, "%.3f", values[values.length - 1]),
+                    values.length == 0
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT,
+                                    "%.3f",
+                                    Arrays.stream(values).average().orElse(Double.NaN))));
+        }
+        md.append('\n');
+        if (names.size() > 1) {
+            md.append("| step | ").append(String.join(" | ", names)).append(" |\n|---|");
+            md.append("---|".repeat(names.size())).append('\n');
+            for (StepMetrics m : run.steps()) {
+                md.append("| ").append(m.step());
+                for (String name : names) {
+                    double v = m.rewards().getOrDefault(name, Double.NaN);
+                    md.append(" | ").append(Double.isFinite(v) ? String.format(Locale.ROOT, "%.3f", v) : "");
+                }
+                md.append(" |\n");
+            }
+            md.append('\n');
+        }
     }
 
     private static JFreeChart rewardChart(RunSummary run) {

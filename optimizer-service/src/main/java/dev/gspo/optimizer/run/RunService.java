@@ -14,6 +14,7 @@ import dev.gspo.optimizer.loop.RunListener;
 import dev.gspo.optimizer.loop.RunOptions;
 import dev.gspo.optimizer.loop.StepMetrics;
 import dev.gspo.optimizer.loop.TrainingRun;
+import dev.gspo.optimizer.reward.RemoteRewards;
 import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
@@ -79,6 +80,7 @@ public final class RunService implements AutoCloseable {
     private final RolloutSource rollouts;
     private final PolicySink publisher;
     private final Function<String, RunListener> listeners;
+    private final RemoteRewards remoteRewards;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "training-run");
         t.setDaemon(false);
@@ -109,12 +111,14 @@ public final class RunService implements AutoCloseable {
                 listeners,
                 AllowedPaths.checkpointsOnly(checkpointRoot),
                 Retention.ALL,
-                TaskSpec::create);
+                TaskSpec::create,
+                RemoteRewards.unavailable());
     }
 
     /**
      * @param paths the folders a config may name files in
      * @param tasks creates a run's task from its spec ({@link TaskSpec#create})
+     * @param remoteRewards the clients of {@code http} reward functions, checked before a run starts
      */
     public RunService(
             Path checkpointRoot,
@@ -123,7 +127,8 @@ public final class RunService implements AutoCloseable {
             Function<String, RunListener> listeners,
             AllowedPaths paths,
             Retention retention,
-            Function<TaskSpec, Task> tasks) {
+            Function<TaskSpec, Task> tasks,
+            RemoteRewards remoteRewards) {
         this.checkpointRoot = checkpointRoot;
         this.rollouts = rollouts;
         this.publisher = publisher;
@@ -131,6 +136,7 @@ public final class RunService implements AutoCloseable {
         this.paths = paths;
         this.retention = retention;
         this.tasks = tasks;
+        this.remoteRewards = remoteRewards;
     }
 
     /** Validates and starts a run; throws {@link RunConflictException} while another one runs or is being prepared. */
@@ -154,7 +160,12 @@ public final class RunService implements AutoCloseable {
                         rollouts,
                         publisher,
                         listeners.apply(p.runId()),
-                        new RunOptions(p.task(), retention.keepLast(), retention.keepBest(), heldOut(p.earlier())));
+                        new RunOptions(
+                                p.task(),
+                                retention.keepLast(),
+                                retention.keepBest(),
+                                heldOut(p.earlier()),
+                                remoteRewards));
                 Entry entry = new Entry(run, p.earlier());
                 runs.put(p.runId(), entry);
                 active = entry;
@@ -229,6 +240,9 @@ public final class RunService implements AutoCloseable {
             if (task != null && problems.isEmpty()) {
                 chatProblem(task, config).ifPresent(problems::add);
             }
+        }
+        if (problems.isEmpty()) {
+            problems.addAll(remoteRewards.check(config.rewards())); // reward servers: last, once all else is valid
         }
         if (!problems.isEmpty()) {
             throw new InvalidRunConfigException(problems);

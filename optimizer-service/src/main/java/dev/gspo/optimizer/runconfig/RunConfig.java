@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.gspo.common.reward.RewardSpec;
 import dev.gspo.common.task.TaskSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.List;
  *
  * <pre>
  * {"task": {"name": "addition", "minDigits": 2, "maxDigits": 2, "heldOutSize": 400},
+ *  "rewards": [{"fn": "task", "weight": 1.0}],
  *  "model": "builtin", "seed": 1, "steps": 300,
  *  "sampling":      {"promptsPerStep": 64, "groupSize": 8, "temperature": 0.7, "maxNewTokens": 6},
  *  "objective":     {"lossMode": "gspo", "clipLow": 0.003, "clipHigh": 0.004},
@@ -26,6 +28,8 @@ import java.util.List;
  * read: {@link RunConfigJson} maps each flat field to its place here.
  *
  * @param task          the task and its parameters, typed per task (default: addition)
+ * @param rewards       the weighted reward functions, typed per function (default: the task's own reward, weight 1);
+ *                      a response's reward is the weighted sum ({@link RewardSpec})
  * @param model         the policy to start from (default: the built-in model)
  * @param seed          seeds everything random in the run (default 1)
  * @param steps         GSPO steps after the warm start (default 30); when resuming, the new total
@@ -35,6 +39,7 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunConfig(
         TaskSpec task,
+        List<RewardSpec> rewards,
         ModelSpec model,
         Long seed,
         Integer steps,
@@ -51,17 +56,24 @@ public record RunConfig(
 
     /** A config with every field missing (all defaults). */
     public static RunConfig empty() {
-        return new RunConfig(null, null, null, null, null, null, null, null, null, null, null);
+        return new RunConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The same config with every missing field, in every section, set to its default. */
     public RunConfig withDefaults() {
+        SamplingSpec samplingWithDefaults =
+                (sampling == null ? new SamplingSpec(null, null, null, null) : sampling).withDefaults();
         return new RunConfig(
                 task == null ? TaskSpec.defaults() : task.withDefaults(),
+                rewards == null
+                        ? RewardSpec.defaults()
+                        : rewards.stream()
+                                .map(r -> r == null ? null : r.withDefaults(samplingWithDefaults.maxNewTokens()))
+                                .toList(),
                 (model == null ? new ModelSpec(null) : model).withDefaults(),
                 Checks.or(seed, 1L),
                 Checks.or(steps, 30),
-                (sampling == null ? new SamplingSpec(null, null, null, null) : sampling).withDefaults(),
+                samplingWithDefaults,
                 (objective == null ? new ObjectiveSpec(null, null, null, null, null, null, null) : objective)
                         .withDefaults(),
                 (optimizer == null ? new OptimizerSpec(null, null, null, null) : optimizer).withDefaults(),
@@ -74,6 +86,7 @@ public record RunConfig(
     /** Problems of a config with defaults applied, as "section.field: what is wrong"; empty when valid. */
     public List<String> validate() {
         List<String> p = new ArrayList<>(task.problems());
+        p.addAll(RewardSpec.problems(rewards));
         model.validate(p);
         Checks.between(p, "steps", steps, 1, 1_000_000);
         sampling.validate(p);
@@ -99,12 +112,24 @@ public record RunConfig(
     /** The same config resumed from {@code from} (null: not resumed). */
     public RunConfig withResumeFrom(String from) {
         return new RunConfig(
-                task, model, seed, steps, sampling, objective, optimizer, warmStart, eval, checkpointing, from);
+                task,
+                rewards,
+                model,
+                seed,
+                steps,
+                sampling,
+                objective,
+                optimizer,
+                warmStart,
+                eval,
+                checkpointing,
+                from);
     }
 
     public RunConfig withSteps(int newSteps) {
         return new RunConfig(
                 task,
+                rewards,
                 model,
                 seed,
                 newSteps,

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gspo.common.objective.LossMode;
+import dev.gspo.common.reward.RewardSpec;
 import dev.gspo.common.task.TaskSpec;
 import dev.gspo.common.train.OldLogprobs;
 import java.util.Iterator;
@@ -254,6 +255,11 @@ public final class RunConfigJson {
                     .toList();
             return path + ": unknown field; known fields here: " + known;
         }
+        if (e instanceof InvalidTypeIdException t && path.startsWith("rewards")) {
+            return path + ".fn: "
+                    + (t.getTypeId() == null ? "required" : "unknown reward function '" + t.getTypeId() + "'")
+                    + "; known functions: " + String.join(", ", RewardSpec.FNS);
+        }
         if (e instanceof InvalidTypeIdException t) {
             return (path.isEmpty() ? "task" : path) + ".name: unknown task '" + t.getTypeId() + "'; known tasks: "
                     + String.join(", ", TaskSpec.NAMES);
@@ -280,6 +286,9 @@ public final class RunConfigJson {
         }
         if (type == String.class) {
             return "a string";
+        }
+        if (java.util.Collection.class.isAssignableFrom(type)) {
+            return "an array";
         }
         return "an object";
     }

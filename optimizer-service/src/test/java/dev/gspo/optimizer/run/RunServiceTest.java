@@ -9,6 +9,7 @@ import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.loop.PublishResult;
 import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
+import dev.gspo.optimizer.reward.RemoteRewards;
 import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
@@ -133,7 +134,8 @@ class RunServiceTest {
                 id -> new RunListener() {},
                 paths,
                 RunService.Retention.ALL,
-                tasks);
+                tasks,
+                RemoteRewards.unavailable());
     }
 
     private static void await(CountDownLatch latch) {
