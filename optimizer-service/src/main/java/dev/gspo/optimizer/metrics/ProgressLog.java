@@ -28,6 +28,18 @@ public final class ProgressLog implements RunListener {
     }
 
     @Override
+    public void onWarmStartAccuracy(long step, long total, double accuracy, double target) {
+        log.info(
+                "[{}] warm start {}/{} | greedy accuracy on the check sample {} (target {}){}",
+                runId,
+                step,
+                total,
+                String.format("%.3f", accuracy),
+                String.format("%.3f", target),
+                accuracy >= target ? ": reached, GSPO starts" : "");
+    }
+
+    @Override
     public void onHeldOutAccuracy(long step, double accuracy) {
         log.info("[{}] held-out greedy accuracy after step {}: {}", runId, step, String.format("%.3f", accuracy));
     }

@@ -37,6 +37,7 @@ public final class TrainingMetrics implements RunListener, MeterBinder {
     private Counter steps;
     private Counter tokens;
     private Counter skipped;
+    private Counter extraRollouts;
     private Timer stepDuration;
     private Timer publishDuration;
     private Counter publishBytes;
@@ -98,6 +99,13 @@ public final class TrainingMetrics implements RunListener, MeterBinder {
                 null);
         gauge(
                 r,
+                "gspo.train.dynamic.sampling.dropped.share",
+                StepMetrics::droppedGroupShare,
+                "dynamic sampling: share of the last step's drawn groups dropped because their rewards were all equal "
+                        + "(0 without dynamic sampling)",
+                null);
+        gauge(
+                r,
                 "gspo.train.expert.change.share",
                 StepMetrics::expertChangeShare,
                 "MoE only (NaN for a dense policy): share of (token, layer) expert sets that moved between pi_old and "
@@ -153,6 +161,10 @@ public final class TrainingMetrics implements RunListener, MeterBinder {
         skipped = Counter.builder("gspo.train.updates.skipped")
                 .description("updates not applied because the loss or the gradient was not finite")
                 .register(r);
+        extraRollouts = Counter.builder("gspo.train.rollouts.extra")
+                .description(
+                        "dynamic sampling: rollouts drawn beyond promptsPerStep x groupSize to replace dropped groups")
+                .register(r);
         stepDuration = Timer.builder("gspo.train.step.duration")
                 .description("wall time of a GSPO step (rollout, train, publish)")
                 .register(r);
@@ -180,6 +192,7 @@ public final class TrainingMetrics implements RunListener, MeterBinder {
             steps.increment();
             tokens.increment(m.trainTokens());
             skipped.increment(m.skippedUpdates());
+            extraRollouts.increment(m.extraRollouts());
             stepDuration.record(Duration.ofNanos((long) (m.stepSeconds() * 1e9)));
         }
     }

@@ -400,10 +400,12 @@ public final class RunService implements AutoCloseable {
         return new RunStatus(
                 r.runId(),
                 e.state,
+                r.phase(),
                 r.step(),
                 r.config().steps(),
                 r.policyVersion(),
                 latest,
+                r.warmStart(),
                 finite(r.heldOutBefore()),
                 finite(r.heldOutAfter()),
                 r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString(),
