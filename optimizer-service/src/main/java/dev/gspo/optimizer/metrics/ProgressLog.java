@@ -54,7 +54,7 @@ public final class ProgressLog implements RunListener {
         double perStep = (now - firstStepAt) / 1e9 / stepsSeen;
         long remaining = m.totalSteps() - m.step();
         log.info(
-                "[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{} | {} tok/s | v{} | ETA {}",
+                "[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{}{} | {} tok/s | v{} | ETA {}",
                 runId,
                 m.step(),
                 m.totalSteps(),
@@ -64,6 +64,9 @@ public final class ProgressLog implements RunListener {
                 fmt(m.clipSeqTotal()),
                 fmt(m.clipTokTotal()),
                 Double.isFinite(m.expertChangeShare()) ? " | experts changed " + fmt(m.expertChangeShare()) : "",
+                m.droppedGroupShare() > 0 || m.extraRollouts() > 0
+                        ? " | dropped " + fmt(m.droppedGroupShare()) + " +" + m.extraRollouts() + " rollouts"
+                        : "",
                 String.format("%.0f", m.rolloutTokensPerSecond()),
                 m.policyVersion(),
                 human(Duration.ofMillis((long) (perStep * remaining * 1000))));
