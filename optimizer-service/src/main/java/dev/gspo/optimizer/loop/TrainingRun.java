@@ -172,7 +172,11 @@ public final class TrainingRun {
                         ? AdvantageConfig.defaults()
                         : AdvantageConfig.meanCentredOnly());
         SamplingParams sampling = new SamplingParams(
-                config.sampling().maxNewTokens(), config.sampling().temperature(), 1.0, 0, List.of(Task.STOP));
+                config.sampling().maxNewTokens(),
+                config.sampling().temperature(),
+                1.0,
+                0,
+                config.sampling().stop());
         long lastStep = firstStep - 1;
         for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
             long started = System.nanoTime();
@@ -221,7 +225,10 @@ public final class TrainingRun {
                         c.tokenIds(),
                         c.logprobs(),
                         adv.advantages()[i],
-                        sampling.logprobTemperature()));
+                        sampling.logprobTemperature(),
+                        config.objective().maskTruncated()
+                                && c.finishReason() != null
+                                && c.finishReason().truncated()));
             }
             PolicyTrainer.StepResult result = trainer.step(
                     samples,
@@ -313,7 +320,8 @@ public final class TrainingRun {
             List<int[]> targets = new ArrayList<>();
             for (Demonstration d : task.demonstrations(config.warmStart().batchSize(), rng)) {
                 prompts.add(model.tokenizer().encode(ModelPrompt.text(d.example(), model.chatTemplate())));
-                targets.add(model.tokenizer().encode(d.completion()));
+                targets.add(ResponseEnd.demonstrationIds(
+                        model.tokenizer(), d, config.sampling().stop()));
             }
             // linear decay to 10% keeps the end of the warm start from overshooting
             double lr = config.warmStart().learningRate()
@@ -333,6 +341,7 @@ public final class TrainingRun {
                 task,
                 config.eval().size(),
                 config.sampling().maxNewTokens(),
+                config.sampling().stop(),
                 (example, completion, index) ->
                         rewardInput("heldout-" + atStep + "-" + index, example, completion, Map.of("heldOut", true)),
                 rewardMix.primary());
@@ -448,7 +457,8 @@ public final class TrainingRun {
                 publishS,
                 stepS,
                 r.routingChangeShare(),
-                scored.means());
+                scored.means(),
+                batch.truncatedFraction());
     }
 
     private static double avg(List<LossDiagnostics> d, ToDoubleFunction<LossDiagnostics> f) {

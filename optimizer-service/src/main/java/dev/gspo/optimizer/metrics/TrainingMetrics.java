@@ -111,6 +111,13 @@ public final class TrainingMetrics implements RunListener, MeterBinder {
                 null);
         gauge(
                 r,
+                "gspo.train.truncated.fraction",
+                StepMetrics::truncatedFraction,
+                "share of the last step's responses cut at maxNewTokens (finishReason length); left out of the loss "
+                        + "with objective.maskTruncated",
+                null);
+        gauge(
+                r,
                 "gspo.train.staleness",
                 m -> m.stale(),
                 "policy versions between the trainer and the samples of the last step",

@@ -67,6 +67,7 @@ class TrainingMetricsTest {
                         "gspo_train_reward_mean",
                         "gspo_train_reward_std",
                         "gspo_train_staleness",
+                        "gspo_train_truncated_fraction",
                         "gspo_train_step_duration_seconds",
                         "gspo_train_step_duration_seconds_max",
                         "gspo_train_steps_total",
