@@ -189,14 +189,11 @@ public final class TrainingRun {
             // special token's text becoming its single id: the replica's PolicyTokenizer does this, checked against
             // transformers.js in ChatTemplateGoldenTest), it keeps the wire and RolloutSource unchanged, and the
             // replica returns the ids it used, which the trainer scores: rollout and update cannot disagree.
+            List<String> promptTexts = examples.stream()
+                    .map(e -> ModelPrompt.text(e, model.chatTemplate()))
+                    .toList();
             RolloutBatch batch = rollouts.sample(
-                    examples.stream()
-                            .map(e -> ModelPrompt.text(e, model.chatTemplate()))
-                            .toList(),
-                    config.sampling().groupSize(),
-                    sampling,
-                    rng.nextLong(),
-                    versionBefore);
+                    promptTexts, config.sampling().groupSize(), sampling, rng.nextLong(), versionBefore);
             long rolled = System.nanoTime();
 
             int g = config.sampling().groupSize();
@@ -210,7 +207,11 @@ public final class TrainingRun {
                     completions.add(c);
                     promptIds.add(group.promptTokenIds());
                     inputs.add(rewardInput(
-                            k + "-" + i + "-" + j, examples.get(i), c, Map.of("step", k, "group", i, "sample", j)));
+                            k + "-" + i + "-" + j,
+                            examples.get(i),
+                            promptTexts.get(i),
+                            c,
+                            Map.of("step", k, "group", i, "sample", j)));
                 }
             }
             RewardMix.Result scored = orCheckpoint(
@@ -300,15 +301,24 @@ public final class TrainingRun {
         }
     }
 
-    /** What the reward functions see of one response; {@code metadata} is sent to a reward server as is. */
-    private static RewardInput rewardInput(String id, TaskExample example, Completion c, Map<String, Object> context) {
+    /**
+     * What the reward functions see of one response; {@code metadata} is sent to a reward server as is.
+     *
+     * @param promptText the text the policy continued ({@link ModelPrompt#text}: a chat example rendered through the
+     *                   model's chat template)
+     */
+    private static RewardInput rewardInput(
+            String id, TaskExample example, String promptText, Completion c, Map<String, Object> context) {
         Map<String, Object> metadata = new LinkedHashMap<>(context);
         metadata.put("exampleId", example.id());
         metadata.put("responseTokens", c.tokenIds().length);
         if (c.finishReason() != null) {
             metadata.put("finishReason", c.finishReason().wireName());
         }
-        return new RewardInput(id, example.prompt(), c.text(), example.answer(), c.tokenIds().length, metadata);
+        if (!example.metadata().isEmpty()) {
+            metadata.put("exampleMetadata", example.metadata()); // the dataset line's "metadata", as is
+        }
+        return new RewardInput(id, promptText, c.text(), example.answer(), c.tokenIds().length, metadata);
     }
 
     private void warmStart(PolicyModel model, AdamW adam) {
@@ -342,8 +352,12 @@ public final class TrainingRun {
                 config.eval().size(),
                 config.sampling().maxNewTokens(),
                 config.sampling().stop(),
-                (example, completion, index) ->
-                        rewardInput("heldout-" + atStep + "-" + index, example, completion, Map.of("heldOut", true)),
+                (example, completion, index) -> rewardInput(
+                        "heldout-" + atStep + "-" + index,
+                        example,
+                        ModelPrompt.text(example, model.chatTemplate()),
+                        completion,
+                        Map.of("heldOut", true)),
                 rewardMix.primary());
         heldOutByStep.put(atStep, acc);
         listener.onHeldOutAccuracy(atStep, acc);
