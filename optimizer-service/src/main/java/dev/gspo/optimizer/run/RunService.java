@@ -26,6 +26,7 @@ import dev.gspo.optimizer.reward.RemoteRewards;
 import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
+import dev.gspo.optimizer.runconfig.SamplingSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -198,7 +199,8 @@ public final class RunService implements AutoCloseable {
         if (requested.resumeFrom() != null && !requested.resumeFrom().isBlank()) {
             Path dir = resolveCheckpoint(requested.resumeFrom());
             TrainerState state = Checkpoint.read(dir); // verifies every checksum before anything is loaded
-            RunConfig saved = RunConfigJson.read(state.config()); // nested, or flat from earlier versions
+            RunConfig saved =
+                    withNewlineStopIfUnset(RunConfigJson.read(state.config())); // nested, or flat from earlier versions
             config = (requested.steps() != null ? saved.withSteps(requested.steps()) : saved)
                     .withDefaults()
                     .withResumeFrom(dir.toString());
@@ -259,6 +261,34 @@ public final class RunService implements AutoCloseable {
             throw new InvalidRunConfigException(problems);
         }
         return new Prepared(runId, config, task, earlier);
+    }
+
+    /**
+     * A checkpoint written before {@code sampling.stop} existed ended every response at a newline (and the EOS), a
+     * dataset's too: it resumes with that stop rather than with today's default for its task.
+     */
+    private static RunConfig withNewlineStopIfUnset(RunConfig saved) {
+        SamplingSpec s = saved.sampling();
+        if (s != null && s.stop() != null) {
+            return saved;
+        }
+        SamplingSpec legacy = s == null
+                ? new SamplingSpec(null, null, null, null, List.of(Task.STOP))
+                : new SamplingSpec(
+                        s.promptsPerStep(), s.groupSize(), s.temperature(), s.maxNewTokens(), List.of(Task.STOP));
+        return new RunConfig(
+                saved.task(),
+                saved.rewards(),
+                saved.model(),
+                saved.seed(),
+                saved.steps(),
+                legacy,
+                saved.objective(),
+                saved.optimizer(),
+                saved.warmStart(),
+                saved.eval(),
+                saved.checkpointing(),
+                saved.resumeFrom());
     }
 
     /**

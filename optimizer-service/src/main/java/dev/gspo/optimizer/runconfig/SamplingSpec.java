@@ -35,6 +35,38 @@ public record SamplingSpec(
         this(promptsPerStep, groupSize, temperature, maxNewTokens, null);
     }
 
+    /** As the record's, with each stop string quoted and escaped: a newline must not break a log line. */
+    @Override
+    public String toString() {
+        return "SamplingSpec[promptsPerStep=" + promptsPerStep + ", groupSize=" + groupSize + ", temperature="
+                + temperature + ", maxNewTokens=" + maxNewTokens + ", stop="
+                + (stop == null ? null : stop.stream().map(SamplingSpec::quoted).toList()) + "]";
+    }
+
+    private static String quoted(String s) {
+        if (s == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
     SamplingSpec withDefaults(List<String> taskStop) {
         return new SamplingSpec(
                 Checks.or(promptsPerStep, 16),

@@ -115,6 +115,10 @@ class RunConfigJsonTest {
                         .stop())
                 .as("an empty list: the EOS only, also for a built-in task")
                 .isEmpty();
+        assertThat(RunConfig.empty().withDefaults().sampling().toString())
+                .as("logged with the run's config: a newline must not break the line")
+                .endsWith(", stop=[\"\\n\"]]")
+                .doesNotContain("\n");
     }
 
     @Test
