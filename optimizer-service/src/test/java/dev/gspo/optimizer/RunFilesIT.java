@@ -37,6 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
             "gspo.optimizer.checkpoint-keep-last=2",
             "gspo.optimizer.request-timeout=30s",
             "gspo.optimizer.publish-timeout=10s",
+            "gspo.optimizer.run-metrics-linger=10m", // a finished run's series stay while the test reads them
             "logging.level.gspo.progress=WARN"
         })
 class RunFilesIT {
