@@ -52,6 +52,7 @@ import org.springframework.test.context.DynamicPropertySource;
             "gspo.optimizer.control-token=" + OwnTaskIT.CONTROL_TOKEN,
             "gspo.optimizer.request-timeout=60s",
             "gspo.optimizer.publish-timeout=30s",
+            "gspo.optimizer.run-metrics-linger=10m", // a finished run's series stay while the test reads them
             "logging.level.gspo.progress=WARN"
         })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -207,9 +208,12 @@ class OwnTaskIT {
         }
         String scrape = Http.get(optimizer("/actuator/prometheus")).body();
         assertThat(scrape)
-                .containsPattern("(?m)^gspo_train_reward\\{application=\"optimizer-service\",fn=\"math\"} \\S+$")
-                .containsPattern("(?m)^gspo_train_reward\\{application=\"optimizer-service\",fn=\"grader\"} \\S+$")
-                .containsPattern("(?m)^gspo_train_truncated_fraction\\{application=\"optimizer-service\"} \\S+$");
+                .containsPattern("(?m)^gspo_train_reward\\{application=\"optimizer-service\",fn=\"math\",run=\"" + runId
+                        + "\"} \\S+$")
+                .containsPattern("(?m)^gspo_train_reward\\{application=\"optimizer-service\",fn=\"grader\",run=\""
+                        + runId + "\"} \\S+$")
+                .containsPattern("(?m)^gspo_train_truncated_fraction\\{application=\"optimizer-service\",run=\"" + runId
+                        + "\"} \\S+$");
         JsonNode policy = Http.get(replica.url().resolve("/v1/policy")).json();
         assertThat(policy.get("version").asLong())
                 .isEqualTo(done.get("policyVersion").asLong());
