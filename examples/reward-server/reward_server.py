@@ -78,6 +78,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        # HTTP/1.0 closes the connection after each answer; say so, or a client that pools connections (the JDK's
+        # HttpClient does unless told) may send its next request down the closed one and fail with a broken pipe
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
