@@ -255,6 +255,7 @@ class RunRegistryIT {
     @Order(5)
     void theExportedModelLoadsAndScoresAsTheCheckpoint() throws Exception {
         String run = startRun("{\"model\":\"" + MODELS.resolve("fits") + "\","
+                + "\"sftSteps\":2,"
                 + RUN.formatted(8, 2).substring(1));
         awaitEnd(run);
         HttpResponse<byte[]> r = HttpClient.newHttpClient()
@@ -342,10 +343,10 @@ class RunRegistryIT {
         optimizer.close();
         Logger publisher = (Logger) LoggerFactory.getLogger(PolicyPublisher.class);
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        publisher.addAppender(logged);
         try (RolloutReplica other = RolloutReplica.start("another-push-token")) {
             start(DIR.resolve("runs-refused"), other.url(), RolloutReplica.PUSH_TOKEN);
+            logged.start(); // after the context started: starting one configures logging afresh
+            publisher.addAppender(logged);
             String run = startRun(RUN.formatted(6, 2));
             awaitEnd(run);
             JsonNode s = status(run);
