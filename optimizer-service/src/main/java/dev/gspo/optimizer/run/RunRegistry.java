@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gspo.common.train.Checkpoint;
+import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * reader never sees half a record. The optimizer reads every record at start-up; a record still saying
  * {@code running} belonged to an optimizer that stopped meanwhile, and is marked failed ({@code interrupted: …}) at
  * the latest step its {@code metrics.jsonl} shows.
+ *
+ * <p>A run folder without {@code run.json} but with checkpoints (written before the optimizer kept records) is
+ * recorded from its newest checkpoint: {@code completed} if that is the last step, else {@code failed} with an error
+ * that says its end is unknown.
  *
  * <p>The file is the status as {@code GET /v1/runs/{id}} shows it, with the config in its nested form
  * ({@link RunConfigJson}) and {@code "format": 1}; unknown fields are ignored, so a newer optimizer's records stay
@@ -81,14 +88,28 @@ final class RunRegistry {
             return out;
         }
         List<Path> files;
+        List<Path> unrecorded;
         try (Stream<Path> dirs = Files.list(root)) {
-            files = dirs.map(d -> d.resolve(FILE))
+            List<Path> all = dirs.filter(Files::isDirectory).sorted().toList();
+            files = all.stream()
+                    .map(d -> d.resolve(FILE))
                     .filter(Files::isRegularFile)
-                    .sorted()
                     .toList();
+            unrecorded =
+                    all.stream().filter(d -> !Files.exists(d.resolve(FILE))).toList();
         } catch (IOException e) {
             log.warn("cannot list the runs under {}: {}", root, e.getMessage());
             return out;
+        }
+        for (Path dir : unrecorded) {
+            fromCheckpoint(dir).ifPresent(status -> {
+                out.add(status);
+                try {
+                    save(status);
+                } catch (UncheckedIOException e) {
+                    log.warn("cannot record run {}: {}", status.runId(), e.getMessage());
+                }
+            });
         }
         for (Path file : files) {
             try {
@@ -111,6 +132,74 @@ final class RunRegistry {
             }
         }
         return out;
+    }
+
+    /**
+     * A run folder from before run records existed: its newest checkpoint's {@code trainer_state.json} (read, not
+     * verified: the weights are checked when a resume loads them) says its id, config and step.
+     */
+    private static java.util.Optional<RunStatus> fromCheckpoint(Path runDir) {
+        Path checkpoints = runDir.resolve("checkpoints");
+        if (!Files.isDirectory(checkpoints)) {
+            return java.util.Optional.empty();
+        }
+        try (Stream<Path> dirs = Files.list(checkpoints)) {
+            java.util.Optional<Path> newest = dirs.filter(
+                            d -> d.getFileName().toString().startsWith("step-"))
+                    .filter(d -> Files.isRegularFile(d.resolve(Checkpoint.STATE_FILE)))
+                    .max(java.util.Comparator.comparing(d -> d.getFileName().toString()));
+            if (newest.isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            TrainerState state =
+                    JSON.readValue(newest.get().resolve(Checkpoint.STATE_FILE).toFile(), TrainerState.class);
+            if (!runDir.getFileName().toString().equals(state.runId())) {
+                return java.util.Optional.empty();
+            }
+            RunConfig config = RunConfigJson.read(state.config()).withDefaults();
+            List<StepMetrics> history = MetricsHistoryFile.read(runDir);
+            StepMetrics last = history.stream()
+                    .filter(m -> m.step() == state.step())
+                    .reduce((a, b) -> b)
+                    .orElse(null);
+            boolean complete = state.step() >= config.steps();
+            Instant at = Files.getLastModifiedTime(newest.get().resolve(Checkpoint.STATE_FILE))
+                    .toInstant();
+            String error = complete
+                    ? null
+                    : "recorded before this optimizer kept run records: its newest checkpoint is at step "
+                            + state.step() + " of " + config.steps() + " and how it ended is unknown; resume it with"
+                            + " {\"resumeFrom\": \"" + state.runId() + "\"}";
+            RunState outcome = complete ? RunState.COMPLETED : RunState.FAILED;
+            RunAttempt attempt = new RunAttempt(1, outcome, 0, state.step(), config.steps(), null, null, at, error);
+            return java.util.Optional.of(new RunStatus(
+                    state.runId(),
+                    outcome,
+                    state.step(),
+                    config.steps(),
+                    state.policyVersion(),
+                    last,
+                    null,
+                    null,
+                    newest.get().toString(),
+                    null,
+                    state.step(),
+                    false,
+                    null,
+                    0,
+                    error,
+                    null,
+                    at,
+                    config,
+                    List.of(attempt),
+                    null));
+        } catch (IOException | RuntimeException e) {
+            log.warn(
+                    "skipping the run folder {}: its checkpoint is unreadable ({})",
+                    runDir,
+                    e.getClass().getSimpleName());
+            return java.util.Optional.empty();
+        }
     }
 
     private static RunStatus read(Path file) throws IOException {

@@ -253,6 +253,7 @@ public final class RunService implements AutoCloseable {
     public DryRun dryRun(RunConfig requested) {
         Prepared p = prepare(requested);
         return new DryRun(
+                true,
                 p.resume() == null ? null : p.runId(),
                 p.resume() == null ? null : p.resume().step(),
                 p.config());
@@ -261,15 +262,12 @@ public final class RunService implements AutoCloseable {
     /**
      * {@code POST /v1/runs?dryRun=true}: the config a start would run with, every default filled in.
      *
-     * @param resumes      the run a resume would continue (absent for a new run)
+     * @param dryRun        always true: nothing was started
+     * @param resumes       the run a resume would continue (absent for a new run)
      * @param resumesAtStep the step it would continue from
      */
     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-    public record DryRun(String resumes, Long resumesAtStep, RunConfig config) {
-        public boolean dryRun() {
-            return true;
-        }
-    }
+    public record DryRun(boolean dryRun, String resumes, Long resumesAtStep, RunConfig config) {}
 
     /** A run ready to start: its id, its config with defaults, its task, the history of the run it resumes. */
     private record Prepared(String runId, RunConfig config, Task task, List<StepMetrics> earlier, ResumeInfo resume) {}

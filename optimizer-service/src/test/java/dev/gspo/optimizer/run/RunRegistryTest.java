@@ -51,6 +51,28 @@ class RunRegistryTest {
     }
 
     @Test
+    void aRunFolderFromBeforeRunRecordsIsRecordedFromItsNewestCheckpoint() throws Exception {
+        for (int step : new int[] {2, 4}) {
+            Path checkpoint = Files.createDirectories(
+                    root.resolve("run-old").resolve("checkpoints").resolve(String.format("step-%06d", step)));
+            Files.writeString(checkpoint.resolve("trainer_state.json"), """
+                    {"runId":"run-old","step":%d,"policyVersion":%d,"optimizerStep":%d,"seed":3,
+                     "config":{"steps":10,"seed":3},"files":{}}""".formatted(step, step + 1, step));
+        }
+
+        RunStatus old = new RunRegistry(root).load().getFirst();
+
+        assertThat(old.runId()).isEqualTo("run-old");
+        assertThat(old.state()).isEqualTo(RunState.FAILED);
+        assertThat(old.step()).isEqualTo(4);
+        assertThat(old.policyVersion()).isEqualTo(5);
+        assertThat(old.totalSteps()).isEqualTo(10);
+        assertThat(old.error()).contains("newest checkpoint is at step 4 of 10").contains("unknown");
+        assertThat(old.attempts()).hasSize(1);
+        assertThat(root.resolve("run-old").resolve(RunRegistry.FILE)).isRegularFile();
+    }
+
+    @Test
     void anUnreadableRecordIsSkippedNotFatal() throws Exception {
         RunRegistry registry = new RunRegistry(root);
         registry.save(status("run-c", RunState.STOPPED, 1, 1L));
