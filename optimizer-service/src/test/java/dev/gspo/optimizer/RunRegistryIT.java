@@ -158,6 +158,7 @@ class RunRegistryIT {
         int before = Http.get(uri("/v1/runs")).json().get("total").asInt();
         Http.Response ok = Http.post(uri("/v1/runs?dryRun=true"), "{\"steps\":5}", CONTROL);
         assertThat(ok.status()).as(ok.body()).isEqualTo(200);
+        assertThat(ok.json().get("dryRun").asBoolean()).isTrue();
         JsonNode config = ok.json().get("config");
         assertThat(config.get("steps").asInt()).isEqualTo(5);
         assertThat(config.get("sampling").get("groupSize").isNumber())
