@@ -362,6 +362,12 @@ class RunRegistryIT {
                     .anySatisfy(m -> assertThat(m)
                             .contains(other.url().toString())
                             .contains("the bearer token is not the configured push token"));
+            // the run failed before its first checkpoint: nothing to export yet
+            Http.Response none = Http.get(uri("/v1/runs/" + run + "/model"));
+            assertThat(none.status()).as(none.body()).isEqualTo(404);
+            assertThat(none.contentType()).startsWith("application/problem+json");
+            assertThat(none.json().get("detail").asText())
+                    .isEqualTo("run " + run + " has no checkpoint yet: nothing to export");
         } finally {
             publisher.detachAppender(logged);
         }
