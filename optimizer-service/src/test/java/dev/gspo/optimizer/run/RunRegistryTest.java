@@ -145,6 +145,7 @@ class RunRegistryTest {
                 0.1,
                 0.3,
                 Double.NaN,
-                Map.of("task", 0.25));
+                Map.of("task", 0.25),
+                0);
     }
 }
