@@ -28,20 +28,29 @@ public final class HeldOutEvaluator {
 
     private HeldOutEvaluator() {}
 
-    /** Scored by {@code reward}, one chunk of answers at a time. */
+    /**
+     * Scored by {@code reward}, one chunk of answers at a time; greedy answers end at the model's EOS, one of
+     * {@code stop} (the run's {@code sampling.stop}) or after {@code maxNewTokens}.
+     */
     public static double accuracy(
-            PolicyModel model, Task task, int size, int maxNewTokens, Inputs inputs, Reward reward) {
+            PolicyModel model, Task task, int size, int maxNewTokens, List<String> stop, Inputs inputs, Reward reward) {
         List<TaskExample> examples = task.heldOut();
-        return accuracy(model, examples.subList(0, Math.min(size, examples.size())), maxNewTokens, inputs, reward);
+        return accuracy(
+                model, examples.subList(0, Math.min(size, examples.size())), maxNewTokens, stop, inputs, reward);
     }
 
     /** Greedy accuracy on {@code examples} (the held-out set, or the warm start's check sample of training prompts). */
     public static double accuracy(
-            PolicyModel model, List<TaskExample> examples, int maxNewTokens, Inputs inputs, Reward reward) {
+            PolicyModel model,
+            List<TaskExample> examples,
+            int maxNewTokens,
+            List<String> stop,
+            Inputs inputs,
+            Reward reward) {
         if (examples.isEmpty()) {
             return Double.NaN;
         }
-        SamplingParams greedy = SamplingParams.greedy(maxNewTokens, List.of(Task.STOP));
+        SamplingParams greedy = SamplingParams.greedy(maxNewTokens, stop);
         BatchGenerator generator = new BatchGenerator(model);
         int correct = 0;
         for (int from = 0; from < examples.size(); from += CHUNK) {

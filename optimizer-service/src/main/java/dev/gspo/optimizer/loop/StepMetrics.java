@@ -25,6 +25,10 @@ import java.util.Map;
  *                          order, then the mean of each component a reward server reported as {@code name.component}
  *                          (exported as {@code gspo.train.reward{fn=…}}); empty in histories written before rewards
  *                          were configurable
+ * @param truncatedFraction share of the step's samples cut at {@code sampling.maxNewTokens} ({@code finishReason}
+ *                          {@code length}), exported as {@code gspo.train.truncated.fraction}; with
+ *                          {@code objective.maskTruncated} they are the samples left out of the loss (0 in histories
+ *                          written before it was measured)
  * @param droppedGroupShare dynamic sampling: share of the step's drawn groups dropped because their rewards were all
  *                          equal (0 without dynamic sampling)
  * @param extraRollouts     dynamic sampling: rollouts drawn beyond promptsPerStep × groupSize (0 without)
@@ -65,6 +69,7 @@ public record StepMetrics(
         double stepSeconds,
         double expertChangeShare,
         Map<String, Double> rewards,
+        double truncatedFraction,
         double droppedGroupShare,
         long extraRollouts) {
 
@@ -110,7 +115,8 @@ public record StepMetrics(
             double publishSeconds,
             double stepSeconds,
             double expertChangeShare,
-            Map<String, Double> rewards) {
+            Map<String, Double> rewards,
+            double truncatedFraction) {
         this(
                 step,
                 totalSteps,
@@ -147,6 +153,7 @@ public record StepMetrics(
                 stepSeconds,
                 expertChangeShare,
                 rewards,
+                truncatedFraction,
                 0,
                 0);
     }

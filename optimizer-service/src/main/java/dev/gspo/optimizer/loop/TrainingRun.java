@@ -142,6 +142,15 @@ public final class TrainingRun {
         this.rewardMix = RunRewards.build(config.rewards(), task, options.remoteRewards());
     }
 
+    /** Tells the listeners that the run is over ({@link RunListener#onRunEnded}): per-run meters are removed. */
+    public void ended() {
+        try {
+            listener.onRunEnded();
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(TrainingRun.class).warn("run {}: a listener failed at its end", runId, e);
+        }
+    }
+
     public void run() {
         try (NDManager manager = NDManager.newBaseManager()) {
             ResumePoint resume = config.resumeFrom() == null ? null : ResumePoint.read(Path.of(config.resumeFrom()));
@@ -197,7 +206,11 @@ public final class TrainingRun {
                         ? AdvantageConfig.defaults()
                         : AdvantageConfig.meanCentredOnly());
         SamplingParams sampling = new SamplingParams(
-                config.sampling().maxNewTokens(), config.sampling().temperature(), 1.0, 0, List.of(Task.STOP));
+                config.sampling().maxNewTokens(),
+                config.sampling().temperature(),
+                1.0,
+                0,
+                config.sampling().stop());
         long lastStep = firstStep - 1;
         for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
             long started = System.nanoTime();
@@ -215,14 +228,10 @@ public final class TrainingRun {
             boolean isNew = lastStep >= firstStep || resume == null;
             DynamicSampling.Drawer drawer = (round, n, r) -> {
                 List<TaskExample> examples = task.sample(n, r);
-                RolloutBatch batch = rollouts.sample(
-                        examples.stream()
-                                .map(e -> ModelPrompt.text(e, model.chatTemplate()))
-                                .toList(),
-                        g,
-                        sampling,
-                        r.nextLong(),
-                        versionBefore);
+                List<String> promptTexts = examples.stream()
+                        .map(e -> ModelPrompt.text(e, model.chatTemplate()))
+                        .toList();
+                RolloutBatch batch = rollouts.sample(promptTexts, g, sampling, r.nextLong(), versionBefore);
                 List<RewardInput> inputs = new ArrayList<>();
                 for (int i = 0; i < examples.size(); i++) {
                     RolloutBatch.Group group = batch.groups().get(i);
@@ -234,8 +243,12 @@ public final class TrainingRun {
                         Map<String, Object> context = round == 0
                                 ? Map.of("step", stepIndex, "group", i, "sample", j)
                                 : Map.of("step", stepIndex, "group", i, "sample", j, "round", round);
-                        inputs.add(
-                                rewardInput(id, examples.get(i), group.samples().get(j), context));
+                        inputs.add(rewardInput(
+                                id,
+                                examples.get(i),
+                                promptTexts.get(i),
+                                group.samples().get(j),
+                                context));
                     }
                 }
                 RewardMix.Result scored = orCheckpoint(() -> rewardMix.score(inputs), model, adam, afterStep, isNew);
@@ -267,7 +280,10 @@ public final class TrainingRun {
                             c.tokenIds(),
                             c.logprobs(),
                             adv.advantages()[i * g + j],
-                            sampling.logprobTemperature()));
+                            sampling.logprobTemperature(),
+                            config.objective().maskTruncated()
+                                    && c.finishReason() != null
+                                    && c.finishReason().truncated()));
                 }
             }
             PolicyTrainer.StepResult result = trainer.step(
@@ -342,15 +358,24 @@ public final class TrainingRun {
         }
     }
 
-    /** What the reward functions see of one response; {@code metadata} is sent to a reward server as is. */
-    private static RewardInput rewardInput(String id, TaskExample example, Completion c, Map<String, Object> context) {
+    /**
+     * What the reward functions see of one response; {@code metadata} is sent to a reward server as is.
+     *
+     * @param promptText the text the policy continued ({@link ModelPrompt#text}: a chat example rendered through the
+     *                   model's chat template)
+     */
+    private static RewardInput rewardInput(
+            String id, TaskExample example, String promptText, Completion c, Map<String, Object> context) {
         Map<String, Object> metadata = new LinkedHashMap<>(context);
         metadata.put("exampleId", example.id());
         metadata.put("responseTokens", c.tokenIds().length);
         if (c.finishReason() != null) {
             metadata.put("finishReason", c.finishReason().wireName());
         }
-        return new RewardInput(id, example.prompt(), c.text(), example.answer(), c.tokenIds().length, metadata);
+        if (!example.metadata().isEmpty()) {
+            metadata.put("exampleMetadata", example.metadata()); // the dataset line's "metadata", as is
+        }
+        return new RewardInput(id, promptText, c.text(), example.answer(), c.tokenIds().length, metadata);
     }
 
     /**
@@ -382,7 +407,8 @@ public final class TrainingRun {
             List<int[]> targets = new ArrayList<>();
             for (Demonstration d : task.demonstrations(ws.batchSize(), rng)) {
                 prompts.add(model.tokenizer().encode(ModelPrompt.text(d.example(), model.chatTemplate())));
-                targets.add(model.tokenizer().encode(d.completion()));
+                targets.add(ResponseEnd.demonstrationIds(
+                        model.tokenizer(), d, config.sampling().stop()));
             }
             // linear decay to 10% keeps the end of the warm start from overshooting
             double lr = ws.learningRate() * (1 - 0.9 * (s - 1) / (double) ws.steps());
@@ -397,8 +423,13 @@ public final class TrainingRun {
                         model,
                         checkSample,
                         config.sampling().maxNewTokens(),
+                        config.sampling().stop(),
                         (example, completion, index) -> rewardInput(
-                                "warm-start-" + at + "-" + index, example, completion, Map.of("warmStartCheck", true)),
+                                "warm-start-" + at + "-" + index,
+                                example,
+                                ModelPrompt.text(example, model.chatTemplate()),
+                                completion,
+                                Map.of("warmStartCheck", true)),
                         rewardMix.primary());
                 warmStartChecks.incrementAndGet();
                 accuracy = acc;
@@ -426,8 +457,13 @@ public final class TrainingRun {
                 task,
                 config.eval().size(),
                 config.sampling().maxNewTokens(),
-                (example, completion, index) ->
-                        rewardInput("heldout-" + atStep + "-" + index, example, completion, Map.of("heldOut", true)),
+                config.sampling().stop(),
+                (example, completion, index) -> rewardInput(
+                        "heldout-" + atStep + "-" + index,
+                        example,
+                        ModelPrompt.text(example, model.chatTemplate()),
+                        completion,
+                        Map.of("heldOut", true)),
                 rewardMix.primary());
         heldOutByStep.put(atStep, acc);
         listener.onHeldOutAccuracy(atStep, acc);
@@ -438,9 +474,16 @@ public final class TrainingRun {
         byte[] bytes = model.weightsAsSafetensors();
         PublishResult r = publisher.publish(policyVersion, bytes, PolicyModel.sha256(bytes));
         lastPublish = r;
+        for (PublishResult.Replica failed : r.replicas()) {
+            if (!failed.ok()) {
+                lastPublishError =
+                        new PublishError(r.version(), String.valueOf(failed.endpoint()), failed.error(), Instant.now());
+            }
+        }
     }
 
     private volatile PublishResult lastPublish;
+    private volatile PublishError lastPublishError;
 
     private Path checkpointDir(long atStep) {
         return runDir.resolve("checkpoints").resolve(String.format("step-%06d", atStep));
@@ -543,6 +586,7 @@ public final class TrainingRun {
                 stepS,
                 r.routingChangeShare(),
                 scored.means(),
+                batch.truncatedFraction(),
                 drawn.droppedShare(),
                 drawn.extraRollouts());
     }
@@ -637,6 +681,11 @@ public final class TrainingRun {
 
     public PublishResult lastPublish() {
         return lastPublish;
+    }
+
+    /** The latest push of this run that a replica did not take, or null. */
+    public PublishError lastPublishError() {
+        return lastPublishError;
     }
 
     public Task task() {

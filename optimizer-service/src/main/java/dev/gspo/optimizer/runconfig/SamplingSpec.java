@@ -21,13 +21,18 @@ import java.util.List;
  *   train on the first P of keep (all P drawn groups when none was informative)
  * </pre>
  *
- * @param promptsPerStep  prompts per step, each answered {@code groupSize} times (default 16, at most 1024)
- * @param groupSize       G, responses per prompt: the group the advantage is relative to (default 8, 2..256)
- * @param temperature     sampling temperature T (default 1.0, in (0, 10])
- * @param maxNewTokens    longest response in tokens (default 8, at most 4096)
+ * @param promptsPerStep prompts per step, each answered {@code groupSize} times (default 16, at most 1024)
+ * @param groupSize      G, responses per prompt: the group the advantage is relative to (default 8, 2..256)
+ * @param temperature    sampling temperature T (default 1.0, in (0, 10])
+ * @param maxNewTokens   longest response in tokens (default 8, at most 4096); a response that reaches it without an
+ *                       EOS or a stop string is truncated ({@code finishReason} {@code length})
+ * @param stop           strings that end a response besides the model's EOS, which always does (at most
+ *                       {@value #MAX_STOP_STRINGS}, each 1 to {@value #MAX_STOP_LENGTH} characters); the response's
+ *                       text ends before the first one found. Default: the task's ({@code ["\n"]} for the built-in
+ *                       tasks, {@code []} for a dataset: the EOS only). Also used by the held-out evaluation
  * @param dynamicSampling drop groups whose rewards are all equal and draw more prompts (default false)
- * @param maxOverSample   the most extra prompts one step may draw with dynamic sampling, each answered G times
- *                        (default {@code promptsPerStep}, i.e. at most twice the rollouts; 0..4096)
+ * @param maxOverSample  the most extra prompts one step may draw with dynamic sampling, each answered G times
+ *                       (default {@code promptsPerStep}, i.e. at most twice the rollouts; 0..4096)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SamplingSpec(
@@ -35,25 +40,77 @@ public record SamplingSpec(
         Integer groupSize,
         Double temperature,
         Integer maxNewTokens,
+        List<String> stop,
         Boolean dynamicSampling,
         Integer maxOverSample) {
 
+    /** As many stop strings as a rollout-service takes by default ({@code gspo.rollout.max-stop-strings}). */
+    public static final int MAX_STOP_STRINGS = 16;
+    /** The longest stop string. */
+    public static final int MAX_STOP_LENGTH = 64;
+
     /** The canonical constructor is the one JSON binds to. */
     @JsonCreator
-    public SamplingSpec {}
-
-    /** Sampling without dynamic sampling. */
-    public SamplingSpec(Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens) {
-        this(promptsPerStep, groupSize, temperature, maxNewTokens, null, null);
+    public SamplingSpec {
+        // null elements are kept, to be named by validate(); List.copyOf would refuse them with no field name
+        stop = stop == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(stop));
     }
 
-    SamplingSpec withDefaults() {
+    /** A spec without stop strings of its own (the task's apply). */
+    public SamplingSpec(Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens) {
+        this(promptsPerStep, groupSize, temperature, maxNewTokens, null, null, null);
+    }
+
+    /** A spec without dynamic sampling. */
+    public SamplingSpec(
+            Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens, List<String> stop) {
+        this(promptsPerStep, groupSize, temperature, maxNewTokens, stop, null, null);
+    }
+
+    /**
+     * As the record's, with each stop string quoted and escaped (a newline must not break a log line), the stop
+     * strings last.
+     */
+    @Override
+    public String toString() {
+        return "SamplingSpec[promptsPerStep=" + promptsPerStep + ", groupSize=" + groupSize + ", temperature="
+                + temperature + ", maxNewTokens=" + maxNewTokens + ", dynamicSampling=" + dynamicSampling
+                + ", maxOverSample=" + maxOverSample + ", stop="
+                + (stop == null ? null : stop.stream().map(SamplingSpec::quoted).toList()) + "]";
+    }
+
+    private static String quoted(String s) {
+        if (s == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    SamplingSpec withDefaults(List<String> taskStop) {
         int prompts = Checks.or(promptsPerStep, 16);
         return new SamplingSpec(
                 prompts,
                 Checks.or(groupSize, 8),
                 Checks.or(temperature, 1.0),
                 Checks.or(maxNewTokens, 8),
+                Checks.or(stop, taskStop),
                 Checks.or(dynamicSampling, false),
                 Checks.or(maxOverSample, prompts));
     }
@@ -68,5 +125,18 @@ public record SamplingSpec(
         Checks.range(p, "sampling.temperature", temperature, 0, 10, false);
         Checks.between(p, "sampling.maxNewTokens", maxNewTokens, 1, 4096);
         Checks.between(p, "sampling.maxOverSample", maxOverSample, 0, 4096);
+        if (stop != null) {
+            if (stop.size() > MAX_STOP_STRINGS) {
+                p.add("sampling.stop: at most " + MAX_STOP_STRINGS + " stop strings, got " + stop.size());
+            }
+            for (int i = 0; i < stop.size(); i++) {
+                String s = stop.get(i);
+                if (s == null || s.isEmpty()) {
+                    p.add("sampling.stop[" + i + "]: must be a non-empty string");
+                } else if (s.length() > MAX_STOP_LENGTH) {
+                    p.add("sampling.stop[" + i + "]: at most " + MAX_STOP_LENGTH + " characters, got " + s.length());
+                }
+            }
+        }
     }
 }
