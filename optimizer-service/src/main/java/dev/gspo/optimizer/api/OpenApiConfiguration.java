@@ -1,5 +1,7 @@
 package dev.gspo.optimizer.api;
 
+import dev.gspo.common.reward.RewardSpec;
+import dev.gspo.common.task.TaskSpec;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
@@ -74,9 +76,10 @@ class OpenApiConfiguration {
         return api -> {
             // here, not on the OpenAPI bean: springdoc drops the bean's schemas that no operation refers to yet
             api.getComponents().addSchemas(PROBLEM, problemSchema());
-            if (api.getComponents().getSchemas() != null) {
-                api.getComponents().getSchemas().remove("ProblemDetail"); // Spring's class, replaced by Problem
-            }
+            api.getComponents().getSchemas().remove("ProblemDetail"); // Spring's class, replaced by Problem
+            TypedUnionSchemas.flatten(api.getComponents().getSchemas(), TaskSpec.class);
+            TypedUnionSchemas.flatten(api.getComponents().getSchemas(), RewardSpec.class);
+            measuredOrNull(api.getComponents().getSchemas().get("StepMetrics"));
             if (api.getPaths() == null) {
                 return;
             }
@@ -91,6 +94,26 @@ class OpenApiConfiguration {
                 withProblems(op, "an unexpected error; the optimizer's log has the details");
             }));
         };
+    }
+
+    /**
+     * A step's diagnostics are numbers or null: null when not measured (no held-out evaluation at this step, the
+     * expert-change share of a dense model); JSON has no NaN.
+     */
+    @SuppressWarnings("rawtypes")
+    private static void measuredOrNull(Schema metrics) {
+        if (metrics == null || metrics.getProperties() == null) {
+            return;
+        }
+        for (Object p : metrics.getProperties().values()) {
+            Schema property = (Schema) p;
+            if ("number".equals(property.getType())) {
+                property.setNullable(true);
+                if (property.getDescription() == null) {
+                    property.setDescription("null when not measured at this step");
+                }
+            }
+        }
     }
 
     /** Adds a 500 and gives every 4xx/5xx response of the operation the problem document as its body. */
