@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -107,5 +109,88 @@ class GrafanaDashboardTest {
         out.add(panel.path("datasource"));
         panel.path("targets").forEach(t -> out.add(t.path("datasource")));
         return out;
+    }
+
+    /**
+     * Runs and optimizers can be told apart: {@code run} and {@code instance} variables (and {@code replica} for the
+     * rollout fleet), and every query filtered by them: a training series by instance and run, the optimizer's
+     * per-process series by instance, the replicas' by replica.
+     */
+    @Test
+    void everyQueryIsFilteredByTheRunAndInstanceVariables() {
+        JsonNode variables = Dashboard.json().path("templating").path("list");
+        for (String name : List.of("instance", "run", "replica")) {
+            assertThat(variables).as(name).anySatisfy(v -> {
+                assertThat(v.path("name").asText()).isEqualTo(name);
+                assertThat(v.path("type").asText()).isEqualTo("query");
+                assertThat(v.path("definition").asText()).startsWith("label_values(");
+            });
+        }
+        assertThat(variables)
+                .filteredOn(v -> v.path("name").asText().equals("run"))
+                .singleElement()
+                .satisfies(
+                        v -> assertThat(v.path("definition").asText()).contains("instance=~\"$instance\"", ", run)"));
+        List<String> problems = new ArrayList<>();
+        for (Dashboard.Query q : Dashboard.queries()) {
+            for (PromQl.Selector s : PromQl.selectors(Dashboard.asPromQl(q.expr()))) {
+                Set<String> filters = new HashSet<>();
+                s.matchers().forEach(m -> filters.add(m.label() + m.op() + m.value()));
+                List<String> needed = s.metric().startsWith("gspo_train_")
+                        ? List.of("instance=~$instance", "run=~$run")
+                        : s.metric().startsWith("gspo_rollout_")
+                                ? List.of("instance=~$replica")
+                                : filters.contains("application=rollout-service")
+                                        ? List.of("instance=~$replica")
+                                        : List.of("instance=~$instance");
+                for (String f : needed) {
+                    if (!filters.contains(f)) {
+                        problems.add(q.panel() + "/" + q.refId() + ": " + s.metric() + " without " + f);
+                    }
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+    }
+
+    /**
+     * A counter's value is the process's (or run attempt's) lifetime total, meaningless on a dashboard: every counter
+     * (and summary/timer {@code _sum}/{@code _count}) is read through {@code increase()} or {@code rate()}, and a stat
+     * over the selected range uses {@code $__range}.
+     */
+    @Test
+    void countersAreReadAsIncreaseOrRateOverTheRange() {
+        Pattern counter = Pattern.compile("(\\w+(?:_total|_sum|_count))\\{");
+        List<String> problems = new ArrayList<>();
+        for (Dashboard.Query q : Dashboard.queries()) {
+            Matcher m = counter.matcher(q.expr());
+            while (m.find()) {
+                String before = q.expr().substring(0, m.start());
+                if (!before.endsWith("rate(") && !before.endsWith("increase(")) {
+                    problems.add(q.panel() + "/" + q.refId() + ": " + m.group(1) + " not inside rate() or increase()");
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+        for (String stat : List.of("Steps", "Updates skipped", "Publish failures", "Reward mean")) {
+            assertThat(Dashboard.queries())
+                    .filteredOn(q -> q.panel().equals(stat))
+                    .singleElement()
+                    .satisfies(q -> assertThat(q.expr()).contains("increase(").contains("[$__range]"));
+        }
+    }
+
+    /** Before a run's first evaluation its held-out series does not exist: "No data", never NaN or a stale value. */
+    @Test
+    void theHeldOutStatShowsTheLastEvaluationOfEachRun() {
+        assertThat(Dashboard.queries())
+                .filteredOn(q -> q.panel().equals("Held-out accuracy"))
+                .singleElement()
+                .satisfies(q -> {
+                    assertThat(q.expr())
+                            .startsWith("last_over_time(gspo_train_heldout_accuracy{")
+                            .endsWith("[$__range])");
+                    assertThat(q.legend()).contains("{{run}}");
+                });
     }
 }

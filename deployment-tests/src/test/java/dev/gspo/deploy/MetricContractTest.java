@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
  * optimizer's five extra gauges/counters.
  */
 class MetricContractTest {
-    /** The required meters in Prometheus form, plus the optimizer's phase/throughput/skip/held-out/zero-variance meters. */
+    /**
+     * The required meters in Prometheus form, plus the optimizer's phase/throughput/skip/held-out/zero-variance meters
+     * and the per-step summaries that see every step.
+     */
     private static final Set<String> EXPECTED = Set.of(
             "gspo_train_clip_fraction",
             "gspo_train_reward_mean",
@@ -50,7 +53,25 @@ class MetricContractTest {
             "gspo_train_tokens_per_second",
             "gspo_train_updates_skipped_total",
             "gspo_train_heldout_accuracy",
-            "gspo_train_zero_variance_share");
+            "gspo_train_zero_variance_share",
+            "gspo_train_step_reward_sum",
+            "gspo_train_step_reward_count",
+            "gspo_train_step_accuracy_sum",
+            "gspo_train_step_accuracy_count",
+            "gspo_train_step_clip_fraction_sum",
+            "gspo_train_step_clip_fraction_count",
+            "gspo_train_step_kl_sum",
+            "gspo_train_step_kl_count",
+            "gspo_train_step_entropy_sum",
+            "gspo_train_step_entropy_count",
+            "gspo_train_step_grad_norm_sum",
+            "gspo_train_step_grad_norm_count",
+            "gspo_train_step_grad_norm_max",
+            "gspo_train_step_logprob_mismatch_sum",
+            "gspo_train_step_logprob_mismatch_count",
+            "gspo_train_step_logprob_mismatch_max",
+            "gspo_train_step_zero_variance_share_sum",
+            "gspo_train_step_zero_variance_share_count");
 
     private static final MetricContract CONTRACT = MetricContract.load();
 
@@ -58,7 +79,15 @@ class MetricContractTest {
     void theContractIsDesignSection4PlusTheOptimizersExtraMeters() {
         assertThat(CONTRACT.metrics().keySet()).containsExactlyInAnyOrderElementsOf(EXPECTED);
         assertThat(CONTRACT.metrics().get("gspo_train_clip_fraction").labels())
-                .isEqualTo(Map.of("level", Set.of("sequence", "token"), "side", Set.of("low", "high", "total")));
+                .isEqualTo(Map.of(
+                        "run", Set.of(), "level", Set.of("sequence", "token"), "side", Set.of("low", "high", "total")));
+        // every training series is per run; the fleet's are per process
+        CONTRACT.metrics().values().stream()
+                .filter(m -> m.name().startsWith("gspo_train_"))
+                .forEach(m -> assertThat(m.labels()).as(m.name()).containsEntry("run", Set.of()));
+        CONTRACT.metrics().values().stream()
+                .filter(m -> !m.name().startsWith("gspo_train_"))
+                .forEach(m -> assertThat(m.labels()).as(m.name()).doesNotContainKey("run"));
         assertThat(CONTRACT.metrics()
                         .get("gspo_train_phase_duration_seconds")
                         .labels()

@@ -69,6 +69,7 @@ class PrometheusToolsTest {
                         "GspoRewardFlat",
                         "GspoWeightPublishFailing",
                         "GspoReplicaStaleVersion",
+                        "GspoReplicaBehindWhilePushesFail",
                         "GspoNonFiniteUpdatesSkipped");
         for (Map<String, Object> rule : rules) {
             assertThat(Yamls.map(rule.get("labels")).get("severity"))

@@ -54,6 +54,7 @@ import org.springframework.test.context.DynamicPropertySource;
             "gspo.optimizer.request-timeout=30s",
             "gspo.optimizer.publish-timeout=10s",
             "gspo.optimizer.max-attempts=2",
+            "gspo.optimizer.run-metrics-linger=10m", // a finished run's series stay while the test reads them
             "logging.level.gspo.progress=WARN"
         })
 @ExtendWith(OutputCaptureExtension.class)
@@ -254,7 +255,7 @@ class RemoteRewardIT {
         for (String fn : List.of("grader", "regex", "length", "grader.correct")) {
             assertThat(scrape)
                     .containsPattern("(?m)^gspo_train_reward\\{application=\"optimizer-service\",fn=\""
-                            + fn.replace(".", "\\.") + "\"} \\S+$");
+                            + fn.replace(".", "\\.") + "\",run=\"" + runId + "\"} \\S+$");
         }
         assertThat(scrape).contains("# HELP gspo_train_reward mean score");
 

@@ -37,6 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
             "gspo.optimizer.checkpoint-keep-last=2",
             "gspo.optimizer.request-timeout=30s",
             "gspo.optimizer.publish-timeout=10s",
+            "gspo.optimizer.run-metrics-linger=10m", // a finished run's series stay while the test reads them
             "logging.level.gspo.progress=WARN"
         })
 class RunFilesIT {
@@ -100,7 +101,7 @@ class RunFilesIT {
         }
         String scrape = Http.get(uri("/actuator/prometheus")).body();
         for (String file : List.of("checkpoint", "metrics.jsonl", "report")) {
-            assertThat(counter(scrape, file)).as(file).isPositive();
+            assertThat(counter(scrape, runId, file)).as(file).isPositive();
         }
     }
 
@@ -138,9 +139,10 @@ class RunFilesIT {
         return Http.get(uri("/v1/runs/" + runId)).json();
     }
 
-    private static double counter(String scrape, String file) {
+    /** The run's own counter: every run has its series (tagged with its id), and ended runs' linger here. */
+    private static double counter(String scrape, String runId, String file) {
         Matcher m = Pattern.compile("(?m)^gspo_run_file_write_failures_total\\{[^}]*file=\"" + Pattern.quote(file)
-                        + "\"[^}]*} (\\S+)$")
+                        + "\",run=\"" + Pattern.quote(runId) + "\"} (\\S+)$")
                 .matcher(scrape);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }

@@ -41,6 +41,7 @@ import org.springframework.test.context.DynamicPropertySource;
             "gspo.optimizer.request-timeout=30s",
             "gspo.optimizer.publish-timeout=10s",
             "gspo.optimizer.max-attempts=2",
+            "gspo.optimizer.run-metrics-linger=10m", // a finished run's series stay while the test reads them
             "logging.level.gspo.progress=WARN"
         })
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -51,6 +52,9 @@ class TrainingSystemIT {
     private static final String SMALL_RUN = """
             {"promptsPerStep":4,"groupSize":4,"miniBatches":2,"maxNewTokens":6,"evalSize":16,"evalEvery":2,
              "learningRate":1e-3,"clipLow":0.05,"clipHigh":0.05,"seed":5,"sftSteps":3,"sftBatchSize":8%s}""";
+
+    /** The run of the first test, whose series the metric tests read. */
+    private static String firstRunId;
 
     @Value("${local.server.port}")
     int port;
@@ -76,6 +80,7 @@ class TrainingSystemIT {
     @Order(1)
     void aShortRunCompletesAndEveryReplicaServesTheTrainersFinalWeights() throws IOException {
         String runId = startRun(SMALL_RUN.formatted(",\"steps\":3"));
+        firstRunId = runId;
         JsonNode done = awaitState(runId, "completed");
         long finalVersion = done.get("policyVersion").asLong();
 
@@ -109,36 +114,49 @@ class TrainingSystemIT {
     @Order(2)
     void prometheusExposesEveryTrainingMetricWithFiniteValues() {
         String scrape = Http.get(optimizer("/actuator/prometheus")).body();
-        for (String series : List.of(
-                "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"sequence\",side=\"total\"}",
-                "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"token\",side=\"low\"}",
-                "gspo_train_clip_fraction{application=\"optimizer-service\",level=\"token\",side=\"high\"}",
-                "gspo_train_reward_mean{",
-                "gspo_train_reward_std{",
-                "gspo_train_accuracy{",
-                "gspo_train_importance_ratio{application=\"optimizer-service\",stat=\"max\"}",
-                "gspo_train_kl{",
-                "gspo_train_entropy{",
-                "gspo_train_grad_norm{",
-                "gspo_train_loss{",
-                "gspo_train_logprob_mismatch{application=\"optimizer-service\",stat=\"mean\"}",
-                "gspo_train_steps_total{",
-                "gspo_train_step_duration_seconds_count{",
-                "gspo_train_tokens_total{",
-                "gspo_policy_version{",
-                "gspo_weights_publish_duration_seconds_count{",
-                "gspo_weights_publish_bytes_total{",
-                "gspo_weights_publish_failures_total{",
-                "gspo_train_heldout_accuracy{",
-                "gspo_train_phase_duration_seconds{application=\"optimizer-service\",phase=\"rollout\"}",
-                "gspo_train_tokens_per_second{application=\"optimizer-service\",kind=\"train\"}")) {
-            Matcher m = Pattern.compile("^" + Pattern.quote(series) + "[^ ]* (\\S+)$", Pattern.MULTILINE)
-                    .matcher(scrape);
-            assertThat(m.find()).as("series %s in the scrape", series).isTrue();
+        String run = "run=\"" + firstRunId + "\"";
+        // each series: its name, then labels that must all be on it (in any order)
+        for (String[] series : List.of(
+                new String[] {"gspo_train_clip_fraction", run, "level=\"sequence\"", "side=\"total\""},
+                new String[] {"gspo_train_clip_fraction", run, "level=\"token\"", "side=\"low\""},
+                new String[] {"gspo_train_clip_fraction", run, "level=\"token\"", "side=\"high\""},
+                new String[] {"gspo_train_reward_mean", run},
+                new String[] {"gspo_train_reward_std", run},
+                new String[] {"gspo_train_accuracy", run},
+                new String[] {"gspo_train_importance_ratio", run, "stat=\"max\""},
+                new String[] {"gspo_train_kl", run},
+                new String[] {"gspo_train_entropy", run},
+                new String[] {"gspo_train_grad_norm", run},
+                new String[] {"gspo_train_loss", run},
+                new String[] {"gspo_train_logprob_mismatch", run, "stat=\"mean\""},
+                new String[] {"gspo_train_steps_total", run},
+                new String[] {"gspo_train_step_duration_seconds_count", run},
+                new String[] {"gspo_train_step_reward_count", run, "sign=\"positive\""},
+                new String[] {"gspo_train_step_clip_fraction_sum", run, "level=\"sequence\""},
+                new String[] {"gspo_train_tokens_total", run},
+                new String[] {"gspo_policy_version"},
+                new String[] {"gspo_weights_publish_duration_seconds_count"},
+                new String[] {"gspo_weights_publish_bytes_total"},
+                new String[] {"gspo_weights_publish_failures_total"},
+                new String[] {"gspo_train_heldout_accuracy", run},
+                new String[] {"gspo_train_phase_duration_seconds", run, "phase=\"rollout\""},
+                new String[] {"gspo_train_tokens_per_second", run, "kind=\"train\""})) {
+            StringBuilder regex =
+                    new StringBuilder("^").append(Pattern.quote(series[0])).append("\\{");
+            for (int i = 1; i < series.length; i++) {
+                regex.append("(?=[^}]*").append(Pattern.quote(series[i])).append(")");
+            }
+            Matcher m =
+                    Pattern.compile(regex + "[^}]*} (\\S+)$", Pattern.MULTILINE).matcher(scrape);
+            assertThat(m.find())
+                    .as("series %s in the scrape", String.join(" ", series))
+                    .isTrue();
             double value = Double.parseDouble(m.group(1));
-            assertThat(value).as(series).isFinite();
+            assertThat(value).as(String.join(" ", series)).isFinite();
         }
-        assertThat(scrape).contains("gspo_train_steps_total{application=\"optimizer-service\"} 3.0");
+        assertThat(scrape)
+                .contains("gspo_train_steps_total{application=\"optimizer-service\"," + run + "} 3.0")
+                .doesNotContain("NaN");
     }
 
     /**
@@ -167,6 +185,12 @@ class TrainingSystemIT {
                         .as("%s exported by %s", name, app)
                         .containsPattern("(?m)^" + Pattern.quote(name) + "\\{[^}]*application=\"" + app + "\"");
                 for (int i = 2; i < fields.length; i++) {
+                    if (fields[i].indexOf('=') < 0) { // a label with any value (run)
+                        assertThat(scrape)
+                                .as("%s{%s=…} exported by %s", name, fields[i], app)
+                                .containsPattern("(?m)^" + Pattern.quote(name) + "\\{[^}]*" + fields[i] + "=\"");
+                        continue;
+                    }
                     String label = fields[i].substring(0, fields[i].indexOf('='));
                     for (String value :
                             fields[i].substring(fields[i].indexOf('=') + 1).split("\\|")) {

@@ -11,7 +11,6 @@ import dev.gspo.optimizer.fleet.StaticEndpoints;
 import dev.gspo.optimizer.loop.CompositeRunListener;
 import dev.gspo.optimizer.metrics.FleetMetrics;
 import dev.gspo.optimizer.metrics.ProgressLog;
-import dev.gspo.optimizer.metrics.RunFileMetrics;
 import dev.gspo.optimizer.metrics.TrainingMetrics;
 import dev.gspo.optimizer.publish.PolicyPublisher;
 import dev.gspo.optimizer.publish.ReplicaVersion;
@@ -21,9 +20,11 @@ import dev.gspo.optimizer.run.AllowedPaths;
 import dev.gspo.optimizer.run.MetricsHistoryFile;
 import dev.gspo.optimizer.run.RunService;
 import java.net.http.HttpClient;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
@@ -57,9 +58,14 @@ class OptimizerConfiguration {
         return RolloutHttpClient.create(p.rolloutSslBundle(), sslBundles);
     }
 
-    @Bean
-    TrainingMetrics trainingMetrics() {
-        return new TrainingMetrics(); // a MeterBinder: Spring Boot binds it to the registry
+    /**
+     * A MeterBinder: Spring Boot binds it to the registry. {@code gspo.optimizer.run-metrics-linger}: how long an ended
+     * run's series stay in {@code /actuator/prometheus} (default 1m: four scrapes at Prometheus' usual 15 s, so the
+     * final values are stored), then they are removed.
+     */
+    @Bean(destroyMethod = "close")
+    TrainingMetrics trainingMetrics(@Value("${gspo.optimizer.run-metrics-linger:1m}") Duration linger) {
+        return new TrainingMetrics(linger);
     }
 
     @Bean(destroyMethod = "close")
@@ -108,26 +114,19 @@ class OptimizerConfiguration {
                 health);
     }
 
-    @Bean
-    RunFileMetrics runFileMetrics() {
-        return new RunFileMetrics();
-    }
-
     @Bean(destroyMethod = "close")
     RunService runService(
             OptimizerProperties p,
             FleetClient fleet,
             PolicyPublisher publisher,
             TrainingMetrics metrics,
-            RunFileMetrics fileMetrics,
             RemoteRewards remoteRewards) {
         return new RunService(
                 p.checkpointDir(),
                 fleet,
                 publisher,
                 runId -> CompositeRunListener.of(
-                        metrics,
-                        fileMetrics,
+                        metrics.forRun(runId),
                         new ProgressLog(runId),
                         // last: a line it cannot write is reported by the run, after the others have seen the step
                         new MetricsHistoryFile(p.checkpointDir().resolve(runId))),

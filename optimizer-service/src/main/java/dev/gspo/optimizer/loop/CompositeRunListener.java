@@ -38,4 +38,9 @@ public record CompositeRunListener(List<RunListener> listeners) implements RunLi
     public void onWriteFailed(String file, long step, Exception error) {
         listeners.forEach(l -> l.onWriteFailed(file, step, error));
     }
+
+    @Override
+    public void onRunEnded() {
+        listeners.forEach(RunListener::onRunEnded);
+    }
 }

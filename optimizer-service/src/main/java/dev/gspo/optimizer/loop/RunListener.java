@@ -14,4 +14,7 @@ public interface RunListener {
 
     /** A run file ({@code metrics.jsonl}, {@code checkpoint}, {@code report}) could not be written; the run goes on. */
     default void onWriteFailed(String file, long step, Exception error) {}
+
+    /** The run is over, completed, failed or stopped, after its report: nothing more is told about it. */
+    default void onRunEnded() {}
 }

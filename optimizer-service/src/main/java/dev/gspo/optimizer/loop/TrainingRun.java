@@ -118,6 +118,15 @@ public final class TrainingRun {
         this.rewardMix = RunRewards.build(config.rewards(), task, options.remoteRewards());
     }
 
+    /** Tells the listeners that the run is over ({@link RunListener#onRunEnded}): per-run meters are removed. */
+    public void ended() {
+        try {
+            listener.onRunEnded();
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(TrainingRun.class).warn("run {}: a listener failed at its end", runId, e);
+        }
+    }
+
     public void run() {
         try (NDManager manager = NDManager.newBaseManager()) {
             ResumePoint resume = config.resumeFrom() == null ? null : ResumePoint.read(Path.of(config.resumeFrom()));

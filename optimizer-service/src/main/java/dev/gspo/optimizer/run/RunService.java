@@ -345,6 +345,7 @@ public final class RunService implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("after-run hook of {} failed", entry.run.runId(), e);
         }
+        entry.run.ended(); // after the report: its write failure is still counted
         // the state changes last: whoever sees "completed" also finds the report and the final checkpoint
         entry.finishedAt = Instant.now();
         entry.state = outcome;
