@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -12,7 +13,31 @@ import java.util.List;
  * @param maxNewTokens   longest response in tokens (default 8, at most 4096)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record SamplingSpec(Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens) {
+public record SamplingSpec(
+        @Schema(
+                description = "prompts per step, each answered groupSize times",
+                defaultValue = "16",
+                minimum = "1",
+                maximum = "1024")
+        Integer promptsPerStep,
+
+        @Schema(
+                description = "G, responses per prompt: the group the advantage is relative to",
+                defaultValue = "8",
+                minimum = "2",
+                maximum = "256")
+        Integer groupSize,
+
+        @Schema(
+                description = "sampling temperature T, in (0, 10]",
+                defaultValue = "1.0",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "10")
+        Double temperature,
+
+        @Schema(description = "longest response in tokens", defaultValue = "8", minimum = "1", maximum = "4096")
+        Integer maxNewTokens) {
 
     SamplingSpec withDefaults() {
         return new SamplingSpec(
