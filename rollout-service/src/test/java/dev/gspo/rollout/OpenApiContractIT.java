@@ -84,7 +84,14 @@ class OpenApiContractIT {
                         {"prompts":[{"id":"p1","tokenIds":[1,4,5]},{"id":"p2","text":"12+3="}],"groupSize":2,
                          "sampling":{"maxNewTokens":4,"temperature":1.0,"topP":0.9,"topK":5,"seed":7,"stop":["\\n"]},
                          "minPolicyVersion":0}""").valid().expect(200);
-        assertThat(ok.body()).contains("\"finishReason\"");
+        assertThat(ok.body()).contains("\"finishReason\":\"length\"");
+        // stop strings that any digit or separator ends: the other finishReason
+        HttpResponse<String> stopped =
+                contract.exchange("POST", path, path).json("""
+                        {"prompts":[{"id":"p1","text":"12+3="}],"groupSize":8,
+                         "sampling":{"maxNewTokens":8,"seed":7,
+                                     "stop":["0","1","2","3","4","5","6","7","8","9","\\n"," ","+","="]}}""").valid().expect(200);
+        assertThat(stopped.body()).contains("\"finishReason\":\"stop\"");
         contract.exchange("POST", path, path).json("{\"prompts\": [").expect(400);
         contract.exchange("POST", path, path)
                 .json("{\"prompts\":[{\"id\":\"p\",\"text\":\"1+1=\"}],\"groupsize\":2}")
