@@ -110,12 +110,21 @@ final class WireDocs {
                 "parameters",
                 "number of weights",
                 "loadedAt",
-                "ISO-8601 instant at which this version started serving");
+                "ISO-8601 instant at which this version started serving",
+                "vocabSize",
+                "the model's vocabulary size (vocab_size)",
+                "config",
+                "the served model's config.json as Hugging Face writes it (every tensor's shape follows from it)");
         if (schemas.get("PolicyInfo") != null) {
             Schema<?> loadedAt =
                     (Schema<?>) schemas.get("PolicyInfo").getProperties().get("loadedAt");
             if (loadedAt != null) {
                 loadedAt.setFormat("date-time");
+            }
+            Schema<?> config =
+                    (Schema<?>) schemas.get("PolicyInfo").getProperties().get("config");
+            if (config != null) {
+                config.setAdditionalProperties(true); // any JSON value per key, as config.json holds
             }
         }
     }
