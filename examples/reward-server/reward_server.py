@@ -6,6 +6,7 @@ Copy it and replace score() with your own grader. Python 3.9+, standard library 
     python3 examples/reward-server/reward_server.py --port 8090
     python3 examples/reward-server/reward_server.py --port 8090 --token-env REWARD_TOKEN   # require a bearer token
     python3 examples/reward-server/reward_server.py --port 8443 --cert server.crt --key server.key   # https
+    python3 examples/reward-server/reward_server.py --port 8090 --record items.jsonl   # keep what it was sent
 
 It answers POST /v1/score (any path, in fact) with
     {"items": [{"id", "prompt", "response", "answer", "metadata"}]}  ->  {"scores": [{"id", "score", "components"}]}
@@ -26,6 +27,7 @@ import json
 import os
 import ssl
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -41,6 +43,8 @@ def score(item):
 
 class Handler(BaseHTTPRequestHandler):
     token = None  # set from --token-env
+    record = None  # set from --record: a file every item received is appended to, one JSON line each
+    record_lock = threading.Lock()
 
     def do_POST(self):
         if self.token is not None:
@@ -57,6 +61,10 @@ class Handler(BaseHTTPRequestHandler):
             items = request["items"]
             if not isinstance(items, list):
                 raise ValueError("\"items\" must be an array")
+            if Handler.record is not None and items:
+                with Handler.record_lock, open(Handler.record, "a", encoding="utf-8") as f:
+                    for item in items:
+                        f.write(json.dumps(item, ensure_ascii=False) + "\n")
             scores = []
             for item in items:
                 value, components = score(item)
@@ -70,6 +78,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        # HTTP/1.0 closes the connection after each answer; say so, or a client that pools connections (the JDK's
+        # HttpClient does unless told) may send its next request down the closed one and fail with a broken pipe
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
@@ -85,11 +96,14 @@ def main():
                                             "environment variable (never from the command line: it would show in ps)")
     parser.add_argument("--cert", help="serve https with this PEM certificate (chain)")
     parser.add_argument("--key", help="... and this PEM private key")
+    parser.add_argument("--record", help="append every item received (prompt, response, answer, metadata) to this "
+                                         "file, one JSON object per line: to see what the optimizer sends")
     args = parser.parse_args()
     if args.token_env:
         Handler.token = os.environ.get(args.token_env)
         if not Handler.token:
             parser.error("environment variable %s is empty or not set" % args.token_env)
+    Handler.record = args.record
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     scheme = "http"
     if args.cert:

@@ -148,7 +148,8 @@ class RunMeasuresTest {
                     0.01,
                     0.3,
                     Double.NaN,
-                    Map.of()));
+                    Map.of(),
+                    0));
         }
         return out;
     }

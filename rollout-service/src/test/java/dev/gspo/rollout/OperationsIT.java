@@ -88,6 +88,14 @@ class OperationsIT {
                 .toIterable()
                 .contains("/v1/rollouts", "/v1/policy", "/v1/policy/weights");
         assertThat(docs.body()).contains("RolloutRequest", "RolloutResponse", "PolicyInfo");
+        com.fasterxml.jackson.databind.JsonNode finishReason = TestClient.tree(docs.body())
+                .path("components")
+                .path("schemas")
+                .path("Sample")
+                .path("properties")
+                .path("finishReason");
+        assertThat(finishReason.path("enum").toString()).isEqualTo("[\"eos\",\"stop\",\"length\"]");
+        assertThat(finishReason.path("description").asText()).contains("truncated");
     }
 
     private Optional<Double> metric(String name) {

@@ -113,9 +113,14 @@ class RolloutApiIT {
             assertThat(g.samples()).hasSize(3);
             for (Sample s : g.samples()) {
                 assertThat(s.tokenIds()).isNotEmpty().hasSizeLessThanOrEqualTo(10);
-                assertThat(s.finishReason()).isIn("stop", "length");
+                assertThat(s.finishReason()).isIn("eos", "stop", "length");
                 if (s.finishReason().equals("length")) {
                     assertThat(s.tokenIds()).hasSize(10);
+                }
+                if (s.finishReason().equals("eos")) {
+                    assertThat(s.tokenIds()[s.tokenIds().length - 1])
+                            .as("the EOS is the last token")
+                            .isEqualTo(registry.current().model().tokenizer().eosTokenId());
                 }
                 assertThat(s.text()).isNotNull();
                 completionTokens += s.tokenIds().length;

@@ -42,7 +42,10 @@ public final class BatchGenerator {
 
     private BatchGenerator(PolicyModel model, boolean fused) {
         this.model = model;
+        // config.json's eos_token_id(s), and the tokenizer's eos (config.json's first, else tokenizer_config.json's
+        // eos_token): a model whose config.json names none still ends its responses at its EOS
         this.eos = new HashSet<>(model.config().eosTokenIds());
+        this.eos.add(model.tokenizer().eosTokenId());
         this.fused = fused;
     }
 
@@ -204,7 +207,7 @@ public final class BatchGenerator {
             logprobs.add(logprob);
             SamplingParams p = request.params();
             if (eos.contains(token)) {
-                finish(FinishReason.STOP, decode(tokens.size() - 1));
+                finish(FinishReason.EOS, decode(tokens.size() - 1));
                 return;
             }
             if (!p.stop().isEmpty()) {

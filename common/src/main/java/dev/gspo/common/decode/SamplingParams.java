@@ -10,7 +10,8 @@ import java.util.List;
  *                     log softmax(logits / T) over the full vocabulary (T = 1 for greedy), before top-k/top-p
  * @param topP         nucleus mass in (0, 1]; 1 disables it
  * @param topK         keep only the k most likely tokens; 0 disables it
- * @param stop         strings that end generation (finish reason {@code stop}); the returned text excludes them
+ * @param stop         strings that end generation (finish reason {@code stop}); the returned text excludes them.
+ *                     The model's EOS token always ends generation too (finish reason {@code eos})
  */
 public record SamplingParams(int maxNewTokens, double temperature, double topP, int topK, List<String> stop) {
     public SamplingParams {

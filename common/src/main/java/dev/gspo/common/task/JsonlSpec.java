@@ -51,6 +51,12 @@ public record JsonlSpec(String path, String heldOutPath, Double heldOutFraction)
         return p;
     }
 
+    /** A dataset's responses end at the model's EOS only: they may run over several lines. */
+    @Override
+    public List<String> defaultStop() {
+        return List.of();
+    }
+
     @Override
     public JsonlTask create() {
         JsonlSpec s = withDefaults();

@@ -46,6 +46,17 @@ public sealed interface TaskSpec permits AdditionSpec, ReverseSpec, JsonlSpec {
      */
     Task create();
 
+    /**
+     * The stop strings a run of this task samples with when its config names none ({@code sampling.stop}): the
+     * built-in tasks answer on one line and keep their newline ({@link Task#STOP}); a dataset's responses end at the
+     * model's EOS only (an empty list), so that they may reason over several lines first. The EOS ends a response in
+     * either case.
+     */
+    @JsonIgnore
+    default List<String> defaultStop() {
+        return List.of(Task.STOP);
+    }
+
     /** The default task: addition with its own defaults. */
     static TaskSpec defaults() {
         return new AdditionSpec(null, null, null).withDefaults();

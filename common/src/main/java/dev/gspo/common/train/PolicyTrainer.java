@@ -31,6 +31,13 @@ import java.util.random.RandomGenerator;
  *   an update whose loss or gradient norm is not finite is skipped (never applied) and counted
  * </pre>
  *
+ * <p><b>Masked samples</b> ({@link PolicySample#masked()}, e.g. truncated responses under
+ * {@code objective.maskTruncated}) are left out before anything else: a mask of 0 on every token of a response makes
+ * it vanish from every sum of the objective and from every count the sums are divided by (|y_i|, the number of
+ * sequences, the number of tokens), which is the same as training on the other samples only. So the step runs on the
+ * unmasked samples alone (shuffle, minibatches, mismatch, token count), and a step whose samples are all masked makes
+ * no update.
+ *
  * <p><b>MoE routing.</b> For a model with sparse layers the no-grad recompute under θ = π_old also records which
  * experts every token was routed to ({@link ExpertChoices}). Each minibatch forward of π_θ then either routes freely
  * (default) or, with routing replay, uses π_old's experts. What replay keeps and what it lets move:
@@ -50,12 +57,13 @@ public final class PolicyTrainer {
     /**
      * What the step measured.
      *
-     * @param minibatches        the objective's diagnostics of each applied update (skipped ones are left out)
+     * @param minibatches        the objective's diagnostics of each applied update (skipped ones are left out); empty
+     *                           when every sample was masked
      * @param gradNorms          the global gradient norm before clipping of each applied update
      * @param skipped            updates not applied because the loss or the gradient norm was not finite
      * @param mismatchMean       mean |rollout log-prob − trainer log-prob| over every response token, before any update
      * @param mismatchMax        the largest such difference
-     * @param tokens             response tokens in the step
+     * @param tokens             response tokens trained on in the step (masked samples' not counted)
      * @param routingChangeShare share of (token, sparse layer) pairs whose routed expert set under π_θ differed from
      *                           π_old's, over the forwards of minibatches 2..M (after ≥ 1 update; what π_θ would have
      *                           routed, also under replay); NaN for a dense model or a single minibatch
@@ -110,6 +118,20 @@ public final class PolicyTrainer {
     }
 
     public StepResult step(
+            List<PolicySample> samples,
+            int miniBatches,
+            double lr,
+            OldLogprobs oldSource,
+            double zeroVarianceShare,
+            RandomGenerator rng) {
+        List<PolicySample> trained = samples.stream().filter(s -> !s.masked()).toList();
+        if (trained.isEmpty()) {
+            return new StepResult(List.of(), List.of(), 0, Double.NaN, Double.NaN, 0, Double.NaN);
+        }
+        return stepOn(trained, miniBatches, lr, oldSource, zeroVarianceShare, rng);
+    }
+
+    private StepResult stepOn(
             List<PolicySample> samples,
             int miniBatches,
             double lr,

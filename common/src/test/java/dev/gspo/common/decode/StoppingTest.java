@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class StoppingTest {
 
     @Test
-    void stopsAtEosOrAtMaxNewTokensAndSaysWhich() {
+    void stopsAtEosOrAtMaxNewTokensAndSaysWhichApart() {
         try (NDManager manager = NDManager.newBaseManager();
                 PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 21)) {
             SamplingParams params = new SamplingParams(20, 1.5, 1.0, 0, List.of());
@@ -25,10 +25,14 @@ class StoppingTest {
             int stopped = 0;
             for (Completion c : out) {
                 int eosAt = indexOf(c.tokenIds(), 2);
-                if (c.finishReason() == FinishReason.STOP) {
+                assertThat(c.finishReason())
+                        .as("no stop strings: EOS or length")
+                        .isNotEqualTo(FinishReason.STOP);
+                if (c.finishReason() == FinishReason.EOS) {
                     stopped++;
                     assertThat(eosAt).isEqualTo(c.tokenIds().length - 1);
                 } else {
+                    assertThat(c.finishReason()).isEqualTo(FinishReason.LENGTH);
                     assertThat(c.tokenIds()).hasSize(20);
                     assertThat(eosAt).isEqualTo(-1);
                 }
@@ -53,9 +57,18 @@ class StoppingTest {
                 requests.add(new SequenceRequest(prompt, params, i));
             }
             int stoppedByString = 0;
+            int eos = model.tokenizer().eosTokenId();
             for (Completion c : new BatchGenerator(model).generate(requests)) {
                 String full = model.tokenizer().decode(c.tokenIds());
-                if (c.finishReason() == FinishReason.STOP && !full.equals(c.text())) {
+                int last = c.tokenIds()[c.tokenIds().length - 1];
+                if (c.finishReason() == FinishReason.EOS) {
+                    assertThat(last).isEqualTo(eos);
+                    assertThat(c.text()).doesNotContain("1", "2");
+                } else if (c.finishReason() == FinishReason.LENGTH) {
+                    assertThat(c.tokenIds()).hasSize(30);
+                    assertThat(full).doesNotContain("1", "2");
+                } else {
+                    assertThat(last).as("a stop string, not EOS").isNotEqualTo(eos);
                     stoppedByString++;
                     assertThat(full).startsWith(c.text());
                     assertThat(full.substring(c.text().length())).matches("[12].*");

@@ -21,7 +21,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -204,11 +203,7 @@ public final class FleetClient implements RolloutSource {
     }
 
     private static Completion toCompletion(Sample s) {
-        return new Completion(
-                s.tokenIds(),
-                s.text(),
-                s.logprobs(),
-                FinishReason.valueOf(s.finishReason().toUpperCase(Locale.ROOT)));
+        return new Completion(s.tokenIds(), s.text(), s.logprobs(), FinishReason.fromWire(s.finishReason()));
     }
 
     /**

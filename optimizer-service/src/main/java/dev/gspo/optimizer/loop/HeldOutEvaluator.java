@@ -28,15 +28,18 @@ public final class HeldOutEvaluator {
 
     private HeldOutEvaluator() {}
 
-    /** Scored by {@code reward}, one chunk of answers at a time. */
+    /**
+     * Scored by {@code reward}, one chunk of answers at a time; greedy answers end at the model's EOS, one of
+     * {@code stop} (the run's {@code sampling.stop}) or after {@code maxNewTokens}.
+     */
     public static double accuracy(
-            PolicyModel model, Task task, int size, int maxNewTokens, Inputs inputs, Reward reward) {
+            PolicyModel model, Task task, int size, int maxNewTokens, List<String> stop, Inputs inputs, Reward reward) {
         List<TaskExample> examples = task.heldOut();
         examples = examples.subList(0, Math.min(size, examples.size()));
         if (examples.isEmpty()) {
             return Double.NaN;
         }
-        SamplingParams greedy = SamplingParams.greedy(maxNewTokens, List.of(Task.STOP));
+        SamplingParams greedy = SamplingParams.greedy(maxNewTokens, stop);
         BatchGenerator generator = new BatchGenerator(model);
         int correct = 0;
         for (int from = 0; from < examples.size(); from += CHUNK) {

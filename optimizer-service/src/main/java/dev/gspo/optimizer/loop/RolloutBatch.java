@@ -14,6 +14,16 @@ public record RolloutBatch(long policyVersion, List<Group> groups) {
     /** The responses to one prompt, with the prompt's token ids as the replica tokenized it. */
     public record Group(int[] promptTokenIds, long policyVersion, List<Completion> samples) {}
 
+    /** The share of samples cut at maxNewTokens ({@code finishReason} {@code length}); 0 for no samples. */
+    public double truncatedFraction() {
+        long all = groups.stream().mapToLong(g -> g.samples().size()).sum();
+        long cut = groups.stream()
+                .flatMap(g -> g.samples().stream())
+                .filter(c -> c.finishReason() != null && c.finishReason().truncated())
+                .count();
+        return all == 0 ? 0 : (double) cut / all;
+    }
+
     public long completionTokens() {
         return groups.stream()
                 .flatMap(g -> g.samples().stream())

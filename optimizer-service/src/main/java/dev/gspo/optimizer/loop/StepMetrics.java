@@ -24,6 +24,10 @@ import java.util.Map;
  *                          order, then the mean of each component a reward server reported as {@code name.component}
  *                          (exported as {@code gspo.train.reward{fn=…}}); empty in histories written before rewards
  *                          were configurable
+ * @param truncatedFraction share of the step's samples cut at {@code sampling.maxNewTokens} ({@code finishReason}
+ *                          {@code length}), exported as {@code gspo.train.truncated.fraction}; with
+ *                          {@code objective.maskTruncated} they are the samples left out of the loss (0 in histories
+ *                          written before it was measured)
  */
 public record StepMetrics(
         long step,
@@ -60,7 +64,8 @@ public record StepMetrics(
         double publishSeconds,
         double stepSeconds,
         double expertChangeShare,
-        Map<String, Double> rewards) {
+        Map<String, Double> rewards,
+        double truncatedFraction) {
 
     public StepMetrics {
         rewards = rewards == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(rewards));

@@ -181,7 +181,11 @@ public final class TrainingRun {
                         ? AdvantageConfig.defaults()
                         : AdvantageConfig.meanCentredOnly());
         SamplingParams sampling = new SamplingParams(
-                config.sampling().maxNewTokens(), config.sampling().temperature(), 1.0, 0, List.of(Task.STOP));
+                config.sampling().maxNewTokens(),
+                config.sampling().temperature(),
+                1.0,
+                0,
+                config.sampling().stop());
         long lastStep = firstStep - 1;
         for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
             long started = System.nanoTime();
@@ -194,14 +198,11 @@ public final class TrainingRun {
             // special token's text becoming its single id: the replica's PolicyTokenizer does this, checked against
             // transformers.js in ChatTemplateGoldenTest), it keeps the wire and RolloutSource unchanged, and the
             // replica returns the ids it used, which the trainer scores: rollout and update cannot disagree.
+            List<String> promptTexts = examples.stream()
+                    .map(e -> ModelPrompt.text(e, model.chatTemplate()))
+                    .toList();
             RolloutBatch batch = rollouts.sample(
-                    examples.stream()
-                            .map(e -> ModelPrompt.text(e, model.chatTemplate()))
-                            .toList(),
-                    config.sampling().groupSize(),
-                    sampling,
-                    rng.nextLong(),
-                    versionBefore);
+                    promptTexts, config.sampling().groupSize(), sampling, rng.nextLong(), versionBefore);
             long rolled = System.nanoTime();
 
             int g = config.sampling().groupSize();
@@ -215,7 +216,11 @@ public final class TrainingRun {
                     completions.add(c);
                     promptIds.add(group.promptTokenIds());
                     inputs.add(rewardInput(
-                            k + "-" + i + "-" + j, examples.get(i), c, Map.of("step", k, "group", i, "sample", j)));
+                            k + "-" + i + "-" + j,
+                            examples.get(i),
+                            promptTexts.get(i),
+                            c,
+                            Map.of("step", k, "group", i, "sample", j)));
                 }
             }
             RewardMix.Result scored = orCheckpoint(
@@ -230,7 +235,10 @@ public final class TrainingRun {
                         c.tokenIds(),
                         c.logprobs(),
                         adv.advantages()[i],
-                        sampling.logprobTemperature()));
+                        sampling.logprobTemperature(),
+                        config.objective().maskTruncated()
+                                && c.finishReason() != null
+                                && c.finishReason().truncated()));
             }
             PolicyTrainer.StepResult result = trainer.step(
                     samples,
@@ -302,15 +310,24 @@ public final class TrainingRun {
         }
     }
 
-    /** What the reward functions see of one response; {@code metadata} is sent to a reward server as is. */
-    private static RewardInput rewardInput(String id, TaskExample example, Completion c, Map<String, Object> context) {
+    /**
+     * What the reward functions see of one response; {@code metadata} is sent to a reward server as is.
+     *
+     * @param promptText the text the policy continued ({@link ModelPrompt#text}: a chat example rendered through the
+     *                   model's chat template)
+     */
+    private static RewardInput rewardInput(
+            String id, TaskExample example, String promptText, Completion c, Map<String, Object> context) {
         Map<String, Object> metadata = new LinkedHashMap<>(context);
         metadata.put("exampleId", example.id());
         metadata.put("responseTokens", c.tokenIds().length);
         if (c.finishReason() != null) {
             metadata.put("finishReason", c.finishReason().wireName());
         }
-        return new RewardInput(id, example.prompt(), c.text(), example.answer(), c.tokenIds().length, metadata);
+        if (!example.metadata().isEmpty()) {
+            metadata.put("exampleMetadata", example.metadata()); // the dataset line's "metadata", as is
+        }
+        return new RewardInput(id, promptText, c.text(), example.answer(), c.tokenIds().length, metadata);
     }
 
     private void warmStart(PolicyModel model, AdamW adam) {
@@ -322,7 +339,8 @@ public final class TrainingRun {
             List<int[]> targets = new ArrayList<>();
             for (Demonstration d : task.demonstrations(config.warmStart().batchSize(), rng)) {
                 prompts.add(model.tokenizer().encode(ModelPrompt.text(d.example(), model.chatTemplate())));
-                targets.add(model.tokenizer().encode(d.completion()));
+                targets.add(ResponseEnd.demonstrationIds(
+                        model.tokenizer(), d, config.sampling().stop()));
             }
             // linear decay to 10% keeps the end of the warm start from overshooting
             double lr = config.warmStart().learningRate()
@@ -342,8 +360,13 @@ public final class TrainingRun {
                 task,
                 config.eval().size(),
                 config.sampling().maxNewTokens(),
-                (example, completion, index) ->
-                        rewardInput("heldout-" + atStep + "-" + index, example, completion, Map.of("heldOut", true)),
+                config.sampling().stop(),
+                (example, completion, index) -> rewardInput(
+                        "heldout-" + atStep + "-" + index,
+                        example,
+                        ModelPrompt.text(example, model.chatTemplate()),
+                        completion,
+                        Map.of("heldOut", true)),
                 rewardMix.primary());
         heldOutByStep.put(atStep, acc);
         listener.onHeldOutAccuracy(atStep, acc);
@@ -457,7 +480,8 @@ public final class TrainingRun {
                 publishS,
                 stepS,
                 r.routingChangeShare(),
-                scored.means());
+                scored.means(),
+                batch.truncatedFraction());
     }
 
     private static double avg(List<LossDiagnostics> d, ToDoubleFunction<LossDiagnostics> f) {

@@ -296,6 +296,12 @@ public final class RunMeters implements RunListener {
                 "mean response length in tokens of the last step",
                 null);
         gauge(
+                "gspo.train.truncated.fraction",
+                StepMetrics::truncatedFraction,
+                "share of the last step's responses cut at maxNewTokens (finishReason length); left out of the loss "
+                        + "with objective.maskTruncated",
+                null);
+        gauge(
                 "gspo.train.staleness",
                 m -> m.stale(),
                 "policy versions between the trainer and the samples of the last step",

@@ -1,11 +1,19 @@
 package dev.gspo.optimizer.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.chat.ChatTemplate;
+import dev.gspo.common.model.BuiltinModel;
+import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.task.JsonlSpec;
+import dev.gspo.common.task.JsonlTask;
 import dev.gspo.common.task.ModelPrompt;
+import dev.gspo.common.task.PromptFit;
 import dev.gspo.common.task.Task;
+import dev.gspo.common.task.TaskExample;
 import dev.gspo.common.task.TaskSpec;
+import dev.gspo.common.tokenizer.BuiltinVocabulary;
+import dev.gspo.common.tokenizer.PolicyTokenizer;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.loop.PolicySink;
@@ -18,6 +26,7 @@ import dev.gspo.optimizer.reward.RemoteRewards;
 import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
+import dev.gspo.optimizer.runconfig.SamplingSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,7 +199,8 @@ public final class RunService implements AutoCloseable {
         if (requested.resumeFrom() != null && !requested.resumeFrom().isBlank()) {
             Path dir = resolveCheckpoint(requested.resumeFrom());
             TrainerState state = Checkpoint.read(dir); // verifies every checksum before anything is loaded
-            RunConfig saved = RunConfigJson.read(state.config()); // nested, or flat from earlier versions
+            RunConfig saved =
+                    withNewlineStopIfUnset(RunConfigJson.read(state.config())); // nested, or flat from earlier versions
             config = (requested.steps() != null ? saved.withSteps(requested.steps()) : saved)
                     .withDefaults()
                     .withResumeFrom(dir.toString());
@@ -240,6 +250,9 @@ public final class RunService implements AutoCloseable {
             if (task != null && problems.isEmpty()) {
                 chatProblem(task, config).ifPresent(problems::add);
             }
+            if (task instanceof JsonlTask dataset && problems.isEmpty()) {
+                promptLengthProblem(dataset, config).ifPresent(problems::add);
+            }
         }
         if (problems.isEmpty()) {
             problems.addAll(remoteRewards.check(config.rewards())); // reward servers: last, once all else is valid
@@ -248,6 +261,34 @@ public final class RunService implements AutoCloseable {
             throw new InvalidRunConfigException(problems);
         }
         return new Prepared(runId, config, task, earlier);
+    }
+
+    /**
+     * A checkpoint written before {@code sampling.stop} existed ended every response at a newline (and the EOS), a
+     * dataset's too: it resumes with that stop rather than with today's default for its task.
+     */
+    private static RunConfig withNewlineStopIfUnset(RunConfig saved) {
+        SamplingSpec s = saved.sampling();
+        if (s != null && s.stop() != null) {
+            return saved;
+        }
+        SamplingSpec legacy = s == null
+                ? new SamplingSpec(null, null, null, null, List.of(Task.STOP))
+                : new SamplingSpec(
+                        s.promptsPerStep(), s.groupSize(), s.temperature(), s.maxNewTokens(), List.of(Task.STOP));
+        return new RunConfig(
+                saved.task(),
+                saved.rewards(),
+                saved.model(),
+                saved.seed(),
+                saved.steps(),
+                legacy,
+                saved.objective(),
+                saved.optimizer(),
+                saved.warmStart(),
+                saved.eval(),
+                saved.checkpointing(),
+                saved.resumeFrom());
     }
 
     /**
@@ -307,6 +348,74 @@ public final class RunService implements AutoCloseable {
                     modelDir == null ? Optional.empty() : PolicyModel.chatTemplate(modelDir));
         } catch (RuntimeException e) {
             return Optional.of("model.source: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A dataset prompt too long for the model's context, once the response's {@code sampling.maxNewTokens} are set
+     * aside ({@link PromptFit}): refused here rather than by a replica at the first step. Every prompt, training and
+     * held-out, is encoded with the model's tokenizer (chat conversations rendered through its template first).
+     */
+    private static Optional<String> promptLengthProblem(JsonlTask task, RunConfig config) {
+        String taskLabel =
+                config.task() instanceof JsonlSpec j ? "task.path '" + j.path() + "'" : "task '" + task.name() + "'";
+        List<TaskExample> examples = new ArrayList<>(task.training());
+        examples.addAll(task.heldOut());
+        Path tmp = null;
+        try {
+            Path modelDir;
+            String modelLabel;
+            int maxPositions;
+            List<Integer> eos = List.of();
+            if (config.resumeFrom() != null || !config.model().builtin()) {
+                modelDir = Path.of(
+                        config.resumeFrom() != null
+                                ? config.resumeFrom()
+                                : config.model().source());
+                modelLabel = config.resumeFrom() != null
+                        ? "the checkpoint '" + config.resumeFrom() + "'"
+                        : "model.source '" + config.model().source() + "'";
+                if (!Files.isRegularFile(modelDir.resolve(PolicyModel.CONFIG_FILE))) {
+                    return Optional.empty(); // reported when the run loads the model
+                }
+                ModelConfig modelConfig = ModelConfig.read(modelDir.resolve(PolicyModel.CONFIG_FILE));
+                maxPositions = modelConfig.maxPositionEmbeddings();
+                eos = modelConfig.eosTokenIds();
+            } else {
+                tmp = Files.createTempDirectory("gspo-builtin-tokenizer");
+                BuiltinVocabulary.writeTo(tmp);
+                modelDir = tmp;
+                modelLabel = "model.source '" + config.model().source() + "'";
+                maxPositions = BuiltinModel.config(config.model().source()).maxPositionEmbeddings();
+            }
+            Optional<ChatTemplate> template = tmp == null ? PolicyModel.chatTemplate(modelDir) : Optional.empty();
+            // the eos as PolicyModel loads it: config.json's first id wins (a tokenizer without a known eos name loads)
+            try (PolicyTokenizer tokenizer =
+                    eos.isEmpty() ? PolicyTokenizer.load(modelDir) : PolicyTokenizer.load(modelDir, eos.getFirst())) {
+                return PromptFit.problem(
+                        examples,
+                        template,
+                        text -> tokenizer.encode(text).length,
+                        maxPositions,
+                        config.sampling().maxNewTokens(),
+                        taskLabel,
+                        modelLabel);
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.of(
+                    "model.source: cannot read the model's tokenizer to check the prompt lengths: " + e.getMessage());
+        } finally {
+            if (tmp != null) {
+                deleteQuietly(tmp);
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            log.debug("could not delete {}", dir, e);
         }
     }
 

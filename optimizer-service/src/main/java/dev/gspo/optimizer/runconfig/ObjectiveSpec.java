@@ -18,6 +18,11 @@ import java.util.List;
  * @param scaleAdvantagesByStd divide the group-centred reward by the group's std (default true)
  * @param routingReplay        MoE models only: π_θ's forwards use the experts π_old routed each token to (default
  *                             false; refused for a dense model)
+ * @param maskTruncated        leave truncated responses ({@code finishReason} {@code length}: cut at
+ *                             {@code sampling.maxNewTokens} before an EOS or a stop string) out of the loss, as TRL's
+ *                             {@code mask_truncated_completions} (default false). Their rewards still count in their
+ *                             group's mean and std; their tokens get mask 0, so they add nothing to the loss, its
+ *                             gradient or the token counts it is averaged over
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ObjectiveSpec(
@@ -60,7 +65,25 @@ public record ObjectiveSpec(
                 description = "MoE models only: π_θ's forwards use the experts π_old routed each token to "
                         + "(refused for a dense model)",
                 defaultValue = "false")
-        Boolean routingReplay) {
+        Boolean routingReplay,
+
+        @Schema(
+                description = "leave truncated responses (finishReason length) out of the loss, as TRL's "
+                        + "mask_truncated_completions; their rewards still count in their group's mean and std",
+                defaultValue = "false")
+        Boolean maskTruncated) {
+
+    /** A spec that leaves {@code maskTruncated} to its default. */
+    public ObjectiveSpec(
+            LossMode lossMode,
+            Double clipLow,
+            Double clipHigh,
+            OldLogprobs oldLogprobs,
+            Double klBeta,
+            Boolean scaleAdvantagesByStd,
+            Boolean routingReplay) {
+        this(lossMode, clipLow, clipHigh, oldLogprobs, klBeta, scaleAdvantagesByStd, routingReplay, null);
+    }
 
     ObjectiveSpec withDefaults() {
         LossMode mode = Checks.or(lossMode, LossMode.GSPO);
@@ -72,7 +95,8 @@ public record ObjectiveSpec(
                 Checks.or(oldLogprobs, OldLogprobs.ROLLOUT),
                 Checks.or(klBeta, 0.0),
                 Checks.or(scaleAdvantagesByStd, true),
-                Checks.or(routingReplay, false));
+                Checks.or(routingReplay, false),
+                Checks.or(maskTruncated, false));
     }
 
     void validate(List<String> p) {

@@ -85,10 +85,11 @@ public record RunConfig(
 
     /** The same config with every missing field, in every section, set to its default. */
     public RunConfig withDefaults() {
-        SamplingSpec samplingWithDefaults =
-                (sampling == null ? new SamplingSpec(null, null, null, null) : sampling).withDefaults();
+        TaskSpec taskWithDefaults = task == null ? TaskSpec.defaults() : task.withDefaults();
+        SamplingSpec samplingWithDefaults = (sampling == null ? new SamplingSpec(null, null, null, null) : sampling)
+                .withDefaults(taskWithDefaults.defaultStop());
         return new RunConfig(
-                task == null ? TaskSpec.defaults() : task.withDefaults(),
+                taskWithDefaults,
                 rewards == null
                         ? RewardSpec.defaults()
                         : rewards.stream()
@@ -98,7 +99,7 @@ public record RunConfig(
                 Checks.or(seed, 1L),
                 Checks.or(steps, 30),
                 samplingWithDefaults,
-                (objective == null ? new ObjectiveSpec(null, null, null, null, null, null, null) : objective)
+                (objective == null ? new ObjectiveSpec(null, null, null, null, null, null, null, null) : objective)
                         .withDefaults(),
                 (optimizer == null ? new OptimizerSpec(null, null, null, null) : optimizer).withDefaults(),
                 (warmStart == null ? new WarmStartSpec(null, null, null) : warmStart).withDefaults(),

@@ -10,7 +10,12 @@ import java.util.List;
  * @param promptsPerStep prompts per step, each answered {@code groupSize} times (default 16, at most 1024)
  * @param groupSize      G, responses per prompt: the group the advantage is relative to (default 8, 2..256)
  * @param temperature    sampling temperature T (default 1.0, in (0, 10])
- * @param maxNewTokens   longest response in tokens (default 8, at most 4096)
+ * @param maxNewTokens   longest response in tokens (default 8, at most 4096); a response that reaches it without an
+ *                       EOS or a stop string is truncated ({@code finishReason} {@code length})
+ * @param stop           strings that end a response besides the model's EOS, which always does (at most
+ *                       {@value #MAX_STOP_STRINGS}, each 1 to {@value #MAX_STOP_LENGTH} characters); the response's
+ *                       text ends before the first one found. Default: the task's ({@code ["\n"]} for the built-in
+ *                       tasks, {@code []} for a dataset: the EOS only). Also used by the held-out evaluation
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SamplingSpec(
@@ -36,15 +41,73 @@ public record SamplingSpec(
                 maximum = "10")
         Double temperature,
 
-        @Schema(description = "longest response in tokens", defaultValue = "8", minimum = "1", maximum = "4096")
-        Integer maxNewTokens) {
+        @Schema(
+                description = "longest response in tokens; a response that reaches it without an EOS or a stop "
+                        + "string is truncated (finishReason length)",
+                defaultValue = "8",
+                minimum = "1",
+                maximum = "4096")
+        Integer maxNewTokens,
 
-    SamplingSpec withDefaults() {
+        @Schema(
+                description = "strings that end a response besides the model's EOS (at most 16, each 1 to 64 "
+                        + "characters); default the task's: [\"\\n\"] for the built-in tasks, [] for a dataset")
+        List<String> stop) {
+
+    /** As many stop strings as a rollout-service takes by default ({@code gspo.rollout.max-stop-strings}). */
+    public static final int MAX_STOP_STRINGS = 16;
+    /** The longest stop string. */
+    public static final int MAX_STOP_LENGTH = 64;
+
+    public SamplingSpec {
+        // null elements are kept, to be named by validate(); List.copyOf would refuse them with no field name
+        stop = stop == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(stop));
+    }
+
+    /** A spec without stop strings of its own (the task's apply). */
+    public SamplingSpec(Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens) {
+        this(promptsPerStep, groupSize, temperature, maxNewTokens, null);
+    }
+
+    /** As the record's, with each stop string quoted and escaped: a newline must not break a log line. */
+    @Override
+    public String toString() {
+        return "SamplingSpec[promptsPerStep=" + promptsPerStep + ", groupSize=" + groupSize + ", temperature="
+                + temperature + ", maxNewTokens=" + maxNewTokens + ", stop="
+                + (stop == null ? null : stop.stream().map(SamplingSpec::quoted).toList()) + "]";
+    }
+
+    private static String quoted(String s) {
+        if (s == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    SamplingSpec withDefaults(List<String> taskStop) {
         return new SamplingSpec(
                 Checks.or(promptsPerStep, 16),
                 Checks.or(groupSize, 8),
                 Checks.or(temperature, 1.0),
-                Checks.or(maxNewTokens, 8));
+                Checks.or(maxNewTokens, 8),
+                Checks.or(stop, taskStop));
     }
 
     void validate(List<String> p) {
@@ -56,5 +119,18 @@ public record SamplingSpec(
         }
         Checks.range(p, "sampling.temperature", temperature, 0, 10, false);
         Checks.between(p, "sampling.maxNewTokens", maxNewTokens, 1, 4096);
+        if (stop != null) {
+            if (stop.size() > MAX_STOP_STRINGS) {
+                p.add("sampling.stop: at most " + MAX_STOP_STRINGS + " stop strings, got " + stop.size());
+            }
+            for (int i = 0; i < stop.size(); i++) {
+                String s = stop.get(i);
+                if (s == null || s.isEmpty()) {
+                    p.add("sampling.stop[" + i + "]: must be a non-empty string");
+                } else if (s.length() > MAX_STOP_LENGTH) {
+                    p.add("sampling.stop[" + i + "]: at most " + MAX_STOP_LENGTH + " characters, got " + s.length());
+                }
+            }
+        }
     }
 }

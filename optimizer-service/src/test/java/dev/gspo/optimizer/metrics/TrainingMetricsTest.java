@@ -88,6 +88,7 @@ class TrainingMetricsTest {
                         "gspo_train_reward_mean",
                         "gspo_train_reward_std",
                         "gspo_train_staleness",
+                        "gspo_train_truncated_fraction",
                         "gspo_train_step_accuracy",
                         "gspo_train_step_accuracy_max",
                         "gspo_train_step_clip_fraction",

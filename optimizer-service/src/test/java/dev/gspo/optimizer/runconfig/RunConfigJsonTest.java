@@ -11,6 +11,7 @@ import dev.gspo.common.task.JsonlSpec;
 import dev.gspo.common.train.OldLogprobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The nested run config, the flat body of earlier versions, and overrides. */
@@ -69,9 +70,9 @@ class RunConfigJsonTest {
         assertThat(config.model()).isEqualTo(new ModelSpec("builtin"));
         assertThat(config.seed()).isEqualTo(1L);
         assertThat(config.steps()).isEqualTo(30);
-        assertThat(config.sampling()).isEqualTo(new SamplingSpec(16, 8, 1.0, 8));
+        assertThat(config.sampling()).isEqualTo(new SamplingSpec(16, 8, 1.0, 8, List.of("\n")));
         assertThat(config.objective())
-                .isEqualTo(new ObjectiveSpec(LossMode.GSPO, 3e-4, 4e-4, OldLogprobs.ROLLOUT, 0.0, true, false));
+                .isEqualTo(new ObjectiveSpec(LossMode.GSPO, 3e-4, 4e-4, OldLogprobs.ROLLOUT, 0.0, true, false, false));
         assertThat(config.optimizer()).isEqualTo(new OptimizerSpec(5e-4, 4, 1.0, 0.0));
         assertThat(config.warmStart()).isEqualTo(new WarmStartSpec(0, 64, 3e-3));
         assertThat(config.eval()).isEqualTo(new EvalSpec(5, 200));
@@ -83,6 +84,61 @@ class RunConfigJsonTest {
                         .objective()
                         .clipRange())
                 .isEqualTo(LossMode.GRPO.paperClipRange());
+    }
+
+    @Test
+    void theStopStringsDefaultToTheTasksAndAreKeptWhenGiven() {
+        assertThat(RunConfigJson.read("{\"task\":{\"name\":\"reverse\"}}")
+                        .withDefaults()
+                        .sampling()
+                        .stop())
+                .as("a built-in task keeps its newline")
+                .containsExactly("\n");
+        assertThat(RunConfigJson.read("{\"task\":{\"name\":\"jsonl\",\"path\":\"d.jsonl\"}}")
+                        .withDefaults()
+                        .sampling()
+                        .stop())
+                .as("a dataset's responses end at the model's EOS only")
+                .isEmpty();
+        RunConfig own = RunConfigJson.read("{\"task\":{\"name\":\"jsonl\",\"path\":\"d.jsonl\"},"
+                        + "\"sampling\":{\"stop\":[\"</answer>\",\"\\n\\n\"]},\"objective\":{\"maskTruncated\":true}}")
+                .withDefaults();
+        assertThat(own.sampling().stop()).containsExactly("</answer>", "\n\n");
+        assertThat(own.objective().maskTruncated()).isTrue();
+        assertThat(own.validate()).isEmpty();
+        assertThat(RunConfigJson.read(RunConfigJson.write(own)))
+                .as("written and read back")
+                .isEqualTo(own);
+        assertThat(RunConfigJson.read("{\"sampling\":{\"stop\":[]}}")
+                        .withDefaults()
+                        .sampling()
+                        .stop())
+                .as("an empty list: the EOS only, also for a built-in task")
+                .isEmpty();
+        assertThat(RunConfig.empty().withDefaults().sampling().toString())
+                .as("logged with the run's config: a newline must not break the line")
+                .endsWith(", stop=[\"\\n\"]]")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void badStopStringsAreNamedByTheirIndex() {
+        String tooMany = "[" + String.join(",", java.util.Collections.nCopies(17, "\"x\"")) + "]";
+        assertThat(RunConfigJson.read("{\"sampling\":{\"stop\":" + tooMany + "}}")
+                        .withDefaults()
+                        .validate())
+                .containsExactly("sampling.stop: at most 16 stop strings, got 17");
+        assertThat(RunConfigJson.read("{\"sampling\":{\"stop\":[\"ok\",\"\",null,\"" + "y".repeat(65) + "\"]}}")
+                        .withDefaults()
+                        .validate())
+                .containsExactly(
+                        "sampling.stop[1]: must be a non-empty string",
+                        "sampling.stop[2]: must be a non-empty string",
+                        "sampling.stop[3]: at most 64 characters, got 65");
+        assertThatThrownBy(() -> RunConfigJson.read("{\"sampling\":{\"stop\":\"\\n\"}}"))
+                .hasMessageStartingWith("sampling.stop: expected an array");
+        assertThatThrownBy(() -> RunConfigJson.read("{\"objective\":{\"maskTruncated\":\"yes\"}}"))
+                .hasMessageStartingWith("objective.maskTruncated: expected");
     }
 
     @Test

@@ -43,6 +43,7 @@ public final class Steps {
                 0.1,
                 0.3,
                 Double.NaN,
-                rewards);
+                rewards,
+                0);
     }
 }

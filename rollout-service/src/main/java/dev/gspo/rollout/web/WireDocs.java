@@ -1,5 +1,6 @@
 package dev.gspo.rollout.web;
 
+import dev.gspo.common.decode.FinishReason;
 import io.swagger.v3.oas.models.media.Schema;
 import java.util.List;
 import java.util.Map;
@@ -87,8 +88,15 @@ final class WireDocs {
                 "logprobs[t] = log softmax(logits / T)[tokenIds[t]] over the full vocabulary, under the response's "
                         + "policy version; same length as tokenIds",
                 "finishReason",
-                "stop (EOS or a stop string) or length (maxNewTokens reached)");
-        enumOf(schemas.get("Sample"), "finishReason", "stop", "length");
+                "why the sample ended: eos (the model's end-of-sequence token, the last of tokenIds), stop (one of "
+                        + "sampling.stop; its tokens end tokenIds, text stops before it) or length (maxNewTokens "
+                        + "reached: a truncated response)");
+        enumOf(
+                schemas.get("Sample"),
+                "finishReason",
+                java.util.Arrays.stream(FinishReason.values())
+                        .map(FinishReason::wireName)
+                        .toArray(String[]::new));
         describe(
                 schemas.get("Usage"),
                 "Token counts of a response.",
