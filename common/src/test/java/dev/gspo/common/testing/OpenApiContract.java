@@ -36,7 +36,7 @@ public final class OpenApiContract {
     private final URI base;
     private final JsonNode spec;
     private final OpenApiInteractionValidator validator;
-    private final HttpClient http =
+    private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final Set<String> seen = new TreeSet<>();
 
@@ -49,20 +49,13 @@ public final class OpenApiContract {
 
     /** Reads the document the service at {@code base} publishes, with these headers (e.g. a read token). */
     public static OpenApiContract of(URI base, Map<String, String> headers) {
-        OpenApiContract probe = new OpenApiContract(base);
-        HttpResponse<String> r = probe.send(base, "GET", "/v3/api-docs", headers, null);
+        HttpResponse<String> r = send(base, "GET", "/v3/api-docs", headers, null);
         assertThat(r.statusCode()).as("GET /v3/api-docs: %s", r.body()).isEqualTo(200);
         try {
             return new OpenApiContract(base, JSON.readTree(r.body()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private OpenApiContract(URI base) {
-        this.base = base;
-        this.spec = null;
-        this.validator = null;
     }
 
     public JsonNode spec() {
@@ -195,7 +188,7 @@ public final class OpenApiContract {
         }
     }
 
-    private HttpResponse<String> send(
+    private static HttpResponse<String> send(
             URI target, String method, String path, Map<String, String> headers, byte[] body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(target.resolve(path))
                 .timeout(Duration.ofSeconds(60))
@@ -206,7 +199,7 @@ public final class OpenApiContract {
                                 : HttpRequest.BodyPublishers.ofByteArray(body));
         headers.forEach(b::header);
         try {
-            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
