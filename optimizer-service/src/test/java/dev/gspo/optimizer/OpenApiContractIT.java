@@ -23,7 +23,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The published OpenAPI document ({@code /v3/api-docs}) is the contract: a short real run against a real in-process
- * replica is started, listed, inspected, refused a second start, stopped, refused a second stop and resumed, and every
+ * replica is checked (dry run), started, listed (a page), inspected, refused a second start, stopped, refused a second
+ * stop, exported (the model zip) and resumed, and every
  * error each operation declares is provoked; every answer is validated against the document the optimizer itself
  * publishes (status declared for the operation, content type, body schema: the run status, the typed metrics, the
  * RFC 9457 problem on every error), the success requests too. Every (operation, status) the document declares must
@@ -50,7 +51,8 @@ class OpenApiContractIT {
             "GET /v1/runs 500",
             "GET /v1/runs/{id} 500",
             "GET /v1/runs/{id}/metrics 500",
-            "POST /v1/runs/{id}/stop 500");
+            "POST /v1/runs/{id}/stop 500",
+            "GET /v1/runs/{id}/model 500");
     /** Enough steps that the run is still running when it is stopped; each step is tiny. */
     private static final String RUN = """
             {"steps": 200, "seed": 3, "sampling": {"promptsPerStep": 2, "groupSize": 2, "maxNewTokens": 3},
@@ -105,6 +107,12 @@ class OpenApiContractIT {
                 read(contract, template, path).expect(404);
             }
         }
+        read(contract, "/v1/runs", "/v1/runs?limit=0").expect(400);
+        contract.exchange("GET", "/v1/runs/{id}/model", "/v1/runs/run-none/model")
+                .expect(401);
+        read(contract, "/v1/runs/{id}/model", "/v1/runs/run-none/model").expect(404);
+        post(contract, "/v1/runs", "/v1/runs?dryRun=maybe", CONTROL, RUN).expect(400);
+        post(contract, "/v1/runs", "/v1/runs?dryRun=true", CONTROL, RUN).valid().expect(200);
         post(contract, "/v1/runs/{id}/stop", "/v1/runs/run-none/stop", null, null)
                 .expect(401);
         post(contract, "/v1/runs/{id}/stop", "/v1/runs/run-none/stop", CONTROL, null)
@@ -124,7 +132,7 @@ class OpenApiContractIT {
                                 .path("step")
                                 .asLong()
                         >= 1);
-        read(contract, "/v1/runs", "/v1/runs").valid().expect(200);
+        read(contract, "/v1/runs", "/v1/runs?limit=10&offset=0").valid().expect(200);
         post(contract, "/v1/runs/{id}/stop", "/v1/runs/" + id + "/stop", CONTROL, null)
                 .valid()
                 .expect(200);
@@ -135,6 +143,10 @@ class OpenApiContractIT {
                 .valid()
                 .expect(200));
         assertThat(metrics.path("steps").size()).isPositive();
+        HttpResponse<String> zip = read(contract, "/v1/runs/{id}/model", "/v1/runs/" + id + "/model")
+                .valid()
+                .expect(200);
+        assertThat(zip.headers().firstValue("X-Model-SHA256")).isPresent();
 
         String resumed = json(post(
                                 contract,

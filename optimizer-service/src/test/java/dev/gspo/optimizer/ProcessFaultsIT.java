@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Faults injected into real processes (the services' executable jars on 127.0.0.1), run by failsafe after packaging:
  * a rollout replica killed with SIGKILL mid-run, the optimizer itself killed with SIGKILL mid-step and restarted with
- * {@code resumeFrom}, and the dead replica restarted and brought back to the current version.
+ * {@code resumeFrom} (the restarted optimizer lists the run as interrupted; the resume is its second attempt), and the
+ * dead replica restarted and brought back to the current version.
  */
 class ProcessFaultsIT {
     private static final String PUSH = "fault-push-token";
@@ -70,11 +71,24 @@ class ProcessFaultsIT {
 
             b.restart(); // the replica comes back empty (version 0)
             try (ServiceProcess optimizer = ServiceProcess.start("optimizer-service", dir, optimizerArgs)) {
+                // the restarted optimizer knows the run, and that it was cut short
+                JsonNode interrupted =
+                        Http.get(optimizer.url().resolve("/v1/runs/" + runId)).json();
+                assertThat(interrupted.get("state").asText())
+                        .as(interrupted.toString())
+                        .isEqualTo("failed");
+                assertThat(interrupted.get("error").asText()).startsWith("interrupted:");
+                assertThat(interrupted.get("step").asLong()).isGreaterThanOrEqualTo(stepAtOptimizerKill);
+                assertThat(interrupted.get("attempts")).hasSize(1);
                 Http.Response resumed = Http.post(
                         optimizer.url().resolve("/v1/runs"),
                         "{\"resumeFrom\":\"" + runId + "\",\"steps\":" + (saved.step() + 3) + "}",
                         CONTROL);
                 assertThat(resumed.status()).as(resumed.body()).isEqualTo(201);
+                assertThat(resumed.json().get("step").asLong()).isEqualTo(saved.step());
+                assertThat(resumed.json().get("attempts")).hasSize(2);
+                assertThat(resumed.json().get("attempts").get(0).get("state").asText())
+                        .isEqualTo("failed");
                 await().atMost(Duration.ofMinutes(4))
                         .pollInterval(Duration.ofSeconds(1))
                         .until(() -> !state(optimizer.url(), runId).equals("running"));

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The README's walk-through of a run's life over HTTP (the fenced block marked {@code bash walkthrough} in "A run's
  * life over HTTP") is run verbatim with {@code bash -euo pipefail} against the two real service jars, started with the
- * JVM flags of "Running the jars directly"; the only inputs are the variables the README names, {@code OPTIMIZER} and
- * {@code TOKEN}. Every {@code curl -f} in it fails the script on an error answer, every wait has the test's timeout.
+ * JVM flags of "Running the jars directly", in an empty folder (the export writes its zip there); the only inputs are
+ * the variables the README names, {@code OPTIMIZER} and {@code TOKEN}. Every {@code curl -f} in it fails the script on
+ * an error answer, every wait has the test's timeout; the exported zip must be a zip of the run's model.
  */
 class ReadmeWalkthroughProcessIT {
     private static final Pattern BLOCK = Pattern.compile("(?s)\n```bash walkthrough\n(.*?)\n```\n");
@@ -48,6 +49,7 @@ class ReadmeWalkthroughProcessIT {
             Path file = dir.resolve("walkthrough.sh");
             Files.writeString(file, script);
             ProcessBuilder bash = new ProcessBuilder("bash", "-euo", "pipefail", file.toString())
+                    .directory(dir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("walkthrough.log").toFile());
             bash.environment().put("OPTIMIZER", "http://127.0.0.1:" + optimizer.port());
@@ -66,10 +68,21 @@ class ReadmeWalkthroughProcessIT {
             assertThat(stopped.find()).as(out).isTrue();
             long stopStep = Long.parseLong(stopped.group(1));
             assertThat(out)
-                    .as("start, poll, stop, resume to 2 more steps, metrics of every step")
+                    .as("dry run, start, poll, stop, resume to 2 more steps, export, metrics of every step")
+                    .startsWith("true\n")
                     .contains("started run-", "running\n")
+                    .containsIgnoringCase("x-checkpoint-step: " + (stopStep + 2))
                     .contains("completed at step " + (stopStep + 2))
                     .endsWith((stopStep + 2) + "\n");
+            try (var zip = new java.util.zip.ZipFile(Files.list(dir)
+                    .filter(f -> f.toString().endsWith(".zip"))
+                    .findFirst()
+                    .orElseThrow()
+                    .toFile())) {
+                assertThat(zip.stream().map(java.util.zip.ZipEntry::getName))
+                        .as("the exported zip")
+                        .contains("config.json", "model.safetensors");
+            }
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.gspo.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.wire.PolicyInfo;
@@ -176,6 +178,11 @@ class RolloutApiIT {
 
         assertThat(info.version()).isZero();
         assertThat(info.modelType()).isEqualTo("llama");
+        ModelConfig served = registry.current().model().config();
+        assertThat(info.vocabSize()).isEqualTo(served.vocabSize());
+        // the served config.json, from which every tensor's shape follows (what the optimizer checks a run against)
+        assertThat(ModelConfig.fromJson(new ObjectMapper().valueToTree(info.config()), "GET /v1/policy"))
+                .isEqualTo(served);
         assertThat(info.parameters())
                 .isEqualTo(registry.current().model().weights().parameterCount());
         assertThat(weights.statusCode()).isEqualTo(200);

@@ -211,7 +211,8 @@ public record ModelConfig(
         return fromJson(n, configJson.toString());
     }
 
-    static ModelConfig fromJson(JsonNode n, String source) {
+    /** Reads a {@code config.json} already parsed; {@code source} names it in errors. */
+    public static ModelConfig fromJson(JsonNode n, String source) {
         String type = text(n, "model_type", source);
         JsonNode scaling = n.get("rope_scaling");
         if (scaling != null && !scaling.isNull()) {
@@ -259,6 +260,15 @@ public record ModelConfig(
 
     /** Writes {@code config.json} as Hugging Face's {@code *ForCausalLM} class of the type expects it. */
     public void write(Path configJson) {
+        try {
+            Files.writeString(configJson, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The {@code config.json} object as {@link #write} writes it. */
+    public ObjectNode toJson() {
         ObjectNode n = JSON.createObjectNode();
         n.putArray("architectures").add(architecture().hfArchitecture());
         n.put("model_type", modelType);
@@ -290,11 +300,7 @@ public record ModelConfig(
             ArrayNode a = n.putArray("eos_token_id");
             eosTokenIds.forEach(a::add);
         }
-        try {
-            Files.writeString(configJson, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return n;
     }
 
     private static String text(JsonNode n, String key, String source) {

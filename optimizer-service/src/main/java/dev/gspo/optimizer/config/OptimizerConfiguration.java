@@ -2,8 +2,10 @@ package dev.gspo.optimizer.config;
 
 import dev.gspo.common.task.TaskSpec;
 import dev.gspo.optimizer.api.BearerToken;
+import dev.gspo.optimizer.api.FiniteNumbers;
 import dev.gspo.optimizer.fleet.DnsEndpoints;
 import dev.gspo.optimizer.fleet.FleetClient;
+import dev.gspo.optimizer.fleet.FleetCompatibility;
 import dev.gspo.optimizer.fleet.ReplicaHealth;
 import dev.gspo.optimizer.fleet.RolloutEndpoints;
 import dev.gspo.optimizer.fleet.RolloutTimeouts;
@@ -26,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -120,7 +123,9 @@ class OptimizerConfiguration {
             FleetClient fleet,
             PolicyPublisher publisher,
             TrainingMetrics metrics,
-            RemoteRewards remoteRewards) {
+            RemoteRewards remoteRewards,
+            RolloutEndpoints endpoints,
+            HttpClient http) {
         return new RunService(
                 p.checkpointDir(),
                 fleet,
@@ -133,7 +138,14 @@ class OptimizerConfiguration {
                 new AllowedPaths(p.dataDirs(), p.modelDirs(), p.checkpointDir()),
                 new RunService.Retention(p.checkpointKeepLast(), p.checkpointKeepBest()),
                 TaskSpec::create,
-                remoteRewards);
+                remoteRewards,
+                new FleetCompatibility(endpoints, http, p.probeTimeout()));
+    }
+
+    /** No {@code "NaN"} strings in any answer: a non-finite number is written as null. */
+    @Bean
+    JsonMapperBuilderCustomizer finiteNumbers() {
+        return builder -> builder.addModule(new FiniteNumbers());
     }
 
     @Bean

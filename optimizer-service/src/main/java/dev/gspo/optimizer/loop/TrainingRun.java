@@ -377,9 +377,16 @@ public final class TrainingRun {
         byte[] bytes = model.weightsAsSafetensors();
         PublishResult r = publisher.publish(policyVersion, bytes, PolicyModel.sha256(bytes));
         lastPublish = r;
+        for (PublishResult.Replica failed : r.replicas()) {
+            if (!failed.ok()) {
+                lastPublishError =
+                        new PublishError(r.version(), String.valueOf(failed.endpoint()), failed.error(), Instant.now());
+            }
+        }
     }
 
     private volatile PublishResult lastPublish;
+    private volatile PublishError lastPublishError;
 
     private Path checkpointDir(long atStep) {
         return runDir.resolve("checkpoints").resolve(String.format("step-%06d", atStep));
@@ -574,6 +581,11 @@ public final class TrainingRun {
 
     public PublishResult lastPublish() {
         return lastPublish;
+    }
+
+    /** The latest push of this run that a replica did not take, or null. */
+    public PublishError lastPublishError() {
+        return lastPublishError;
     }
 
     public Task task() {

@@ -15,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the fleet on the trainer's latest version: publishes each new version to every available replica the
@@ -27,6 +29,7 @@ public final class PolicyPublisher implements PolicySink, ReplicaSync {
     /** The latest published weights; serialised once per version, shared by every push. */
     public record Publication(long version, byte[] safetensors, String sha256) {}
 
+    private static final Logger log = LoggerFactory.getLogger(PolicyPublisher.class);
     private final RolloutEndpoints endpoints;
     private final WeightPublisher publisher;
     private final HttpClient http;
@@ -71,6 +74,7 @@ public final class PolicyPublisher implements PolicySink, ReplicaSync {
         List<URI> replicas = endpoints.current();
         PublishResult result =
                 publisher.publish(health == null ? replicas : health.available(replicas), version, safetensors, sha256);
+        result.replicas().forEach(r -> warnIfFailed(version, r));
         if (health != null) {
             for (PublishResult.Replica r : result.replicas()) {
                 if (r.ok()) {
@@ -92,11 +96,24 @@ public final class PolicyPublisher implements PolicySink, ReplicaSync {
             return false;
         }
         PublishResult.Replica r = publisher.pushWithRetries(replica, p.version(), p.safetensors(), p.sha256());
+        warnIfFailed(p.version(), r);
         listener.accept(new PublishResult(p.version(), p.safetensors().length, Duration.ZERO, List.of(r)));
         if (r.ok() && health != null) {
             health.serves(replica, p.version());
         }
         return r.ok();
+    }
+
+    /** Every push a replica did not take is logged, with what the replica said (its problem {@code detail}). */
+    private static void warnIfFailed(long version, PublishResult.Replica r) {
+        if (!r.ok()) {
+            log.warn(
+                    "replica {} did not take policy version {} ({} attempt(s)): {}",
+                    r.endpoint(),
+                    version,
+                    r.attempts(),
+                    r.error());
+        }
     }
 
     /**

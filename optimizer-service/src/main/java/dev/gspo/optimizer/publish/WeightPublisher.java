@@ -1,5 +1,7 @@
 package dev.gspo.optimizer.publish;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.optimizer.loop.PublishResult;
 import java.io.IOException;
 import java.net.URI;
@@ -25,6 +27,7 @@ import java.util.concurrent.ExecutorService;
  * counts as success: pushes are idempotent.
  */
 public final class WeightPublisher {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http;
     private final String pushToken;
     private final Duration timeout;
@@ -75,7 +78,7 @@ public final class WeightPublisher {
                 if (status / 100 == 2 || (status == 409 && replicaAtOrBeyond(replica, version))) {
                     return new PublishResult.Replica(replica, true, attempt, null);
                 }
-                error = "HTTP " + status + ": " + abbreviate(response.body());
+                error = "HTTP " + status + ": " + problemDetail(response.body());
                 if (status == 401 || status == 403 || status == 400 || status == 422 || status == 413) {
                     return new PublishResult.Replica(replica, false, attempt, error); // retrying cannot help
                 }
@@ -93,6 +96,19 @@ public final class WeightPublisher {
 
     private boolean replicaAtOrBeyond(URI replica, long version) {
         return ReplicaVersion.of(http, replica, timeout).orElse(-1L) >= version;
+    }
+
+    /** A replica's problem {@code detail} (what it says went wrong), else the start of its body. */
+    static String problemDetail(String body) {
+        try {
+            JsonNode n = JSON.readTree(body);
+            if (n != null && n.path("detail").isTextual()) {
+                return abbreviate(n.get("detail").asText());
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: the body as it is
+        }
+        return abbreviate(body);
     }
 
     private static String abbreviate(String s) {

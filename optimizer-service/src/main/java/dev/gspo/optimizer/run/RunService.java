@@ -16,6 +16,8 @@ import dev.gspo.common.tokenizer.BuiltinVocabulary;
 import dev.gspo.common.tokenizer.PolicyTokenizer;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.common.train.TrainerState;
+import dev.gspo.optimizer.loop.CompositeRunListener;
+import dev.gspo.optimizer.loop.FleetModelCheck;
 import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.loop.RolloutSource;
 import dev.gspo.optimizer.loop.RunListener;
@@ -45,6 +47,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -53,12 +56,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts, tracks and stops training runs: at most one runs at a time (on a thread of its own: training steps
- * serialise on DJL's single gradient collector anyway), every run is remembered with its per-step history.
+ * serialise on DJL's single gradient collector anyway), every run is remembered with its attempts and per-step
+ * history, on disk too ({@link RunRegistry}): an optimizer that restarts over the same checkpoint folder knows every
+ * run it knew before.
  *
  * <p>Preparing a run (reading and verifying a checkpoint, creating the task, which may read a dataset, checking the
- * model directory) happens without the lock that {@link #list()} and {@link #get} take, so the API keeps answering
- * while a large task is built; a second start meanwhile is a conflict. Every file a config names must lie in the
- * folders {@link AllowedPaths} allows.
+ * model directory and the fleet's model) happens without the lock that {@link #list()} and {@link #get} take, so the
+ * API keeps answering while a large task is built; it comes before the busy check, so an invalid config is refused
+ * with its problems even while another run is active, and of two valid starts at once the first to finish preparing
+ * runs, the other is a conflict. Every file a config names must lie in the folders {@link AllowedPaths} allows.
  */
 public final class RunService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RunService.class);
@@ -69,21 +75,63 @@ public final class RunService implements AutoCloseable {
     private static final DateTimeFormatter ID_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
-    /** Everything known about one run. */
+    /**
+     * Everything known about one run: its finished attempts, and either the attempt this optimizer runs (or ran) or,
+     * for a run known from disk, the status its record holds.
+     */
     private static final class Entry {
-        final TrainingRun run;
-        final Instant startedAt = Instant.now();
-        final List<StepMetrics> earlierHistory;
-        volatile RunState state = RunState.RUNNING;
+        final String runId;
+        final List<RunAttempt> previous;
+        /** The run's status as read from its record; null once this optimizer started an attempt of it. */
+        final RunStatus stored;
+
+        TrainingRun run;
+        Instant startedAt;
+        long fromStep;
+        long fromVersion;
+        String resumedFrom;
+        List<StepMetrics> earlierHistory = List.of();
+        volatile RunState state;
         volatile Instant finishedAt;
         volatile String error;
         final CompletableFuture<RunState> done = new CompletableFuture<>();
 
-        Entry(TrainingRun run, List<StepMetrics> earlierHistory) {
+        /** A run known from its record. */
+        Entry(RunStatus stored) {
+            this.runId = stored.runId();
+            this.previous = new ArrayList<>(stored.attempts());
+            this.stored = stored;
+            this.state = stored.state();
+            this.done.complete(stored.state());
+        }
+
+        /** A new attempt of a run, after {@code previous} ones. */
+        Entry(TrainingRun run, List<RunAttempt> previous, ResumeInfo resume, List<StepMetrics> earlierHistory) {
+            this.runId = run.runId();
+            this.previous = new ArrayList<>(previous);
+            this.stored = null;
             this.run = run;
+            this.startedAt = Instant.now();
+            this.fromStep = resume == null ? 0 : resume.step();
+            this.fromVersion = resume == null ? 0 : resume.policyVersion();
+            this.resumedFrom = resume == null ? null : resume.dir();
             this.earlierHistory = earlierHistory;
+            this.state = RunState.RUNNING;
+        }
+
+        /** The first attempt's start: runs are listed newest first by it. */
+        Instant createdAt() {
+            if (!previous.isEmpty() && previous.getFirst().startedAt() != null) {
+                return previous.getFirst().startedAt();
+            }
+            return stored != null && stored.startedAt() != null
+                    ? stored.startedAt()
+                    : startedAt == null ? Instant.EPOCH : startedAt;
         }
     }
+
+    /** Where a resume continues: the checkpoint directory, its step and policy version. */
+    private record ResumeInfo(String dir, long step, long policyVersion) {}
 
     private final Path checkpointRoot;
     private final RolloutSource rollouts;
@@ -99,8 +147,9 @@ public final class RunService implements AutoCloseable {
     private final AllowedPaths paths;
     private final Function<TaskSpec, Task> tasks;
     private final Retention retention;
+    private final RunRegistry registry;
+    private final FleetModelCheck fleetCheck;
     private Entry active;
-    private boolean preparing;
 
     /** How many checkpoints each run keeps ({@code gspo.optimizer.checkpoint-keep-last}, {@code -keep-best}). */
     public record Retention(int keepLast, boolean keepBest) {
@@ -121,13 +170,15 @@ public final class RunService implements AutoCloseable {
                 AllowedPaths.checkpointsOnly(checkpointRoot),
                 Retention.ALL,
                 TaskSpec::create,
-                RemoteRewards.unavailable());
+                RemoteRewards.unavailable(),
+                FleetModelCheck.NONE);
     }
 
     /**
      * @param paths the folders a config may name files in
      * @param tasks creates a run's task from its spec ({@link TaskSpec#create})
      * @param remoteRewards the clients of {@code http} reward functions, checked before a run starts
+     * @param fleetCheck    whether the fleet serves a model the run's weights fit, checked before a run starts
      */
     public RunService(
             Path checkpointRoot,
@@ -137,7 +188,8 @@ public final class RunService implements AutoCloseable {
             AllowedPaths paths,
             Retention retention,
             Function<TaskSpec, Task> tasks,
-            RemoteRewards remoteRewards) {
+            RemoteRewards remoteRewards,
+            FleetModelCheck fleetCheck) {
         this.checkpointRoot = checkpointRoot;
         this.rollouts = rollouts;
         this.publisher = publisher;
@@ -146,56 +198,93 @@ public final class RunService implements AutoCloseable {
         this.retention = retention;
         this.tasks = tasks;
         this.remoteRewards = remoteRewards;
+        this.fleetCheck = fleetCheck;
+        this.registry = new RunRegistry(checkpointRoot);
+        for (RunStatus stored : registry.load()) {
+            runs.put(stored.runId(), new Entry(stored));
+        }
+        if (!runs.isEmpty()) {
+            log.info("{} run(s) recorded under {}", runs.size(), checkpointRoot);
+        }
     }
 
-    /** Validates and starts a run; throws {@link RunConflictException} while another one runs or is being prepared. */
+    /**
+     * Validates and starts a run. Validation comes first (an invalid config is refused with its problems even while
+     * another run is active), then the busy check: {@link RunConflictException} while another run is running or
+     * starting. A resume ({@code resumeFrom}) becomes a new attempt of the run it continues.
+     */
     public RunStatus start(RunConfig requested, RunCompletionHook after) {
+        Prepared p = prepare(requested);
         synchronized (this) {
             if (active != null && active.state == RunState.RUNNING) {
-                throw new RunConflictException("run " + active.run.runId() + " is still running; stop it first");
+                throw new RunConflictException("run " + active.runId + " is still running; stop it first");
             }
-            if (preparing) {
-                throw new RunConflictException("another run is being prepared; try again once it has started");
-            }
-            preparing = true;
-        }
-        try {
-            Prepared p = prepare(requested);
-            synchronized (this) {
-                TrainingRun run = new TrainingRun(
-                        p.runId(),
-                        p.config(),
-                        checkpointRoot.resolve(p.runId()),
-                        rollouts,
-                        publisher,
-                        listeners.apply(p.runId()),
-                        new RunOptions(
-                                p.task(),
-                                retention.keepLast(),
-                                retention.keepBest(),
-                                heldOut(p.earlier()),
-                                remoteRewards));
-                Entry entry = new Entry(run, p.earlier());
-                runs.put(p.runId(), entry);
-                active = entry;
-                executor.submit(() -> execute(entry, after));
-                return status(entry);
-            }
-        } finally {
-            synchronized (this) {
-                preparing = false;
-            }
+            Entry known = runs.get(p.runId());
+            List<RunAttempt> previous = known == null ? List.of() : attempts(known);
+            TrainingRun run = new TrainingRun(
+                    p.runId(),
+                    p.config(),
+                    checkpointRoot.resolve(p.runId()),
+                    rollouts,
+                    publisher,
+                    // the record first: a history line that cannot be written must not keep the record behind
+                    CompositeRunListener.of(
+                            new RunListener() {
+                                @Override
+                                public void onStep(StepMetrics metrics) {
+                                    record(p.runId());
+                                }
+
+                                @Override
+                                public void onCheckpoint(long step, Path dir) {
+                                    record(p.runId());
+                                }
+                            },
+                            listeners.apply(p.runId())),
+                    new RunOptions(
+                            p.task(), retention.keepLast(), retention.keepBest(), heldOut(p.earlier()), remoteRewards));
+            Entry entry = new Entry(run, previous, p.resume(), p.earlier());
+            runs.remove(p.runId()); // re-inserted: the map keeps the order in which attempts started
+            runs.put(p.runId(), entry);
+            active = entry;
+            record(entry);
+            executor.submit(() -> execute(entry, after));
+            return status(entry);
         }
     }
 
+    /**
+     * What {@code POST /v1/runs?dryRun=true} answers: everything a start checks, nothing started. A valid config is
+     * accepted even while another run is active (only a real start needs the trainer).
+     */
+    public DryRun dryRun(RunConfig requested) {
+        Prepared p = prepare(requested);
+        return new DryRun(
+                true,
+                p.resume() == null ? null : p.runId(),
+                p.resume() == null ? null : p.resume().step(),
+                p.config());
+    }
+
+    /**
+     * {@code POST /v1/runs?dryRun=true}: the config a start would run with, every default filled in.
+     *
+     * @param dryRun        always true: nothing was started
+     * @param resumes       the run a resume would continue (absent for a new run)
+     * @param resumesAtStep the step it would continue from
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public record DryRun(boolean dryRun, String resumes, Long resumesAtStep, RunConfig config) {}
+
     /** A run ready to start: its id, its config with defaults, its task, the history of the run it resumes. */
-    private record Prepared(String runId, RunConfig config, Task task, List<StepMetrics> earlier) {}
+    private record Prepared(String runId, RunConfig config, Task task, List<StepMetrics> earlier, ResumeInfo resume) {}
 
     /** Everything a start reads from disk, outside the lock; throws {@link InvalidRunConfigException} with every problem. */
     private Prepared prepare(RunConfig requested) {
         String runId;
         RunConfig config;
         List<StepMetrics> earlier = List.of();
+        ResumeInfo resume = null;
         if (requested.resumeFrom() != null && !requested.resumeFrom().isBlank()) {
             Path dir = resolveCheckpoint(requested.resumeFrom());
             TrainerState state = Checkpoint.read(dir); // verifies every checksum before anything is loaded
@@ -216,6 +305,7 @@ public final class RunService implements AutoCloseable {
                 throw new InvalidRunConfigException(List.of("steps: the checkpoint is at step " + state.step() + " of "
                         + config.steps() + "; pass a larger \"steps\" to continue"));
             }
+            resume = new ResumeInfo(dir.toString(), state.step(), state.policyVersion());
         } else {
             config = requested.withDefaults();
             runId = "run-" + ID_TIME.format(Instant.now()) + "-"
@@ -255,12 +345,15 @@ public final class RunService implements AutoCloseable {
             }
         }
         if (problems.isEmpty()) {
+            modelConfig(config).ifPresent(model -> problems.addAll(fleetCheck.problems(model)));
+        }
+        if (problems.isEmpty()) {
             problems.addAll(remoteRewards.check(config.rewards())); // reward servers: last, once all else is valid
         }
         if (!problems.isEmpty()) {
             throw new InvalidRunConfigException(problems);
         }
-        return new Prepared(runId, config, task, earlier);
+        return new Prepared(runId, config, task, earlier, resume);
     }
 
     /**
@@ -430,6 +523,21 @@ public final class RunService implements AutoCloseable {
         }
     }
 
+    /** The config of the model the run will train (the checkpoint's for a resume); empty if it cannot be read here. */
+    private static Optional<ModelConfig> modelConfig(RunConfig config) {
+        try {
+            if (config.resumeFrom() != null) {
+                return Optional.of(ModelConfig.read(Path.of(config.resumeFrom()).resolve(PolicyModel.CONFIG_FILE)));
+            }
+            if (config.model().builtin()) {
+                return Optional.of(BuiltinModel.config(config.model().source()));
+            }
+            return Optional.of(ModelConfig.read(Path.of(config.model().source()).resolve(PolicyModel.CONFIG_FILE)));
+        } catch (RuntimeException e) {
+            return Optional.empty(); // an unreadable config.json is reported when the run loads the model
+        }
+    }
+
     private void execute(Entry entry, RunCompletionHook after) {
         RunState outcome;
         try {
@@ -438,13 +546,13 @@ public final class RunService implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             entry.error = e.getClass().getSimpleName() + ": " + e.getMessage();
             outcome = RunState.FAILED;
-            log.error("run {} failed at step {}", entry.run.runId(), entry.run.step(), e);
+            log.error("run {} failed at step {}", entry.run.runId(), Math.max(entry.run.step(), entry.fromStep), e);
         }
         log.info(
                 "run {} {} at step {}/{} (policy version {})",
                 entry.run.runId(),
                 outcome.wireName(),
-                entry.run.step(),
+                Math.max(entry.run.step(), entry.fromStep),
                 entry.run.config().steps(),
                 entry.run.policyVersion());
         try {
@@ -456,14 +564,33 @@ public final class RunService implements AutoCloseable {
         }
         entry.run.ended(); // after the report: its write failure is still counted
         // the state changes last: whoever sees "completed" also finds the report and the final checkpoint
-        entry.finishedAt = Instant.now();
-        entry.state = outcome;
+        synchronized (this) {
+            entry.finishedAt = Instant.now();
+            entry.state = outcome;
+            record(entry);
+        }
         entry.done.complete(outcome);
+    }
+
+    /** Saves a run's record; a record that cannot be written is logged (the run goes on, its files say the rest). */
+    private synchronized void record(String runId) {
+        Entry e = runs.get(runId);
+        if (e != null) {
+            record(e);
+        }
+    }
+
+    private void record(Entry e) {
+        try {
+            registry.save(status(e));
+        } catch (RuntimeException ex) {
+            log.warn("run {}: {}", e.runId, ex.getMessage());
+        }
     }
 
     public synchronized RunStatus stop(String runId) {
         Entry e = entry(runId);
-        if (e.state != RunState.RUNNING) {
+        if (e.state != RunState.RUNNING || e.run == null) {
             throw new RunConflictException("run " + runId + " is " + e.state.wireName() + ", not running");
         }
         e.run.requestStop();
@@ -474,12 +601,48 @@ public final class RunService implements AutoCloseable {
         return status(entry(runId));
     }
 
+    /** Every run, newest first (by its first attempt's start). */
     public synchronized List<RunStatus> list() {
-        return runs.values().stream().map(this::status).toList();
+        return page(0, Integer.MAX_VALUE).runs();
     }
 
+    /**
+     * One page of the runs, newest first (by the first attempt's start, then by id): {@code limit} runs from
+     * {@code offset}.
+     */
+    public synchronized Page page(int offset, int limit) {
+        List<Entry> sorted = runs.values().stream()
+                .sorted(Comparator.comparing(Entry::createdAt)
+                        .thenComparing(e -> e.runId)
+                        .reversed())
+                .toList();
+        int from = Math.min(offset, sorted.size());
+        int to = (int) Math.min((long) from + limit, sorted.size());
+        return new Page(
+                sorted.subList(from, to).stream().map(this::status).toList(),
+                sorted.size(),
+                offset,
+                limit,
+                to < sorted.size() ? to : null);
+    }
+
+    /**
+     * {@code GET /v1/runs}: a page of runs, newest first.
+     *
+     * @param total      how many runs there are
+     * @param nextOffset the {@code offset} of the next page; absent on the last page
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public record Page(List<RunStatus> runs, int total, int offset, int limit, Integer nextOffset) {}
+
+    /** A run's steps, oldest first; a step that an attempt repeated after a resume is listed once, as last trained. */
     public synchronized List<StepMetrics> history(String runId) {
         Entry e = entry(runId);
+        if (e.run == null) {
+            Map<Long, StepMetrics> byStep = new java.util.TreeMap<>();
+            readHistory(runId).forEach(m -> byStep.put(m.step(), m));
+            return List.copyOf(byStep.values());
+        }
         List<StepMetrics> all = new ArrayList<>(e.earlierHistory);
         all.addAll(e.run.history());
         return all;
@@ -490,8 +653,21 @@ public final class RunService implements AutoCloseable {
         return entry(runId).done;
     }
 
+    /** The training run of a run's latest attempt, if this optimizer started it. */
     public synchronized Optional<TrainingRun> run(String runId) {
         return Optional.ofNullable(runs.get(runId)).map(e -> e.run);
+    }
+
+    /**
+     * The newest checkpoint of a run (the checkpoint that {@code resumeFrom: <run id>} would continue from).
+     *
+     * @throws RunNotFoundException if no such run is known
+     */
+    public Optional<Path> latestCheckpoint(String runId) {
+        synchronized (this) {
+            entry(runId);
+        }
+        return newestCheckpoint(runId);
     }
 
     private Entry entry(String runId) {
@@ -503,6 +679,9 @@ public final class RunService implements AutoCloseable {
     }
 
     private RunStatus status(Entry e) {
+        if (e.run == null) {
+            return e.stored;
+        }
         TrainingRun r = e.run;
         List<StepMetrics> h = r.history();
         StepMetrics latest =
@@ -510,9 +689,9 @@ public final class RunService implements AutoCloseable {
         return new RunStatus(
                 r.runId(),
                 e.state,
-                r.step(),
+                Math.max(r.step(), e.fromStep),
                 r.config().steps(),
-                r.policyVersion(),
+                Math.max(r.policyVersion(), e.fromVersion),
                 latest,
                 finite(r.heldOutBefore()),
                 finite(r.heldOutAfter()),
@@ -525,7 +704,27 @@ public final class RunService implements AutoCloseable {
                 e.error,
                 e.startedAt,
                 e.finishedAt,
-                r.config());
+                r.config(),
+                attempts(e),
+                r.lastPublishError());
+    }
+
+    /** Every attempt of a run, the live one as it stands now. */
+    private static List<RunAttempt> attempts(Entry e) {
+        List<RunAttempt> all = new ArrayList<>(e.previous);
+        if (e.run != null) {
+            all.add(new RunAttempt(
+                    e.previous.size() + 1,
+                    e.state,
+                    e.fromStep,
+                    Math.max(e.run.step(), e.fromStep),
+                    e.run.config().steps(),
+                    e.resumedFrom,
+                    e.startedAt,
+                    e.finishedAt,
+                    e.error));
+        }
+        return all;
     }
 
     private static Double finite(double v) {
@@ -537,18 +736,10 @@ public final class RunService implements AutoCloseable {
      * checkpoint root or a model folder).
      */
     private Path resolveCheckpoint(String from) {
-        Path checkpoints = checkpointRoot.resolve(from).resolve("checkpoints");
-        if (RUN_ID.matcher(from).matches() && Files.isDirectory(checkpoints)) {
-            try (Stream<Path> dirs = Files.list(checkpoints)) {
-                Optional<Path> latest = dirs.filter(
-                                p -> p.getFileName().toString().startsWith("step-"))
-                        .max(Comparator.comparing(p -> p.getFileName().toString()));
-                if (latest.isPresent()) {
-                    return latest.get();
-                }
-            } catch (IOException e) {
-                throw new InvalidRunConfigException(
-                        List.of("resumeFrom: cannot list " + checkpoints + ": " + e.getMessage()));
+        if (RUN_ID.matcher(from).matches()) {
+            Optional<Path> latest = newestCheckpoint(from);
+            if (latest.isPresent()) {
+                return latest.get();
             }
         }
         if (!RUN_ID.matcher(from).matches()) {
@@ -564,17 +755,48 @@ public final class RunService implements AutoCloseable {
                 + "' is neither a checkpoint directory nor a run id with checkpoints under " + checkpointRoot));
     }
 
+    /** The newest {@code step-*} folder under a run's {@code checkpoints}, if there is one. */
+    private Optional<Path> newestCheckpoint(String runId) {
+        Path checkpoints = checkpointRoot.resolve(runId).resolve("checkpoints");
+        if (!RUN_ID.matcher(runId).matches() || !Files.isDirectory(checkpoints)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> dirs = Files.list(checkpoints)) {
+            return dirs.filter(p -> p.getFileName().toString().startsWith("step-"))
+                    .filter(p -> Files.isRegularFile(p.resolve(Checkpoint.STATE_FILE)))
+                    .max(Comparator.comparing(p -> p.getFileName().toString()));
+        } catch (IOException e) {
+            throw new InvalidRunConfigException(
+                    List.of("resumeFrom: cannot list " + checkpoints + ": " + e.getMessage()));
+        }
+    }
+
     private List<StepMetrics> readHistory(String runId) {
         return MetricsHistoryFile.read(checkpointRoot.resolve(runId));
     }
 
+    /**
+     * Asks a running run to stop (it ends after its current step, with a checkpoint, and records itself as
+     * {@code stopped}) and waits up to {@link #SHUTDOWN_WAIT} for it; a run still going after that is recorded as
+     * interrupted by the next optimizer that reads the checkpoint folder.
+     */
     @Override
     public void close() {
         synchronized (this) {
-            if (active != null && active.state == RunState.RUNNING) {
+            if (active != null && active.state == RunState.RUNNING && active.run != null) {
                 active.run.requestStop();
             }
         }
         executor.shutdown();
+        try {
+            if (!executor.awaitTermination(SHUTDOWN_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                log.warn("the active run did not stop within {}; it will read as interrupted", SHUTDOWN_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
+
+    /** How long {@link #close()} waits for the active run to finish its step and checkpoint. */
+    static final java.time.Duration SHUTDOWN_WAIT = java.time.Duration.ofSeconds(25);
 }

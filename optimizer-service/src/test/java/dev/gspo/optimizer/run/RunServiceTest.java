@@ -75,9 +75,10 @@ class RunServiceTest {
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             assertThat(listed).isEmpty();
             assertThat(took).as("GET /v1/runs while a run is prepared").isLessThan(Duration.ofSeconds(1));
-            assertThatThrownBy(() -> runs.start(RunConfig.empty(), null))
-                    .isInstanceOf(RunConflictException.class)
-                    .hasMessageContaining("being prepared");
+            // validation comes first: another start meanwhile gets its own problems, not a conflict
+            assertThatThrownBy(() -> runs.start(RunConfigJson.read("{\"steps\":0}"), null))
+                    .isInstanceOf(InvalidRunConfigException.class)
+                    .hasMessageContaining("steps");
             assertThat(start).isNotDone();
 
             release.countDown();
@@ -135,7 +136,8 @@ class RunServiceTest {
                 paths,
                 RunService.Retention.ALL,
                 tasks,
-                RemoteRewards.unavailable());
+                RemoteRewards.unavailable(),
+                dev.gspo.optimizer.loop.FleetModelCheck.NONE);
     }
 
     private static void await(CountDownLatch latch) {

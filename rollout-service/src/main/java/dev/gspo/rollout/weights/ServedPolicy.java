@@ -1,8 +1,11 @@
 package dev.gspo.rollout.weights;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.wire.PolicyInfo;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * version that has been replaced is retired only after the batches that started on it have finished.
  */
 public final class ServedPolicy {
+    private static final ObjectMapper CONFIG_JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, Object>> CONFIG_MAP = new TypeReference<>() {};
     private final long version;
     private final PolicyModel model;
     private final byte[] safetensors;
@@ -29,7 +34,13 @@ public final class ServedPolicy {
         // computed now, while the weights are certainly open: a reader may hold this version after a later swap
         // retired it (GET /v1/policy, or the answer to the push that installed it while a newer push raced it)
         this.info = new PolicyInfo(
-                version, sha256, model.config().modelType(), model.weights().parameterCount(), loadedAt.toString());
+                version,
+                sha256,
+                model.config().modelType(),
+                model.weights().parameterCount(),
+                loadedAt.toString(),
+                model.config().vocabSize(),
+                CONFIG_JSON.convertValue(model.config().toJson(), CONFIG_MAP));
     }
 
     /** A version whose bytes are serialised from the model itself (the one loaded at start-up). */
