@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -18,7 +19,40 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SamplingSpec(
-        Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens, List<String> stop) {
+        @Schema(
+                description = "prompts per step, each answered groupSize times",
+                defaultValue = "16",
+                minimum = "1",
+                maximum = "1024")
+        Integer promptsPerStep,
+
+        @Schema(
+                description = "G, responses per prompt: the group the advantage is relative to",
+                defaultValue = "8",
+                minimum = "2",
+                maximum = "256")
+        Integer groupSize,
+
+        @Schema(
+                description = "sampling temperature T, in (0, 10]",
+                defaultValue = "1.0",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "10")
+        Double temperature,
+
+        @Schema(
+                description = "longest response in tokens; a response that reaches it without an EOS or a stop "
+                        + "string is truncated (finishReason length)",
+                defaultValue = "8",
+                minimum = "1",
+                maximum = "4096")
+        Integer maxNewTokens,
+
+        @Schema(
+                description = "strings that end a response besides the model's EOS (at most 16, each 1 to 64 "
+                        + "characters); default the task's: [\"\\n\"] for the built-in tasks, [] for a dataset")
+        List<String> stop) {
 
     /** As many stop strings as a rollout-service takes by default ({@code gspo.rollout.max-stop-strings}). */
     public static final int MAX_STOP_STRINGS = 16;

@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -11,7 +12,24 @@ import java.util.List;
  * @param learningRate the first step's learning rate, decayed linearly to 10% (default 3e-3)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record WarmStartSpec(Integer steps, Integer batchSize, Double learningRate) {
+public record WarmStartSpec(
+        @Schema(
+                description = "supervised steps on the task's demonstrations before GSPO; 0 = none",
+                defaultValue = "0",
+                minimum = "0",
+                maximum = "1000000")
+        Integer steps,
+
+        @Schema(description = "demonstrations per step", defaultValue = "64", minimum = "1", maximum = "4096")
+        Integer batchSize,
+
+        @Schema(
+                description = "the first step's learning rate, decayed linearly to 10%",
+                defaultValue = "3e-3",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "1")
+        Double learningRate) {
 
     WarmStartSpec withDefaults() {
         return new WarmStartSpec(Checks.or(steps, 0), Checks.or(batchSize, 64), Checks.or(learningRate, 3e-3));
