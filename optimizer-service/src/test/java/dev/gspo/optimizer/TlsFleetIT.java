@@ -47,6 +47,10 @@ import org.springframework.test.context.DynamicPropertySource;
  *
  * <p>The certificate names only {@code ip:127.0.0.1} (docs/TLS.md adds {@code dns:localhost}), so that connecting as
  * {@code localhost} shows host names are verified.
+ *
+ * <p>The replica also requires an API key ({@code gspo.rollout.api-key}), as a production fleet would: the run gets
+ * through only because the optimizer sends {@code gspo.optimizer.rollout-api-key} on its rollouts, version reads and
+ * model check (pushes carry the push token).
  */
 @SpringBootTest(
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -54,6 +58,7 @@ import org.springframework.test.context.DynamicPropertySource;
             "gspo.optimizer.push-token=" + RolloutReplica.PUSH_TOKEN,
             "gspo.optimizer.control-token=" + TlsFleetIT.CONTROL,
             "gspo.optimizer.rollout-ssl-bundle=fleet",
+            "gspo.optimizer.rollout-api-key=" + TlsFleetIT.API_KEY,
             "gspo.optimizer.max-attempts=1",
             "gspo.optimizer.request-timeout=30s",
             "gspo.optimizer.publish-timeout=10s",
@@ -62,6 +67,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @DirtiesContext
 class TlsFleetIT {
     static final String CONTROL = "tls-it-control-token";
+    static final String API_KEY = "tls-it-replica-api-key";
     private static final String ONE_STEP = """
             {"steps":1,"promptsPerStep":2,"groupSize":2,"miniBatches":1,"maxNewTokens":3,"sftSteps":0,"evalSize":0,
              "evalEvery":1,"checkpointEvery":1,"seed":4}""";
@@ -83,6 +89,7 @@ class TlsFleetIT {
             replica = RolloutReplica.start(
                     RolloutReplica.PUSH_TOKEN,
                     "--server.ssl.bundle=rollout",
+                    "--gspo.rollout.api-key=" + API_KEY,
                     "--spring.ssl.bundle.pem.rollout.keystore.certificate=file:" + certificates.serverCertificate(),
                     "--spring.ssl.bundle.pem.rollout.keystore.private-key=file:" + certificates.serverKey());
             runs = dir.resolve("runs");
@@ -122,6 +129,22 @@ class TlsFleetIT {
         byte[] trained =
                 Files.readAllBytes(Path.of(done.get("lastCheckpoint").asText()).resolve("model.safetensors"));
         assertThat(served.get("sha256").asText()).isEqualTo(PolicyModel.sha256(trained));
+    }
+
+    @Test
+    void theReplicaRefusesRequestsWithoutItsApiKeySoTheRunAboveShowsTheOptimizerSendsIt() throws Exception {
+        HttpClient trustingWithoutKey = HttpClient.newBuilder()
+                .sslContext(optimizerClient.sslContext())
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+
+        HttpResponse<String> r = trustingWithoutKey.send(
+                HttpRequest.newBuilder(replica.url().resolve("/v1/policy")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+        assertThat(r.body()).contains("needs an API key").doesNotContain(API_KEY);
+        assertThat(optimizerClient.toString()).doesNotContain(API_KEY);
     }
 
     @Test

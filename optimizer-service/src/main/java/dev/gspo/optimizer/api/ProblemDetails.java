@@ -117,7 +117,9 @@ class ProblemDetails extends ResponseEntityExceptionHandler {
                 .lines()
                 .findFirst()
                 .orElse("")
-                .replaceAll("\\s*\\(class [^)]*\\)", "");
+                .replaceAll("\\s*\\(class [^)]*\\)", "")
+                .replaceAll("\\s*\\(start marker at .*$", "")
+                .replaceAll("\\s*(at )?\\[Source:.*$", "");
         if (message.length() > 300) {
             message = message.substring(0, 300) + "…";
         }

@@ -7,12 +7,15 @@ import dev.gspo.optimizer.run.RunService;
 import dev.gspo.optimizer.run.RunStatus;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -55,13 +58,44 @@ class RunController {
      * another run is active; a real start while one is active is a 409.
      */
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(
+            summary = "Start a run, resume one, or check one (dryRun)",
+            description = "Every field of the config is optional (an empty body means all defaults). Resume: "
+                    + "{\"resumeFrom\": \"<run id or checkpoint dir>\", \"steps\": N}, where steps is the new total. "
+                    + "With dryRun=true nothing starts: the answer is the resolved config, or the error a start would "
+                    + "give (validation first, then the busy check).")
+    @ApiResponse(
+            responseCode = "201",
+            description = "started; the run's status",
+            headers = @Header(name = "Location", description = "/v1/runs/{id}", schema = @Schema(type = "string")),
+            content = @Content(schema = @Schema(implementation = RunStatus.class)))
+    @ApiResponse(
+            responseCode = "200",
+            description = "dryRun=true: the config is valid; the resolved config, and the run and step it resumes",
+            content = @Content(schema = @Schema(implementation = RunService.DryRun.class)))
+    @ApiResponse(
+            responseCode = "400",
+            description = "malformed JSON, an unknown field, a value of the wrong type, or a dryRun that is not "
+                    + "true or false")
+    @ApiResponse(responseCode = "401", description = "no or a wrong control token")
+    @ApiResponse(responseCode = "409", description = "another run is running")
+    @ApiResponse(responseCode = "413", description = "the body is larger than gspo.optimizer.max-request-bytes")
+    @ApiResponse(responseCode = "415", description = "the body is not application/json")
+    @ApiResponse(
+            responseCode = "422",
+            description = "an invalid config (errors: every problem, each naming its field), a model that does not "
+                    + "fit the fleet, or a checkpoint that fails verification")
     ResponseEntity<?> start(
             @io.swagger.v3.oas.annotations.parameters.RequestBody(
                             description = "the run config, nested (or the flat form of earlier versions)",
                             content = @Content(schema = @Schema(implementation = RunConfig.class)))
                     @RequestBody(required = false)
                     String body,
-            @RequestParam(name = "dryRun", required = false) String dryRun) {
+            @Parameter(
+                            description = "true: check the config as a start would, start nothing",
+                            schema = @Schema(type = "boolean", defaultValue = "false"))
+                    @RequestParam(name = "dryRun", required = false)
+                    String dryRun) {
         boolean dry = flag("dryRun", dryRun);
         // read by RunConfigJson, not bound by Spring: one reader for the nested and the flat form, strict about
         // duplicate keys, unknown fields and types, and naming the field in every error
@@ -75,22 +109,47 @@ class RunController {
 
     /** A page of runs, newest first: {@code limit} (1…1000, default 50) runs from {@code offset} (default 0). */
     @GetMapping
+    @Operation(summary = "A page of runs, newest first")
+    @ApiResponse(responseCode = "200", description = "the runs of the page; nextOffset absent on the last page")
+    @ApiResponse(responseCode = "400", description = "a limit or offset that is not an integer in its range")
+    @ApiResponse(responseCode = "401", description = "a read token is configured and was not sent")
     RunService.Page list(
-            @RequestParam(name = "limit", required = false) String limit,
-            @RequestParam(name = "offset", required = false) String offset) {
+            @Parameter(
+                            description = "runs per page",
+                            schema =
+                                    @Schema(
+                                            type = "integer",
+                                            minimum = "1",
+                                            maximum = "" + MAX_LIMIT,
+                                            defaultValue = "" + DEFAULT_LIMIT))
+                    @RequestParam(name = "limit", required = false)
+                    String limit,
+            @Parameter(
+                            description = "how many runs to skip",
+                            schema = @Schema(type = "integer", minimum = "0", defaultValue = "0"))
+                    @RequestParam(name = "offset", required = false)
+                    String offset) {
         return runs.page(
                 number("offset", offset, 0, 0, Integer.MAX_VALUE), number("limit", limit, DEFAULT_LIMIT, 1, MAX_LIMIT));
     }
 
     @GetMapping("/{id}")
-    RunStatus get(@PathVariable String id) {
+    @Operation(summary = "A run's status")
+    @ApiResponse(responseCode = "200", description = "the run's status")
+    @ApiResponse(responseCode = "401", description = "a read token is configured and was not sent")
+    @ApiResponse(responseCode = "404", description = "no run with this id")
+    RunStatus get(@Parameter(description = "the run id, run-YYYYMMDD-HHMMSS-xxxx") @PathVariable String id) {
         return runs.get(id);
     }
 
     @GetMapping("/{id}/metrics")
-    Map<String, Object> metrics(@PathVariable String id) {
+    @Operation(summary = "A run's metrics, one entry per step")
+    @ApiResponse(responseCode = "200", description = "the run's steps")
+    @ApiResponse(responseCode = "401", description = "a read token is configured and was not sent")
+    @ApiResponse(responseCode = "404", description = "no run with this id")
+    RunMetrics metrics(@Parameter(description = "the run id") @PathVariable String id) {
         List<StepMetrics> history = runs.history(id);
-        return Map.of("runId", id, "steps", history);
+        return new RunMetrics(id, history);
     }
 
     /**
@@ -100,7 +159,28 @@ class RunController {
     @GetMapping(
             path = "/{id}/model",
             produces = {"application/zip", MediaType.APPLICATION_JSON_VALUE})
-    ResponseEntity<StreamingResponseBody> model(@PathVariable String id) {
+    @Operation(summary = "The run's latest model: a zip of its Hugging Face directory (config, weights, tokenizer)")
+    @ApiResponse(
+            responseCode = "200",
+            description = "the zip of the newest checkpoint's model",
+            headers = {
+                @Header(
+                        name = "X-Model-SHA256",
+                        description = "lower-case hex SHA-256 of model.safetensors in the zip",
+                        schema = @Schema(type = "string")),
+                @Header(
+                        name = "X-Checkpoint-Step",
+                        description = "the step of the exported checkpoint",
+                        schema = @Schema(type = "integer", format = "int64")),
+                @Header(
+                        name = "Content-Disposition",
+                        description = "attachment; filename=<run id>-step-<step>.zip",
+                        schema = @Schema(type = "string"))
+            },
+            content = @Content(mediaType = "application/zip", schema = @Schema(type = "string", format = "binary")))
+    @ApiResponse(responseCode = "401", description = "a read token is configured and was not sent")
+    @ApiResponse(responseCode = "404", description = "no run with this id, or the run has no checkpoint yet")
+    ResponseEntity<StreamingResponseBody> model(@Parameter(description = "the run id") @PathVariable String id) {
         Path dir = runs.latestCheckpoint(id)
                 .orElseThrow(() -> new ResponseStatusException(
                         HttpStatus.NOT_FOUND, "run " + id + " has no checkpoint yet: nothing to export"));
@@ -119,7 +199,12 @@ class RunController {
     }
 
     @PostMapping("/{id}/stop")
-    RunStatus stop(@PathVariable String id) {
+    @Operation(summary = "Stop a run after its current step, with a checkpoint")
+    @ApiResponse(responseCode = "200", description = "the run's status")
+    @ApiResponse(responseCode = "401", description = "no or a wrong control token")
+    @ApiResponse(responseCode = "404", description = "no run with this id")
+    @ApiResponse(responseCode = "409", description = "the run is not running")
+    RunStatus stop(@Parameter(description = "the run id") @PathVariable String id) {
         return runs.stop(id);
     }
 

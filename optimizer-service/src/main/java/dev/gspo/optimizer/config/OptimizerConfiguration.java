@@ -22,11 +22,9 @@ import dev.gspo.optimizer.run.AllowedPaths;
 import dev.gspo.optimizer.run.MetricsHistoryFile;
 import dev.gspo.optimizer.run.RunService;
 import java.net.http.HttpClient;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
 import org.springframework.boot.ssl.SslBundles;
@@ -58,17 +56,13 @@ class OptimizerConfiguration {
 
     @Bean
     HttpClient rolloutHttpClient(OptimizerProperties p, SslBundles sslBundles) {
-        return RolloutHttpClient.create(p.rolloutSslBundle(), sslBundles);
+        return ApiKeyHttpClient.wrap(RolloutHttpClient.create(p.rolloutSslBundle(), sslBundles), p.rolloutApiKey());
     }
 
-    /**
-     * A MeterBinder: Spring Boot binds it to the registry. {@code gspo.optimizer.run-metrics-linger}: how long an ended
-     * run's series stay in {@code /actuator/prometheus} (default 1m: four scrapes at Prometheus' usual 15 s, so the
-     * final values are stored), then they are removed.
-     */
+    /** A MeterBinder: Spring Boot binds it to the registry; {@code run-metrics-linger} in {@link OptimizerProperties}. */
     @Bean(destroyMethod = "close")
-    TrainingMetrics trainingMetrics(@Value("${gspo.optimizer.run-metrics-linger:1m}") Duration linger) {
-        return new TrainingMetrics(linger);
+    TrainingMetrics trainingMetrics(OptimizerProperties p) {
+        return new TrainingMetrics(p.runMetricsLinger());
     }
 
     @Bean(destroyMethod = "close")

@@ -22,6 +22,8 @@ import org.springframework.validation.annotation.Validated;
  *                             key, for mutual TLS) the client uses for {@code https} replica URLs; empty = the JDK's
  *                             default trust store (docs/TLS.md)
  * @param pushToken            bearer token sent with {@code PUT /v1/policy} (the replicas' {@code push-token})
+ * @param rolloutApiKey        bearer token sent with every other request to the replicas (the replicas'
+ *                             {@code api-key}); empty = none
  * @param controlToken         bearer token required on every mutating request ({@code POST /v1/runs}, {@code /stop});
  *                             empty = no auth (only for local use: the README says so)
  * @param readToken            bearer token required on every read ({@code GET /v1/runs…}, {@code /v3/api-docs},
@@ -43,6 +45,9 @@ import org.springframework.validation.annotation.Validated;
  * @param maxAttempts          tries per rollout share / weight push before giving up on it
  * @param probeInterval        how often a replica whose circuit is open is probed ({@code GET /v1/policy})
  * @param probeTimeout         how long a probe (and a version read) waits
+ * @param runMetricsLinger     how long an ended run's {@code run}-tagged series stay in {@code /actuator/prometheus}
+ *                             before they are removed (default 1m: four scrapes at Prometheus' usual 15 s, so the
+ *                             final values are stored)
  * @param bootRun              a run to start when the service starts (the main job)
  */
 @Validated
@@ -53,6 +58,7 @@ public record OptimizerProperties(
         @DefaultValue("10s") Duration rolloutDnsRefresh,
         @DefaultValue("") String rolloutSslBundle,
         @DefaultValue("") String pushToken,
+        @DefaultValue("") String rolloutApiKey,
         @DefaultValue("") String controlToken,
         @DefaultValue("") String readToken,
         @DefaultValue("1MB") DataSize maxRequestBytes,
@@ -68,6 +74,7 @@ public record OptimizerProperties(
         @Min(1) @DefaultValue("3") int maxAttempts,
         @DefaultValue("2s") Duration probeInterval,
         @DefaultValue("5s") Duration probeTimeout,
+        @DefaultValue("1m") Duration runMetricsLinger,
         @Valid @DefaultValue BootRun bootRun) {
 
     public OptimizerProperties {
@@ -107,6 +114,7 @@ public record OptimizerProperties(
         return "OptimizerProperties[rolloutUrls=" + rolloutUrls + ", rolloutDns=" + rolloutDns
                 + ", rolloutSslBundle=" + rolloutSslBundle + ", checkpointDir=" + checkpointDir + ", pushToken="
                 + (pushToken.isEmpty() ? "(none)" : "(set)")
+                + ", rolloutApiKey=" + (rolloutApiKey.isEmpty() ? "(none)" : "(set)")
                 + ", controlToken=" + (controlToken.isEmpty() ? "(none)" : "(set)")
                 + ", readToken=" + (readToken.isEmpty() ? "(none)" : "(set)") + "]";
     }

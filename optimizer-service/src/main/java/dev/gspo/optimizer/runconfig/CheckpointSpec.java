@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -9,7 +10,13 @@ import java.util.List;
  * @param every a checkpoint every this many steps, and always at the end or on stop; 0 = only then (default 10)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record CheckpointSpec(Integer every) {
+public record CheckpointSpec(
+        @Schema(
+                description = "a checkpoint every this many steps, and always at the end or on stop; 0 = only then",
+                defaultValue = "10",
+                minimum = "0",
+                maximum = "1000000")
+        Integer every) {
 
     CheckpointSpec withDefaults() {
         return new CheckpointSpec(Checks.or(every, 10));

@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -10,7 +11,21 @@ import java.util.List;
  * @param size  held-out problems per measurement; 0 = no evaluation (default 200, at most 100,000)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record EvalSpec(Integer every, Integer size) {
+public record EvalSpec(
+        @Schema(
+                description =
+                        "held-out greedy accuracy every this many steps, and always before the first and after the last step",
+                defaultValue = "5",
+                minimum = "1",
+                maximum = "1000000")
+        Integer every,
+
+        @Schema(
+                description = "held-out problems per measurement; 0 = no evaluation",
+                defaultValue = "200",
+                minimum = "0",
+                maximum = "100000")
+        Integer size) {
 
     EvalSpec withDefaults() {
         return new EvalSpec(Checks.or(every, 5), Checks.or(size, 200));

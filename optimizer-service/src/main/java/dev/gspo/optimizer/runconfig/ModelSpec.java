@@ -2,6 +2,7 @@ package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -12,7 +13,13 @@ import java.util.List;
  *               built-in small qwen3_moe model) or a Hugging Face model directory; default {@code builtin}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record ModelSpec(String source) {
+public record ModelSpec(
+        @Schema(
+                description = "builtin (the tiny dense model, created from the run's seed), moe (the built-in "
+                        + "small qwen3_moe model) or a Hugging Face model directory (in gspo.optimizer.model-dirs); "
+                        + "\"model\": \"builtin\" is short for {\"source\": \"builtin\"}",
+                defaultValue = "builtin")
+        String source) {
     /** The built-in models {@link #source} may name instead of a directory. */
     public static final List<String> BUILTIN = List.of("builtin", "moe");
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.common.objective.ClipRange;
 import dev.gspo.common.objective.LossMode;
 import dev.gspo.common.train.OldLogprobs;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -25,13 +26,51 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ObjectiveSpec(
+        @Schema(
+                description = "the policy loss: gspo (sequence-level ratio and clipping), gspo-token, grpo",
+                defaultValue = "gspo")
         LossMode lossMode,
+
+        @Schema(
+                description = "ε_low, in (0, 1); default the loss mode's preset (GSPO 3e-4, GRPO 0.2)",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "1",
+                exclusiveMaximum = true)
         Double clipLow,
+
+        @Schema(
+                description = "ε_high, in (0, 100]; default the loss mode's preset (GSPO 4e-4, GRPO 0.27)",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "100")
         Double clipHigh,
+
+        @Schema(
+                description = "π_old: rollout (the replica's log-probs) or recompute (the trainer's)",
+                defaultValue = "rollout")
         OldLogprobs oldLogprobs,
+
+        @Schema(
+                description = "β of the k3 KL penalty to the policy the GSPO phase started from; 0 = off",
+                defaultValue = "0",
+                minimum = "0",
+                maximum = "100")
         Double klBeta,
+
+        @Schema(description = "divide the group-centred reward by the group's std", defaultValue = "true")
         Boolean scaleAdvantagesByStd,
+
+        @Schema(
+                description = "MoE models only: π_θ's forwards use the experts π_old routed each token to "
+                        + "(refused for a dense model)",
+                defaultValue = "false")
         Boolean routingReplay,
+
+        @Schema(
+                description = "leave truncated responses (finishReason length) out of the loss, as TRL's "
+                        + "mask_truncated_completions; their rewards still count in their group's mean and std",
+                defaultValue = "false")
         Boolean maskTruncated) {
 
     /** A spec that leaves {@code maskTruncated} to its default. */

@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -13,7 +14,32 @@ import java.util.List;
  * @param weightDecay  AdamW's decoupled weight decay (default 0)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record OptimizerSpec(Double learningRate, Integer miniBatches, Double maxGradNorm, Double weightDecay) {
+public record OptimizerSpec(
+        @Schema(
+                description = "AdamW's step size during GSPO, in (0, 1]",
+                defaultValue = "5e-4",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "1")
+        Double learningRate,
+
+        @Schema(
+                description = "gradient updates per rollout batch (the paper: 4); at most the samples of a step",
+                defaultValue = "4",
+                minimum = "1",
+                maximum = "1024")
+        Integer miniBatches,
+
+        @Schema(
+                description = "global gradient-norm clip",
+                defaultValue = "1.0",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "1000000")
+        Double maxGradNorm,
+
+        @Schema(description = "AdamW's decoupled weight decay", defaultValue = "0", minimum = "0", maximum = "1")
+        Double weightDecay) {
 
     OptimizerSpec withDefaults() {
         return new OptimizerSpec(

@@ -3,6 +3,8 @@ package dev.gspo.optimizer.runconfig;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.common.reward.RewardSpec;
 import dev.gspo.common.task.TaskSpec;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,17 +40,39 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunConfig(
+        @Schema(description = "the task and its parameters, typed by name (default: addition)")
         TaskSpec task,
+
+        @ArraySchema(
+                arraySchema =
+                        @Schema(
+                                description = "weighted reward functions, typed by fn; a response's reward is "
+                                        + "the weighted sum (default: the task's own reward, weight 1)"))
         List<RewardSpec> rewards,
+
+        @Schema(description = "the policy to start from (default: the built-in model)")
         ModelSpec model,
+
+        @Schema(description = "seeds everything random in the run", defaultValue = "1")
         Long seed,
+
+        @Schema(
+                description = "GSPO steps after the warm start; when resuming, the new total",
+                defaultValue = "30",
+                minimum = "1",
+                maximum = "1000000")
         Integer steps,
+
         SamplingSpec sampling,
         ObjectiveSpec objective,
         OptimizerSpec optimizer,
         WarmStartSpec warmStart,
         EvalSpec eval,
         CheckpointSpec checkpointing,
+
+        @Schema(
+                description = "a checkpoint directory, or the id of an earlier run whose latest checkpoint to "
+                        + "continue; the rest of the config is then the checkpoint's own, except steps")
         String resumeFrom) {
 
     /** The most samples one step may ask for (promptsPerStep × groupSize). */

@@ -93,7 +93,7 @@ public final class RunConfigJson {
         } catch (JsonMappingException e) {
             throw InvalidRunConfigException.malformed(List.of(describe(e)));
         } catch (java.io.IOException e) {
-            throw InvalidRunConfigException.malformed(List.of("the run config could not be read: " + e.getMessage()));
+            throw InvalidRunConfigException.malformed(List.of(malformedJson(e)));
         }
     }
 
@@ -102,8 +102,37 @@ public final class RunConfigJson {
         try {
             return read(JSON.readTree(json));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw InvalidRunConfigException.malformed(List.of("malformed JSON: " + e.getOriginalMessage()));
+            throw InvalidRunConfigException.malformed(List.of(malformedJson(e)));
         }
+    }
+
+    /**
+     * What the parser found wrong and where, without its internals (the source description {@code [Source: …]}, the
+     * start-marker reference, Java class names), e.g. {@code malformed JSON at line 1, column 12: Unexpected
+     * end-of-input: expected close marker for Object}.
+     */
+    static String malformedJson(java.io.IOException e) {
+        String message = e instanceof com.fasterxml.jackson.core.JacksonException j
+                ? String.valueOf(j.getOriginalMessage())
+                : "unreadable";
+        message = message.lines()
+                .findFirst()
+                .orElse("")
+                .replaceAll("\\s*\\(start marker at .*$", "")
+                .replaceAll("\\s*(at )?\\[Source:.*$", "")
+                .replaceAll("\\s*\\(class [^)]*\\)", "")
+                .replaceAll("\\s*\\(for [A-Za-z.$]*\\)", "")
+                .strip();
+        if (message.length() > 200) {
+            message = message.substring(0, 200) + "…";
+        }
+        com.fasterxml.jackson.core.JsonLocation at =
+                e instanceof com.fasterxml.jackson.core.JacksonException j ? j.getLocation() : null;
+        return "malformed JSON"
+                + (at == null || at.getLineNr() < 1
+                        ? ""
+                        : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                + ": " + (message.isEmpty() ? "unreadable" : message);
     }
 
     /** The nested JSON of a config (what checkpoints and {@code GET /v1/runs/{id}} show). */

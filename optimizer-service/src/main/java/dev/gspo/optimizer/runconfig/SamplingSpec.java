@@ -2,6 +2,7 @@ package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -36,12 +37,51 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SamplingSpec(
+        @Schema(
+                description = "prompts per step, each answered groupSize times",
+                defaultValue = "16",
+                minimum = "1",
+                maximum = "1024")
         Integer promptsPerStep,
+
+        @Schema(
+                description = "G, responses per prompt: the group the advantage is relative to",
+                defaultValue = "8",
+                minimum = "2",
+                maximum = "256")
         Integer groupSize,
+
+        @Schema(
+                description = "sampling temperature T, in (0, 10]",
+                defaultValue = "1.0",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "10")
         Double temperature,
+
+        @Schema(
+                description = "longest response in tokens; a response that reaches it without an EOS or a stop "
+                        + "string is truncated (finishReason length)",
+                defaultValue = "8",
+                minimum = "1",
+                maximum = "4096")
         Integer maxNewTokens,
+
+        @Schema(
+                description = "strings that end a response besides the model's EOS (at most 16, each 1 to 64 "
+                        + "characters); default the task's: [\"\\n\"] for the built-in tasks, [] for a dataset")
         List<String> stop,
+
+        @Schema(
+                description = "dynamic sampling (DAPO): drop groups whose rewards are all equal and draw more prompts",
+                defaultValue = "false")
         Boolean dynamicSampling,
+
+        @Schema(
+                description = "the most extra prompts one step may draw with dynamic sampling, each answered "
+                        + "groupSize times; default promptsPerStep",
+                minimum = "0",
+                maximum = "4096")
         Integer maxOverSample) {
 
     /** As many stop strings as a rollout-service takes by default ({@code gspo.rollout.max-stop-strings}). */

@@ -2,6 +2,7 @@ package dev.gspo.optimizer.runconfig;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -26,11 +27,44 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WarmStartSpec(
+        @Schema(
+                description = "supervised steps on the task's demonstrations before GSPO; 0 = none",
+                defaultValue = "0",
+                minimum = "0",
+                maximum = "1000000")
         Integer steps,
+
+        @Schema(description = "demonstrations per step", defaultValue = "64", minimum = "1", maximum = "4096")
         Integer batchSize,
+
+        @Schema(
+                description = "the first step's learning rate, decayed linearly to 10%",
+                defaultValue = "3e-3",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "1")
         Double learningRate,
+
+        @Schema(
+                description = "stop the warm start at the first check whose greedy accuracy on the check sample is at "
+                        + "least this; absent = no early stop",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "1")
         Double targetAccuracy,
+
+        @Schema(
+                description = "supervised steps between two accuracy checks (with a target)",
+                defaultValue = "50",
+                minimum = "1",
+                maximum = "100000")
         Integer checkEvery,
+
+        @Schema(
+                description = "training prompts in the fixed check sample (with a target)",
+                defaultValue = "256",
+                minimum = "1",
+                maximum = "4096")
         Integer checkSize) {
 
     /** The canonical constructor is the one JSON binds to. */

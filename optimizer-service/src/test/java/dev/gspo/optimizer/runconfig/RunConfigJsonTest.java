@@ -178,6 +178,21 @@ class RunConfigJsonTest {
                 .hasMessageContaining("Duplicate field 'steps'");
     }
 
+    /** Jackson's messages carried "(start marker at [Source: REDACTED …; line: 1, column: 1])" into the 400. */
+    @Test
+    void malformedJsonIsNamedByLineAndColumnWithoutTheParsersInternals() {
+        assertThatThrownBy(() -> RunConfigJson.read("{\"steps\": 3"))
+                .isInstanceOfSatisfying(InvalidRunConfigException.class, e -> assertThat(e.malformed())
+                        .isTrue())
+                .hasMessage("malformed JSON at line 1, column 12: Unexpected end-of-input: expected close marker"
+                        + " for Object");
+        assertThatThrownBy(() -> RunConfigJson.read("{\"steps\": 3,\n \"seed\": nope}"))
+                .hasMessageStartingWith("malformed JSON at line 2, column ")
+                .hasMessageContaining("Unrecognized token 'nope'")
+                .message()
+                .doesNotContain("Source", "REDACTED", "marker at", "class ");
+    }
+
     @Test
     void unknownNamesAreSemanticProblemsListedWithTheRangeProblemsOfTheRest() {
         assertThatThrownBy(() -> RunConfigJson.read(

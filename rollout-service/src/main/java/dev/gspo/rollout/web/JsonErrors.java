@@ -49,7 +49,7 @@ final class JsonErrors {
         if (j instanceof StreamReadException) {
             return new Violation("body", "malformed JSON" + at(j.getLocation()) + ": " + clean(j.getOriginalMessage()));
         }
-        return new Violation(path, "invalid value: " + j.getOriginalMessage());
+        return new Violation(path, "invalid value: " + clean(j.getOriginalMessage()));
     }
 
     /** {@code prompts[0].tokenIds[2]}, or {@code body} at the top level. */

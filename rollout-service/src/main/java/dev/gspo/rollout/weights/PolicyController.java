@@ -1,8 +1,12 @@
 package dev.gspo.rollout.weights;
 
 import dev.gspo.common.wire.PolicyInfo;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import org.springframework.http.HttpHeaders;
@@ -29,11 +33,36 @@ class PolicyController {
     }
 
     @GetMapping(path = "/v1/policy", produces = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(summary = "The served policy: version, checksum, model type")
+    @ApiResponse(responseCode = "200", description = "the served policy")
+    @ApiResponse(responseCode = "401", description = "an API key is configured and no bearer token was sent")
+    @ApiResponse(responseCode = "403", description = "the bearer token is not the API key")
     PolicyInfo policy() {
         return registry.current().info();
     }
 
     @GetMapping(path = "/v1/policy/weights", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
+    @Operation(summary = "The served model.safetensors bytes")
+    @ApiResponse(
+            responseCode = "200",
+            description = "the served weights",
+            headers = {
+                @Header(
+                        name = PushHeaders.VERSION,
+                        description = "the served policy version",
+                        schema = @Schema(type = "integer", format = "int64")),
+                @Header(
+                        name = PushHeaders.SHA256,
+                        description = "lower-case hex SHA-256 of the body",
+                        schema = @Schema(type = "string")),
+                @Header(name = "ETag", description = "the quoted SHA-256", schema = @Schema(type = "string"))
+            },
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+                            schema = @Schema(type = "string", format = "binary")))
+    @ApiResponse(responseCode = "401", description = "an API key is configured and no bearer token was sent")
+    @ApiResponse(responseCode = "403", description = "the bearer token is not the API key")
     ResponseEntity<byte[]> weights() {
         ServedPolicy p = registry.current();
         return ResponseEntity.ok()
@@ -59,10 +88,38 @@ class PolicyController {
                     @Content(
                             mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
                             schema = @Schema(type = "string", format = "binary")))
+    @Operation(summary = "Replace the served policy (hot swap), if the pushed version is ahead of the served one")
+    @ApiResponse(responseCode = "200", description = "the new served policy")
+    @ApiResponse(
+            responseCode = "400",
+            description = "a missing or malformed header, or a body whose checksum or framing is wrong (reason)")
+    @ApiResponse(responseCode = "401", description = "no bearer token")
+    @ApiResponse(responseCode = "403", description = "the bearer token is not the push token")
+    @ApiResponse(
+            responseCode = "409",
+            description = "the version is not ahead of the served one (policyVersion names it), or another push "
+                    + "is in flight (Retry-After)")
+    @ApiResponse(responseCode = "413", description = "the body is larger than gspo.rollout.max-weights-bytes")
+    @ApiResponse(responseCode = "415", description = "the body is not application/octet-stream")
+    @ApiResponse(
+            responseCode = "422",
+            description = "tensors that do not fit the served model: names, shapes, dtypes (F32 only), finite "
+                    + "values (reason: incompatible)")
     PolicyInfo push(
-            @RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false) String authorization,
-            @RequestHeader(name = PushHeaders.VERSION, required = false) String version,
-            @RequestHeader(name = PushHeaders.SHA256, required = false) String sha256,
+            @Parameter(hidden = true) @RequestHeader(name = HttpHeaders.AUTHORIZATION, required = false)
+                    String authorization,
+            @Parameter(
+                            required = true,
+                            description = "the pushed policy version; must be ahead of the served one",
+                            schema = @Schema(type = "integer", format = "int64", minimum = "0"))
+                    @RequestHeader(name = PushHeaders.VERSION, required = false)
+                    String version,
+            @Parameter(
+                            required = true,
+                            description = "lower-case hex SHA-256 of the body",
+                            schema = @Schema(type = "string", pattern = "^[0-9a-fA-F]{64}$"))
+                    @RequestHeader(name = PushHeaders.SHA256, required = false)
+                    String sha256,
             HttpServletRequest request)
             throws IOException {
         authorizer.check(authorization);
