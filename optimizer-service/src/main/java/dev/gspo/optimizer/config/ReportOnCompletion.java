@@ -46,7 +46,8 @@ class ReportOnCompletion implements RunCompletionHook {
                         run.supervisedLoss(),
                         run.heldOutBefore(),
                         run.heldOutAfter(),
-                        Duration.between(started, Instant.now()).toMillis() / 1000.0));
+                        Duration.between(started, Instant.now()).toMillis() / 1000.0,
+                        run.warmStart()));
         log.info("report of {} written to {}", run.runId(), report.toAbsolutePath());
     }
 

@@ -15,6 +15,11 @@ public record CompositeRunListener(List<RunListener> listeners) implements RunLi
     }
 
     @Override
+    public void onWarmStartAccuracy(long step, long total, double accuracy, double target) {
+        listeners.forEach(l -> l.onWarmStartAccuracy(step, total, accuracy, target));
+    }
+
+    @Override
     public void onStep(StepMetrics metrics) {
         listeners.forEach(l -> l.onStep(metrics));
     }

@@ -35,7 +35,18 @@ public final class HeldOutEvaluator {
     public static double accuracy(
             PolicyModel model, Task task, int size, int maxNewTokens, List<String> stop, Inputs inputs, Reward reward) {
         List<TaskExample> examples = task.heldOut();
-        examples = examples.subList(0, Math.min(size, examples.size()));
+        return accuracy(
+                model, examples.subList(0, Math.min(size, examples.size())), maxNewTokens, stop, inputs, reward);
+    }
+
+    /** Greedy accuracy on {@code examples} (the held-out set, or the warm start's check sample of training prompts). */
+    public static double accuracy(
+            PolicyModel model,
+            List<TaskExample> examples,
+            int maxNewTokens,
+            List<String> stop,
+            Inputs inputs,
+            Reward reward) {
         if (examples.isEmpty()) {
             return Double.NaN;
         }

@@ -4,6 +4,12 @@ package dev.gspo.optimizer.loop;
 public interface RunListener {
     default void onSupervisedStep(long step, long total, double loss) {}
 
+    /**
+     * The warm start measured its greedy accuracy on the check sample after {@code step} of at most {@code total}
+     * steps; it stops when {@code accuracy ≥ target}.
+     */
+    default void onWarmStartAccuracy(long step, long total, double accuracy, double target) {}
+
     default void onStep(StepMetrics metrics) {}
 
     default void onHeldOutAccuracy(long step, double accuracy) {}

@@ -1,5 +1,6 @@
 package dev.gspo.optimizer.loop;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,6 +29,9 @@ import java.util.Map;
  *                          {@code length}), exported as {@code gspo.train.truncated.fraction}; with
  *                          {@code objective.maskTruncated} they are the samples left out of the loss (0 in histories
  *                          written before it was measured)
+ * @param droppedGroupShare dynamic sampling: share of the step's drawn groups dropped because their rewards were all
+ *                          equal (0 without dynamic sampling)
+ * @param extraRollouts     dynamic sampling: rollouts drawn beyond promptsPerStep × groupSize (0 without)
  */
 public record StepMetrics(
         long step,
@@ -65,10 +69,93 @@ public record StepMetrics(
         double stepSeconds,
         double expertChangeShare,
         Map<String, Double> rewards,
-        double truncatedFraction) {
+        double truncatedFraction,
+        double droppedGroupShare,
+        long extraRollouts) {
 
+    /** The canonical constructor is the one JSON binds to (histories written before dynamic sampling read as 0, 0). */
+    @JsonCreator
     public StepMetrics {
         rewards = rewards == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(rewards));
+    }
+
+    /** A step without dynamic sampling (nothing dropped, no extra rollouts). */
+    public StepMetrics(
+            long step,
+            long totalSteps,
+            String phase,
+            long policyVersion,
+            double rewardMean,
+            double rewardStd,
+            double accuracy,
+            double heldOutAccuracy,
+            double loss,
+            double gradNorm,
+            double clipSeqLow,
+            double clipSeqHigh,
+            double clipSeqTotal,
+            double clipTokLow,
+            double clipTokHigh,
+            double clipTokTotal,
+            double ratioMean,
+            double ratioMin,
+            double ratioMax,
+            double kl,
+            double entropy,
+            double mismatchMean,
+            double mismatchMax,
+            double zeroVarianceShare,
+            double responseLengthMean,
+            long trainTokens,
+            long rolloutTokens,
+            int skippedUpdates,
+            long stale,
+            double rolloutSeconds,
+            double trainSeconds,
+            double publishSeconds,
+            double stepSeconds,
+            double expertChangeShare,
+            Map<String, Double> rewards,
+            double truncatedFraction) {
+        this(
+                step,
+                totalSteps,
+                phase,
+                policyVersion,
+                rewardMean,
+                rewardStd,
+                accuracy,
+                heldOutAccuracy,
+                loss,
+                gradNorm,
+                clipSeqLow,
+                clipSeqHigh,
+                clipSeqTotal,
+                clipTokLow,
+                clipTokHigh,
+                clipTokTotal,
+                ratioMean,
+                ratioMin,
+                ratioMax,
+                kl,
+                entropy,
+                mismatchMean,
+                mismatchMax,
+                zeroVarianceShare,
+                responseLengthMean,
+                trainTokens,
+                rolloutTokens,
+                skippedUpdates,
+                stale,
+                rolloutSeconds,
+                trainSeconds,
+                publishSeconds,
+                stepSeconds,
+                expertChangeShare,
+                rewards,
+                truncatedFraction,
+                0,
+                0);
     }
 
     public double rolloutTokensPerSecond() {

@@ -28,6 +28,7 @@ import dev.gspo.common.train.TrainerState;
 import dev.gspo.optimizer.reward.RunRewards;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
+import dev.gspo.optimizer.runconfig.WarmStartSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -82,6 +83,17 @@ public final class TrainingRun {
     private final RunOptions options;
     /** Held-out accuracy by step, to keep the best checkpoint. */
     private final Map<Long, Double> heldOutByStep = new ConcurrentHashMap<>();
+    /** {@link #PHASE_WARM_START} or {@link #PHASE_GSPO}. */
+    private volatile String phase;
+
+    private volatile WarmStartProgress warmStartProgress;
+    private final java.util.concurrent.atomic.AtomicInteger warmStartChecks =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    /** The run is in its supervised warm start. */
+    public static final String PHASE_WARM_START = "warm-start";
+    /** The run is in its GSPO steps (or evaluating the policy the warm start left). */
+    public static final String PHASE_GSPO = "gspo";
 
     /**
      * @param config  a config with defaults applied (and, when resuming, the checkpoint's own settings)
@@ -115,6 +127,18 @@ public final class TrainingRun {
         this.task = options.task();
         this.options = options;
         heldOutByStep.putAll(options.heldOutByStep());
+        boolean warms = config.resumeFrom() == null && config.warmStart().steps() > 0;
+        this.phase = warms ? PHASE_WARM_START : PHASE_GSPO;
+        if (warms) {
+            warmStartProgress = new WarmStartProgress(
+                    0,
+                    config.warmStart().steps(),
+                    null,
+                    null,
+                    null,
+                    config.warmStart().targetAccuracy(),
+                    null);
+        }
         this.rewardMix = RunRewards.build(config.rewards(), task, options.remoteRewards());
     }
 
@@ -157,6 +181,7 @@ public final class TrainingRun {
         if (resume == null && config.warmStart().steps() > 0) {
             warmStart(model, adam);
         }
+        phase = PHASE_GSPO;
         heldOutBefore = orCheckpoint(() -> evaluate(model, firstStep - 1), model, adam, firstStep - 1, resume == null);
         policyVersion =
                 Math.max(resume == null ? 0 : resume.state().policyVersion(), publisher.highestReplicaVersion()) + 1;
@@ -190,7 +215,7 @@ public final class TrainingRun {
         for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
             long started = System.nanoTime();
             SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
-            List<TaskExample> examples = task.sample(config.sampling().promptsPerStep(), rng);
+            int g = config.sampling().groupSize();
             long versionBefore = policyVersion;
             // Prompts go to the fleet as text, chat examples rendered by the model's template here, where the warm
             // start and the evaluation render them too (ModelPrompt). Text rather than token ids because it is
@@ -198,54 +223,76 @@ public final class TrainingRun {
             // special token's text becoming its single id: the replica's PolicyTokenizer does this, checked against
             // transformers.js in ChatTemplateGoldenTest), it keeps the wire and RolloutSource unchanged, and the
             // replica returns the ids it used, which the trainer scores: rollout and update cannot disagree.
-            List<String> promptTexts = examples.stream()
-                    .map(e -> ModelPrompt.text(e, model.chatTemplate()))
-                    .toList();
-            RolloutBatch batch = rollouts.sample(
-                    promptTexts, config.sampling().groupSize(), sampling, rng.nextLong(), versionBefore);
+            long stepIndex = k;
+            long afterStep = lastStep;
+            boolean isNew = lastStep >= firstStep || resume == null;
+            DynamicSampling.Drawer drawer = (round, n, r) -> {
+                List<TaskExample> examples = task.sample(n, r);
+                List<String> promptTexts = examples.stream()
+                        .map(e -> ModelPrompt.text(e, model.chatTemplate()))
+                        .toList();
+                RolloutBatch batch = rollouts.sample(promptTexts, g, sampling, r.nextLong(), versionBefore);
+                List<RewardInput> inputs = new ArrayList<>();
+                for (int i = 0; i < examples.size(); i++) {
+                    RolloutBatch.Group group = batch.groups().get(i);
+                    for (int j = 0; j < g; j++) {
+                        // the first draw's ids are as without dynamic sampling; extra draws name their round
+                        String id = round == 0
+                                ? stepIndex + "-" + i + "-" + j
+                                : stepIndex + "-r" + round + "-" + i + "-" + j;
+                        Map<String, Object> context = round == 0
+                                ? Map.of("step", stepIndex, "group", i, "sample", j)
+                                : Map.of("step", stepIndex, "group", i, "sample", j, "round", round);
+                        inputs.add(rewardInput(
+                                id,
+                                examples.get(i),
+                                promptTexts.get(i),
+                                group.samples().get(j),
+                                context));
+                    }
+                }
+                RewardMix.Result scored = orCheckpoint(() -> rewardMix.score(inputs), model, adam, afterStep, isNew);
+                return new DynamicSampling.Draw(batch, scored);
+            };
+            DynamicSampling.Step drawn = config.sampling().dynamicSampling()
+                    ? DynamicSampling.fill(
+                            config.sampling().promptsPerStep(),
+                            g,
+                            config.sampling().maxOverSample(),
+                            rng,
+                            round -> new SplittableRandom(mix(mix(config.seed(), stepIndex), round)),
+                            drawer)
+                    : DynamicSampling.plain(config.sampling().promptsPerStep(), g, rng, drawer);
+            RolloutBatch batch = drawn.drawnBatch();
             long rolled = System.nanoTime();
 
-            int g = config.sampling().groupSize();
-            List<Completion> completions = new ArrayList<>();
-            List<int[]> promptIds = new ArrayList<>();
-            List<RewardInput> inputs = new ArrayList<>();
-            for (int i = 0; i < examples.size(); i++) {
-                RolloutBatch.Group group = batch.groups().get(i);
-                for (int j = 0; j < g; j++) {
-                    Completion c = group.samples().get(j);
-                    completions.add(c);
-                    promptIds.add(group.promptTokenIds());
-                    inputs.add(rewardInput(
-                            k + "-" + i + "-" + j,
-                            examples.get(i),
-                            promptTexts.get(i),
-                            c,
-                            Map.of("step", k, "group", i, "sample", j)));
-                }
-            }
-            RewardMix.Result scored = orCheckpoint(
-                    () -> rewardMix.score(inputs), model, adam, lastStep, lastStep >= firstStep || resume == null);
-            double[] rewards = scored.total();
+            List<RolloutBatch.Group> trainedGroups = drawn.trainedGroups();
+            double[] rewards = drawn.trainedRewards();
+            RewardMix.Result scored = drawn.scored();
             Advantages adv = advantages.compute(rewards, g);
             List<PolicySample> samples = new ArrayList<>();
-            for (int i = 0; i < completions.size(); i++) {
-                Completion c = completions.get(i);
-                samples.add(new PolicySample(
-                        promptIds.get(i),
-                        c.tokenIds(),
-                        c.logprobs(),
-                        adv.advantages()[i],
-                        sampling.logprobTemperature(),
-                        config.objective().maskTruncated()
-                                && c.finishReason() != null
-                                && c.finishReason().truncated()));
+            for (int i = 0; i < trainedGroups.size(); i++) {
+                RolloutBatch.Group group = trainedGroups.get(i);
+                for (int j = 0; j < g; j++) {
+                    Completion c = group.samples().get(j);
+                    samples.add(new PolicySample(
+                            group.promptTokenIds(),
+                            c.tokenIds(),
+                            c.logprobs(),
+                            adv.advantages()[i * g + j],
+                            sampling.logprobTemperature(),
+                            config.objective().maskTruncated()
+                                    && c.finishReason() != null
+                                    && c.finishReason().truncated()));
+                }
             }
             PolicyTrainer.StepResult result = trainer.step(
                     samples,
-                    config.optimizer().miniBatches(),
+                    Math.min(config.optimizer().miniBatches(), samples.size()),
                     config.optimizer().learningRate(),
                     config.objective().oldLogprobs(),
-                    adv.zeroVarianceShare(),
+                    // the share among the groups drawn (what the policy produced), not among those kept
+                    drawn.zeroVarianceShare(),
                     rng);
             long trained = System.nanoTime();
 
@@ -270,6 +317,7 @@ public final class TrainingRun {
                     scored,
                     result,
                     batch,
+                    drawn,
                     versionBefore,
                     heldOut,
                     seconds(started, rolled),
@@ -330,25 +378,74 @@ public final class TrainingRun {
         return new RewardInput(id, promptText, c.text(), example.answer(), c.tokenIds().length, metadata);
     }
 
+    /**
+     * The supervised warm start: at most {@code warmStart.steps} steps at a linearly decaying learning rate, stopped
+     * early once the greedy accuracy on a fixed sample of training prompts reaches {@code warmStart.targetAccuracy}
+     * (measured every {@code warmStart.checkEvery} steps; {@link WarmStartSpec}).
+     */
     private void warmStart(PolicyModel model, AdamW adam) {
+        WarmStartSpec ws = config.warmStart();
         SupervisedTrainer sft =
                 new SupervisedTrainer(model, adam, config.optimizer().maxGradNorm());
-        for (int s = 1; s <= config.warmStart().steps() && !stopRequested; s++) {
+        // the check sample: drawn once from the run seed, so every check measures the same prompts
+        List<TaskExample> checkSample = ws.hasTarget()
+                ? task.sample(ws.checkSize(), new SplittableRandom(mix(config.seed() ^ 0xC4ECL, 0)))
+                : List.of();
+        Double loss = null;
+        Double accuracy = null;
+        Long accuracyStep = null;
+        String stoppedBecause = WarmStartProgress.MAX_STEPS;
+        int s = 0;
+        while (s < ws.steps()) {
+            if (stopRequested) {
+                stoppedBecause = WarmStartProgress.STOPPED;
+                break;
+            }
+            s++;
             SplittableRandom rng = new SplittableRandom(mix(config.seed() ^ 0x5f7L, s));
             List<int[]> prompts = new ArrayList<>();
             List<int[]> targets = new ArrayList<>();
-            for (Demonstration d : task.demonstrations(config.warmStart().batchSize(), rng)) {
+            for (Demonstration d : task.demonstrations(ws.batchSize(), rng)) {
                 prompts.add(model.tokenizer().encode(ModelPrompt.text(d.example(), model.chatTemplate())));
                 targets.add(ResponseEnd.demonstrationIds(
                         model.tokenizer(), d, config.sampling().stop()));
             }
             // linear decay to 10% keeps the end of the warm start from overshooting
-            double lr = config.warmStart().learningRate()
-                    * (1 - 0.9 * (s - 1) / (double) config.warmStart().steps());
+            double lr = ws.learningRate() * (1 - 0.9 * (s - 1) / (double) ws.steps());
             SupervisedTrainer.StepResult r = sft.step(prompts, targets, lr);
+            loss = r.loss();
             supervisedLoss.add(r.loss());
-            listener.onSupervisedStep(s, config.warmStart().steps(), r.loss());
+            listener.onSupervisedStep(s, ws.steps(), r.loss());
+            boolean reached = false;
+            if (ws.hasTarget() && s % ws.checkEvery() == 0) {
+                int at = s;
+                double acc = HeldOutEvaluator.accuracy(
+                        model,
+                        checkSample,
+                        config.sampling().maxNewTokens(),
+                        config.sampling().stop(),
+                        (example, completion, index) -> rewardInput(
+                                "warm-start-" + at + "-" + index,
+                                example,
+                                ModelPrompt.text(example, model.chatTemplate()),
+                                completion,
+                                Map.of("warmStartCheck", true)),
+                        rewardMix.primary());
+                warmStartChecks.incrementAndGet();
+                accuracy = acc;
+                accuracyStep = (long) s;
+                listener.onWarmStartAccuracy(s, ws.steps(), acc, ws.targetAccuracy());
+                reached = acc >= ws.targetAccuracy();
+            }
+            warmStartProgress =
+                    new WarmStartProgress(s, ws.steps(), loss, accuracy, accuracyStep, ws.targetAccuracy(), null);
+            if (reached) {
+                stoppedBecause = WarmStartProgress.TARGET_REACHED;
+                break;
+            }
         }
+        warmStartProgress =
+                new WarmStartProgress(s, ws.steps(), loss, accuracy, accuracyStep, ws.targetAccuracy(), stoppedBecause);
     }
 
     private double evaluate(PolicyModel model, long atStep) {
@@ -440,6 +537,7 @@ public final class TrainingRun {
             RewardMix.Result scored,
             PolicyTrainer.StepResult r,
             RolloutBatch batch,
+            DynamicSampling.Step drawn,
             long versionBefore,
             double heldOut,
             double rolloutS,
@@ -488,7 +586,9 @@ public final class TrainingRun {
                 stepS,
                 r.routingChangeShare(),
                 scored.means(),
-                batch.truncatedFraction());
+                batch.truncatedFraction(),
+                drawn.droppedShare(),
+                drawn.extraRollouts());
     }
 
     private static double avg(List<LossDiagnostics> d, ToDoubleFunction<LossDiagnostics> f) {
@@ -590,5 +690,20 @@ public final class TrainingRun {
 
     public Task task() {
         return task;
+    }
+
+    /** {@link #PHASE_WARM_START} while the supervised warm start runs, then {@link #PHASE_GSPO}. */
+    public String phase() {
+        return phase;
+    }
+
+    /** The warm start's progress, or where it stopped and why; null for a run without one (or a resumed run). */
+    public WarmStartProgress warmStart() {
+        return warmStartProgress;
+    }
+
+    /** How many accuracy checks the warm start made. */
+    public int warmStartChecks() {
+        return warmStartChecks.get();
     }
 }

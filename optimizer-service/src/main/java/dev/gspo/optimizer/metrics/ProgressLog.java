@@ -28,6 +28,18 @@ public final class ProgressLog implements RunListener {
     }
 
     @Override
+    public void onWarmStartAccuracy(long step, long total, double accuracy, double target) {
+        log.info(
+                "[{}] warm start {}/{} | greedy accuracy on the check sample {} (target {}){}",
+                runId,
+                step,
+                total,
+                String.format("%.3f", accuracy),
+                String.format("%.3f", target),
+                accuracy >= target ? ": reached, GSPO starts" : "");
+    }
+
+    @Override
     public void onHeldOutAccuracy(long step, double accuracy) {
         log.info("[{}] held-out greedy accuracy after step {}: {}", runId, step, String.format("%.3f", accuracy));
     }
@@ -42,7 +54,7 @@ public final class ProgressLog implements RunListener {
         double perStep = (now - firstStepAt) / 1e9 / stepsSeen;
         long remaining = m.totalSteps() - m.step();
         log.info(
-                "[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{} | {} tok/s | v{} | ETA {}",
+                "[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{}{} | {} tok/s | v{} | ETA {}",
                 runId,
                 m.step(),
                 m.totalSteps(),
@@ -52,6 +64,9 @@ public final class ProgressLog implements RunListener {
                 fmt(m.clipSeqTotal()),
                 fmt(m.clipTokTotal()),
                 Double.isFinite(m.expertChangeShare()) ? " | experts changed " + fmt(m.expertChangeShare()) : "",
+                m.droppedGroupShare() > 0 || m.extraRollouts() > 0
+                        ? " | dropped " + fmt(m.droppedGroupShare()) + " +" + m.extraRollouts() + " rollouts"
+                        : "",
                 String.format("%.0f", m.rolloutTokensPerSecond()),
                 m.policyVersion(),
                 human(Duration.ofMillis((long) (perStep * remaining * 1000))));

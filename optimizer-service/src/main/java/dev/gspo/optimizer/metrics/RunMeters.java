@@ -55,6 +55,7 @@ public final class RunMeters implements RunListener {
     private final Counter steps;
     private final Counter tokens;
     private final Counter skipped;
+    private final Counter extraRollouts;
     private final Timer stepDuration;
     private volatile StepMetrics latest;
     private volatile double heldOut = Double.NaN;
@@ -80,6 +81,11 @@ public final class RunMeters implements RunListener {
                 .register(registry));
         skipped = add(Counter.builder("gspo.train.updates.skipped")
                 .description("updates not applied because the loss or the gradient was not finite")
+                .tags(runTag)
+                .register(registry));
+        extraRollouts = add(Counter.builder("gspo.train.rollouts.extra")
+                .description("dynamic sampling: rollouts drawn beyond promptsPerStep x groupSize to replace dropped "
+                        + "groups")
                 .tags(runTag)
                 .register(registry));
         stepDuration = add(Timer.builder("gspo.train.step.duration")
@@ -125,6 +131,7 @@ public final class RunMeters implements RunListener {
         steps.increment();
         tokens.increment(m.trainTokens());
         skipped.increment(m.skippedUpdates());
+        extraRollouts.increment(m.extraRollouts());
         stepDuration.record(Duration.ofNanos((long) (m.stepSeconds() * 1e9)));
         perStep(m);
     }
@@ -294,6 +301,12 @@ public final class RunMeters implements RunListener {
                 "gspo.train.response.length",
                 StepMetrics::responseLengthMean,
                 "mean response length in tokens of the last step",
+                null);
+        gauge(
+                "gspo.train.dynamic.sampling.dropped.share",
+                StepMetrics::droppedGroupShare,
+                "dynamic sampling: share of the last step's drawn groups dropped because their rewards were all equal "
+                        + "(0 without dynamic sampling)",
                 null);
         gauge(
                 "gspo.train.truncated.fraction",

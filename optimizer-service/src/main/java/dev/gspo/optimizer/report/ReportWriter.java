@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.gspo.common.reward.RewardSpec;
 import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.loop.WarmStartProgress;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,7 +39,22 @@ public final class ReportWriter {
             List<Double> supervisedLoss,
             double heldOutBefore,
             double heldOutAfter,
-            double wallSeconds) {}
+            double wallSeconds,
+            WarmStartProgress warmStart) {
+
+        /** A run without a warm-start record (none, or resumed). */
+        public RunSummary(
+                String runId,
+                String state,
+                RunConfig config,
+                List<StepMetrics> steps,
+                List<Double> supervisedLoss,
+                double heldOutBefore,
+                double heldOutAfter,
+                double wallSeconds) {
+            this(runId, state, config, steps, supervisedLoss, heldOutBefore, heldOutAfter, wallSeconds, null);
+        }
+    }
 
     private ReportWriter() {}
 
@@ -61,6 +77,31 @@ public final class ReportWriter {
         }
     }
 
+    /** With dynamic sampling: the share of groups dropped and the extra rollouts spent, over the run. */
+    private static void dynamicSampling(StringBuilder md, RunSummary run) {
+        if (!run.config().sampling().dynamicSampling() || run.steps().isEmpty()) {
+            return;
+        }
+        long extra = run.steps().stream().mapToLong(StepMetrics::extraRollouts).sum();
+        long planned = (long) run.steps().size()
+                * run.config().sampling().promptsPerStep()
+                * run.config().sampling().groupSize();
+        md.append(String.format(
+                Locale.ROOT,
+                "Dynamic sampling (at most %d extra prompts a step): %.1f%% of the drawn groups on average were dropped "
+                        + "(all rewards equal); %d extra rollouts were spent, %.1f%% over the %d of promptsPerStep × "
+                        + "groupSize.%n%n",
+                run.config().sampling().maxOverSample(),
+                100
+                        * run.steps().stream()
+                                .mapToDouble(StepMetrics::droppedGroupShare)
+                                .average()
+                                .orElse(0),
+                extra,
+                100.0 * extra / Math.max(1, planned),
+                planned));
+    }
+
     static String markdown(RunSummary run) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# GSPO run ").append(run.runId()).append("\n\n");
@@ -74,6 +115,10 @@ public final class ReportWriter {
         md.append(
                 String.format(Locale.ROOT, "| after the warm start (before GSPO) | %s |%n", pct(run.heldOutBefore())));
         md.append(String.format(Locale.ROOT, "| after GSPO | %s |%n%n", pct(run.heldOutAfter())));
+        if (run.warmStart() != null) {
+            md.append(run.warmStart().describe()).append("\n\n");
+        }
+        dynamicSampling(md, run);
         md.append("![reward and accuracy](reward.png)\n\n![clip fraction](clip-fraction.png)\n\n");
         if (!run.supervisedLoss().isEmpty()) {
             md.append("![warm-start loss](warm-start-loss.png)\n\n");

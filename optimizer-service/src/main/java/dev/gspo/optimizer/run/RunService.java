@@ -689,10 +689,12 @@ public final class RunService implements AutoCloseable {
         return new RunStatus(
                 r.runId(),
                 e.state,
+                r.phase(),
                 Math.max(r.step(), e.fromStep),
                 r.config().steps(),
                 Math.max(r.policyVersion(), e.fromVersion),
                 latest,
+                r.warmStart(),
                 finite(r.heldOutBefore()),
                 finite(r.heldOutAfter()),
                 r.lastCheckpoint() == null ? null : r.lastCheckpoint().toString(),

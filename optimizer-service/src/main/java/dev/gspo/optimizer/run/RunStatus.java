@@ -1,8 +1,10 @@
 package dev.gspo.optimizer.run;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.gspo.optimizer.loop.PublishError;
 import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.loop.WarmStartProgress;
 import dev.gspo.optimizer.loop.WriteError;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import java.time.Instant;
@@ -11,6 +13,9 @@ import java.util.List;
 /**
  * {@code GET /v1/runs/{id}}: where a run is.
  *
+ * @param phase                {@code warm-start} while the supervised warm start runs, then {@code gspo}
+ * @param warmStart            the warm start's progress (step k of at most N, loss, the latest check accuracy), or
+ *                             where it stopped and why; absent for a run without one
  * @param latestCheckpointStep the step of the newest checkpoint this run wrote whole (absent: none yet)
  * @param checkpointStale      the latest checkpoint attempt failed, so the newest good one is older than it should be
  *                             (a "completed" run with a stale checkpoint did not save its final weights)
@@ -26,10 +31,12 @@ import java.util.List;
 public record RunStatus(
         String runId,
         RunState state,
+        String phase,
         long step,
         long totalSteps,
         long policyVersion,
         StepMetrics latest,
+        WarmStartProgress warmStart,
         Double heldOutAccuracyBefore,
         Double heldOutAccuracyAfter,
         String lastCheckpoint,
@@ -45,8 +52,57 @@ public record RunStatus(
         List<RunAttempt> attempts,
         PublishError lastPublishError) {
 
+    /** The canonical constructor is the one JSON binds to (records written before the warm-start fields read null). */
+    @JsonCreator
     public RunStatus {
         attempts = attempts == null ? List.of() : List.copyOf(attempts);
+    }
+
+    /** A status without the warm-start fields (a run recorded without them). */
+    public RunStatus(
+            String runId,
+            RunState state,
+            long step,
+            long totalSteps,
+            long policyVersion,
+            StepMetrics latest,
+            Double heldOutAccuracyBefore,
+            Double heldOutAccuracyAfter,
+            String lastCheckpoint,
+            String checkpointError,
+            Long latestCheckpointStep,
+            boolean checkpointStale,
+            WriteError lastWriteError,
+            long writeFailures,
+            String error,
+            Instant startedAt,
+            Instant finishedAt,
+            RunConfig config,
+            List<RunAttempt> attempts,
+            PublishError lastPublishError) {
+        this(
+                runId,
+                state,
+                null,
+                step,
+                totalSteps,
+                policyVersion,
+                latest,
+                null,
+                heldOutAccuracyBefore,
+                heldOutAccuracyAfter,
+                lastCheckpoint,
+                checkpointError,
+                latestCheckpointStep,
+                checkpointStale,
+                lastWriteError,
+                writeFailures,
+                error,
+                startedAt,
+                finishedAt,
+                config,
+                attempts,
+                lastPublishError);
     }
 
     /** The same status with another config (the run registry stores the config in its own form). */
@@ -54,10 +110,12 @@ public record RunStatus(
         return new RunStatus(
                 runId,
                 state,
+                phase,
                 step,
                 totalSteps,
                 policyVersion,
                 latest,
+                warmStart,
                 heldOutAccuracyBefore,
                 heldOutAccuracyAfter,
                 lastCheckpoint,
@@ -102,10 +160,12 @@ public record RunStatus(
         return new RunStatus(
                 runId,
                 RunState.FAILED,
+                phase,
                 atStep,
                 totalSteps,
                 last != null ? Math.max(policyVersion, last.policyVersion()) : policyVersion,
                 last != null ? last : latest,
+                warmStart,
                 heldOutAccuracyBefore,
                 heldOutAccuracyAfter,
                 lastCheckpoint,

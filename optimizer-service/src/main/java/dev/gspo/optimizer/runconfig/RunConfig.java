@@ -21,7 +21,7 @@ import java.util.List;
  *  "sampling":      {"promptsPerStep": 64, "groupSize": 8, "temperature": 0.7, "maxNewTokens": 6},
  *  "objective":     {"lossMode": "gspo", "clipLow": 0.003, "clipHigh": 0.004},
  *  "optimizer":     {"learningRate": 1e-4, "miniBatches": 2},
- *  "warmStart":     {"steps": 800, "batchSize": 64, "learningRate": 0.003},
+ *  "warmStart":     {"steps": 800, "batchSize": 64, "learningRate": 0.003, "targetAccuracy": 0.3},
  *  "eval":          {"every": 25, "size": 400},
  *  "checkpointing": {"every": 100}}
  * </pre>
@@ -126,6 +126,10 @@ public record RunConfig(
         } else if (optimizer.miniBatches() > sequences) {
             p.add("optimizer.miniBatches: " + optimizer.miniBatches() + " exceeds the " + sequences
                     + " samples of a step");
+        }
+        if (sampling.dynamicSampling() && sampling.maxOverSample() * sampling.groupSize() > MAX_SEQUENCES_PER_STEP) {
+            p.add("sampling.maxOverSample: maxOverSample × groupSize = "
+                    + sampling.maxOverSample() * sampling.groupSize() + " exceeds " + MAX_SEQUENCES_PER_STEP);
         }
         if (objective.routingReplay() && "builtin".equals(model.source())) {
             p.add("objective.routingReplay: the built-in 'builtin' model is dense (no experts to replay); use model "

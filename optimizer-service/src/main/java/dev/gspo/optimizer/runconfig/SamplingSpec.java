@@ -1,11 +1,26 @@
 package dev.gspo.optimizer.runconfig;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
  * {@code "sampling"}: what the rollout fleet is asked for each step.
+ *
+ * <p>Dynamic sampling (DAPO): a group whose G rewards are all equal has Â = 0 for every sample, so it carries no
+ * gradient and only dilutes the step. With {@code dynamicSampling} on, such groups are dropped and more prompts are
+ * drawn until the step holds {@code promptsPerStep} informative groups or {@code maxOverSample} extra prompts have been
+ * drawn:
+ *
+ * <pre>
+ *   keep ← informative groups of the step's own P prompts;  extra ← 0
+ *   while |keep| &lt; P and extra &lt; maxOverSample:
+ *     n ← min(maxOverSample − extra, ⌈(P − |keep|) / max(rate, 1/8)⌉)   rate = informative share so far
+ *     draw n more prompts (their seeds derive from (seed, step, round)), G responses each;  extra ← extra + n
+ *     keep ← keep + their informative groups
+ *   train on the first P of keep (all P drawn groups when none was informative)
+ * </pre>
  *
  * @param promptsPerStep prompts per step, each answered {@code groupSize} times (default 16, at most 1024)
  * @param groupSize      G, responses per prompt: the group the advantage is relative to (default 8, 2..256)
@@ -16,6 +31,9 @@ import java.util.List;
  *                       {@value #MAX_STOP_STRINGS}, each 1 to {@value #MAX_STOP_LENGTH} characters); the response's
  *                       text ends before the first one found. Default: the task's ({@code ["\n"]} for the built-in
  *                       tasks, {@code []} for a dataset: the EOS only). Also used by the held-out evaluation
+ * @param dynamicSampling drop groups whose rewards are all equal and draw more prompts (default false)
+ * @param maxOverSample  the most extra prompts one step may draw with dynamic sampling, each answered G times
+ *                       (default {@code promptsPerStep}, i.e. at most twice the rollouts; 0..4096)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SamplingSpec(
@@ -52,13 +70,27 @@ public record SamplingSpec(
         @Schema(
                 description = "strings that end a response besides the model's EOS (at most 16, each 1 to 64 "
                         + "characters); default the task's: [\"\\n\"] for the built-in tasks, [] for a dataset")
-        List<String> stop) {
+        List<String> stop,
+
+        @Schema(
+                description = "dynamic sampling (DAPO): drop groups whose rewards are all equal and draw more prompts",
+                defaultValue = "false")
+        Boolean dynamicSampling,
+
+        @Schema(
+                description = "the most extra prompts one step may draw with dynamic sampling, each answered "
+                        + "groupSize times; default promptsPerStep",
+                minimum = "0",
+                maximum = "4096")
+        Integer maxOverSample) {
 
     /** As many stop strings as a rollout-service takes by default ({@code gspo.rollout.max-stop-strings}). */
     public static final int MAX_STOP_STRINGS = 16;
     /** The longest stop string. */
     public static final int MAX_STOP_LENGTH = 64;
 
+    /** The canonical constructor is the one JSON binds to. */
+    @JsonCreator
     public SamplingSpec {
         // null elements are kept, to be named by validate(); List.copyOf would refuse them with no field name
         stop = stop == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(stop));
@@ -66,14 +98,24 @@ public record SamplingSpec(
 
     /** A spec without stop strings of its own (the task's apply). */
     public SamplingSpec(Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens) {
-        this(promptsPerStep, groupSize, temperature, maxNewTokens, null);
+        this(promptsPerStep, groupSize, temperature, maxNewTokens, null, null, null);
     }
 
-    /** As the record's, with each stop string quoted and escaped: a newline must not break a log line. */
+    /** A spec without dynamic sampling. */
+    public SamplingSpec(
+            Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens, List<String> stop) {
+        this(promptsPerStep, groupSize, temperature, maxNewTokens, stop, null, null);
+    }
+
+    /**
+     * As the record's, with each stop string quoted and escaped (a newline must not break a log line), the stop
+     * strings last.
+     */
     @Override
     public String toString() {
         return "SamplingSpec[promptsPerStep=" + promptsPerStep + ", groupSize=" + groupSize + ", temperature="
-                + temperature + ", maxNewTokens=" + maxNewTokens + ", stop="
+                + temperature + ", maxNewTokens=" + maxNewTokens + ", dynamicSampling=" + dynamicSampling
+                + ", maxOverSample=" + maxOverSample + ", stop="
                 + (stop == null ? null : stop.stream().map(SamplingSpec::quoted).toList()) + "]";
     }
 
@@ -102,12 +144,15 @@ public record SamplingSpec(
     }
 
     SamplingSpec withDefaults(List<String> taskStop) {
+        int prompts = Checks.or(promptsPerStep, 16);
         return new SamplingSpec(
-                Checks.or(promptsPerStep, 16),
+                prompts,
                 Checks.or(groupSize, 8),
                 Checks.or(temperature, 1.0),
                 Checks.or(maxNewTokens, 8),
-                Checks.or(stop, taskStop));
+                Checks.or(stop, taskStop),
+                Checks.or(dynamicSampling, false),
+                Checks.or(maxOverSample, prompts));
     }
 
     void validate(List<String> p) {
@@ -119,6 +164,7 @@ public record SamplingSpec(
         }
         Checks.range(p, "sampling.temperature", temperature, 0, 10, false);
         Checks.between(p, "sampling.maxNewTokens", maxNewTokens, 1, 4096);
+        Checks.between(p, "sampling.maxOverSample", maxOverSample, 0, 4096);
         if (stop != null) {
             if (stop.size() > MAX_STOP_STRINGS) {
                 p.add("sampling.stop: at most " + MAX_STOP_STRINGS + " stop strings, got " + stop.size());

@@ -70,11 +70,11 @@ class RunConfigJsonTest {
         assertThat(config.model()).isEqualTo(new ModelSpec("builtin"));
         assertThat(config.seed()).isEqualTo(1L);
         assertThat(config.steps()).isEqualTo(30);
-        assertThat(config.sampling()).isEqualTo(new SamplingSpec(16, 8, 1.0, 8, List.of("\n")));
+        assertThat(config.sampling()).isEqualTo(new SamplingSpec(16, 8, 1.0, 8, List.of("\n"), false, 16));
         assertThat(config.objective())
                 .isEqualTo(new ObjectiveSpec(LossMode.GSPO, 3e-4, 4e-4, OldLogprobs.ROLLOUT, 0.0, true, false, false));
         assertThat(config.optimizer()).isEqualTo(new OptimizerSpec(5e-4, 4, 1.0, 0.0));
-        assertThat(config.warmStart()).isEqualTo(new WarmStartSpec(0, 64, 3e-3));
+        assertThat(config.warmStart()).isEqualTo(new WarmStartSpec(0, 64, 3e-3, null, 50, 256));
         assertThat(config.eval()).isEqualTo(new EvalSpec(5, 200));
         assertThat(config.checkpointing()).isEqualTo(new CheckpointSpec(10));
         assertThat(config.validate()).isEmpty();
@@ -162,7 +162,8 @@ class RunConfigJsonTest {
     @Test
     void unknownFieldsWrongTypesAndUnknownTasksAreNamedByTheirPath() {
         assertThatThrownBy(() -> RunConfigJson.read("{\"sampling\":{\"groupsize\":4}}"))
-                .hasMessageStartingWith("sampling.groupsize: unknown field; known fields here: [groupSize,");
+                .hasMessageStartingWith(
+                        "sampling.groupsize: unknown field; known fields here: [dynamicSampling, groupSize,");
         assertThatThrownBy(() -> RunConfigJson.read("{\"stepz\":4}")).hasMessageStartingWith("stepz: unknown field");
         assertThatThrownBy(() -> RunConfigJson.read("{\"sampling\":{\"groupSize\":2.5}}"))
                 .hasMessageStartingWith("sampling.groupSize: expected an integer");
