@@ -175,10 +175,12 @@ final class RunRegistry {
             return java.util.Optional.of(new RunStatus(
                     state.runId(),
                     outcome,
+                    null, // the phase it ended in is not recorded
                     state.step(),
                     config.steps(),
                     state.policyVersion(),
                     last,
+                    null, // nor its warm start
                     null,
                     null,
                     newest.get().toString(),

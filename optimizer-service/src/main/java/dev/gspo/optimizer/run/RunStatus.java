@@ -58,53 +58,6 @@ public record RunStatus(
         attempts = attempts == null ? List.of() : List.copyOf(attempts);
     }
 
-    /** A status without the warm-start fields (a run recorded without them). */
-    public RunStatus(
-            String runId,
-            RunState state,
-            long step,
-            long totalSteps,
-            long policyVersion,
-            StepMetrics latest,
-            Double heldOutAccuracyBefore,
-            Double heldOutAccuracyAfter,
-            String lastCheckpoint,
-            String checkpointError,
-            Long latestCheckpointStep,
-            boolean checkpointStale,
-            WriteError lastWriteError,
-            long writeFailures,
-            String error,
-            Instant startedAt,
-            Instant finishedAt,
-            RunConfig config,
-            List<RunAttempt> attempts,
-            PublishError lastPublishError) {
-        this(
-                runId,
-                state,
-                null,
-                step,
-                totalSteps,
-                policyVersion,
-                latest,
-                null,
-                heldOutAccuracyBefore,
-                heldOutAccuracyAfter,
-                lastCheckpoint,
-                checkpointError,
-                latestCheckpointStep,
-                checkpointStale,
-                lastWriteError,
-                writeFailures,
-                error,
-                startedAt,
-                finishedAt,
-                config,
-                attempts,
-                lastPublishError);
-    }
-
     /** The same status with another config (the run registry stores the config in its own form). */
     RunStatus withConfig(RunConfig c) {
         return new RunStatus(

@@ -89,10 +89,12 @@ class RunRegistryTest {
         return new RunStatus(
                 id,
                 state,
+                "gspo",
                 step,
                 10,
                 step + 1,
                 metrics(step),
+                null,
                 null,
                 0.5,
                 checkpointStep == null ? null : "/x/step-" + checkpointStep,
@@ -146,6 +148,8 @@ class RunRegistryTest {
                 0.3,
                 Double.NaN,
                 Map.of("task", 0.25),
+                0,
+                0,
                 0);
     }
 }

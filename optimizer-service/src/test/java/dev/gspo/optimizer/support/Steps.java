@@ -44,6 +44,8 @@ public final class Steps {
                 0.3,
                 Double.NaN,
                 rewards,
+                0,
+                0,
                 0);
     }
 }
