@@ -149,6 +149,8 @@ class RunMeasuresTest {
                     0.3,
                     Double.NaN,
                     Map.of(),
+                    0,
+                    0,
                     0));
         }
         return out;
