@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.TestModels;
 import java.util.ArrayList;
@@ -43,6 +44,56 @@ class StoppingTest {
             }
             // 1/16 chance of EOS per token at high temperature: over 32 rows × 20 tokens some rows must stop early
             assertThat(stopped).isBetween(1, 31);
+        }
+    }
+
+    /**
+     * A config.json without {@code eos_token_id}: the tokenizer's EOS ({@code <eos>}, found by name) still ends a
+     * sequence, with finishReason eos, rather than being sampled on as an ordinary token up to the length limit.
+     */
+    @Test
+    void stopsAtTheTokenizersEosWhenConfigJsonNamesNone() {
+        ModelConfig llama = TestModels.config("llama", 4, 2, false);
+        ModelConfig noEos = new ModelConfig(
+                llama.modelType(),
+                llama.vocabSize(),
+                llama.hiddenSize(),
+                llama.intermediateSize(),
+                llama.numHiddenLayers(),
+                llama.numAttentionHeads(),
+                llama.numKeyValueHeads(),
+                llama.headDim(),
+                llama.ropeTheta(),
+                llama.rmsNormEps(),
+                llama.maxPositionEmbeddings(),
+                llama.tieWordEmbeddings(),
+                llama.attentionBias(),
+                llama.bosTokenId(),
+                List.of(),
+                llama.moe());
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = TestModels.random(manager, noEos, 21)) {
+            assertThat(model.config().eosTokenIds()).isEmpty();
+            int eos = model.tokenizer().eosTokenId();
+            assertThat(eos).as("<eos> by name").isEqualTo(2);
+            SamplingParams params = new SamplingParams(20, 1.5, 1.0, 0, List.of());
+            List<SequenceRequest> requests = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                requests.add(new SequenceRequest(new int[] {1, 3 + i % 10}, params, i));
+            }
+            int stopped = 0;
+            for (Completion c : new BatchGenerator(model).generate(requests)) {
+                int eosAt = indexOf(c.tokenIds(), eos);
+                if (c.finishReason() == FinishReason.EOS) {
+                    stopped++;
+                    assertThat(eosAt).isEqualTo(c.tokenIds().length - 1);
+                } else {
+                    assertThat(c.finishReason()).isEqualTo(FinishReason.LENGTH);
+                    assertThat(eosAt).as("an EOS the sequence went on after").isEqualTo(-1);
+                }
+            }
+            // as in the test above (same weights and seeds): some of the 32 rows sample the EOS within 20 tokens
+            assertThat(stopped).isPositive();
         }
     }
 

@@ -368,7 +368,13 @@ public final class RunService implements AutoCloseable {
         SamplingSpec legacy = s == null
                 ? new SamplingSpec(null, null, null, null, List.of(Task.STOP))
                 : new SamplingSpec(
-                        s.promptsPerStep(), s.groupSize(), s.temperature(), s.maxNewTokens(), List.of(Task.STOP));
+                        s.promptsPerStep(),
+                        s.groupSize(),
+                        s.temperature(),
+                        s.maxNewTokens(),
+                        List.of(Task.STOP),
+                        s.dynamicSampling(),
+                        s.maxOverSample());
         return new RunConfig(
                 saved.task(),
                 saved.rewards(),

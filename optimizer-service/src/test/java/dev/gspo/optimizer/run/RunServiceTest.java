@@ -3,8 +3,12 @@ package dev.gspo.optimizer.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.task.Task;
 import dev.gspo.common.task.TaskSpec;
+import dev.gspo.common.train.Checkpoint;
 import dev.gspo.optimizer.loop.PolicySink;
 import dev.gspo.optimizer.loop.PublishResult;
 import dev.gspo.optimizer.loop.RolloutSource;
@@ -13,9 +17,12 @@ import dev.gspo.optimizer.reward.RemoteRewards;
 import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -125,6 +132,63 @@ class RunServiceTest {
                     .hasMessageContaining("line 1: invalid JSON")
                     .hasMessageNotContaining(secret.substring(0, 8));
         }
+    }
+
+    /**
+     * A checkpoint from before {@code sampling.stop} existed ended every response at a newline, a dataset's too: its
+     * resume keeps that stop, although a new run of the same dataset now stops at the EOS only.
+     */
+    @Test
+    void aCheckpointWithoutStopStringsResumesWithTheNewlineItAlwaysUsed() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Path file = Files.writeString(data.resolve("qa.jsonl"), "{\"prompt\":\"1+1=\",\"answer\":\"2\"}\n");
+        String task = "{\"name\":\"jsonl\",\"path\":\"" + file + "\"}";
+        String saved = "{\"task\":" + task + ",\"steps\":10,\"seed\":3,"
+                + "\"sampling\":{\"promptsPerStep\":4,\"groupSize\":2,\"temperature\":1.0,\"maxNewTokens\":8}}";
+        writeCheckpoint(dir.resolve("runs/run-old/checkpoints/step-000004"), "run-old", 4, saved);
+        // the dataset itself is not what this test is about: a built-in task stands in for it (no tokenizer needed)
+        Function<TaskSpec, Task> tasks = spec -> TaskSpec.defaults().create();
+        try (RunService runs = service(new AllowedPaths(List.of(data), List.of(), dir.resolve("runs")), tasks)) {
+            RunService.DryRun resume = runs.dryRun(RunConfigJson.read("{\"resumeFrom\":\"run-old\"}"));
+            RunService.DryRun fresh = runs.dryRun(RunConfigJson.read(saved));
+
+            assertThat(resume.resumes()).isEqualTo("run-old");
+            assertThat(resume.resumesAtStep()).isEqualTo(4);
+            assertThat(resume.config().sampling().stop()).containsExactly(Task.STOP);
+            assertThat(resume.config().sampling().maxNewTokens()).isEqualTo(8);
+            assertThat(resume.config().sampling().groupSize()).isEqualTo(2);
+            assertThat(fresh.config().sampling().stop())
+                    .as("a new run of a dataset")
+                    .isEmpty();
+        }
+    }
+
+    /** A checkpoint as {@code Checkpoint.write} leaves it: placeholder model files, each with its checksum. */
+    private static void writeCheckpoint(Path checkpoint, String runId, long step, String configJson) throws Exception {
+        Files.createDirectories(checkpoint);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode files = json.createObjectNode();
+        for (String f : List.of(
+                PolicyModel.CONFIG_FILE,
+                PolicyModel.WEIGHTS_FILE,
+                PolicyModel.TOKENIZER_FILE,
+                Checkpoint.OPTIMIZER_FILE)) {
+            byte[] bytes = ("placeholder " + f).getBytes(StandardCharsets.UTF_8);
+            Files.write(checkpoint.resolve(f), bytes);
+            files.put(
+                    f,
+                    HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
+        }
+        ObjectNode state = json.createObjectNode()
+                .put("runId", runId)
+                .put("step", step)
+                .put("policyVersion", step)
+                .put("optimizerStep", step)
+                .put("seed", 3);
+        state.set("config", json.readTree(configJson));
+        state.set("files", files);
+        Files.writeString(checkpoint.resolve(Checkpoint.STATE_FILE), json.writeValueAsString(state));
     }
 
     private RunService service(AllowedPaths paths, Function<TaskSpec, Task> tasks) {
