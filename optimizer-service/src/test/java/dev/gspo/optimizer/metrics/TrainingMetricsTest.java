@@ -243,7 +243,10 @@ class TrainingMetricsTest {
                 .as("no step yet")
                 .isEmpty();
         resumed.onStep(Steps.withRewards(7, 0.75, Map.of()));
-        Thread.sleep(1000); // past the first attempt's linger: its removal must not take the new series
+        // a run that ends after the first attempt lingers as long; one remover thread takes them in order, so once its
+        // series are gone the first attempt's removal has run too, and it must not have taken the new series
+        oneStep(metrics, "run-b").onRunEnded();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !registry.scrape().contains("run-b"));
         assertThat(registry.scrape())
                 .contains("gspo_train_steps_total{run=\"run-a\"} 1.0")
                 .contains("gspo_train_reward_mean{run=\"run-a\"} 0.75");

@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,13 +48,11 @@ class RunStatusWarmStartTest {
                             {"task":{"name":"addition","minDigits":1,"maxDigits":1},"steps":1,
                              "eval":{"size":0},"checkpointing":{"every":0},
                              "warmStart":{"steps":100000,"batchSize":4,"targetAccuracy":1.0,"checkEvery":3,"checkSize":8}}"""), null);
-            RunStatus during = started;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while ((during.warmStart() == null || during.warmStart().accuracy() == null)
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-                during = runs.get(started.runId());
-            }
+            RunStatus during = await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(
+                            () -> runs.get(started.runId()),
+                            s -> s.warmStart() != null && s.warmStart().accuracy() != null);
             assertThat(during.state()).isEqualTo(RunState.RUNNING);
             assertThat(during.phase()).isEqualTo("warm-start");
             WarmStartProgress ws = during.warmStart();
