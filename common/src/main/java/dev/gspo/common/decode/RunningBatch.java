@@ -79,6 +79,11 @@ public final class RunningBatch<T> implements AutoCloseable {
     private long steps;
     private long admitted;
 
+    /** A batch whose arrays live under the model's weights (as {@link BatchGenerator}'s do). */
+    public RunningBatch(PolicyModel model, int maxRows, int maxContext) {
+        this(model, maxRows, maxContext, model.weights().manager());
+    }
+
     /**
      * @param maxRows    slots: rows decoding at once
      * @param maxContext positions per slot (prompt + new tokens), capped at the model's {@code max_position_embeddings}
