@@ -186,8 +186,8 @@ final class DecodeWorker implements SmartLifecycle {
                     sequences += p.size();
                     completed++;
                     tokens += generated;
+                    listener.requestDecoded(p.size(), generated, lease.version()); // counted before it is answered
                     p.result().complete(new DecodedRollout(lease.version(), completions));
-                    listener.requestDecoded(p.size(), generated, lease.version());
                 }
             }
         }
