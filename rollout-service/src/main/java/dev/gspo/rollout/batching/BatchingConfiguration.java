@@ -26,6 +26,7 @@ class BatchingConfiguration {
                 policyRegistry,
                 properties.maxBatchSequences(),
                 properties.maxContextTokens(),
+                properties.reservedSlots(),
                 listener.getIfAvailable(() -> BatchListener.NONE));
     }
 

@@ -80,13 +80,23 @@ final class DecodeQueue {
      * @param newRequests whether requests not yet started may start (false while the batch drains for a swap)
      */
     List<RowTicket> admit(int freeSlots, boolean newRequests) {
+        return admit(freeSlots, newRequests, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #admit(int, boolean)}, never letting one request run more than {@code perRequest} rows at once (its
+     * other rows wait for its own to end), so that {@code slots − perRequest} slots stay for other requests.
+     */
+    List<RowTicket> admit(int freeSlots, boolean newRequests, int perRequest) {
         lock.lock();
         try {
             List<RowTicket> out = new ArrayList<>();
             while (out.size() < freeSlots) {
                 PendingRollout best = null;
                 for (PendingRollout p : waiting) {
-                    if ((newRequests || p.started()) && (best == null || p.running() < best.running())) {
+                    if ((newRequests || p.started())
+                            && p.running() < perRequest
+                            && (best == null || p.running() < best.running())) {
                         best = p;
                     }
                 }

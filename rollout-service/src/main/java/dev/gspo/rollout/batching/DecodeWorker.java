@@ -36,25 +36,32 @@ final class DecodeWorker implements SmartLifecycle {
     private final PolicyRegistry registry;
     private final int maxBatchSequences;
     private final int maxContextTokens;
+    private final int perRequestSlots;
     private final BatchListener listener;
     private volatile Thread thread;
     private long steps;
 
     DecodeWorker(DecodeQueue queue, PolicyRegistry registry, int maxBatchSequences, BatchListener listener) {
-        this(queue, registry, maxBatchSequences, 0, listener);
+        this(queue, registry, maxBatchSequences, 0, 0, listener);
     }
 
-    /** @param maxContextTokens positions per slot; 0 = the model's {@code max_position_embeddings} */
+    /**
+     * @param maxContextTokens positions per slot; 0 = the model's {@code max_position_embeddings}
+     * @param reservedSlots    slots one request may never hold (it runs at most {@code maxBatchSequences −
+     *                         reservedSlots} rows at once), kept for requests arriving while it runs
+     */
     DecodeWorker(
             DecodeQueue queue,
             PolicyRegistry registry,
             int maxBatchSequences,
             int maxContextTokens,
+            int reservedSlots,
             BatchListener listener) {
         this.queue = queue;
         this.registry = registry;
         this.maxBatchSequences = maxBatchSequences;
         this.maxContextTokens = maxContextTokens;
+        this.perRequestSlots = maxBatchSequences - reservedSlots;
         this.listener = listener;
     }
 
@@ -137,7 +144,7 @@ final class DecodeWorker implements SmartLifecycle {
 
         /** Admits waiting rows into the free slots (only rows of started requests while draining). */
         boolean admit() {
-            List<RowTicket> join = queue.admit(running.freeSlots(), !stale());
+            List<RowTicket> join = queue.admit(running.freeSlots(), !stale(), perRequestSlots);
             if (join.isEmpty()) {
                 return true;
             }

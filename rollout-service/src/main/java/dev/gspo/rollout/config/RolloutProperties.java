@@ -33,6 +33,11 @@ import org.springframework.validation.annotation.Validated;
  *                               the built-in model (3 layers, 2 kv heads of 24, 64 positions) 512 × 64 × 1,152 B =
  *                               36 MiB; for Qwen2-0.5B (24 layers, 2 kv heads of 64) 24,576 B per position, so 512
  *                               slots × 1,024 positions = 12 GiB (lower either key for a smaller bound)
+ * @param reservedSlots          slots one request may never hold, kept for the others: a request runs at most
+ *                               maxBatchSequences − reservedSlots rows at once (its other rows join as its own end), so
+ *                               a request arriving while a large one runs starts at once on up to this many rows
+ *                               instead of waiting for the large one's rows to end. 0 ⇒ one request may take every
+ *                               slot (most throughput when it is alone)
  * @param maxQueuedSequences     sequences waiting for the decoder; a request that would exceed it gets 503
  * @param maxQueueWait           a request still waiting for the decoder after this long gets 503
  * @param requestTimeout         a request not answered after this long (queue + decode) gets 503
@@ -61,6 +66,7 @@ public record RolloutProperties(
         int maxBatchSequences,
 
         @DefaultValue("0") @Min(0) int maxContextTokens,
+        @DefaultValue("0") @Min(0) int reservedSlots,
         @DefaultValue("4096") @Min(1) int maxQueuedSequences,
         @DefaultValue("30s") @NotNull Duration maxQueueWait,
         @DefaultValue("120s") @NotNull Duration requestTimeout,
@@ -84,6 +90,10 @@ public record RolloutProperties(
         if (maxQueuedSequences < maxBatchSequences) {
             throw new IllegalArgumentException("gspo.rollout.max-queued-sequences (" + maxQueuedSequences
                     + ") must be at least gspo.rollout.max-batch-sequences (" + maxBatchSequences + ")");
+        }
+        if (reservedSlots >= maxBatchSequences) {
+            throw new IllegalArgumentException("gspo.rollout.reserved-slots (" + reservedSlots
+                    + ") must be less than gspo.rollout.max-batch-sequences (" + maxBatchSequences + ")");
         }
         if (maxQueueWait != null && (maxQueueWait.isNegative() || maxQueueWait.isZero())) {
             throw new IllegalArgumentException("gspo.rollout.max-queue-wait must be positive, got " + maxQueueWait);
@@ -121,7 +131,7 @@ public record RolloutProperties(
                 + (pushesEnabled() ? "(set)" : "(unset)") + ", seed=" + seed + ", maxPromptsPerRequest="
                 + maxPromptsPerRequest + ", maxGroupSize=" + maxGroupSize + ", maxNewTokens=" + maxNewTokens
                 + ", maxStopStrings=" + maxStopStrings + ", maxBatchSequences=" + maxBatchSequences
-                + ", maxContextTokens=" + maxContextTokens
+                + ", maxContextTokens=" + maxContextTokens + ", reservedSlots=" + reservedSlots
                 + ", maxQueuedSequences=" + maxQueuedSequences + ", maxQueueWait=" + maxQueueWait
                 + ", requestTimeout=" + requestTimeout + ", maxRequestBytes=" + maxRequestBytes
                 + ", maxWeightsBytes=" + maxWeightsBytes + ", builtinModel=" + builtinModel + ", apiKey="

@@ -13,6 +13,7 @@ import dev.gspo.rollout.weights.PolicyRegistry;
 import dev.gspo.rollout.weights.TestRegistries;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.function.LongConsumer;
@@ -162,6 +163,42 @@ class ContinuousBatchingTest {
                             "the small request's own 3 tokens (a prefill, 2 steps) after the first slot freed at step %d",
                             firstFreeSlot[0])
                     .isLessThanOrEqualTo(firstFreeSlot[0] + 2);
+        }
+    }
+
+    @Test
+    void withReservedSlotsAShortRequestStartsAtOnceBesideALargeOneHoldingEverythingElse() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyRegistry registry = TestRegistries.serving(model(manager, 1, "v0"))) {
+            List<SequenceRequest> largeRows = rows(8, 30, 10); // 8 rows; 4 slots, 1 reserved: 3 run at once
+            List<SequenceRequest> smallRows = rows(1, 3, 20);
+            int[] largeLengths = lengthsAlone(registry, largeRows);
+            int smallLength = lengthsAlone(registry, smallRows)[0];
+            assertThat(Arrays.stream(largeLengths, 0, 3).min().orElseThrow())
+                    .as("precondition: the large request's first rows outlast the small one")
+                    .isGreaterThan(3 + smallLength + 1);
+            DecodeQueue queue = new DecodeQueue(100);
+            Recorder recorder = new Recorder();
+            DecodeWorker worker = new DecodeWorker(queue, registry, 4, 0, 1, recorder);
+            PendingRollout large = new PendingRollout(largeRows);
+            PendingRollout small = new PendingRollout(smallRows);
+            recorder.atStep = step -> {
+                if (step == 3) {
+                    queue.add(small);
+                }
+            };
+            queue.add(large);
+
+            worker.start();
+            large.result().get();
+            small.result().get();
+            worker.stop();
+
+            assertThat(recorder.completedRequestSizes).containsExactly(1, 8);
+            assertThat(recorder.completedAtStep.getFirst())
+                    .as("prefilled right after step 3 into the reserved slot, then one step per further token")
+                    .isEqualTo(3L + smallLength - 1);
+            assertThat(recorder.mostRunning).isEqualTo(4);
         }
     }
 

@@ -65,6 +65,19 @@ class DecodeQueueTest {
     }
 
     @Test
+    void neverLetsOneRequestRunMoreThanItsShareSoReservedSlotsStayForOthers() {
+        DecodeQueue queue = new DecodeQueue(100);
+        PendingRollout large = pending(8);
+        queue.add(large);
+
+        assertThat(queue.admit(8, true, 6)).hasSize(6);
+        assertThat(queue.admit(2, true, 6)).as("the 2 reserved slots stay free").isEmpty();
+        PendingRollout small = pending(3);
+        queue.add(small);
+        assertThat(queue.admit(2, true, 6)).extracting(RowTicket::request).containsExactly(small, small);
+    }
+
+    @Test
     void whileDrainingOnlyStartedRequestsGetSlots() {
         DecodeQueue queue = new DecodeQueue(100);
         PendingRollout started = pending(4);
