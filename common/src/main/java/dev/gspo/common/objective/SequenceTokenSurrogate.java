@@ -15,7 +15,7 @@ import ai.djl.ndarray.NDArray;
  * With Â_{i,t} = Â_i this has the value and the gradient of {@link SequenceSurrogate}, with one
  * exception: when ℓ_i is outside the clamp and the unclipped branch is in effect, GSPO's gradient
  * is 0 (the clamp cuts it) while this form still passes s_i = e^{±C} (finite). Truncated importance
- * sampling weighs J_i by the sequence-level w_i of {@link TruncatedImportance}, as GSPO does.
+ * sampling weighs J_i by the sequence-level ρ_i of {@link TruncatedImportance}, as GSPO does.
  */
 final class SequenceTokenSurrogate implements Surrogate {
 
@@ -27,7 +27,7 @@ final class SequenceTokenSurrogate implements Surrogate {
         NDArray perToken = Surrogate.clippedTerm(tokenRatio, tokens.tokenAdvantages(), clip);
         NDArray perSequence = tokens.sequenceMean(perToken); // [B]
         if (tis != null) {
-            perSequence = perSequence.mul(tis.sequenceWeights(tokens)); // w_i · J_i, as GSPO
+            perSequence = perSequence.mul(tis.sequenceWeights(tokens)); // ρ_i · J_i, as GSPO
         }
         return new Terms(perSequence, s);
     }

@@ -12,7 +12,7 @@ import ai.djl.ndarray.NDArray;
  *
  * Â_{i,t} = Â_i for per-sequence advantages. Sums over valid tokens only; per-sequence token mean,
  * then (in {@link PolicyObjective}) mean over sequences. Truncated importance sampling multiplies each
- * token's term by its own w_{i,t} of {@link TruncatedImportance} (token level, as in the paper).
+ * token's term by its own ρ_{i,t} of {@link TruncatedImportance} (token level, as in the paper).
  */
 final class TokenSurrogate implements Surrogate {
 
@@ -21,7 +21,7 @@ final class TokenSurrogate implements Surrogate {
         NDArray w = tokens.logRatio.clip(-logRatioClamp, logRatioClamp).exp(); // [B,T]
         NDArray perToken = Surrogate.clippedTerm(w, tokens.tokenAdvantages(), clip); // [B,T]
         if (tis != null) {
-            perToken = perToken.mul(tis.tokenWeights(tokens)); // w^TIS_{i,t} · min(…), token level
+            perToken = perToken.mul(tis.tokenWeights(tokens)); // ρ_{i,t} · min(…), token level
         }
         return new Terms(tokens.sequenceMean(perToken), w.stopGradient());
     }

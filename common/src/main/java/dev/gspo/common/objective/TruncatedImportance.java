@@ -15,12 +15,12 @@ import ai.djl.ndarray.NDArray;
  *   δ_{i,t}  = log π_old(y_{i,t}) − log π_rollout(y_{i,t})           valid tokens only          [B,T]
  *
  *   sequence level (gspo, gspo-token: the level of their ratio s_i, length-normalised like it):
- *     w_i     = min( exp( clamp( (1/|y_i|) Σ_t δ_{i,t}, −C, C ) ), C_TIS )                      [B]
- *     J_i    ← w_i · J_i
+ *     ρ_i     = min( exp( clamp( (1/|y_i|) Σ_t δ_{i,t}, −C, C ) ), C_TIS )                      [B]
+ *     J_i    ← ρ_i · J_i
  *
  *   token level (grpo: the level of its ratio w_{i,t}, as in the paper):
- *     w_{i,t} = min( exp( clamp( δ_{i,t}, −C, C ) ), C_TIS )                                    [B,T]
- *     J_i    ← (1/|y_i|) Σ_t w_{i,t} · min( r_{i,t} Â_{i,t}, clip(r_{i,t}) Â_{i,t} )
+ *     ρ_{i,t} = min( exp( clamp( δ_{i,t}, −C, C ) ), C_TIS )                                    [B,T]
+ *     J_i    ← (1/|y_i|) Σ_t ρ_{i,t} · min( w_{i,t} Â_{i,t}, clip(w_{i,t}) Â_{i,t} )   (w_{i,t}: GRPO's ratio)
  * </pre>
  *
  * C is the log-ratio clamp (20). The weights are constants (neither log-prob depends on θ): they scale each term's
@@ -40,7 +40,7 @@ final class TruncatedImportance {
         this.logRatioClamp = logRatioClamp;
     }
 
-    /** w_i, [B]: one weight per sequence from its mean log-ratio old − rollout. */
+    /** ρ_i, [B]: one weight per sequence from its mean log-ratio old − rollout. */
     NDArray sequenceWeights(MaskedTokens tokens) {
         return tokens.sequenceMean(tokens.behaviourLogRatio())
                 .clip(-logRatioClamp, logRatioClamp)
@@ -49,7 +49,7 @@ final class TruncatedImportance {
                 .stopGradient();
     }
 
-    /** w_{i,t}, [B,T]: one weight per token; 0 at masked positions. */
+    /** ρ_{i,t}, [B,T]: one weight per token; 0 at masked positions. */
     NDArray tokenWeights(MaskedTokens tokens) {
         return tokens.select(tokens.behaviourLogRatio()
                         .clip(-logRatioClamp, logRatioClamp)
