@@ -50,7 +50,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--only",
             split = ",",
-            description = "sections to run: ceiling,decode,ab,http,engine,train,publish,e2e (default: all)")
+            description = "sections to run: ceiling,decode,ab,http,engine,train,publish,e2e (default: all), and "
+                    + "pipeline (on-policy vs pipelined steps, pinned services: only when named)")
     List<String> only;
 
     @Option(
@@ -61,6 +62,30 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--work-dir", description = "where model files and run directories go (default: a temp dir)")
     Path workDir;
+
+    @Option(
+            names = "--pipeline-seeds",
+            split = ",",
+            description = "section pipeline (only with --only pipeline): the seeds (default 1,2,3)")
+    List<Long> pipelineSeeds = List.of(1L, 2L, 3L);
+
+    @Option(names = "--pipeline-steps", description = "section pipeline: GSPO steps per run (default 400)")
+    int pipelineSteps = 400;
+
+    @Option(names = "--pipeline-eval-every", description = "section pipeline: held-out evaluation interval (50)")
+    int pipelineEvalEvery = 50;
+
+    @Option(
+            names = "--pipeline-config",
+            description = "section pipeline: the run config (default config/main-job.json)")
+    Path pipelineConfig = Path.of("config/main-job.json");
+
+    @Option(
+            names = "--service-jars",
+            split = ",",
+            description = "section pipeline: the rollout-service and optimizer-service exec jars "
+                    + "(default: the ones under */target, as ./gspo build leaves them)")
+    List<Path> serviceJars;
 
     private final Results results = new Results();
     private long waitBudget;
@@ -82,6 +107,12 @@ public final class BenchCommand implements Callable<Integer> {
             String machine = Machine.describe(JniUtils.getNumThreads());
             System.out.println(machine);
             System.out.println(Results.HEADER);
+            if (only != null && only.contains("pipeline")) { // minutes per run: only when named
+                settle();
+                List<Path> jars = serviceJars != null ? serviceJars : defaultServiceJars();
+                new PipelineBench(jars.get(0), jars.get(1), pipelineConfig, work)
+                        .run(pipelineSeeds, pipelineSteps, pipelineEvalEvery, results::add);
+            }
             int maxNew = smoke ? 16 : 512;
             int[] lengths = smoke ? new int[] {8, 16} : new int[] {32, 128, 512};
             int[] batches = smoke ? new int[] {1, 4} : new int[] {1, 8, 32, 128};
@@ -290,6 +321,20 @@ public final class BenchCommand implements Callable<Integer> {
 
     private boolean wants(String section) {
         return only == null || only.contains(section);
+    }
+
+    /** The two services' exec jars under their modules' target folders (built by ./gspo build or ./gspo train). */
+    private static List<Path> defaultServiceJars() throws java.io.IOException {
+        List<Path> jars = new ArrayList<>();
+        for (String module : List.of("rollout-service", "optimizer-service")) {
+            try (var files = Files.list(Path.of(module, "target"))) {
+                jars.add(files.filter(f -> f.getFileName().toString().matches(module + "-.*-exec\\.jar"))
+                        .findFirst()
+                        .orElseThrow(() -> new IllegalStateException(
+                                "no " + module + " exec jar under " + module + "/target: run ./gspo build")));
+            }
+        }
+        return jars;
     }
 
     /** Waits for a quieter machine while the run's wait budget lasts; the load is recorded with every row anyway. */

@@ -22,7 +22,9 @@ import java.util.List;
  * are closed. The tokenizer is shared by every version. Versions only move forward. What is left out is HTTP, the
  * decode queue and the leases: no request, no push token, one caller at a time.
  *
- * <p>Not thread-safe: a {@code TrainingRun} publishes and samples on one thread.
+ * <p>Not thread-safe: a {@code TrainingRun} never publishes and samples at the same time. With pipelined steps
+ * ({@code sampling.maxStaleness} &gt; 0) it samples on its pipeline's thread, but it publishes only once no sample is
+ * being drawn and asks for samples only after a publish returned (handing the request to that thread orders the two).
  */
 public final class InProcessReplica implements PolicySink, AutoCloseable {
     static final URI ENDPOINT = URI.create("in-process:replica");

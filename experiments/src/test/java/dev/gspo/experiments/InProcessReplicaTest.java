@@ -9,6 +9,11 @@ import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.optimizer.loop.RolloutBatch;
+import dev.gspo.optimizer.loop.RunListener;
+import dev.gspo.optimizer.loop.StepMetrics;
+import dev.gspo.optimizer.loop.TrainingRun;
+import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -97,6 +102,29 @@ class InProcessReplicaTest {
                     assertThat(a.logprobs()).isEqualTo(b.logprobs());
                 }
             }
+        }
+    }
+
+    /**
+     * Pipelined steps on the in-process pair (as CalibrationRun would run a config with sampling.maxStaleness 1): the
+     * replica decodes the next step on the pipeline's thread while the trainer trains on the caller's; publishing never
+     * overlaps sampling, so every step after the first trains on samples of the version before.
+     */
+    @Test
+    void aPipelinedRunSamplesTheNextStepFromTheReplicaWhileItTrains(@TempDir Path runDir) {
+        RunConfig config = RunConfigJson.read("""
+                {"task":{"name":"addition","minDigits":1,"maxDigits":1},"model":"%s","seed":2,"steps":3,
+                 "sampling":{"promptsPerStep":4,"groupSize":4,"maxNewTokens":4,"maxStaleness":1},
+                 "optimizer":{"miniBatches":1},"eval":{"size":0},"checkpointing":{"every":0}}""".formatted(modelA)).withDefaults();
+        try (InProcessReplica replica = InProcessReplica.load(modelA)) {
+            TrainingRun run =
+                    new TrainingRun("r", config, runDir, new InProcessRollouts(replica), replica, new RunListener() {});
+            run.run();
+            assertThat(run.history()).extracting(StepMetrics::stale).containsExactly(0L, 1L, 1L);
+            assertThat(run.history()).allSatisfy(m -> assertThat(m.loss()).isFinite());
+            // step 1 is on-policy: the replica's log-probs are the trainer's; later ones are a version behind
+            assertThat(run.history().getFirst().mismatchMax()).isLessThan(1e-3);
+            assertThat(replica.highestReplicaVersion()).isEqualTo(run.policyVersion());
         }
     }
 

@@ -266,6 +266,50 @@ class TrainingSystemIT {
         assertThat(api.body()).contains("/v1/runs/{id}/stop");
     }
 
+    /**
+     * Pipelined steps over real HTTP (sampling.maxStaleness 1, two replicas): the fleet samples step k+1 while step k
+     * trains, so after the first step every step trains on samples exactly one version old, never more; a setting
+     * that would take the ratio against the wrong policy is refused before anything runs.
+     */
+    @Test
+    @Order(3)
+    void aPipelinedRunTrainsOnSamplesOneVersionOldAndRefusesARatioAgainstTheWrongPolicy() throws IOException {
+        Http.Response r = Http.post(
+                optimizer("/v1/runs"),
+                "{\"sampling\":{\"maxStaleness\":1},\"objective\":{\"oldLogprobs\":\"recompute\"}}",
+                CONTROL_TOKEN);
+        assertThat(r.status()).as(r.body()).isEqualTo(422);
+        assertThat(r.contentType()).startsWith("application/problem+json");
+        assertThat(r.json().get("detail").asText())
+                .isEqualTo("sampling.maxStaleness: 1 needs π_old from the policy that sampled: objective.oldLogprobs "
+                        + "rollout, or recompute with objective.tisCap; got oldLogprobs recompute without tisCap (the "
+                        + "ratio would be taken against the trainer's current policy)");
+        r = Http.post(optimizer("/v1/runs"), "{\"sampling\":{\"maxStaleness\":9}}", CONTROL_TOKEN);
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.json().get("detail").asText()).isEqualTo("sampling.maxStaleness: must be between 0 and 4, got 9");
+
+        String runId = startRun(SMALL_RUN.formatted(",\"steps\":4,\"sampling\":{\"maxStaleness\":1}"));
+        JsonNode done = awaitState(runId, "completed");
+        JsonNode steps =
+                Http.get(optimizer("/v1/runs/" + runId + "/metrics")).json().get("steps");
+        assertThat(steps).hasSize(4);
+        for (int i = 0; i < 4; i++) {
+            assertThat(steps.get(i).get("stale").asLong()).as("step %d", i + 1).isEqualTo(Math.min(i, 1));
+        }
+        long finalVersion = done.get("policyVersion").asLong();
+        for (RolloutReplica replica : REPLICAS) {
+            assertThat(Http.get(replica.url().resolve("/v1/policy"))
+                            .json()
+                            .get("version")
+                            .asLong())
+                    .isEqualTo(finalVersion);
+        }
+        assertThat(Files.readString(CHECKPOINTS.resolve(runId).resolve("report").resolve("report.md")))
+                .contains("Pipelined steps (sampling.maxStaleness 1)", "| stale |");
+        assertThat(Http.get(optimizer("/actuator/prometheus")).body())
+                .containsPattern("gspo_train_step_staleness_max\\{[^}]*run=\"" + runId + "\"[^}]*} 1.0");
+    }
+
     @Test
     @Order(4)
     void stoppedRunResumesAtTheNextStepFromItsCheckpoint() throws IOException {

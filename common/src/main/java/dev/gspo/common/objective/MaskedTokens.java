@@ -25,6 +25,8 @@ final class MaskedTokens {
     final NDArray logRatio;
     /** [B] or [B,T] advantages as given (masked when per token). */
     final NDArray advantages;
+    /** [B,T] δ_{i,t} = log π_old − log π_rollout at valid positions, 0 elsewhere; null without behaviour log-probs. */
+    private final NDArray behaviourLogRatio;
 
     private final NDArray zeros;
     private final DataType dtype;
@@ -41,6 +43,21 @@ final class MaskedTokens {
         advantages = batch.perTokenAdvantages()
                 ? select(batch.advantages())
                 : batch.advantages().toType(dtype, false);
+        behaviourLogRatio =
+                batch.behaviourLogprobs() == null ? null : oldLogprobs.sub(select(batch.behaviourLogprobs()));
+    }
+
+    /**
+     * δ_{i,t} = log π_old − log π_rollout, [B,T], 0 at masked positions.
+     *
+     * @throws IllegalArgumentException when the batch has no behaviour log-probs
+     */
+    NDArray behaviourLogRatio() {
+        if (behaviourLogRatio == null) {
+            throw new IllegalArgumentException(
+                    "truncated importance sampling needs the rollout's log-probs (behaviourLogprobs) in the batch");
+        }
+        return behaviourLogRatio;
     }
 
     /**

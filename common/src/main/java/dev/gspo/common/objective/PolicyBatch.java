@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param zeroVarianceShare share of zero-variance groups in the rollout batch this minibatch came
  *                          from ({@link Advantages#zeroVarianceShare()}), passed through to the
  *                          diagnostics; {@code NaN} if unknown
+ * @param behaviourLogprobs [B,T] log π_rollout of the same tokens: the log-probs the policy that
+ *                          sampled them reported (the rollout engine's), for truncated importance
+ *                          sampling ({@link TruncatedImportance}); {@code null} without it
  */
 public record PolicyBatch(
         NDArray newLogprobs,
@@ -32,7 +35,8 @@ public record PolicyBatch(
         NDArray advantages,
         NDArray refLogprobs,
         NDArray entropy,
-        double zeroVarianceShare) {
+        double zeroVarianceShare,
+        NDArray behaviourLogprobs) {
 
     public PolicyBatch {
         Objects.requireNonNull(newLogprobs, "newLogprobs");
@@ -51,28 +55,58 @@ public record PolicyBatch(
         if (entropy != null) {
             requireShape("entropy", entropy, s);
         }
+        if (behaviourLogprobs != null) {
+            requireShape("behaviourLogprobs", behaviourLogprobs, s);
+        }
         Shape a = advantages.getShape();
         if (!a.equals(new Shape(s.get(0))) && !a.equals(s)) {
             throw new IllegalArgumentException("advantages must be [B] or [B,T] with [B,T] = " + s + ", got " + a);
         }
     }
 
+    /** A batch without behaviour log-probs. */
+    public PolicyBatch(
+            NDArray newLogprobs,
+            NDArray oldLogprobs,
+            NDArray mask,
+            NDArray advantages,
+            NDArray refLogprobs,
+            NDArray entropy,
+            double zeroVarianceShare) {
+        this(newLogprobs, oldLogprobs, mask, advantages, refLogprobs, entropy, zeroVarianceShare, null);
+    }
+
     /** A batch without reference log-probs, entropy or zero-variance share. */
     public static PolicyBatch of(NDArray newLogprobs, NDArray oldLogprobs, NDArray mask, NDArray advantages) {
-        return new PolicyBatch(newLogprobs, oldLogprobs, mask, advantages, null, null, Double.NaN);
+        return new PolicyBatch(newLogprobs, oldLogprobs, mask, advantages, null, null, Double.NaN, null);
     }
 
     public PolicyBatch withRefLogprobs(NDArray ref) {
-        return new PolicyBatch(newLogprobs, oldLogprobs, mask, advantages, ref, entropy, zeroVarianceShare);
+        return new PolicyBatch(
+                newLogprobs, oldLogprobs, mask, advantages, ref, entropy, zeroVarianceShare, behaviourLogprobs);
     }
 
     public PolicyBatch withEntropy(NDArray tokenEntropy) {
         return new PolicyBatch(
-                newLogprobs, oldLogprobs, mask, advantages, refLogprobs, tokenEntropy, zeroVarianceShare);
+                newLogprobs,
+                oldLogprobs,
+                mask,
+                advantages,
+                refLogprobs,
+                tokenEntropy,
+                zeroVarianceShare,
+                behaviourLogprobs);
     }
 
     public PolicyBatch withZeroVarianceShare(double share) {
-        return new PolicyBatch(newLogprobs, oldLogprobs, mask, advantages, refLogprobs, entropy, share);
+        return new PolicyBatch(
+                newLogprobs, oldLogprobs, mask, advantages, refLogprobs, entropy, share, behaviourLogprobs);
+    }
+
+    /** The same batch with the sampling policy's log-probs, for truncated importance sampling. */
+    public PolicyBatch withBehaviourLogprobs(NDArray behaviour) {
+        return new PolicyBatch(
+                newLogprobs, oldLogprobs, mask, advantages, refLogprobs, entropy, zeroVarianceShare, behaviour);
     }
 
     /** B. */

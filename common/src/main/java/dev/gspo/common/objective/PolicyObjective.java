@@ -11,6 +11,7 @@ import java.util.Objects;
  *
  * <pre>
  *   J    = mean_i J_i                       J_i from the mode's surrogate, [B] → []
+ *                                           (weighted by {@link TruncatedImportance} when tisCap &gt; 0)
  *   loss = −J + β · mean_i KL_i             KL_i from {@link KlPenalty}, only when β &gt; 0
  * </pre>
  *
@@ -46,7 +47,8 @@ public final class PolicyObjective {
      * Computes the loss and diagnostics of one minibatch.
      *
      * @throws IllegalArgumentException for per-token advantages with {@code gspo}, β &gt; 0 without
-     *                                  reference log-probs, or a sequence without valid tokens
+     *                                  reference log-probs, truncated importance sampling without
+     *                                  behaviour log-probs, or a sequence without valid tokens
      */
     public ObjectiveResult compute(PolicyBatch batch) {
         Objects.requireNonNull(batch, "batch");
@@ -59,7 +61,8 @@ public final class PolicyObjective {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             MaskedTokens tokens = MaskedTokens.of(batch);
-            Surrogate.Terms terms = surrogate.objective(tokens, config.clip(), c);
+            Surrogate.Terms terms = surrogate.objective(
+                    tokens, config.clip(), c, config.tis() ? new TruncatedImportance(config.tisCap(), c) : null);
             loss = terms.perSequence().mean().neg(); // −J, []
             double klToRef = Double.NaN;
             if (batch.refLogprobs() != null) {

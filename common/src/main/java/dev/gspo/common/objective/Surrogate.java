@@ -17,7 +17,10 @@ interface Surrogate {
      */
     record Terms(NDArray perSequence, NDArray ratio) {}
 
-    Terms objective(MaskedTokens tokens, ClipRange clip, double logRatioClamp);
+    /**
+     * @param tis truncated importance sampling against the rollout's log-probs, or null (off)
+     */
+    Terms objective(MaskedTokens tokens, ClipRange clip, double logRatioClamp, TruncatedImportance tis);
 
     /**
      * Elementwise PPO-style clipped term {@code min(r·Â, clip(r, 1−ε_low, 1+ε_high)·Â)}; r and Â

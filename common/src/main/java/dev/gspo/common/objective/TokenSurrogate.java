@@ -11,14 +11,18 @@ import ai.djl.ndarray.NDArray;
  * </pre>
  *
  * Â_{i,t} = Â_i for per-sequence advantages. Sums over valid tokens only; per-sequence token mean,
- * then (in {@link PolicyObjective}) mean over sequences.
+ * then (in {@link PolicyObjective}) mean over sequences. Truncated importance sampling multiplies each
+ * token's term by its own ρ_{i,t} of {@link TruncatedImportance} (token level, as in the paper).
  */
 final class TokenSurrogate implements Surrogate {
 
     @Override
-    public Terms objective(MaskedTokens tokens, ClipRange clip, double logRatioClamp) {
+    public Terms objective(MaskedTokens tokens, ClipRange clip, double logRatioClamp, TruncatedImportance tis) {
         NDArray w = tokens.logRatio.clip(-logRatioClamp, logRatioClamp).exp(); // [B,T]
         NDArray perToken = Surrogate.clippedTerm(w, tokens.tokenAdvantages(), clip); // [B,T]
+        if (tis != null) {
+            perToken = perToken.mul(tis.tokenWeights(tokens)); // ρ_{i,t} · min(…), token level
+        }
         return new Terms(tokens.sequenceMean(perToken), w.stopGradient());
     }
 }

@@ -26,7 +26,7 @@ import java.util.random.RandomGenerator;
  *   mismatch = |rollout log-prob − trainer log-prob| over every response token, before any update
  *   shuffle the samples with the step's RNG, split them into M minibatches; for each:
  *     log π_θ ← teacher-forced forward (autograd)
- *     L      ← objective(π_θ, π_old, Â)              (gspo | gspo-token | grpo)
+ *     L      ← objective(π_θ, π_old, Â)              (gspo | gspo-token | grpo; with a TIS cap also π_rollout)
  *     g      ← ∇L;  clip g to global norm c;  AdamW
  *   an update whose loss or gradient norm is not finite is skipped (never applied) and counted
  * </pre>
@@ -218,6 +218,10 @@ public final class PolicyTrainer {
                     if (refLogprobs != null) {
                         batch = batch.withRefLogprobs(refLogprobs);
                     }
+                    if (objective.config().tis()) { // truncated importance sampling: π_rollout beside π_old
+                        batch = batch.withBehaviourLogprobs(
+                                manager.create(rolloutLogprobs(samples, idx, width), new Shape(idx.size(), width)));
+                    }
                     ObjectiveResult result = objective.compute(batch);
                     d = result.diagnostics();
                     loss = d.loss();
@@ -248,6 +252,16 @@ public final class PolicyTrainer {
                 maxDiff,
                 tokens,
                 changeShares.stream().mapToDouble(x -> x).average().orElse(Double.NaN));
+    }
+
+    /** The rollout's log-probs of the samples {@code idx}, right-padded with 0 to {@code width}: [B·T] row-major. */
+    private static float[] rolloutLogprobs(List<PolicySample> samples, List<Integer> idx, int width) {
+        float[] out = new float[idx.size() * width];
+        for (int r = 0; r < idx.size(); r++) {
+            float[] src = samples.get(idx.get(r)).rolloutLogprobs();
+            System.arraycopy(src, 0, out, r * width, src.length);
+        }
+        return out;
     }
 
     /** Log-probs of every sample's response under the current θ, without building a graph; records the routing. */

@@ -49,7 +49,8 @@ import java.util.function.ToDoubleFunction;
  * <pre>
  *   per step k:
  *     prompts ← task.sample(P, rng(seed, k))
- *     groups  ← fleet: G responses per prompt from version ≥ v            (rollout)
+ *     groups  ← fleet: G responses per prompt from version ≥ v            (rollout; with sampling.maxStaleness
+ *                                                                          S &gt; 0 drawn ahead, from v − S: RolloutPipeline)
  *     r       ← Σ w·f(response) over the run's reward functions;  Â ← group-relative advantage
  *     θ       ← PolicyTrainer: M minibatch updates with the selected loss   (train)
  *     v       ← v + 1; publish θ as v to every replica                     (publish)
@@ -197,7 +198,8 @@ public final class TrainingRun {
                 adam,
                 new PolicyObjective(ObjectiveConfig.defaults(config.objective().lossMode())
                         .withClip(config.objective().clipRange())
-                        .withKlBeta(config.objective().klBeta())),
+                        .withKlBeta(config.objective().klBeta())
+                        .withTisCap(config.objective().tisCapOrOff())),
                 config.optimizer().maxGradNorm(),
                 reference,
                 config.objective().routingReplay());
@@ -212,57 +214,115 @@ public final class TrainingRun {
                 0,
                 config.sampling().stop());
         long lastStep = firstStep - 1;
-        for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
+        // pipelined steps (sampling.maxStaleness; RolloutPipeline): with S = 0 each step is drawn when it is taken
+        try (RolloutPipeline<StepDraw> pipeline = new RolloutPipeline<>(
+                config.sampling().maxStaleness(),
+                config.steps(),
+                (step, minVersion) -> draw(step, minVersion, model, sampling))) {
+            for (long k = firstStep; k <= config.steps() && !stopRequested; k++) {
+                lastStep =
+                        trainStep(k, lastStep, firstStep, resume, pipeline, model, adam, trainer, advantages, sampling);
+            }
+        }
+        if (lastStep >= firstStep || resume == null) {
+            checkpoint(model, adam, lastStep);
+        }
+        if (reference != null) {
+            reference.close();
+        }
+    }
+
+    /** A step's samples and the step's generator, which the draw used first and the trainer's shuffle uses next. */
+    private record StepDraw(DynamicSampling.Step step, SplittableRandom rng) {}
+
+    /** A reward function failed while a step was drawn: the step's caller checkpoints, then fails with the cause. */
+    private static final class ScoringFailed extends RuntimeException {
+        ScoringFailed(RuntimeException cause) {
+            super(cause);
+        }
+    }
+
+    /**
+     * Draws step {@code k}'s samples from versions ≥ {@code minVersion}: prompts, rollouts, rewards, and with dynamic
+     * sampling the extra rounds. Runs on the pipeline's thread when steps are pipelined, so it touches neither the
+     * trainer's weights nor the run's files.
+     */
+    private StepDraw draw(long k, long minVersion, PolicyModel model, SamplingParams sampling) {
+        SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
+        int g = config.sampling().groupSize();
+        // Prompts go to the fleet as text, chat examples rendered by the model's template here, where the warm
+        // start and the evaluation render them too (ModelPrompt). Text rather than token ids because it is
+        // exactly transformers' apply_chat_template path (render, then encode without added special tokens, a
+        // special token's text becoming its single id: the replica's PolicyTokenizer does this, checked against
+        // transformers.js in ChatTemplateGoldenTest), it keeps the wire and RolloutSource unchanged, and the
+        // replica returns the ids it used, which the trainer scores: rollout and update cannot disagree.
+        DynamicSampling.Drawer drawer = (round, n, r) -> {
+            List<TaskExample> examples = task.sample(n, r);
+            List<String> promptTexts = examples.stream()
+                    .map(e -> ModelPrompt.text(e, model.chatTemplate()))
+                    .toList();
+            RolloutBatch batch = rollouts.sample(promptTexts, g, sampling, r.nextLong(), minVersion);
+            List<RewardInput> inputs = new ArrayList<>();
+            for (int i = 0; i < examples.size(); i++) {
+                RolloutBatch.Group group = batch.groups().get(i);
+                for (int j = 0; j < g; j++) {
+                    // the first draw's ids are as without dynamic sampling; extra draws name their round
+                    String id = round == 0 ? k + "-" + i + "-" + j : k + "-r" + round + "-" + i + "-" + j;
+                    Map<String, Object> context = round == 0
+                            ? Map.of("step", k, "group", i, "sample", j)
+                            : Map.of("step", k, "group", i, "sample", j, "round", round);
+                    inputs.add(rewardInput(
+                            id,
+                            examples.get(i),
+                            promptTexts.get(i),
+                            group.samples().get(j),
+                            context));
+                }
+            }
+            try {
+                return new DynamicSampling.Draw(batch, rewardMix.score(inputs));
+            } catch (RuntimeException e) {
+                throw new ScoringFailed(e);
+            }
+        };
+        DynamicSampling.Step drawn = config.sampling().dynamicSampling()
+                ? DynamicSampling.fill(
+                        config.sampling().promptsPerStep(),
+                        g,
+                        config.sampling().maxOverSample(),
+                        rng,
+                        round -> new SplittableRandom(mix(mix(config.seed(), k), round)),
+                        drawer)
+                : DynamicSampling.plain(config.sampling().promptsPerStep(), g, rng, drawer);
+        return new StepDraw(drawn, rng);
+    }
+
+    /** One GSPO step: its samples, the update, the publish, evaluation and checkpoint when due; returns {@code k}. */
+    private long trainStep(
+            long k,
+            long lastStep,
+            long firstStep,
+            ResumePoint resume,
+            RolloutPipeline<StepDraw> pipeline,
+            PolicyModel model,
+            AdamW adam,
+            PolicyTrainer trainer,
+            GroupAdvantages advantages,
+            SamplingParams sampling) {
+        {
             long started = System.nanoTime();
-            SplittableRandom rng = new SplittableRandom(mix(config.seed(), k));
             int g = config.sampling().groupSize();
             long versionBefore = policyVersion;
-            // Prompts go to the fleet as text, chat examples rendered by the model's template here, where the warm
-            // start and the evaluation render them too (ModelPrompt). Text rather than token ids because it is
-            // exactly transformers' apply_chat_template path (render, then encode without added special tokens, a
-            // special token's text becoming its single id: the replica's PolicyTokenizer does this, checked against
-            // transformers.js in ChatTemplateGoldenTest), it keeps the wire and RolloutSource unchanged, and the
-            // replica returns the ids it used, which the trainer scores: rollout and update cannot disagree.
-            long stepIndex = k;
-            long afterStep = lastStep;
-            boolean isNew = lastStep >= firstStep || resume == null;
-            DynamicSampling.Drawer drawer = (round, n, r) -> {
-                List<TaskExample> examples = task.sample(n, r);
-                List<String> promptTexts = examples.stream()
-                        .map(e -> ModelPrompt.text(e, model.chatTemplate()))
-                        .toList();
-                RolloutBatch batch = rollouts.sample(promptTexts, g, sampling, r.nextLong(), versionBefore);
-                List<RewardInput> inputs = new ArrayList<>();
-                for (int i = 0; i < examples.size(); i++) {
-                    RolloutBatch.Group group = batch.groups().get(i);
-                    for (int j = 0; j < g; j++) {
-                        // the first draw's ids are as without dynamic sampling; extra draws name their round
-                        String id = round == 0
-                                ? stepIndex + "-" + i + "-" + j
-                                : stepIndex + "-r" + round + "-" + i + "-" + j;
-                        Map<String, Object> context = round == 0
-                                ? Map.of("step", stepIndex, "group", i, "sample", j)
-                                : Map.of("step", stepIndex, "group", i, "sample", j, "round", round);
-                        inputs.add(rewardInput(
-                                id,
-                                examples.get(i),
-                                promptTexts.get(i),
-                                group.samples().get(j),
-                                context));
-                    }
-                }
-                RewardMix.Result scored = orCheckpoint(() -> rewardMix.score(inputs), model, adam, afterStep, isNew);
-                return new DynamicSampling.Draw(batch, scored);
-            };
-            DynamicSampling.Step drawn = config.sampling().dynamicSampling()
-                    ? DynamicSampling.fill(
-                            config.sampling().promptsPerStep(),
-                            g,
-                            config.sampling().maxOverSample(),
-                            rng,
-                            round -> new SplittableRandom(mix(mix(config.seed(), stepIndex), round)),
-                            drawer)
-                    : DynamicSampling.plain(config.sampling().promptsPerStep(), g, rng, drawer);
+            StepDraw taken;
+            try {
+                taken = pipeline.take(k, versionBefore).drawn();
+            } catch (ScoringFailed e) {
+                // the policy is as step lastStep left it: keep it (unless it is the checkpoint resumed from)
+                keepBeforeFailing(model, adam, lastStep, lastStep >= firstStep || resume == null);
+                throw (RuntimeException) e.getCause();
+            }
+            DynamicSampling.Step drawn = taken.step();
+            SplittableRandom rng = taken.rng();
             RolloutBatch batch = drawn.drawnBatch();
             long rolled = System.nanoTime();
 
@@ -295,12 +355,17 @@ public final class TrainingRun {
                     drawn.zeroVarianceShare(),
                     rng);
             long trained = System.nanoTime();
+            // no version is published while samples requested for a later step are being drawn (RolloutPipeline)
+            pipeline.awaitInFlight();
+            long awaited = System.nanoTime();
 
             policyVersion++;
             publish(model);
             long published = System.nanoTime();
+            if (!stopRequested) {
+                pipeline.ahead(k + 1, policyVersion); // the next steps' samples are drawn from here on
+            }
             step = k;
-            lastStep = k;
             double heldOut = Double.NaN;
             if (k % config.eval().every() == 0 || k == config.steps()) {
                 long completed = k;
@@ -320,9 +385,10 @@ public final class TrainingRun {
                     drawn,
                     versionBefore,
                     heldOut,
-                    seconds(started, rolled),
+                    // waiting for samples: before training, and (pipelined) for later steps' before publishing
+                    seconds(started, rolled) + seconds(trained, awaited),
                     seconds(rolled, trained),
-                    seconds(trained, published),
+                    seconds(awaited, published),
                     seconds(started, System.nanoTime()));
             history.add(m);
             // the history file is written here: a failure to write it costs the line, not the run
@@ -332,12 +398,7 @@ public final class TrainingRun {
                 writeFailed(e.file(), k, e);
             }
         }
-        if (lastStep >= firstStep || resume == null) {
-            checkpoint(model, adam, lastStep);
-        }
-        if (reference != null) {
-            reference.close();
-        }
+        return k;
     }
 
     /**
@@ -351,10 +412,15 @@ public final class TrainingRun {
         try {
             return scoring.get();
         } catch (RuntimeException e) {
-            if (isNew && !checkpointDir(completed).equals(lastCheckpoint)) {
-                checkpoint(model, adam, completed);
-            }
+            keepBeforeFailing(model, adam, completed, isNew);
             throw e;
+        }
+    }
+
+    /** Checkpoints step {@code completed} before the run fails, unless it is the one resumed from or just written. */
+    private void keepBeforeFailing(PolicyModel model, AdamW adam, long completed, boolean isNew) {
+        if (isNew && !checkpointDir(completed).equals(lastCheckpoint)) {
+            checkpoint(model, adam, completed);
         }
     }
 
@@ -579,7 +645,12 @@ public final class TrainingRun {
                 r.tokens(),
                 batch.completionTokens(),
                 r.skipped(),
-                versionBefore - batch.policyVersion(),
+                // the oldest trained sample's distance to the version it trained on (≤ sampling.maxStaleness)
+                versionBefore
+                        - drawn.trainedGroups().stream()
+                                .mapToLong(RolloutBatch.Group::policyVersion)
+                                .min()
+                                .orElse(batch.policyVersion()),
                 rolloutS,
                 trainS,
                 publishS,

@@ -54,7 +54,7 @@ public final class ProgressLog implements RunListener {
         double perStep = (now - firstStepAt) / 1e9 / stepsSeen;
         long remaining = m.totalSteps() - m.step();
         log.info(
-                "[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{}{} | {} tok/s | v{} | ETA {}",
+                "[{}] step {}/{} {} | reward {} | acc {} | clip seq {} tok {}{}{} | {} tok/s | v{}{} | ETA {}",
                 runId,
                 m.step(),
                 m.totalSteps(),
@@ -69,6 +69,7 @@ public final class ProgressLog implements RunListener {
                         : "",
                 String.format("%.0f", m.rolloutTokensPerSecond()),
                 m.policyVersion(),
+                m.stale() > 0 ? " (samples " + m.stale() + " behind)" : "",
                 human(Duration.ofMillis((long) (perStep * remaining * 1000))));
     }
 

@@ -195,6 +195,11 @@ public final class RunMeters implements RunListener {
                 m.zeroVarianceShare(),
                 "share of each step's groups whose rewards were all equal (no gradient)");
         summary("gspo.train.step.response.length", m.responseLengthMean(), "mean response length in tokens, each step");
+        summary(
+                "gspo.train.step.staleness",
+                m.stale(),
+                "policy versions between the trainer and the samples it trained on, each step (all samples of a step "
+                        + "share one version; at most sampling.maxStaleness)");
     }
 
     /** A signed measure: {@code sign=positive} takes values ≥ 0, {@code sign=negative} the absolute value of the rest. */

@@ -102,6 +102,26 @@ public final class ReportWriter {
                 planned));
     }
 
+    /** With pipelined steps: the staleness bound, the staleness the steps had, and the TIS cap if any. */
+    private static void pipelined(StringBuilder md, RunSummary run) {
+        int bound = run.config().sampling().maxStaleness();
+        if (bound == 0 || run.steps().isEmpty()) {
+            return;
+        }
+        md.append(String.format(
+                Locale.ROOT,
+                "Pipelined steps (sampling.maxStaleness %d): each step trained on samples %.2f policy versions old on "
+                        + "average, at most %d (column `stale`); π_old = %s%s.%n%n",
+                bound,
+                run.steps().stream().mapToLong(StepMetrics::stale).average().orElse(0),
+                run.steps().stream().mapToLong(StepMetrics::stale).max().orElse(0),
+                run.config().objective().oldLogprobs().wireName(),
+                run.config().objective().tisCap() == null
+                        ? ""
+                        : ", truncated importance sampling capped at "
+                                + run.config().objective().tisCap()));
+    }
+
     static String markdown(RunSummary run) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# GSPO run ").append(run.runId()).append("\n\n");
@@ -119,6 +139,7 @@ public final class ReportWriter {
             md.append(run.warmStart().describe()).append("\n\n");
         }
         dynamicSampling(md, run);
+        pipelined(md, run);
         md.append("![reward and accuracy](reward.png)\n\n![clip fraction](clip-fraction.png)\n\n");
         if (!run.supervisedLoss().isEmpty()) {
             md.append("![warm-start loss](warm-start-loss.png)\n\n");
@@ -147,14 +168,15 @@ public final class ReportWriter {
                 "Clip fractions: share of samples whose clipped branch is active, per sequence and per token (docs/ALGORITHM.md §10). ");
         md.append("Held-out accuracy is greedy, on the task's held-out set, every `eval.every` steps.\n\n");
         md.append(
-                "| step | version | reward | reward std | accuracy | held-out | loss | clip seq | clip tok | ratio min | ratio max | KL | entropy | grad norm | mismatch max | rollout s | train s | publish s | step s |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                "| step | version | stale | reward | reward std | accuracy | held-out | loss | clip seq | clip tok | ratio min | ratio max | KL | entropy | grad norm | mismatch max | rollout s | train s | publish s | step s |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (StepMetrics m : run.steps()) {
             md.append(String.format(
                     Locale.ROOT,
-                    "| %d | %d | %.3f | %.3f | %.3f | %s | %.4f | %.4f | %.4f | %.5f | %.5f | %.2e | %.3f | %.3f | %.1e | %.2f | %.2f | %.2f | %.2f |%n",
+                    "| %d | %d | %d | %.3f | %.3f | %.3f | %s | %.4f | %.4f | %.4f | %.5f | %.5f | %.2e | %.3f | %.3f | %.1e | %.2f | %.2f | %.2f | %.2f |%n",
                     m.step(),
                     m.policyVersion(),
+                    m.stale(),
                     m.rewardMean(),
                     m.rewardStd(),
                     m.accuracy(),

@@ -374,7 +374,8 @@ public final class RunService implements AutoCloseable {
                         s.maxNewTokens(),
                         List.of(Task.STOP),
                         s.dynamicSampling(),
-                        s.maxOverSample());
+                        s.maxOverSample(),
+                        s.maxStaleness());
         return new RunConfig(
                 saved.task(),
                 saved.rewards(),

@@ -23,6 +23,10 @@ import java.util.List;
  *                             {@code mask_truncated_completions} (default false). Their rewards still count in their
  *                             group's mean and std; their tokens get mask 0, so they add nothing to the loss, its
  *                             gradient or the token counts it is averaged over
+ * @param tisCap               truncated importance sampling (Yao et al. 2025): weigh each sequence (gspo,
+ *                             gspo-token) or token (grpo) by min(π_old / π_rollout, tisCap), π_old the trainer's own
+ *                             log-probs; absent = off (default), else in [1, 1000]. Needs {@code oldLogprobs}
+ *                             {@code recompute}, which is then its default (docs/ALGORITHM.md §9.1)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ObjectiveSpec(
@@ -71,7 +75,18 @@ public record ObjectiveSpec(
                 description = "leave truncated responses (finishReason length) out of the loss, as TRL's "
                         + "mask_truncated_completions; their rewards still count in their group's mean and std",
                 defaultValue = "false")
-        Boolean maskTruncated) {
+        Boolean maskTruncated,
+
+        @Schema(
+                description = "truncated importance sampling: weigh each sequence (gspo, gspo-token) or token (grpo) "
+                        + "by min(π_old / π_rollout, tisCap) with π_old the trainer's own log-probs; absent = off; "
+                        + "needs oldLogprobs recompute (then its default)",
+                minimum = "1",
+                maximum = "1000")
+        Double tisCap) {
+
+    /** The largest {@code tisCap}. */
+    public static final double MAX_TIS_CAP = 1000;
 
     /** A spec that leaves {@code maskTruncated} to its default. */
     public ObjectiveSpec(
@@ -82,7 +97,29 @@ public record ObjectiveSpec(
             Double klBeta,
             Boolean scaleAdvantagesByStd,
             Boolean routingReplay) {
-        this(lossMode, clipLow, clipHigh, oldLogprobs, klBeta, scaleAdvantagesByStd, routingReplay, null);
+        this(lossMode, clipLow, clipHigh, oldLogprobs, klBeta, scaleAdvantagesByStd, routingReplay, null, null);
+    }
+
+    /** A spec without truncated importance sampling. */
+    public ObjectiveSpec(
+            LossMode lossMode,
+            Double clipLow,
+            Double clipHigh,
+            OldLogprobs oldLogprobs,
+            Double klBeta,
+            Boolean scaleAdvantagesByStd,
+            Boolean routingReplay,
+            Boolean maskTruncated) {
+        this(
+                lossMode,
+                clipLow,
+                clipHigh,
+                oldLogprobs,
+                klBeta,
+                scaleAdvantagesByStd,
+                routingReplay,
+                maskTruncated,
+                null);
     }
 
     ObjectiveSpec withDefaults() {
@@ -92,11 +129,13 @@ public record ObjectiveSpec(
                 mode,
                 Checks.or(clipLow, preset.low()),
                 Checks.or(clipHigh, preset.high()),
-                Checks.or(oldLogprobs, OldLogprobs.ROLLOUT),
+                // with a TIS cap π_old is the trainer's own (the weight brings the rollout's in)
+                Checks.or(oldLogprobs, tisCap != null ? OldLogprobs.RECOMPUTE : OldLogprobs.ROLLOUT),
                 Checks.or(klBeta, 0.0),
                 Checks.or(scaleAdvantagesByStd, true),
                 Checks.or(routingReplay, false),
-                Checks.or(maskTruncated, false));
+                Checks.or(maskTruncated, false),
+                tisCap);
     }
 
     void validate(List<String> p) {
@@ -106,6 +145,17 @@ public record ObjectiveSpec(
         }
         Checks.range(p, "objective.clipHigh", clipHigh, 0, 100, false);
         Checks.range(p, "objective.klBeta", klBeta, 0, 100, true);
+        Checks.range(p, "objective.tisCap", tisCap, 1, MAX_TIS_CAP, true);
+        if (tisCap != null && oldLogprobs == OldLogprobs.ROLLOUT) {
+            p.add("objective.tisCap: needs objective.oldLogprobs recompute (the ratio's π_old is then the trainer's "
+                    + "own log-probs and the weight min(π_old / π_rollout, " + tisCap + ") brings in the rollout's; "
+                    + "with rollout log-probs as π_old the ratio already divides by them), got oldLogprobs rollout");
+        }
+    }
+
+    /** C_TIS for the objective: 0 when truncated importance sampling is off. */
+    public double tisCapOrOff() {
+        return tisCap == null ? 0 : tisCap;
     }
 
     /** The clip range [1 − ε_low, 1 + ε_high] of a spec with defaults applied. */

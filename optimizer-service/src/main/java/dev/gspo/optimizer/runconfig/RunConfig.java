@@ -99,7 +99,9 @@ public record RunConfig(
                 Checks.or(seed, 1L),
                 Checks.or(steps, 30),
                 samplingWithDefaults,
-                (objective == null ? new ObjectiveSpec(null, null, null, null, null, null, null, null) : objective)
+                (objective == null
+                                ? new ObjectiveSpec(null, null, null, null, null, null, null, null, null)
+                                : objective)
                         .withDefaults(),
                 (optimizer == null ? new OptimizerSpec(null, null, null, null) : optimizer).withDefaults(),
                 (warmStart == null ? new WarmStartSpec(null, null, null) : warmStart).withDefaults(),
@@ -131,6 +133,7 @@ public record RunConfig(
             p.add("sampling.maxOverSample: maxOverSample × groupSize = "
                     + sampling.maxOverSample() * sampling.groupSize() + " exceeds " + MAX_SEQUENCES_PER_STEP);
         }
+        StalenessRule.check(sampling, objective, p);
         if (objective.routingReplay() && "builtin".equals(model.source())) {
             p.add("objective.routingReplay: the built-in 'builtin' model is dense (no experts to replay); use model "
                     + "'moe' or a qwen3_moe directory");

@@ -34,6 +34,12 @@ import java.util.List;
  * @param dynamicSampling drop groups whose rewards are all equal and draw more prompts (default false)
  * @param maxOverSample  the most extra prompts one step may draw with dynamic sampling, each answered G times
  *                       (default {@code promptsPerStep}, i.e. at most twice the rollouts; 0..4096)
+ * @param maxStaleness   pipelined steps: how many policy versions older than the trainer a step's samples may be
+ *                       (default 0: strictly on-policy, each step samples the version it trains; 1: the fleet
+ *                       samples step k+1 from version v while the trainer trains step k on version v's samples; at
+ *                       most {@value #MAX_STALENESS}). With S &gt; 0 step k's samples come from exactly version
+ *                       max(v₁, v_k − S), v₁ the run's first; π_old must then be the sampling policy's (the rollout's
+ *                       log-probs, or the trainer's with {@code objective.tisCap}): see {@code RunConfig#validate}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SamplingSpec(
@@ -82,7 +88,19 @@ public record SamplingSpec(
                         + "groupSize times; default promptsPerStep",
                 minimum = "0",
                 maximum = "4096")
-        Integer maxOverSample) {
+        Integer maxOverSample,
+
+        @Schema(
+                description = "pipelined steps: how many policy versions older than the trainer a step's samples "
+                        + "may be; 0 = strictly on-policy, 1 = the fleet samples step k+1 while the trainer trains "
+                        + "step k; needs objective.oldLogprobs rollout (or recompute with objective.tisCap)",
+                defaultValue = "0",
+                minimum = "0",
+                maximum = "4")
+        Integer maxStaleness) {
+
+    /** The largest {@code maxStaleness}: a deeper pipeline only adds staleness on one fleet and one trainer. */
+    public static final int MAX_STALENESS = 4;
 
     /** As many stop strings as a rollout-service takes by default ({@code gspo.rollout.max-stop-strings}). */
     public static final int MAX_STOP_STRINGS = 16;
@@ -98,13 +116,25 @@ public record SamplingSpec(
 
     /** A spec without stop strings of its own (the task's apply). */
     public SamplingSpec(Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens) {
-        this(promptsPerStep, groupSize, temperature, maxNewTokens, null, null, null);
+        this(promptsPerStep, groupSize, temperature, maxNewTokens, null, null, null, null);
     }
 
     /** A spec without dynamic sampling. */
     public SamplingSpec(
             Integer promptsPerStep, Integer groupSize, Double temperature, Integer maxNewTokens, List<String> stop) {
-        this(promptsPerStep, groupSize, temperature, maxNewTokens, stop, null, null);
+        this(promptsPerStep, groupSize, temperature, maxNewTokens, stop, null, null, null);
+    }
+
+    /** A spec with the strictly on-policy loop's staleness (the default). */
+    public SamplingSpec(
+            Integer promptsPerStep,
+            Integer groupSize,
+            Double temperature,
+            Integer maxNewTokens,
+            List<String> stop,
+            Boolean dynamicSampling,
+            Integer maxOverSample) {
+        this(promptsPerStep, groupSize, temperature, maxNewTokens, stop, dynamicSampling, maxOverSample, null);
     }
 
     /**
@@ -115,7 +145,7 @@ public record SamplingSpec(
     public String toString() {
         return "SamplingSpec[promptsPerStep=" + promptsPerStep + ", groupSize=" + groupSize + ", temperature="
                 + temperature + ", maxNewTokens=" + maxNewTokens + ", dynamicSampling=" + dynamicSampling
-                + ", maxOverSample=" + maxOverSample + ", stop="
+                + ", maxOverSample=" + maxOverSample + ", maxStaleness=" + maxStaleness + ", stop="
                 + (stop == null ? null : stop.stream().map(SamplingSpec::quoted).toList()) + "]";
     }
 
@@ -152,7 +182,8 @@ public record SamplingSpec(
                 Checks.or(maxNewTokens, 8),
                 Checks.or(stop, taskStop),
                 Checks.or(dynamicSampling, false),
-                Checks.or(maxOverSample, prompts));
+                Checks.or(maxOverSample, prompts),
+                Checks.or(maxStaleness, 0));
     }
 
     void validate(List<String> p) {
@@ -165,6 +196,7 @@ public record SamplingSpec(
         Checks.range(p, "sampling.temperature", temperature, 0, 10, false);
         Checks.between(p, "sampling.maxNewTokens", maxNewTokens, 1, 4096);
         Checks.between(p, "sampling.maxOverSample", maxOverSample, 0, 4096);
+        Checks.between(p, "sampling.maxStaleness", maxStaleness, 0, MAX_STALENESS);
         if (stop != null) {
             if (stop.size() > MAX_STOP_STRINGS) {
                 p.add("sampling.stop: at most " + MAX_STOP_STRINGS + " stop strings, got " + stop.size());

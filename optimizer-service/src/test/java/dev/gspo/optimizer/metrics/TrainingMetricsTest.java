@@ -109,6 +109,8 @@ class TrainingMetricsTest {
                         "gspo_train_step_response_length_max",
                         "gspo_train_step_reward",
                         "gspo_train_step_reward_max",
+                        "gspo_train_step_staleness",
+                        "gspo_train_step_staleness_max",
                         "gspo_train_step_zero_variance_share",
                         "gspo_train_step_zero_variance_share_max",
                         "gspo_train_steps_total",

@@ -70,7 +70,7 @@ class RunConfigJsonTest {
         assertThat(config.model()).isEqualTo(new ModelSpec("builtin"));
         assertThat(config.seed()).isEqualTo(1L);
         assertThat(config.steps()).isEqualTo(30);
-        assertThat(config.sampling()).isEqualTo(new SamplingSpec(16, 8, 1.0, 8, List.of("\n"), false, 16));
+        assertThat(config.sampling()).isEqualTo(new SamplingSpec(16, 8, 1.0, 8, List.of("\n"), false, 16, 0));
         assertThat(config.objective())
                 .isEqualTo(new ObjectiveSpec(LossMode.GSPO, 3e-4, 4e-4, OldLogprobs.ROLLOUT, 0.0, true, false, false));
         assertThat(config.optimizer()).isEqualTo(new OptimizerSpec(5e-4, 4, 1.0, 0.0));
