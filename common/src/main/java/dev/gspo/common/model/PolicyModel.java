@@ -46,6 +46,7 @@ public final class PolicyModel implements AutoCloseable {
     private final PolicyTokenizer tokenizer;
     private final Path tokenizerJson;
     private final Optional<ChatTemplate> chatTemplate;
+    private final LoraWeights lora;
 
     private PolicyModel(
             ModelConfig config,
@@ -53,9 +54,20 @@ public final class PolicyModel implements AutoCloseable {
             PolicyTokenizer tokenizer,
             Path tokenizerJson,
             Optional<ChatTemplate> chatTemplate) {
+        this(config, weights, tokenizer, tokenizerJson, chatTemplate, null);
+    }
+
+    private PolicyModel(
+            ModelConfig config,
+            PolicyWeights weights,
+            PolicyTokenizer tokenizer,
+            Path tokenizerJson,
+            Optional<ChatTemplate> chatTemplate,
+            LoraWeights lora) {
         this.config = config;
         this.weights = weights;
-        this.transformer = new Transformer(config, weights);
+        this.lora = lora;
+        this.transformer = new Transformer(config, weights, lora);
         this.tokenizer = tokenizer;
         this.tokenizerJson = tokenizerJson;
         this.chatTemplate = chatTemplate;
@@ -194,7 +206,44 @@ public final class PolicyModel implements AutoCloseable {
         }
     }
 
-    /** The weights as one safetensors buffer (what the optimizer publishes and a replica serves). */
+    /**
+     * This model with LoRA adapters over its weights, which become the frozen base: the returned model takes over
+     * these weights and the adapters (closing it closes both); this object must not be used or closed afterwards.
+     * Its forward adds the adapters ({@link Transformer}); its trainable parameters are the adapters' A and B.
+     */
+    public PolicyModel withLora(LoraWeights adapters) {
+        if (lora != null) {
+            throw new IllegalStateException("the model already has LoRA adapters");
+        }
+        transformer.close();
+        weights.parameters().forEach(p -> p.setRequiresGradient(false)); // frozen: no gradient is ever computed
+        return new PolicyModel(config, weights, tokenizer, tokenizerJson, chatTemplate, adapters);
+    }
+
+    /** The adapters, when this is a LoRA model. */
+    public Optional<LoraWeights> lora() {
+        return Optional.ofNullable(lora);
+    }
+
+    /** What training updates: the adapters' A and B for a LoRA model (the base stays frozen), else every weight. */
+    public Map<String, ai.djl.ndarray.NDArray> trainableParameters() {
+        return lora != null ? lora.byName() : weights.byName();
+    }
+
+    /**
+     * The weights the model computes with, as one safetensors buffer: the base weights, or for a LoRA model the base
+     * with every adapter merged in, W + (α/r)·B A (what a replica serves for it).
+     */
+    public byte[] mergedWeightsAsSafetensors() {
+        if (lora == null) {
+            return weightsAsSafetensors();
+        }
+        try (PolicyWeights merged = lora.mergeInto(config, weights, weights.manager())) {
+            return merged.toSafetensors(Map.of("format", "pt"));
+        }
+    }
+
+    /** The weights as one safetensors buffer (what the optimizer publishes and a replica serves; a LoRA model's base). */
     public byte[] weightsAsSafetensors() {
         return weights.toSafetensors(Map.of("format", "pt"));
     }
@@ -235,6 +284,9 @@ public final class PolicyModel implements AutoCloseable {
     @Override
     public void close() {
         transformer.close();
+        if (lora != null) {
+            lora.close();
+        }
         weights.close();
     }
 }
