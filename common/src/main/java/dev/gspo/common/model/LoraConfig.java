@@ -17,14 +17,18 @@ import java.util.Set;
  *
  * @param rank    r ≥ 1, at most the smaller width of every targeted layer
  * @param alpha   α &gt; 0; the update is scaled by α / r (PEFT's {@code lora_alpha}, not rank-stabilised)
- * @param targets PEFT module names ({@link LoraTarget}), at least one, no repeats
+ * @param targets PEFT module names ({@link LoraTarget}), at least one, no repeats; kept in the block's order
+ *                (q, k, v, o, gate, up, down; unknown names last), so that equal sets give equal configs
  */
 public record LoraConfig(int rank, double alpha, List<String> targets) {
     /** q, k, v, o, gate, up, down: every linear layer of a block (LoRA Without Regret: attention-only is worse). */
     public static final List<String> DEFAULT_TARGETS = LoraTarget.moduleNames();
 
     public LoraConfig {
-        targets = List.copyOf(targets);
+        List<String> known = LoraTarget.moduleNames();
+        targets = targets.stream()
+                .sorted(java.util.Comparator.comparingInt(t -> known.contains(t) ? known.indexOf(t) : known.size()))
+                .toList();
     }
 
     public static LoraConfig of(int rank, double alpha) {

@@ -154,7 +154,7 @@ class LoraModelTest {
                 assertThat(read.baseModelNameOrPath()).isEqualTo("my-base");
                 assertThat(read.lora().rank()).isEqualTo(2);
                 assertThat(read.lora().alpha()).isEqualTo(16.0);
-                assertThat(read.lora().targets()).containsExactly("q_proj", "up_proj", "v_proj");
+                assertThat(read.lora().targets()).containsExactly("q_proj", "v_proj", "up_proj");
                 List<SequenceRequest> requests = List.of(
                         new SequenceRequest(new int[] {1, 4, 9, 2}, new SamplingParams(8, 1.0, 1.0, 0, List.of()), 3));
                 List<Completion> out = new BatchGenerator(model).generate(requests);
