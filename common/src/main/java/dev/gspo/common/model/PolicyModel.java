@@ -181,19 +181,31 @@ public final class PolicyModel implements AutoCloseable {
      * tokenizer file of {@link #TOKENIZER_FILES} that the model's own directory has is copied.
      */
     public void save(Path dir) {
+        saveWithoutWeights(dir);
         try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".config", ".tmp");
-            config.write(tmp);
-            Files.move(
-                    tmp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            tmp = Files.createTempFile(dir, ".weights", ".tmp");
+            Path tmp = Files.createTempFile(dir, ".weights", ".tmp");
             Files.write(tmp, weightsAsSafetensors());
             Files.move(
                     tmp,
                     dir.resolve(WEIGHTS_FILE),
                     StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save model to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What {@link #save} writes except {@code model.safetensors}: {@code config.json} and the tokenizer files (a LoRA
+     * checkpoint keeps these beside its adapter, its base weights live elsewhere).
+     */
+    public void saveWithoutWeights(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".config", ".tmp");
+            config.write(tmp);
+            Files.move(
+                    tmp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             for (String name : TOKENIZER_FILES) {
                 Path source = name.equals(TOKENIZER_FILE) ? tokenizerJson : tokenizerJson.resolveSibling(name);
                 Path target = dir.resolve(name);
@@ -207,16 +219,16 @@ public final class PolicyModel implements AutoCloseable {
     }
 
     /**
-     * This model with LoRA adapters over its weights, which become the frozen base: the returned model takes over
-     * these weights and the adapters (closing it closes both); this object must not be used or closed afterwards.
-     * Its forward adds the adapters ({@link Transformer}); its trainable parameters are the adapters' A and B.
+     * This model with LoRA adapters over its weights, which become the frozen base (no gradient is computed for them
+     * from now on). The returned model owns the adapters (its {@link #close()} frees them) and shares this model's
+     * weights and tokenizer, which this model still owns: close the adapted model first, then this one. Its forward
+     * adds the adapters ({@link Transformer}); its trainable parameters are the adapters' A and B.
      */
     public PolicyModel withLora(LoraWeights adapters) {
         if (lora != null) {
             throw new IllegalStateException("the model already has LoRA adapters");
         }
-        transformer.close();
-        weights.parameters().forEach(p -> p.setRequiresGradient(false)); // frozen: no gradient is ever computed
+        weights.parameters().forEach(p -> p.setRequiresGradient(false));
         return new PolicyModel(config, weights, tokenizer, tokenizerJson, chatTemplate, adapters);
     }
 
@@ -285,7 +297,8 @@ public final class PolicyModel implements AutoCloseable {
     public void close() {
         transformer.close();
         if (lora != null) {
-            lora.close();
+            lora.close(); // the base weights belong to the model the adapters were attached to
+            return;
         }
         weights.close();
     }
