@@ -29,20 +29,37 @@ import java.util.Set;
         description = "train LoRA adapters (W x + (α/r)·B(A x), W frozen) instead of every weight; absent: full "
                 + "fine-tuning. Raise optimizer.learningRate about 10× for LoRA (LoRA Without Regret, 2025)")
 public record LoraSpec(
-        @Schema(description = "the rank r; at most the smaller width of every targeted layer", defaultValue = "8",
-                minimum = "1", maximum = "4096")
+        @Schema(
+                description = "the rank r; at most the smaller width of every targeted layer",
+                defaultValue = "8",
+                minimum = "1",
+                maximum = "4096")
         Integer rank,
 
-        @Schema(description = "α: the adapters' update is scaled by α / r", defaultValue = "32", minimum = "0",
-                exclusiveMinimum = true, maximum = "1000000")
+        @Schema(
+                description = "α: the adapters' update is scaled by α / r",
+                defaultValue = "32",
+                minimum = "0",
+                exclusiveMinimum = true,
+                maximum = "1000000")
         Double alpha,
 
         @ArraySchema(
-                arraySchema = @Schema(description = "the adapted linear layers by PEFT module name (default: all "
-                        + "seven; MoE experts are never adapted)"),
-                schema = @Schema(
-                        allowableValues = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                            "down_proj"}),
+                arraySchema =
+                        @Schema(
+                                description = "the adapted linear layers by PEFT module name (default: all "
+                                        + "seven; MoE experts are never adapted)"),
+                schema =
+                        @Schema(
+                                allowableValues = {
+                                    "q_proj",
+                                    "k_proj",
+                                    "v_proj",
+                                    "o_proj",
+                                    "gate_proj",
+                                    "up_proj",
+                                    "down_proj"
+                                }),
                 minItems = 1,
                 uniqueItems = true)
         List<String> targets) {
