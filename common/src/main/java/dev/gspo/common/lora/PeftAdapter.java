@@ -62,6 +62,59 @@ public final class PeftAdapter {
         return out;
     }
 
+    /**
+     * An adapter as one safetensors buffer to push to a replica: PEFT's tensor names, and the adapter's config in the
+     * header's {@code __metadata__} ({@code peft_type} LORA, {@code r}, {@code lora_alpha}, {@code target_modules}
+     * comma-separated, {@code format} pt), so that the body describes itself.
+     */
+    public static byte[] pushBody(LoraWeights adapter) {
+        LoraConfig lora = adapter.config();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        metadata.put("peft_type", "LORA");
+        metadata.put("r", Integer.toString(lora.rank()));
+        metadata.put("lora_alpha", Double.toString(lora.alpha()));
+        metadata.put("target_modules", String.join(",", lora.targets()));
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            Safetensors.write(out, peftTensors(adapter), metadata);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The adapter config a {@link #pushBody} carries in its metadata; the error names the key and its value. */
+    public static LoraConfig pushConfig(Map<String, String> metadata) {
+        if (!"LORA".equals(metadata.get("peft_type"))) {
+            throw new InvalidModelException(
+                    "__metadata__.peft_type is " + metadata.get("peft_type") + ", expected LORA");
+        }
+        int rank;
+        double alpha;
+        try {
+            rank = Integer.parseInt(String.valueOf(metadata.get("r")));
+        } catch (NumberFormatException e) {
+            throw new InvalidModelException("__metadata__.r is " + metadata.get("r") + ", expected an integer");
+        }
+        try {
+            alpha = Double.parseDouble(String.valueOf(metadata.get("lora_alpha")));
+        } catch (NumberFormatException e) {
+            throw new InvalidModelException(
+                    "__metadata__.lora_alpha is " + metadata.get("lora_alpha") + ", expected a number");
+        }
+        String targets = metadata.get("target_modules");
+        if (targets == null || targets.isBlank()) {
+            throw new InvalidModelException("__metadata__.target_modules is missing");
+        }
+        LoraConfig lora = new LoraConfig(rank, alpha, List.of(targets.split(",")));
+        List<String> problems = lora.problems(null);
+        if (!problems.isEmpty()) {
+            throw new InvalidModelException("__metadata__: " + String.join("; ", problems));
+        }
+        return lora;
+    }
+
     /** {@code adapter_config.json} with the keys PEFT's {@code LoraConfig} writes. */
     public static ObjectNode configJson(LoraConfig lora, String baseModelNameOrPath) {
         ObjectNode n = JSON.createObjectNode();

@@ -73,7 +73,8 @@ class OpenApiConfiguration {
             api.getComponents().addSchemas("Violation", violationSchema()).addSchemas(PROBLEM, problemSchema());
             if (api.getPaths() != null) {
                 api.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
-                    boolean push = method == PathItem.HttpMethod.PUT && path.equals("/v1/policy");
+                    boolean push = method == PathItem.HttpMethod.PUT
+                            && (path.equals("/v1/policy") || path.equals("/v1/policy/adapter"));
                     op.setSecurity(
                             push
                                     ? List.of(new SecurityRequirement().addList(PUSH_TOKEN))
