@@ -157,8 +157,9 @@ class OpenApiConfiguration {
         properties.put(
                 "reason",
                 new StringSchema()
-                        ._enum(List.of("checksum_mismatch", "malformed", "incompatible"))
-                        .description("refused weights: what was wrong with the body"));
+                        ._enum(List.of("checksum_mismatch", "malformed", "incompatible", "base_mismatch"))
+                        .description("refused weights: what was wrong with the body (base_mismatch: an adapter "
+                                + "trained on other base weights than the replica keeps)"));
         ObjectSchema problem = new ObjectSchema();
         problem.setProperties(properties);
         problem.setRequired(List.of("title", "status"));
