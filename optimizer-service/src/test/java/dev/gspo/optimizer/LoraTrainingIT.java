@@ -113,11 +113,17 @@ class LoraTrainingIT {
                 .isEqualTo(PolicyModel.sha256(Files.readAllBytes(baseDir.resolve(PolicyModel.WEIGHTS_FILE))));
         assertThat(checkpoint.resolve(PolicyModel.WEIGHTS_FILE)).doesNotExist();
         assertThat(Checkpoint.optimizerState(checkpoint).keySet()).allMatch(n -> n.contains(".lora_"));
-        assertThat(Http.get(replica.url().resolve("/v1/policy"))
-                        .json()
-                        .get("version")
-                        .asLong())
+        // only adapters were published after the base: the replica keeps the run's base and serves it + adapter
+        JsonNode served = Http.get(replica.url().resolve("/v1/policy")).json();
+        assertThat(served.get("version").asLong())
                 .isEqualTo(done.get("policyVersion").asLong());
+        assertThat(served.get("baseSha256").asText()).isEqualTo(state.loraBase().sha256());
+        long adapterBytes = served.at("/adapter/bytes").asLong();
+        long baseBytes = Files.size(baseDir.resolve(PolicyModel.WEIGHTS_FILE));
+        assertThat(adapterBytes).isPositive().isLessThan(baseBytes / 10);
+        assertThat(served.at("/adapter/rank").asInt()).isEqualTo(4);
+        // one replica: the base once (the GSPO start), then one adapter per step
+        assertThat(publishedBytes()).isEqualTo(baseBytes + 3 * adapterBytes);
 
         // the export: the merged model computes what base + adapter computes
         HttpResponse<byte[]> zip = HttpClient.newHttpClient()
@@ -173,6 +179,15 @@ class LoraTrainingIT {
                 .contains("lora.rank: rank 49 exceeds the width 48 of k_proj (48 × 96)");
         assertThat(refusal("{\"lora\": {\"alpha\": -1}}"))
                 .contains("lora.alpha: must be in (0.0, 1000000.0], got -1.0");
+    }
+
+    /** The optimizer's {@code gspo_weights_publish_bytes_total} (bytes sent to replicas, per process). */
+    private long publishedBytes() {
+        String text = Http.get(optimizer("/actuator/prometheus")).body();
+        return text.lines()
+                .filter(l -> l.startsWith("gspo_weights_publish_bytes_total"))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     private String refusal(String body) {

@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.loop;
 
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.lora.PeftAdapter;
 import dev.gspo.common.model.LoraWeights;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.train.AdamW;
@@ -82,6 +83,40 @@ final class LoraSession implements AutoCloseable {
                 adapted,
                 new AdamW(adapted.trainableParameters(), hyper, manager),
                 new TrainerState.LoraBase(baseDir.toAbsolutePath().toString(), sha));
+    }
+
+    private boolean basePublished;
+
+    /** Whether the base still has to be published (as full weights) before adapters can be. */
+    boolean needsBase() {
+        return !basePublished;
+    }
+
+    /** Publishes the base as full weights (once per session: replicas keep it and merge each adapter into it). */
+    PublishResult publishBase(PolicySink sink, long version) {
+        byte[] bytes = model.weightsAsSafetensors();
+        PublishResult r = sink.publish(version, bytes, PolicyModel.sha256(bytes));
+        basePublished = true;
+        return r;
+    }
+
+    /** Publishes the adapter only ({@code PeftAdapter#pushBody}): what replicas merge into the base they keep. */
+    PublishResult publishAdapter(PolicySink sink, long version) {
+        byte[] bytes = PeftAdapter.pushBody(model.lora().orElseThrow());
+        return sink.publishAdapter(version, bytes, PolicyModel.sha256(bytes));
+    }
+
+    /** Whether every B is zero (a fresh adapter: the model is the base). */
+    boolean adapterIsZero() {
+        try (ai.djl.ndarray.NDScope ignored = new ai.djl.ndarray.NDScope()) {
+            for (var e : model.lora().orElseThrow().byName().entrySet()) {
+                if (e.getKey().endsWith(LoraWeights.B_SUFFIX)
+                        && e.getValue().abs().max().getFloat() != 0f) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** The adapted model: its forward adds the adapters, its trainable parameters are the adapters. */

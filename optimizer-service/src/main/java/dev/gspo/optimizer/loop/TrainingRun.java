@@ -190,6 +190,7 @@ public final class TrainingRun {
                 } else {
                     try (LoraSession lora = LoraSession.open(config, model, warms, resume, runDir, hyper(), manager)) {
                         loraBase = lora.base();
+                        loraSession = lora;
                         train(lora.model(), lora.adam(), resume);
                     }
                 }
@@ -491,8 +492,24 @@ public final class TrainingRun {
     }
 
     private void publish(PolicyModel model) {
+        if (loraSession != null && publisher.publishesAdapters()) {
+            // the base once as full weights, then each version as its adapter only (LoraSession)
+            if (loraSession.needsBase()) {
+                noted(loraSession.publishBase(publisher, policyVersion));
+                if (!loraSession.adapterIsZero()) { // a resume: its adapter is trained already
+                    policyVersion++;
+                    noted(loraSession.publishAdapter(publisher, policyVersion));
+                }
+                return;
+            }
+            noted(loraSession.publishAdapter(publisher, policyVersion));
+            return;
+        }
         byte[] bytes = model.mergedWeightsAsSafetensors(); // a LoRA model: base + (α/r)·B A
-        PublishResult r = publisher.publish(policyVersion, bytes, PolicyModel.sha256(bytes));
+        noted(publisher.publish(policyVersion, bytes, PolicyModel.sha256(bytes)));
+    }
+
+    private void noted(PublishResult r) {
         lastPublish = r;
         for (PublishResult.Replica failed : r.replicas()) {
             if (!failed.ok()) {
@@ -505,6 +522,8 @@ public final class TrainingRun {
     private volatile PublishResult lastPublish;
     /** The frozen base of a LoRA run's GSPO phase (recorded in its checkpoints); null for full fine-tuning. */
     private TrainerState.LoraBase loraBase;
+    /** The GSPO phase of a LoRA run (what to publish); null for full fine-tuning. */
+    private LoraSession loraSession;
 
     private volatile PublishError lastPublishError;
 
