@@ -61,14 +61,17 @@ class HungReplicaProcessIT {
                 stoppedAt = step(api, runId);
                 awaitStep(api, runId, stoppedAt + 14);
                 String during = scrape(api);
-                assertThat(sum(during, "gspo_fleet_circuits_open", null)).isEqualTo(1);
-                assertThat(sum(during, "gspo_fleet_replicas_behind", null)).isEqualTo(1);
-                assertThat(sum(during, "gspo_fleet_circuit_opened_total", null)
-                                - sum(before, "gspo_fleet_circuit_opened_total", null))
-                        .as("the hung replica was found out once")
+                assertThat(sum(during, "gspo_fleet_circuits_open")).isEqualTo(1);
+                assertThat(sum(during, "gspo_fleet_replicas_behind")).isEqualTo(1);
+                String hung = "replica=\"" + b.url() + "\"";
+                assertThat(sum(during, "gspo_fleet_circuit_opened_total", hung)
+                                - sum(before, "gspo_fleet_circuit_opened_total", hung))
+                        .as(
+                                "the hung replica was found out once; the optimizer's fleet warnings:%n%s",
+                                fleetWarnings(optimizer))
                         .isEqualTo(1);
-                assertThat(sum(during, "gspo_fleet_requests_total", "outcome=\"error\"")
-                                - sum(before, "gspo_fleet_requests_total", "outcome=\"error\""))
+                assertThat(sum(during, "gspo_fleet_requests_total", hung, "outcome=\"error\"")
+                                - sum(before, "gspo_fleet_requests_total", hung, "outcome=\"error\""))
                         .as("at most one rollout request timed out on it; none was sent to it after that")
                         .isLessThanOrEqualTo(1);
             } finally {
@@ -81,7 +84,7 @@ class HungReplicaProcessIT {
             await().atMost(Duration.ofMinutes(2))
                     .pollInterval(Duration.ofMillis(300))
                     .until(() -> policyVersion(b.url()) >= resumedAtVersion
-                            && sum(scrape(api), "gspo_fleet_circuits_open", null) == 0);
+                            && sum(scrape(api), "gspo_fleet_circuits_open") == 0);
             long caughtUp = policyVersion(b.url());
 
             List<Double> seconds = new ArrayList<>();
@@ -104,14 +107,16 @@ class HungReplicaProcessIT {
             System.out.printf(
                     Locale.ROOT,
                     "step seconds before SIGSTOP %s (median %.3f); the step that hit the timeout %.3f; after it %s "
-                            + "(median %.3f); the replica caught up to version %d (run at %d when it woke)%n",
+                            + "(median %.3f); the replica caught up to version %d (run at %d when it woke); "
+                            + "the optimizer's fleet warnings:%n%s%n",
                     before,
                     median(before),
                     seconds.get(found),
                     after,
                     median(after),
                     caughtUp,
-                    resumedAtVersion);
+                    resumedAtVersion,
+                    fleetWarnings(optimizer));
             assertThat(after).hasSizeGreaterThanOrEqualTo(8);
             assertThat(seconds.get(found)).isGreaterThanOrEqualTo(TIMEOUT_FLOOR.toSeconds());
             assertThat(median(after))
@@ -120,6 +125,19 @@ class HungReplicaProcessIT {
             assertThat(after.stream().mapToDouble(Double::doubleValue).max().orElseThrow())
                     .as("no later step waited for a timeout again")
                     .isLessThan(seconds.get(found));
+        }
+    }
+
+    /** The optimizer's warnings and errors (replicas failing, pushes refused): what a reader of a failure needs. */
+    private static String fleetWarnings(ServiceProcess optimizer) {
+        try {
+            return optimizer
+                    .log()
+                    .lines()
+                    .filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+                    .collect(java.util.stream.Collectors.joining("\n"));
+        } catch (java.io.IOException e) {
+            return "(log unreadable: " + e + ")";
         }
     }
 
@@ -132,13 +150,14 @@ class HungReplicaProcessIT {
         return Http.get(api.resolve("/actuator/prometheus")).body();
     }
 
-    /** The sum of a Prometheus series over its label sets (those whose labels contain {@code label}, if given). */
-    private static double sum(String scrape, String name, String label) {
+    /** The sum of a Prometheus series over its label sets (those whose labels contain each of {@code labels}). */
+    private static double sum(String scrape, String name, String... labels) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*})? (\\S+)$")
                 .matcher(scrape);
         double sum = 0;
         while (m.find()) {
-            if (label == null || (m.group(1) != null && m.group(1).contains(label))) {
+            String set = m.group(1) == null ? "" : m.group(1);
+            if (java.util.Arrays.stream(labels).allMatch(set::contains)) {
                 sum += Double.parseDouble(m.group(2));
             }
         }

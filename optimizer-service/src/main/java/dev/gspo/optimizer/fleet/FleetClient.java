@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Gets a step's rollouts from the fleet: the prompts are cut into one contiguous share per available replica (its
@@ -38,6 +40,8 @@ import java.util.concurrent.ExecutorService;
  * the same samples on whichever replica serves it (same version, same seed).
  */
 public final class FleetClient implements RolloutSource {
+    private static final Logger log = LoggerFactory.getLogger(FleetClient.class);
+
     private static final ObjectMapper JSON =
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
@@ -196,7 +200,13 @@ public final class FleetClient implements RolloutSource {
                 "no replica served a share of the step after " + maxAttempts + " attempts; last: " + lastError);
     }
 
+    /** A request that failed or timed out is logged (what an operator reads first) and opens the replica's circuit. */
     private void failed(URI replica, long start, Throwable cause) {
+        log.warn(
+                "rollout request to {} failed after {} ms: {}",
+                replica,
+                (System.nanoTime() - start) / 1_000_000,
+                cause.getClass().getSimpleName() + " " + cause.getMessage());
         if (health != null) {
             health.failed(replica, System.nanoTime() - start, cause);
         }

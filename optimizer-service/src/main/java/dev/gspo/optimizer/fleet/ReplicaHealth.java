@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -43,7 +44,8 @@ public final class ReplicaHealth implements AutoCloseable {
     private final Map<URI, CircuitBreaker> byReplica = new ConcurrentHashMap<>();
     private final VersionProbe probe;
     private final Map<URI, Long> served = new ConcurrentHashMap<>();
-    private final AtomicLong opened = new AtomicLong();
+    private final Map<URI, AtomicLong> openedBy = new ConcurrentHashMap<>();
+    private volatile Consumer<URI> onTracked = replica -> {};
     private final ScheduledExecutorService prober;
     private volatile LongSupplier latestVersion = () -> 0;
     private volatile Function<URI, Boolean> catchUp = replica -> true;
@@ -114,9 +116,24 @@ public final class ReplicaHealth implements AutoCloseable {
                 .count();
     }
 
-    /** How many times a circuit has opened. */
+    /** How many times a circuit has opened, over all replicas. */
     public long opened() {
-        return opened.get();
+        return openedBy.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
+    /** How many times this replica's circuit has opened. */
+    public long opened(URI replica) {
+        AtomicLong n = openedBy.get(replica);
+        return n == null ? 0 : n.get();
+    }
+
+    /**
+     * Calls {@code listener} for each replica tracked now and for each one tracked later (its first request, push or
+     * probe), e.g. to register per-replica meters before anything has happened to it.
+     */
+    public synchronized void onTracked(Consumer<URI> listener) {
+        this.onTracked = listener;
+        openedBy.keySet().forEach(listener);
     }
 
     /** One round of the prober: each open replica whose wait is over gets one probe (and a catch-up push). */
@@ -149,17 +166,28 @@ public final class ReplicaHealth implements AutoCloseable {
     }
 
     private CircuitBreaker breaker(URI replica) {
-        return byReplica.computeIfAbsent(replica, r -> {
-            CircuitBreaker b = breakers.circuitBreaker(r.toString());
-            b.getEventPublisher().onStateTransition(e -> {
-                if (e.getStateTransition().getFromState() == CircuitBreaker.State.CLOSED
-                        && e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
-                    opened.incrementAndGet();
-                    log.warn("replica {} failed or timed out: skipped until it answers a probe", r);
-                }
-            });
-            return b;
+        CircuitBreaker known = byReplica.get(replica);
+        return known != null ? known : track(replica);
+    }
+
+    private synchronized CircuitBreaker track(URI replica) {
+        CircuitBreaker known = byReplica.get(replica);
+        if (known != null) {
+            return known;
+        }
+        AtomicLong opened = new AtomicLong();
+        CircuitBreaker b = breakers.circuitBreaker(replica.toString());
+        b.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getFromState() == CircuitBreaker.State.CLOSED
+                    && e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                opened.incrementAndGet();
+                log.warn("replica {} failed or timed out: skipped until it answers a probe", replica);
+            }
         });
+        openedBy.put(replica, opened);
+        byReplica.put(replica, b);
+        onTracked.accept(replica);
+        return b;
     }
 
     @Override

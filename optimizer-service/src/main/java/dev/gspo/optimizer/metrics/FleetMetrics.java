@@ -25,8 +25,9 @@ public final class FleetMetrics implements MeterBinder {
         Gauge.builder("gspo.fleet.replicas.behind", this, m -> m.health.behind(m.endpoints.current()))
                 .description("rollout replicas known to serve an older policy version than the latest published")
                 .register(registry);
-        FunctionCounter.builder("gspo.fleet.circuit.opened", health, ReplicaHealth::opened)
+        health.onTracked(replica -> FunctionCounter.builder("gspo.fleet.circuit.opened", health, h -> h.opened(replica))
                 .description("times a rollout replica's circuit opened (a request or push to it failed or timed out)")
-                .register(registry);
+                .tag("replica", replica.toString())
+                .register(registry));
     }
 }

@@ -143,12 +143,13 @@ public final class TrainingMetrics implements MeterBinder, AutoCloseable {
         publishRetries.increment(r.retries());
     }
 
-    /** Rollout requests by outcome ({@code ok}, {@code error}, {@code behind}, {@code rejected}). */
+    /** Rollout requests by replica and outcome ({@code ok}, {@code error}, {@code behind}, {@code rejected}). */
     public void onFleetRequest(URI replica, String outcome, double seconds) {
         MeterRegistry r = registry;
         if (r != null) {
             Counter.builder("gspo.fleet.requests")
-                    .description("rollout requests to the replicas, by outcome")
+                    .description("rollout requests to the replicas, by replica and outcome")
+                    .tag("replica", replica.toString())
                     .tag("outcome", outcome)
                     .register(r) // returns the registered counter when it exists
                     .increment();

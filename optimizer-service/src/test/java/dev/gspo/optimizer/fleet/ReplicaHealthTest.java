@@ -88,6 +88,10 @@ class ReplicaHealthTest {
         fleet.sample(PROMPTS, 2, SAMPLING, 9, 2);
         assertThat(b.rollouts.get()).as("it serves shares again").isGreaterThan(bRollouts);
         assertThat(health.opened()).isEqualTo(1);
+        assertThat(health.opened(b.url()))
+                .as("counted for the replica that hung")
+                .isEqualTo(1);
+        assertThat(health.opened(a.url())).isZero();
     }
 
     @Test
