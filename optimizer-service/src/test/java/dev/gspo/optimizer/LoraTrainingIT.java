@@ -58,6 +58,9 @@ class LoraTrainingIT {
     @Value("${local.server.port}")
     int port;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    dev.gspo.optimizer.publish.PolicyPublisher publisher;
+
     @DynamicPropertySource
     static void fleet(DynamicPropertyRegistry registry) {
         if (replica == null) {
@@ -166,6 +169,22 @@ class LoraTrainingIT {
         assertThat(last.step()).isEqualTo(5);
         assertThat(last.optimizerStep()).isEqualTo(state.optimizerStep() + 2);
         assertThat(last.loraBase()).isEqualTo(state.loraBase());
+
+        // catch-up: a replica that restarted keeps its start-up weights, another base; the optimizer's catch-up path
+        // is refused the adapter (base_mismatch), sends the base, then the adapter
+        replica.stop();
+        replica = replica.restart();
+        assertThat(Http.get(replica.url().resolve("/v1/policy"))
+                        .json()
+                        .get("version")
+                        .asLong())
+                .isZero();
+        assertThat(publisher.bringUpToDate(replica.url())).isTrue();
+        JsonNode caught = Http.get(replica.url().resolve("/v1/policy")).json();
+        assertThat(caught.get("version").asLong())
+                .isEqualTo(after.get("policyVersion").asLong());
+        assertThat(caught.get("baseSha256").asText()).isEqualTo(state.loraBase().sha256());
+        assertThat(caught.at("/adapter/rank").asInt()).isEqualTo(4);
     }
 
     @Test
