@@ -351,8 +351,20 @@ def moe_full(cfg, W, p, h, trace, layer):
     return out
 
 
-def forward_full(cfg, W, tokens, dtype=torch.float64, trace=None):
-    """Logits [T, V] for a token list. W: name -> tensor (already in `dtype`)."""
+def forward_full(cfg, W, tokens, dtype=torch.float64, trace=None, lora=None):
+    """Logits [T, V] for a token list. W: name -> tensor (already in `dtype`).
+
+    lora (optional, make_lora_reference.py): {"scale": alpha / r, "modules": {module path: (A [r, in], B [out, r])}};
+    each adapted linear layer computes x W^T + b + scale * (x A^T) B^T (PEFT's LoRA Linear, dropout 0). The experts
+    of sparse layers are never adapted."""
+
+    def proj(x, module):
+        y = linear(x, W[module + ".weight"], W.get(module + ".bias"))
+        if lora is not None and module in lora["modules"]:
+            A, B = lora["modules"][module]
+            y = y + lora["scale"] * ((x @ A.T) @ B.T)
+        return y
+
     d = cfg["hidden_size"]
     nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
     hd = head_dim_of(cfg)
@@ -365,9 +377,9 @@ def forward_full(cfg, W, tokens, dtype=torch.float64, trace=None):
     for i in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % i
         h = rms_norm(x, W[p + "input_layernorm.weight"], eps)
-        q = linear(h, W[p + "self_attn.q_proj.weight"], W.get(p + "self_attn.q_proj.bias"))
-        k = linear(h, W[p + "self_attn.k_proj.weight"], W.get(p + "self_attn.k_proj.bias"))
-        v = linear(h, W[p + "self_attn.v_proj.weight"], W.get(p + "self_attn.v_proj.bias"))
+        q = proj(h, p + "self_attn.q_proj")
+        k = proj(h, p + "self_attn.k_proj")
+        v = proj(h, p + "self_attn.v_proj")
         q = q.view(T, nh, hd)
         k = k.view(T, nkv, hd)
         if cfg["model_type"] in QK_NORM_TYPES:                 # per head, over hd, before RoPE
@@ -383,14 +395,14 @@ def forward_full(cfg, W, tokens, dtype=torch.float64, trace=None):
         scores = q @ k.transpose(-1, -2) / math.sqrt(hd) + mask
         probs = torch.softmax(scores, dim=-1)
         a = (probs @ v).transpose(0, 1).reshape(T, nh * hd)
-        x = x + linear(a, W[p + "self_attn.o_proj.weight"])
+        x = x + proj(a, p + "self_attn.o_proj")
         h = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
         if is_sparse_layer(cfg, i):
             x = x + moe_full(cfg, W, p, h, trace, i)
         else:
-            g = linear(h, W[p + "mlp.gate_proj.weight"])
-            u = linear(h, W[p + "mlp.up_proj.weight"])
-            x = x + linear(torch.nn.functional.silu(g) * u, W[p + "mlp.down_proj.weight"])
+            g = proj(h, p + "mlp.gate_proj")
+            u = proj(h, p + "mlp.up_proj")
+            x = x + proj(torch.nn.functional.silu(g) * u, p + "mlp.down_proj")
     x = rms_norm(x, W["model.norm.weight"], eps)
     lm = W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]
     return x @ lm.T

@@ -50,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--only",
             split = ",",
-            description = "sections to run: ceiling,decode,ab,http,engine,train,publish,e2e (default: all), and "
+            description = "sections to run: ceiling,decode,ab,http,engine,train,publish,lora,e2e (default: all), and "
                     + "pipeline (on-policy vs pipelined steps, pinned services: only when named)")
     List<String> only;
 
@@ -199,7 +199,7 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
 
-                boolean needReplicas = wants("http") || wants("publish") || wants("e2e");
+                boolean needReplicas = wants("http") || wants("publish") || wants("lora") || wants("e2e");
                 if (needReplicas) {
                     replicas.add(Replica.start(tinyDir));
                     if (!smoke) {
@@ -271,6 +271,19 @@ public final class BenchCommand implements Callable<Integer> {
                                 new int[] {1, 2, 4},
                                 results::add);
                     }
+                }
+                if (wants("lora") && !smoke) {
+                    settle();
+                    new LoraPublishBench()
+                            .run(
+                                    labels.get(1),
+                                    big,
+                                    replicas.subList(1, 5).stream()
+                                            .map(Replica::url)
+                                            .toList(),
+                                    new int[] {1, 2, 4},
+                                    new int[] {1, 8, 32},
+                                    results::add);
                 }
                 if (wants("e2e")) {
                     settle();

@@ -39,7 +39,8 @@ class OpenApiContractIT {
             "POST /v1/rollouts 503",
             "GET /v1/policy 500",
             "GET /v1/policy/weights 500",
-            "PUT /v1/policy 500");
+            "PUT /v1/policy 500",
+            "PUT /v1/policy/adapter 500");
     private static final String API_KEY = "contract-api-key";
 
     @LocalServerPort
@@ -55,6 +56,7 @@ class OpenApiContractIT {
         rollouts(contract);
         policy(contract);
         push(contract, base);
+        adapterPush(contract, base);
         try (ConfigurableApplicationContext keyed = replicaWithApiKey()) {
             URI other = URI.create("http://127.0.0.1:"
                     + ((WebServerApplicationContext) keyed).getWebServer().getPort());
@@ -187,6 +189,95 @@ class OpenApiContractIT {
                 .header("X-Policy-Version", "1")
                 .header("X-Content-SHA256", sha)
                 .expect(409); // not ahead of the served version
+    }
+
+    /** After {@link #push}: the replica keeps the served weights (version 1) as its base. */
+    private void adapterPush(OpenApiContract contract, URI base) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(contract.exchange("GET", "/v1/policy", "/v1/policy")
+                        .valid()
+                        .expect(200)
+                        .body());
+        dev.gspo.common.model.ModelConfig config =
+                dev.gspo.common.model.ModelConfig.fromJson(info.get("config"), "GET /v1/policy");
+        String baseSha = info.get("baseSha256").asText();
+        dev.gspo.common.model.LoraConfig lora = dev.gspo.common.model.LoraConfig.of(2, 4);
+        List<Safetensors.Tensor> tensors = new ArrayList<>();
+        List<Safetensors.Tensor> nan = new ArrayList<>();
+        for (dev.gspo.common.model.TensorSpec spec : dev.gspo.common.model.LoraWeights.specs(config, lora)) {
+            float[] d = new float[Math.toIntExact(spec.elementCount())];
+            java.util.Arrays.fill(d, 0.01f);
+            String name = dev.gspo.common.lora.PeftAdapter.peftName(spec.name());
+            tensors.add(Safetensors.Tensor.f32(name, spec.shape(), d));
+            float[] bad = d.clone();
+            bad[0] = Float.NaN;
+            nan.add(Safetensors.Tensor.f32(name, spec.shape(), bad));
+        }
+        Map<String, String> metadata = Map.of(
+                "peft_type", "LORA", "r", "2", "lora_alpha", "4", "target_modules", String.join(",", lora.targets()));
+        byte[] adapter = Safetensors.toBytes(tensors, metadata);
+        byte[] poisoned = Safetensors.toBytes(nan, metadata);
+        String sha = PolicyModel.sha256(adapter);
+        String path = "/v1/policy/adapter";
+        contract.exchange("PUT", path, path)
+                .body("application/octet-stream", adapter)
+                .header("X-Policy-Version", "2")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", baseSha)
+                .expect(401);
+        contract.exchange("PUT", path, path)
+                .body("application/octet-stream", adapter)
+                .header("Authorization", "Bearer wrong-token")
+                .header("X-Policy-Version", "2")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", baseSha)
+                .expect(403);
+        contract.exchange("PUT", path, path)
+                .body("application/octet-stream", adapter)
+                .header("Authorization", "Bearer " + RolloutIT.PUSH_TOKEN)
+                .header("X-Policy-Version", "2")
+                .header("X-Content-SHA256", sha)
+                .expect(400); // no X-Base-SHA256
+        contract.exchange("PUT", path, path)
+                .body("application/json", "{}".getBytes(StandardCharsets.UTF_8))
+                .header("Authorization", "Bearer " + RolloutIT.PUSH_TOKEN)
+                .header("X-Policy-Version", "2")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", baseSha)
+                .expect(415);
+        contract.exchange("PUT", path, path)
+                .body("application/octet-stream", adapter)
+                .header("Authorization", "Bearer " + RolloutIT.PUSH_TOKEN)
+                .header("X-Policy-Version", "2")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", "0".repeat(64))
+                .expect(409); // another base
+        contract.exchange("PUT", path, path)
+                .body("application/octet-stream", poisoned)
+                .header("Authorization", "Bearer " + RolloutIT.PUSH_TOKEN)
+                .header("X-Policy-Version", "2")
+                .header("X-Content-SHA256", PolicyModel.sha256(poisoned))
+                .header("X-Base-SHA256", baseSha)
+                .expect(422);
+        contract.answer(
+                "PUT",
+                path,
+                path,
+                RawHttp.send(
+                        port,
+                        "PUT /v1/policy/adapter HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                                + RolloutIT.PUSH_TOKEN + "\r\nX-Policy-Version: 2\r\nX-Content-SHA256: " + sha
+                                + "\r\nX-Base-SHA256: " + baseSha
+                                + "\r\nContent-Type: application/octet-stream\r\nContent-Length: 3000000000",
+                        new byte[0]));
+        contract.exchange("PUT", path, path)
+                .body("application/octet-stream", adapter)
+                .header("Authorization", "Bearer " + RolloutIT.PUSH_TOKEN)
+                .header("X-Policy-Version", "2")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", baseSha)
+                .valid()
+                .expect(200);
     }
 
     private static ConfigurableApplicationContext replicaWithApiKey() {

@@ -46,6 +46,7 @@ public final class PolicyModel implements AutoCloseable {
     private final PolicyTokenizer tokenizer;
     private final Path tokenizerJson;
     private final Optional<ChatTemplate> chatTemplate;
+    private final LoraWeights lora;
 
     private PolicyModel(
             ModelConfig config,
@@ -53,9 +54,20 @@ public final class PolicyModel implements AutoCloseable {
             PolicyTokenizer tokenizer,
             Path tokenizerJson,
             Optional<ChatTemplate> chatTemplate) {
+        this(config, weights, tokenizer, tokenizerJson, chatTemplate, null);
+    }
+
+    private PolicyModel(
+            ModelConfig config,
+            PolicyWeights weights,
+            PolicyTokenizer tokenizer,
+            Path tokenizerJson,
+            Optional<ChatTemplate> chatTemplate,
+            LoraWeights lora) {
         this.config = config;
         this.weights = weights;
-        this.transformer = new Transformer(config, weights);
+        this.lora = lora;
+        this.transformer = new Transformer(config, weights, lora);
         this.tokenizer = tokenizer;
         this.tokenizerJson = tokenizerJson;
         this.chatTemplate = chatTemplate;
@@ -169,19 +181,31 @@ public final class PolicyModel implements AutoCloseable {
      * tokenizer file of {@link #TOKENIZER_FILES} that the model's own directory has is copied.
      */
     public void save(Path dir) {
+        saveWithoutWeights(dir);
         try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".config", ".tmp");
-            config.write(tmp);
-            Files.move(
-                    tmp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            tmp = Files.createTempFile(dir, ".weights", ".tmp");
+            Path tmp = Files.createTempFile(dir, ".weights", ".tmp");
             Files.write(tmp, weightsAsSafetensors());
             Files.move(
                     tmp,
                     dir.resolve(WEIGHTS_FILE),
                     StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save model to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What {@link #save} writes except {@code model.safetensors}: {@code config.json} and the tokenizer files (a LoRA
+     * checkpoint keeps these beside its adapter, its base weights live elsewhere).
+     */
+    public void saveWithoutWeights(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".config", ".tmp");
+            config.write(tmp);
+            Files.move(
+                    tmp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             for (String name : TOKENIZER_FILES) {
                 Path source = name.equals(TOKENIZER_FILE) ? tokenizerJson : tokenizerJson.resolveSibling(name);
                 Path target = dir.resolve(name);
@@ -194,7 +218,44 @@ public final class PolicyModel implements AutoCloseable {
         }
     }
 
-    /** The weights as one safetensors buffer (what the optimizer publishes and a replica serves). */
+    /**
+     * This model with LoRA adapters over its weights, which become the frozen base (no gradient is computed for them
+     * from now on). The returned model owns the adapters (its {@link #close()} frees them) and shares this model's
+     * weights and tokenizer, which this model still owns: close the adapted model first, then this one. Its forward
+     * adds the adapters ({@link Transformer}); its trainable parameters are the adapters' A and B.
+     */
+    public PolicyModel withLora(LoraWeights adapters) {
+        if (lora != null) {
+            throw new IllegalStateException("the model already has LoRA adapters");
+        }
+        weights.parameters().forEach(p -> p.setRequiresGradient(false));
+        return new PolicyModel(config, weights, tokenizer, tokenizerJson, chatTemplate, adapters);
+    }
+
+    /** The adapters, when this is a LoRA model. */
+    public Optional<LoraWeights> lora() {
+        return Optional.ofNullable(lora);
+    }
+
+    /** What training updates: the adapters' A and B for a LoRA model (the base stays frozen), else every weight. */
+    public Map<String, ai.djl.ndarray.NDArray> trainableParameters() {
+        return lora != null ? lora.byName() : weights.byName();
+    }
+
+    /**
+     * The weights the model computes with, as one safetensors buffer: the base weights, or for a LoRA model the base
+     * with every adapter merged in, W + (α/r)·B A (what a replica serves for it).
+     */
+    public byte[] mergedWeightsAsSafetensors() {
+        if (lora == null) {
+            return weightsAsSafetensors();
+        }
+        try (PolicyWeights merged = lora.mergeInto(config, weights, weights.manager())) {
+            return merged.toSafetensors(Map.of("format", "pt"));
+        }
+    }
+
+    /** The weights as one safetensors buffer (what the optimizer publishes and a replica serves; a LoRA model's base). */
     public byte[] weightsAsSafetensors() {
         return weights.toSafetensors(Map.of("format", "pt"));
     }
@@ -235,6 +296,10 @@ public final class PolicyModel implements AutoCloseable {
     @Override
     public void close() {
         transformer.close();
+        if (lora != null) {
+            lora.close(); // the base weights belong to the model the adapters were attached to
+            return;
+        }
         weights.close();
     }
 }

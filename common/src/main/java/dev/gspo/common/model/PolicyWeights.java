@@ -235,6 +235,14 @@ public final class PolicyWeights implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Weights over arrays that may belong to another set ({@link LoraWeights#mergeInto}): only the arrays attached to
+     * {@code manager} are freed by {@link #close()}.
+     */
+    static PolicyWeights sharing(ModelConfig config, NDManager manager, Map<String, NDArray> byName) {
+        return new PolicyWeights(config, manager, byName);
+    }
+
     /** Copies every weight back to the JVM, in the architecture's order (for saving and publishing). */
     public List<Safetensors.Tensor> toTensors() {
         List<Safetensors.Tensor> out = new ArrayList<>(byName.size());

@@ -41,9 +41,12 @@ public final class SafetensorsView {
     private final byte[] bytes;
     private final Map<String, Entry> entries;
 
-    private SafetensorsView(byte[] bytes, Map<String, Entry> entries) {
+    private final Map<String, String> metadata;
+
+    private SafetensorsView(byte[] bytes, Map<String, Entry> entries, Map<String, String> metadata) {
         this.bytes = bytes;
         this.entries = Collections.unmodifiableMap(entries);
+        this.metadata = Collections.unmodifiableMap(metadata);
     }
 
     /** Parses and checks the header of a whole safetensors buffer; entries keep the header's order. */
@@ -70,11 +73,17 @@ public final class SafetensorsView {
         int dataStart = 8 + (int) headerLen;
         long dataLen = bytes.length - (long) dataStart;
         Map<String, Entry> out = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
         Iterator<Map.Entry<String, JsonNode>> it = header.fields();
         long covered = 0;
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getKey().equals("__metadata__")) {
+                e.getValue().fields().forEachRemaining(m -> {
+                    if (m.getValue().isTextual()) { // the format's metadata is string to string
+                        metadata.put(m.getKey(), m.getValue().asText());
+                    }
+                });
                 continue;
             }
             Entry entry = entry(e.getKey(), e.getValue(), dataStart, dataLen);
@@ -85,7 +94,7 @@ public final class SafetensorsView {
             throw new InvalidModelException("safetensors: tensors cover " + covered + " bytes but the body has "
                     + dataLen + " (truncated, padded or overlapping)");
         }
-        return new SafetensorsView(bytes, out);
+        return new SafetensorsView(bytes, out, metadata);
     }
 
     private static Entry entry(String name, JsonNode t, int dataStart, long dataLen) {
@@ -172,6 +181,11 @@ public final class SafetensorsView {
             case "F64" -> 8;
             default -> throw new IllegalArgumentException("unsupported dtype " + dtype);
         };
+    }
+
+    /** The header's {@code __metadata__} (its string values); empty when it has none. */
+    public Map<String, String> metadata() {
+        return metadata;
     }
 
     /** Name → entry, in the header's order ({@code __metadata__} left out). */

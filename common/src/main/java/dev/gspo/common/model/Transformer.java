@@ -29,16 +29,28 @@ import ai.djl.nn.Activation;
  * The attention {@code bias} is additive, {@code [B, 1, T, S]}, 0 where a query may attend to a key and −∞ elsewhere;
  * callers build it (causal mask plus padding) so that the same code serves left-padded decode and right-padded
  * teacher forcing. Results attach to the manager of the input ids: run calls inside an {@code NDScope}.
+ *
+ * <p><b>LoRA.</b> With {@link LoraWeights}, every adapted linear layer computes {@code x Wᵀ + (α/r)·(x Aᵀ) Bᵀ}
+ * ({@link LoraConfig}); W stays as it is (the adapters are what is trained). The fused decode projections
+ * ({@link #decodeWeights}) are then built from the merged weights W + (α/r)·B A, and the layers that stay unfused
+ * (o, down) add the low-rank term, so both paths compute the same function.
  */
 public final class Transformer implements AutoCloseable {
     private final ModelConfig config;
     private final PolicyWeights weights;
     private final RotaryEmbedding rope;
     private final float attentionScale;
+    private final LoraWeights lora;
 
     public Transformer(ModelConfig config, PolicyWeights weights) {
+        this(config, weights, null);
+    }
+
+    /** @param lora the adapters over {@code weights}, or null for the plain model */
+    public Transformer(ModelConfig config, PolicyWeights weights, LoraWeights lora) {
         this.config = config;
         this.weights = weights;
+        this.lora = lora;
         this.rope = new RotaryEmbedding(config, weights.manager());
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
@@ -49,6 +61,11 @@ public final class Transformer implements AutoCloseable {
 
     public PolicyWeights weights() {
         return weights;
+    }
+
+    /** The adapters this forward adds, or null. */
+    public LoraWeights lora() {
+        return lora;
     }
 
     /**
@@ -96,7 +113,7 @@ public final class Transformer implements AutoCloseable {
                             ? attention(layer, h, angles, bias5, cache, i, b, t)
                             : fusedAttention(layer, f, h, angles, bias5, cache, i, b, t));
             h = rmsNorm(x, layer.postNorm());
-            x = x.add(layer.sparse() ? SparseMoe.forward(h, layer, config.moe(), routing, i) : mlp(layer, f, h));
+            x = x.add(layer.sparse() ? SparseMoe.forward(h, layer, config.moe(), routing, i) : mlp(layer, f, h, i));
         }
         if (cache != null) {
             cache.advance(Math.toIntExact(t));
@@ -105,23 +122,31 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** SwiGLU of a dense layer, with the fused gate/up projection when {@code f} is given. */
-    private NDArray mlp(PolicyWeights.Layer layer, DecodeWeights.Layer f, NDArray h) {
+    private NDArray mlp(PolicyWeights.Layer layer, DecodeWeights.Layer f, NDArray h, int i) {
         NDArray gate;
         NDArray up;
         if (f == null) {
-            gate = linear(h, layer.gate(), null);
-            up = linear(h, layer.up(), null);
-        } else {
+            gate = project(h, layer.gate(), null, i, LoraTarget.GATE);
+            up = project(h, layer.up(), null, i, LoraTarget.UP);
+        } else { // fused from the merged weights when adapted
             NDList gu = linear(h, f.gateUp(), null).split(new long[] {config.intermediateSize()}, 2);
             gate = gu.get(0);
             up = gu.get(1);
         }
-        return linear(gate.mul(Activation.sigmoid(gate)).mul(up), layer.down(), null);
+        return project(gate.mul(Activation.sigmoid(gate)).mul(up), layer.down(), null, i, LoraTarget.DOWN);
     }
 
-    /** The fused projections of the current weights, for one generate call; close it when the call ends. */
+    /**
+     * The fused projections of the current weights, for one generate call; close it when the call ends. With adapters
+     * they are fused from the merged weights W + (α/r)·B A (built for the call and freed at once).
+     */
     public DecodeWeights decodeWeights(NDManager manager) {
-        return new DecodeWeights(config, weights, manager);
+        if (lora == null) {
+            return new DecodeWeights(config, weights, manager);
+        }
+        try (PolicyWeights merged = lora.mergeInto(config, weights, manager)) {
+            return new DecodeWeights(config, merged, manager);
+        }
     }
 
     /** Final norm and LM head: [..., d] → [..., V]. */
@@ -141,21 +166,21 @@ public final class Transformer implements AutoCloseable {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
-        NDArray q = splitHeads(linear(h, w.q(), w.qBias()), b, t, heads, hd);
-        NDArray k = splitHeads(linear(h, w.k(), w.kBias()), b, t, kvHeads, hd);
+        NDArray q = splitHeads(project(h, w.q(), w.qBias(), layerIndex, LoraTarget.Q), b, t, heads, hd);
+        NDArray k = splitHeads(project(h, w.k(), w.kBias(), layerIndex, LoraTarget.K), b, t, kvHeads, hd);
         if (w.qNorm() != null) { // qwen3: per-head RMSNorm over hd, before RoPE
             q = rmsNorm(q, w.qNorm());
             k = rmsNorm(k, w.kNorm());
         }
         q = rope.apply(q, angles);
         k = rope.apply(k, angles);
-        NDArray v = splitHeads(linear(h, w.v(), w.vBias()), b, t, kvHeads, hd);
+        NDArray v = splitHeads(project(h, w.v(), w.vBias(), layerIndex, LoraTarget.V), b, t, kvHeads, hd);
         if (cache != null) {
             NDArray[] kv = cache.append(layerIndex, k, v);
             k = kv[0];
             v = kv[1];
         }
-        return attend(w, q, k, v, bias5, b, t, true);
+        return attend(w, q, k, v, bias5, b, t, true, layerIndex);
     }
 
     /**
@@ -194,12 +219,20 @@ public final class Transformer implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
-        return attend(w, qAndK.get(0), k, v, bias5, b, t, false);
+        return attend(w, qAndK.get(0), k, v, bias5, b, t, false, layerIndex);
     }
 
     /** softmax(q kᵀ (· scale) + bias) v, then the output projection; q [B, H, T, hd], k and v [B, Hkv, S, hd]. */
     private NDArray attend(
-            PolicyWeights.Layer w, NDArray q, NDArray k, NDArray v, NDArray bias5, long b, long t, boolean scale) {
+            PolicyWeights.Layer w,
+            NDArray q,
+            NDArray k,
+            NDArray v,
+            NDArray bias5,
+            long b,
+            long t,
+            boolean scale,
+            int layerIndex) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
@@ -220,7 +253,7 @@ public final class Transformer implements AutoCloseable {
                 .reshape(b, heads, t, hd)
                 .transpose(0, 2, 1, 3)
                 .reshape(b, t, (long) heads * hd);
-        return linear(out, w.o(), null);
+        return project(out, w.o(), null, layerIndex, LoraTarget.O);
     }
 
     /** [B, T, heads·hd] → [B, heads, T, hd] */
@@ -231,6 +264,13 @@ public final class Transformer implements AutoCloseable {
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray meanSquare = x.square().mean(new int[] {-1}, true);
         return x.div(meanSquare.add(config.rmsNormEps()).sqrt()).mul(weight);
+    }
+
+    /** y = x Wᵀ + b, plus (α/r)·(x Aᵀ) Bᵀ when {@code target} of block {@code layer} is adapted. */
+    private NDArray project(NDArray x, NDArray weight, NDArray bias, int layer, LoraTarget target) {
+        NDArray y = linear(x, weight, bias);
+        NDArray delta = lora == null ? null : lora.delta(layer, target, x);
+        return delta == null ? y : y.add(delta);
     }
 
     /** y = x Wᵀ + b (torch.nn.functional.linear). */

@@ -114,7 +114,7 @@ public final class PolicyTrainer {
         this.maxGradNorm = maxGradNorm;
         this.reference = reference;
         this.routingReplay = routingReplay;
-        model.weights().parameters().forEach(p -> p.setRequiresGradient(true));
+        model.trainableParameters().values().forEach(p -> p.setRequiresGradient(true));
     }
 
     public StepResult step(
@@ -167,7 +167,7 @@ public final class PolicyTrainer {
         List<LossDiagnostics> diagnostics = new ArrayList<>();
         List<Double> norms = new ArrayList<>();
         int skipped = 0;
-        var params = model.weights().byName();
+        var params = model.trainableParameters();
         for (int k = 0; k < m; k++) {
             List<Integer> idx = order.subList(k * order.size() / m, (k + 1) * order.size() / m);
             LossDiagnostics d = null;

@@ -33,12 +33,12 @@ public final class SupervisedTrainer {
         this.model = model;
         this.optimizer = optimizer;
         this.maxGradNorm = maxGradNorm;
-        model.weights().parameters().forEach(p -> p.setRequiresGradient(true));
+        model.trainableParameters().values().forEach(p -> p.setRequiresGradient(true));
     }
 
     public StepResult step(List<int[]> prompts, List<int[]> completions, double lr) {
         Autograd.offForThisThread();
-        var params = model.weights().byName();
+        var params = model.trainableParameters();
         int tokens = completions.stream().mapToInt(c -> c.length).sum();
         double loss;
         try (NDScope ignored = new NDScope()) {

@@ -1,5 +1,6 @@
 package dev.gspo.common.train;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
 
@@ -12,7 +13,9 @@ import java.util.Map;
  * @param config        the run configuration as JSON, so a resumed run trains the same way
  * @param seed          the run's seed; per-step randomness is derived from (seed, step), so no RNG state is needed
  * @param files         SHA-256 of every other file in the checkpoint, verified on load
+ * @param loraBase      for a LoRA checkpoint (adapters only): the frozen base model it adapts; null otherwise
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record TrainerState(
         String runId,
         long step,
@@ -20,12 +23,39 @@ public record TrainerState(
         long optimizerStep,
         long seed,
         JsonNode config,
-        Map<String, String> files) {
+        Map<String, String> files,
+        LoraBase loraBase) {
+
+    /**
+     * The base model of a LoRA checkpoint.
+     *
+     * @param dir    the Hugging Face model directory holding the base weights
+     * @param sha256 SHA-256 of the base weights as published ({@code PolicyModel.weightsAsSafetensors()}: F32
+     *               safetensors in the architecture's order), checked before a resume uses the base
+     */
+    public record LoraBase(String dir, String sha256) {}
+
     public TrainerState {
         files = files == null ? Map.of() : Map.copyOf(files);
     }
 
+    /** A full-weight checkpoint's state. */
+    public TrainerState(
+            String runId,
+            long step,
+            long policyVersion,
+            long optimizerStep,
+            long seed,
+            JsonNode config,
+            Map<String, String> files) {
+        this(runId, step, policyVersion, optimizerStep, seed, config, files, null);
+    }
+
     public TrainerState withFiles(Map<String, String> checksums) {
-        return new TrainerState(runId, step, policyVersion, optimizerStep, seed, config, checksums);
+        return new TrainerState(runId, step, policyVersion, optimizerStep, seed, config, checksums, loraBase);
+    }
+
+    public TrainerState withLoraBase(LoraBase base) {
+        return new TrainerState(runId, step, policyVersion, optimizerStep, seed, config, files, base);
     }
 }

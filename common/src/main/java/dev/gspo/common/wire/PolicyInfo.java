@@ -1,5 +1,6 @@
 package dev.gspo.common.wire;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Map;
 
 /**
@@ -13,7 +14,11 @@ import java.util.Map;
  * @param vocabSize  the model's vocabulary size ({@code vocab_size})
  * @param config     the served model's {@code config.json} as Hugging Face writes it (every tensor's shape follows
  *                   from it): the optimizer checks a run's model against it before the run starts
+ * @param baseSha256 SHA-256 of the base weights the served version is built on: the last full push (equal to
+ *                   {@code sha256} when no adapter is applied); an adapter push must name it
+ * @param adapter    the LoRA adapter merged into the served weights ({@code PUT /v1/policy/adapter}), or null
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record PolicyInfo(
         long version,
         String sha256,
@@ -21,4 +26,30 @@ public record PolicyInfo(
         long parameters,
         String loadedAt,
         int vocabSize,
-        Map<String, Object> config) {}
+        Map<String, Object> config,
+        String baseSha256,
+        Adapter adapter) {
+
+    /**
+     * A served LoRA adapter.
+     *
+     * @param sha256  SHA-256 of the pushed adapter body
+     * @param rank    r
+     * @param alpha   α (the update is scaled by α / r)
+     * @param targets the adapted layers (PEFT module names)
+     * @param bytes   the size of the pushed adapter body
+     */
+    public record Adapter(String sha256, int rank, double alpha, java.util.List<String> targets, long bytes) {}
+
+    /** A version built from a full push (no adapter): its base is itself. */
+    public PolicyInfo(
+            long version,
+            String sha256,
+            String modelType,
+            long parameters,
+            String loadedAt,
+            int vocabSize,
+            Map<String, Object> config) {
+        this(version, sha256, modelType, parameters, loadedAt, vocabSize, config, sha256, null);
+    }
+}

@@ -155,22 +155,46 @@ public final class TrainingRun {
     public void run() {
         try (NDManager manager = NDManager.newBaseManager()) {
             ResumePoint resume = config.resumeFrom() == null ? null : ResumePoint.read(Path.of(config.resumeFrom()));
-            PolicyModel model = resume != null
-                    ? PolicyModel.load(resume.dir(), manager)
-                    : config.model().builtin()
-                            ? BuiltinModel.create(
-                                    config.model().source(), runDir.resolve("base-model"), config.seed(), manager)
-                            : PolicyModel.load(Path.of(config.model().source()), manager);
+            boolean loraResume = resume != null && resume.state().loraBase() != null;
+            boolean warms = resume == null && config.warmStart().steps() > 0;
+            PolicyModel model = loraResume
+                    ? Checkpoint.loraBase(resume.state(), manager) // refuses a base other than the adapters'
+                    : resume != null
+                            ? PolicyModel.load(resume.dir(), manager)
+                            : config.model().builtin()
+                                    ? BuiltinModel.create(
+                                            config.model().source(),
+                                            runDir.resolve("base-model"),
+                                            config.seed(),
+                                            manager)
+                                    : PolicyModel.load(Path.of(config.model().source()), manager);
             try (model;
-                    AdamW adam = resume != null
+                    AdamW adam = resume != null && !loraResume
                             ? AdamW.restore(
                                     model.weights().byName(),
                                     hyper(),
                                     Checkpoint.optimizerState(resume.dir()),
                                     resume.state().optimizerStep(),
                                     manager)
-                            : new AdamW(model.weights().byName(), hyper(), manager)) {
-                train(model, adam, resume);
+                            // a LoRA run keeps moments for the full model only while its warm start trains it
+                            : new AdamW(
+                                    config.lora() != null && !warms
+                                            ? Map.of()
+                                            : model.weights().byName(),
+                                    hyper(),
+                                    manager)) {
+                if (warms) {
+                    warmStart(model, adam);
+                }
+                if (config.lora() == null) {
+                    train(model, adam, resume);
+                } else {
+                    try (LoraSession lora = LoraSession.open(config, model, warms, resume, runDir, hyper(), manager)) {
+                        loraBase = lora.base();
+                        loraSession = lora;
+                        train(lora.model(), lora.adam(), resume);
+                    }
+                }
             } finally {
                 model.tokenizer().close();
             }
@@ -179,9 +203,6 @@ public final class TrainingRun {
 
     private void train(PolicyModel model, AdamW adam, ResumePoint resume) {
         long firstStep = resume != null ? resume.state().step() + 1 : 1;
-        if (resume == null && config.warmStart().steps() > 0) {
-            warmStart(model, adam);
-        }
         phase = PHASE_GSPO;
         heldOutBefore = orCheckpoint(() -> evaluate(model, firstStep - 1), model, adam, firstStep - 1, resume == null);
         policyVersion =
@@ -190,7 +211,7 @@ public final class TrainingRun {
         // the KL reference is the policy the GSPO phase starts from (after the warm start, or at the checkpoint)
         PolicyModel reference = config.objective().klBeta() > 0
                 ? model.withWeights(
-                        Safetensors.read(model.weightsAsSafetensors()),
+                        Safetensors.read(model.mergedWeightsAsSafetensors()),
                         model.weights().manager())
                 : null;
         PolicyTrainer trainer = new PolicyTrainer(
@@ -537,8 +558,24 @@ public final class TrainingRun {
     }
 
     private void publish(PolicyModel model) {
-        byte[] bytes = model.weightsAsSafetensors();
-        PublishResult r = publisher.publish(policyVersion, bytes, PolicyModel.sha256(bytes));
+        if (loraSession != null && publisher.publishesAdapters()) {
+            // the base once as full weights, then each version as its adapter only (LoraSession)
+            if (loraSession.needsBase()) {
+                noted(loraSession.publishBase(publisher, policyVersion));
+                if (!loraSession.adapterIsZero()) { // a resume: its adapter is trained already
+                    policyVersion++;
+                    noted(loraSession.publishAdapter(publisher, policyVersion));
+                }
+                return;
+            }
+            noted(loraSession.publishAdapter(publisher, policyVersion));
+            return;
+        }
+        byte[] bytes = model.mergedWeightsAsSafetensors(); // a LoRA model: base + (α/r)·B A
+        noted(publisher.publish(policyVersion, bytes, PolicyModel.sha256(bytes)));
+    }
+
+    private void noted(PublishResult r) {
         lastPublish = r;
         for (PublishResult.Replica failed : r.replicas()) {
             if (!failed.ok()) {
@@ -549,6 +586,11 @@ public final class TrainingRun {
     }
 
     private volatile PublishResult lastPublish;
+    /** The frozen base of a LoRA run's GSPO phase (recorded in its checkpoints); null for full fine-tuning. */
+    private TrainerState.LoraBase loraBase;
+    /** The GSPO phase of a LoRA run (what to publish); null for full fine-tuning. */
+    private LoraSession loraSession;
+
     private volatile PublishError lastPublishError;
 
     private Path checkpointDir(long atStep) {
@@ -563,7 +605,8 @@ public final class TrainingRun {
                     dir,
                     model,
                     adam,
-                    new TrainerState(runId, atStep, policyVersion, adam.step(), config.seed(), cfg, null));
+                    new TrainerState(runId, atStep, policyVersion, adam.step(), config.seed(), cfg, null)
+                            .withLoraBase(loraBase));
             lastCheckpoint = dir;
             latestCheckpointStep = atStep;
             checkpointStale = false;

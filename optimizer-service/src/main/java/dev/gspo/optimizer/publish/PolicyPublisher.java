@@ -29,6 +29,9 @@ public final class PolicyPublisher implements PolicySink, ReplicaSync {
     /** The latest published weights; serialised once per version, shared by every push. */
     public record Publication(long version, byte[] safetensors, String sha256) {}
 
+    /** The latest adapter published over {@code base} (a LoRA run's versions after its first). */
+    public record AdapterPublication(long version, byte[] adapter, String sha256, Publication base) {}
+
     private static final Logger log = LoggerFactory.getLogger(PolicyPublisher.class);
     private final RolloutEndpoints endpoints;
     private final WeightPublisher publisher;
@@ -37,6 +40,7 @@ public final class PolicyPublisher implements PolicySink, ReplicaSync {
     private final Consumer<PublishResult> listener;
     private final ReplicaHealth health;
     private volatile Publication latest;
+    private volatile AdapterPublication latestAdapter;
 
     /** Every replica always pushed to. */
     public PolicyPublisher(
@@ -71,6 +75,7 @@ public final class PolicyPublisher implements PolicySink, ReplicaSync {
     @Override
     public PublishResult publish(long version, byte[] safetensors, String sha256) {
         latest = new Publication(version, safetensors, sha256);
+        latestAdapter = null;
         List<URI> replicas = endpoints.current();
         PublishResult result =
                 publisher.publish(health == null ? replicas : health.available(replicas), version, safetensors, sha256);
@@ -88,9 +93,86 @@ public final class PolicyPublisher implements PolicySink, ReplicaSync {
         return result;
     }
 
+    @Override
+    public boolean publishesAdapters() {
+        return true;
+    }
+
+    /**
+     * Pushes an adapter over the last full publication to every available replica in parallel; one that keeps another
+     * base (it restarted, or missed the base) gets the base first, then the adapter. Bytes count what was sent.
+     */
+    @Override
+    public PublishResult publishAdapter(long version, byte[] adapter, String sha256) {
+        Publication base = latest;
+        if (base == null) {
+            throw new IllegalStateException("an adapter needs its base published first");
+        }
+        AdapterPublication a = new AdapterPublication(version, adapter, sha256, base);
+        latestAdapter = a;
+        List<URI> replicas = endpoints.current();
+        List<URI> targets = health == null ? replicas : health.available(replicas);
+        long start = System.nanoTime();
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        List<PublishResult.Replica> results;
+        try (ExecutorService pushes = Executors.newVirtualThreadPerTaskExecutor()) {
+            results =
+                    targets.stream()
+                            .map(r -> CompletableFuture.supplyAsync(() -> pushAdapter(r, a, bytes), pushes))
+                            .toList()
+                            .stream()
+                            .map(CompletableFuture::join)
+                            .toList();
+        }
+        PublishResult result =
+                new PublishResult(version, bytes.get(), Duration.ofNanos(System.nanoTime() - start), results);
+        result.replicas().forEach(r -> warnIfFailed(version, r));
+        if (health != null) {
+            for (PublishResult.Replica r : result.replicas()) {
+                if (r.ok()) {
+                    health.serves(r.endpoint(), version);
+                } else {
+                    health.failed(r.endpoint(), 0, new FleetException(String.valueOf(r.error())));
+                }
+            }
+        }
+        listener.accept(result);
+        return result;
+    }
+
+    /** The adapter to one replica; the base first when the replica keeps another one. */
+    private PublishResult.Replica pushAdapter(
+            URI replica, AdapterPublication a, java.util.concurrent.atomic.AtomicLong bytes) {
+        bytes.addAndGet(a.adapter().length);
+        PublishResult.Replica r = publisher.pushAdapterWithRetries(
+                replica, a.version(), a.adapter(), a.sha256(), a.base().sha256());
+        if (r.ok() || r.error() == null || !r.error().startsWith(WeightPublisher.BASE_MISMATCH)) {
+            return r;
+        }
+        Publication base = a.base();
+        bytes.addAndGet(base.safetensors().length);
+        PublishResult.Replica b = publisher.pushWithRetries(replica, base.version(), base.safetensors(), base.sha256());
+        if (!b.ok()) {
+            return b;
+        }
+        bytes.addAndGet(a.adapter().length);
+        return publisher.pushAdapterWithRetries(replica, a.version(), a.adapter(), a.sha256(), base.sha256());
+    }
+
     /** Pushes the latest version to one replica; false when it could not be brought up to date. */
     @Override
     public boolean bringUpToDate(URI replica) {
+        AdapterPublication a = latestAdapter;
+        if (a != null) {
+            java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+            PublishResult.Replica r = pushAdapter(replica, a, bytes);
+            warnIfFailed(a.version(), r);
+            listener.accept(new PublishResult(a.version(), bytes.get(), Duration.ZERO, List.of(r)));
+            if (r.ok() && health != null) {
+                health.serves(replica, a.version());
+            }
+            return r.ok();
+        }
         Publication p = latest;
         if (p == null) {
             return false;

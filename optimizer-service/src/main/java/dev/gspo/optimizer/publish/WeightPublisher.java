@@ -59,22 +59,45 @@ public final class WeightPublisher {
                 results);
     }
 
+    /** The error of an adapter push that a replica refused because it keeps another base (push the base first). */
+    public static final String BASE_MISMATCH = "base_mismatch";
+
     /** Brings one replica to {@code version} (used when a replica turns out to be behind). */
     public PublishResult.Replica pushWithRetries(URI replica, long version, byte[] safetensors, String sha256) {
+        return pushWithRetries(replica, "/v1/policy", version, safetensors, sha256, null);
+    }
+
+    /**
+     * Pushes a LoRA adapter ({@code PUT /v1/policy/adapter}, with {@code X-Base-SHA256}); a replica that keeps another
+     * base answers 409 {@code base_mismatch}, returned at once as an error starting with {@link #BASE_MISMATCH}.
+     */
+    public PublishResult.Replica pushAdapterWithRetries(
+            URI replica, long version, byte[] adapter, String sha256, String baseSha256) {
+        return pushWithRetries(replica, "/v1/policy/adapter", version, adapter, sha256, baseSha256);
+    }
+
+    private PublishResult.Replica pushWithRetries(
+            URI replica, String path, long version, byte[] safetensors, String sha256, String baseSha256) {
         String error = null;
         for (int attempt = 1; attempt <= attempts; attempt++) {
             try {
+                HttpRequest.Builder request = HttpRequest.newBuilder(replica.resolve(path))
+                        .timeout(timeout)
+                        .header("Content-Type", "application/octet-stream")
+                        .header("X-Policy-Version", Long.toString(version))
+                        .header("X-Content-SHA256", sha256)
+                        .header("Authorization", "Bearer " + pushToken);
+                if (baseSha256 != null) {
+                    request.header("X-Base-SHA256", baseSha256);
+                }
                 HttpResponse<String> response = http.send(
-                        HttpRequest.newBuilder(replica.resolve("/v1/policy"))
-                                .timeout(timeout)
-                                .header("Content-Type", "application/octet-stream")
-                                .header("X-Policy-Version", Long.toString(version))
-                                .header("X-Content-SHA256", sha256)
-                                .header("Authorization", "Bearer " + pushToken)
-                                .PUT(new SlicedBodyPublisher(safetensors))
-                                .build(),
+                        request.PUT(new SlicedBodyPublisher(safetensors)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 int status = response.statusCode();
+                if (status == 409 && BASE_MISMATCH.equals(problemReason(response.body()))) {
+                    return new PublishResult.Replica(
+                            replica, false, attempt, BASE_MISMATCH + ": " + problemDetail(response.body()));
+                }
                 if (status / 100 == 2 || (status == 409 && replicaAtOrBeyond(replica, version))) {
                     return new PublishResult.Replica(replica, true, attempt, null);
                 }
@@ -96,6 +119,16 @@ public final class WeightPublisher {
 
     private boolean replicaAtOrBeyond(URI replica, long version) {
         return ReplicaVersion.of(http, replica, timeout).orElse(-1L) >= version;
+    }
+
+    /** A replica's problem {@code reason}, or null. */
+    static String problemReason(String body) {
+        try {
+            JsonNode n = JSON.readTree(body);
+            return n != null && n.path("reason").isTextual() ? n.get("reason").asText() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** A replica's problem {@code detail} (what it says went wrong), else the start of its body. */

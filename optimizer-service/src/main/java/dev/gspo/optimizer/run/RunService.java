@@ -344,6 +344,9 @@ public final class RunService implements AutoCloseable {
                 promptLengthProblem(dataset, config).ifPresent(problems::add);
             }
         }
+        if (problems.isEmpty() && config.lora() != null) {
+            modelConfig(config).ifPresent(model -> problems.addAll(config.lora().fitProblems(model)));
+        }
         if (problems.isEmpty()) {
             modelConfig(config).ifPresent(model -> problems.addAll(fleetCheck.problems(model)));
         }
@@ -388,7 +391,8 @@ public final class RunService implements AutoCloseable {
                 saved.warmStart(),
                 saved.eval(),
                 saved.checkpointing(),
-                saved.resumeFrom());
+                saved.resumeFrom(),
+                saved.lora());
     }
 
     /**

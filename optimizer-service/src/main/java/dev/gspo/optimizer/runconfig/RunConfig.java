@@ -37,6 +37,7 @@ import java.util.List;
  * @param steps         GSPO steps after the warm start (default 30); when resuming, the new total
  * @param resumeFrom    a checkpoint directory, or the id of an earlier run whose latest checkpoint to continue; the
  *                      rest of the config is then the checkpoint's own, except {@code steps}
+ * @param lora          train LoRA adapters instead of every weight ({@link LoraSpec}); null: full fine-tuning
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunConfig(
@@ -73,7 +74,39 @@ public record RunConfig(
         @Schema(
                 description = "a checkpoint directory, or the id of an earlier run whose latest checkpoint to "
                         + "continue; the rest of the config is then the checkpoint's own, except steps")
-        String resumeFrom) {
+        String resumeFrom,
+
+        LoraSpec lora) {
+
+    /** A config without LoRA (full fine-tuning). */
+    public RunConfig(
+            TaskSpec task,
+            List<RewardSpec> rewards,
+            ModelSpec model,
+            Long seed,
+            Integer steps,
+            SamplingSpec sampling,
+            ObjectiveSpec objective,
+            OptimizerSpec optimizer,
+            WarmStartSpec warmStart,
+            EvalSpec eval,
+            CheckpointSpec checkpointing,
+            String resumeFrom) {
+        this(
+                task,
+                rewards,
+                model,
+                seed,
+                steps,
+                sampling,
+                objective,
+                optimizer,
+                warmStart,
+                eval,
+                checkpointing,
+                resumeFrom,
+                null);
+    }
 
     /** The most samples one step may ask for (promptsPerStep × groupSize). */
     public static final int MAX_SEQUENCES_PER_STEP = 4096;
@@ -107,7 +140,8 @@ public record RunConfig(
                 (warmStart == null ? new WarmStartSpec(null, null, null) : warmStart).withDefaults(),
                 (eval == null ? new EvalSpec(null, null) : eval).withDefaults(),
                 (checkpointing == null ? new CheckpointSpec(null) : checkpointing).withDefaults(),
-                resumeFrom);
+                resumeFrom,
+                lora == null ? null : lora.withDefaults());
     }
 
     /** Problems of a config with defaults applied, as "section.field: what is wrong"; empty when valid. */
@@ -122,6 +156,9 @@ public record RunConfig(
         warmStart.validate(p);
         eval.validate(p);
         checkpointing.validate(p);
+        if (lora != null) {
+            lora.validate(p);
+        }
         int sequences = sampling.promptsPerStep() * sampling.groupSize();
         if (sequences > MAX_SEQUENCES_PER_STEP) {
             p.add("sampling: promptsPerStep × groupSize = " + sequences + " exceeds " + MAX_SEQUENCES_PER_STEP);
@@ -155,7 +192,8 @@ public record RunConfig(
                 warmStart,
                 eval,
                 checkpointing,
-                from);
+                from,
+                lora);
     }
 
     public RunConfig withSteps(int newSteps) {
@@ -171,6 +209,25 @@ public record RunConfig(
                 warmStart,
                 eval,
                 checkpointing,
-                resumeFrom);
+                resumeFrom,
+                lora);
+    }
+
+    /** The same config training LoRA adapters with {@code spec} (null: full fine-tuning). */
+    public RunConfig withLora(LoraSpec spec) {
+        return new RunConfig(
+                task,
+                rewards,
+                model,
+                seed,
+                steps,
+                sampling,
+                objective,
+                optimizer,
+                warmStart,
+                eval,
+                checkpointing,
+                resumeFrom,
+                spec);
     }
 }

@@ -73,7 +73,8 @@ class OpenApiConfiguration {
             api.getComponents().addSchemas("Violation", violationSchema()).addSchemas(PROBLEM, problemSchema());
             if (api.getPaths() != null) {
                 api.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
-                    boolean push = method == PathItem.HttpMethod.PUT && path.equals("/v1/policy");
+                    boolean push = method == PathItem.HttpMethod.PUT
+                            && (path.equals("/v1/policy") || path.equals("/v1/policy/adapter"));
                     op.setSecurity(
                             push
                                     ? List.of(new SecurityRequirement().addList(PUSH_TOKEN))
@@ -156,8 +157,9 @@ class OpenApiConfiguration {
         properties.put(
                 "reason",
                 new StringSchema()
-                        ._enum(List.of("checksum_mismatch", "malformed", "incompatible"))
-                        .description("refused weights: what was wrong with the body"));
+                        ._enum(List.of("checksum_mismatch", "malformed", "incompatible", "base_mismatch"))
+                        .description("refused weights: what was wrong with the body (base_mismatch: an adapter "
+                                + "trained on other base weights than the replica keeps)"));
         ObjectSchema problem = new ObjectSchema();
         problem.setProperties(properties);
         problem.setRequired(List.of("title", "status"));

@@ -77,9 +77,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler
     ResponseEntity<ProblemDetail> rejectedWeights(RejectedWeightsException e) {
-        HttpStatus status = e.reason() == RejectedWeightsException.Reason.INCOMPATIBLE
-                ? HttpStatus.UNPROCESSABLE_CONTENT
-                : HttpStatus.BAD_REQUEST;
+        HttpStatus status =
+                switch (e.reason()) {
+                    case INCOMPATIBLE -> HttpStatus.UNPROCESSABLE_CONTENT;
+                    case BASE_MISMATCH -> HttpStatus.CONFLICT;
+                    default -> HttpStatus.BAD_REQUEST;
+                };
         ProblemDetail p = ProblemDetail.forStatusAndDetail(status, e.getMessage());
         p.setTitle("Weights rejected");
         p.setProperty("reason", e.reason().name().toLowerCase(java.util.Locale.ROOT));

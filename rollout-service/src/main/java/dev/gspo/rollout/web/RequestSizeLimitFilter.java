@@ -31,7 +31,9 @@ class RequestSizeLimitFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        boolean push = "PUT".equals(request.getMethod()) && "/v1/policy".equals(request.getRequestURI());
+        boolean push = "PUT".equals(request.getMethod())
+                && ("/v1/policy".equals(request.getRequestURI())
+                        || "/v1/policy/adapter".equals(request.getRequestURI()));
         chain.doFilter(
                 push
                         ? new Limited(request, maxWeightsBytes, "gspo.rollout.max-weights-bytes")

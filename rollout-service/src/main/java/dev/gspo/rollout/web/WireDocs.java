@@ -122,7 +122,26 @@ final class WireDocs {
                 "vocabSize",
                 "the model's vocabulary size (vocab_size)",
                 "config",
-                "the served model's config.json as Hugging Face writes it (every tensor's shape follows from it)");
+                "the served model's config.json as Hugging Face writes it (every tensor's shape follows from it)",
+                "baseSha256",
+                "SHA-256 of the base weights the served version is built on: the last full push (equal to sha256 when "
+                        + "no adapter is applied); an adapter push names it in X-Base-SHA256",
+                "adapter",
+                "the LoRA adapter merged into the served weights (PUT /v1/policy/adapter); absent without one");
+        describe(
+                schemas.get("Adapter"),
+                "A LoRA adapter served merged into the base weights: W + (alpha/r)·B A on each target.",
+                List.of("sha256", "rank", "alpha", "targets", "bytes"),
+                "sha256",
+                "lower-case hex SHA-256 of the pushed adapter body",
+                "rank",
+                "r",
+                "alpha",
+                "alpha; the update is scaled by alpha / r",
+                "targets",
+                "the adapted linear layers (PEFT module names)",
+                "bytes",
+                "size of the pushed adapter body");
         if (schemas.get("PolicyInfo") != null) {
             Schema<?> loadedAt =
                     (Schema<?>) schemas.get("PolicyInfo").getProperties().get("loadedAt");

@@ -56,6 +56,18 @@ public final class PolicyRegistry implements AutoCloseable {
         }
     }
 
+    /** As {@link #swap}, with {@code build} seeing the whole served version (an adapter needs its base). */
+    public ServedPolicy swapServed(long version, Function<ServedPolicy, ServedPolicy> build) {
+        synchronized (swapLock) {
+            ServedPolicy old = current.get();
+            requireNewer(version, old);
+            ServedPolicy next = build.apply(old);
+            current.set(next);
+            old.release();
+            return next;
+        }
+    }
+
     /** Fails fast, before a push body is read, when its version cannot be installed. */
     public void requireNewer(long version) {
         requireNewer(version, current.get());

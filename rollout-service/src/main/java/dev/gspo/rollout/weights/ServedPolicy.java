@@ -25,12 +25,33 @@ public final class ServedPolicy {
     private final String sha256;
     private final PolicyInfo info;
     private final AtomicInteger references = new AtomicInteger(1);
+    private final byte[] baseSafetensors;
+    private final String baseSha256;
 
+    /** A version built from a full push: it is its own base. */
     ServedPolicy(long version, PolicyModel model, byte[] safetensors, String sha256, Instant loadedAt) {
+        this(version, model, safetensors, sha256, loadedAt, safetensors, sha256, null);
+    }
+
+    /**
+     * A version built from an adapter push: {@code safetensors} are the merged weights it serves, {@code base…} the
+     * last full push it was merged onto (kept, by reference, for the next adapter).
+     */
+    ServedPolicy(
+            long version,
+            PolicyModel model,
+            byte[] safetensors,
+            String sha256,
+            Instant loadedAt,
+            byte[] baseSafetensors,
+            String baseSha256,
+            PolicyInfo.Adapter adapter) {
         this.version = version;
         this.model = model;
         this.safetensors = safetensors;
         this.sha256 = sha256;
+        this.baseSafetensors = baseSafetensors;
+        this.baseSha256 = baseSha256;
         // computed now, while the weights are certainly open: a reader may hold this version after a later swap
         // retired it (GET /v1/policy, or the answer to the push that installed it while a newer push raced it)
         this.info = new PolicyInfo(
@@ -40,7 +61,9 @@ public final class ServedPolicy {
                 model.weights().parameterCount(),
                 loadedAt.toString(),
                 model.config().vocabSize(),
-                CONFIG_JSON.convertValue(model.config().toJson(), CONFIG_MAP));
+                CONFIG_JSON.convertValue(model.config().toJson(), CONFIG_MAP),
+                baseSha256,
+                adapter);
     }
 
     /** A version whose bytes are serialised from the model itself (the one loaded at start-up). */
@@ -91,6 +114,15 @@ public final class ServedPolicy {
 
     public String sha256() {
         return sha256;
+    }
+
+    /** The last full push this version is built on (its own bytes when no adapter is applied); shared, read only. */
+    public byte[] baseSafetensors() {
+        return baseSafetensors;
+    }
+
+    public String baseSha256() {
+        return baseSha256;
     }
 
     /** What {@code GET /v1/policy} says of this version; valid after the version is retired too. */

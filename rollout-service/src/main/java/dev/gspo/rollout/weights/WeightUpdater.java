@@ -1,6 +1,8 @@
 package dev.gspo.rollout.weights;
 
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.replica.AdapterInstall;
 import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.common.replica.WeightInstall;
 import dev.gspo.common.wire.PolicyInfo;
@@ -23,6 +25,46 @@ public final class WeightUpdater {
     public WeightUpdater(PolicyRegistry registry, NDManager manager) {
         this.registry = registry;
         this.manager = manager;
+    }
+
+    /**
+     * Installs a pushed LoRA adapter ({@link AdapterInstall}): verified against the served model and the base this
+     * replica keeps ({@code baseSha256} must be the SHA-256 of its last full push), merged into that base, swapped in.
+     */
+    public PolicyInfo installAdapter(PushHeaders headers, String baseSha256, byte[] body) {
+        registry.requireNewer(headers.version());
+        ServedPolicy next;
+        try {
+            next = registry.swapServed(headers.version(), served -> {
+                AdapterInstall.Verified v =
+                        AdapterInstall.verify(body, headers.sha256(), baseSha256, served.baseSha256(), served.model());
+                AdapterInstall.Built built = AdapterInstall.build(served.model(), served.baseSafetensors(), v, manager);
+                return new ServedPolicy(
+                        headers.version(),
+                        built.model(),
+                        built.safetensors(),
+                        PolicyModel.sha256(built.safetensors()),
+                        Instant.now(),
+                        served.baseSafetensors(),
+                        served.baseSha256(),
+                        new PolicyInfo.Adapter(
+                                headers.sha256(),
+                                v.lora().rank(),
+                                v.lora().alpha(),
+                                v.lora().targets(),
+                                body.length));
+            });
+        } catch (RejectedWeightsException e) {
+            log.warn("rejected adapter push for version {}: {}", headers.version(), e.getMessage());
+            throw e;
+        }
+        log.info(
+                "serving policy version {}: base {} + adapter ({} bytes, sha256 {})",
+                next.version(),
+                next.baseSha256(),
+                body.length,
+                headers.sha256());
+        return next.info();
     }
 
     public PolicyInfo install(PushHeaders headers, byte[] body) {

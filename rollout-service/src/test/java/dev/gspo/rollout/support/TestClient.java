@@ -89,6 +89,27 @@ public final class TestClient {
         return send(b.build());
     }
 
+    /** An adapter push ({@code PUT /v1/policy/adapter}) with the given headers; a null header is left out. */
+    public HttpResponse<String> pushAdapter(
+            byte[] body, String version, String sha256, String baseSha256, String authorization) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v1/policy/adapter"))
+                .header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (version != null) {
+            b.header("X-Policy-Version", version);
+        }
+        if (sha256 != null) {
+            b.header("X-Content-SHA256", sha256);
+        }
+        if (baseSha256 != null) {
+            b.header("X-Base-SHA256", baseSha256);
+        }
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return send(b.build());
+    }
+
     public HttpResponse<String> push(long version, byte[] body) {
         return push(body, Long.toString(version), PolicyModel.sha256(body), "Bearer " + RolloutIT.PUSH_TOKEN);
     }
