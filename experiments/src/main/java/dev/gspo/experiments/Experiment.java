@@ -75,7 +75,8 @@ public final class Experiment {
             earlier.sweep().candidates().forEach(c -> finished.add(c.run()));
             finished.forEach(r -> done.put(key(r.arm(), r.seed(), r.steps().size()), r));
             log.printf(
-                    "experiment: resuming: %d warm starts and %d runs already done%n", warmStarts.size(), done.size());
+                    "experiment: resuming: %d warm start(s) and %d run(s) already done%n",
+                    warmStarts.size(), done.size());
         }
     }
 

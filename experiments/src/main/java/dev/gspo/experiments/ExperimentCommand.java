@@ -66,7 +66,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--first-seed", description = "the first seed (default 1)")
     Long firstSeed;
 
-    @Option(names = "--steps", description = "GSPO steps per run (default 150; quick 4)")
+    @Option(names = "--steps", description = "GSPO steps per run (default 100; quick 4)")
     Integer steps;
 
     @Option(names = "--prompts", description = "prompts per step (default: the main job's, 64; quick 8)")
@@ -158,7 +158,16 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     /** Parses {@code args}, runs the experiment and returns the exit code (0 = report written). */
     public static int execute(PrintStream log, String... args) {
-        String line = ("./gspo experiment " + String.join(" ", args)).strip();
+        // a resumed experiment has the runs of a fresh one: the command that reproduces it has no --resume-from
+        List<String> kept = new java.util.ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--resume-from")) {
+                i++;
+            } else if (!args[i].startsWith("--resume-from=")) {
+                kept.add(args[i]);
+            }
+        }
+        String line = ("./gspo experiment " + String.join(" ", kept)).strip();
         return new CommandLine(new ExperimentCommand(log, line)).execute(args);
     }
 

@@ -38,7 +38,7 @@ class ExperimentPresetsTest {
         assertThat(dense.sftSteps()).isEqualTo(main.warmStart().steps());
         assertThat(dense.evalSize()).isEqualTo(main.eval().size());
         assertThat(List.of(dense.seeds(), dense.steps(), dense.sweepStepCount(), dense.evalEvery()))
-                .containsExactly(5, 150, 50, 25);
+                .containsExactly(5, 100, 50, 25);
         assertThat(dense.gspoSweep()).containsExactly(3e-4, 3e-3, 3e-2);
         assertThat(dense.grpoSweep()).containsExactly(0.1, 0.2, 0.3);
     }
@@ -57,7 +57,7 @@ class ExperimentPresetsTest {
         assertThat(grpo.objective().clipRange()).isEqualTo(new ClipRange(0.1, 0.135));
         assertThat(gspo.objective().clipRange()).isEqualTo(LossMode.GSPO.paperClipRange());
         assertThat(grpo.seed()).isEqualTo(3);
-        assertThat(grpo.steps()).isEqualTo(150);
+        assertThat(grpo.steps()).isEqualTo(100);
         assertThat(grpo.task()).isEqualTo(main.task());
         assertThat(grpo.sampling()).isEqualTo(main.sampling());
         assertThat(grpo.sampling().dynamicSampling()).isTrue();
@@ -136,7 +136,7 @@ class ExperimentPresetsTest {
                 new String(ExperimentConfig.class
                                 .getResourceAsStream("/presets/dense.json")
                                 .readAllBytes())
-                        .replace("\"steps\": 150", "\"steps\": 12"));
+                        .replace("\"steps\": 100", "\"steps\": 12"));
         ExperimentCommand command = new ExperimentCommand(System.out, "test");
         new picocli.CommandLine(command)
                 .parseArgs("--preset", preset.toString(), "--seeds", "2", "--sweep-steps", "3", "--lr", "1e-4");
