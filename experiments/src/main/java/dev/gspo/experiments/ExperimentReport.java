@@ -580,8 +580,11 @@ public final class ExperimentReport {
             boolean higherIsBetter) {
         Arm g = arm(r, setting, LossMode.GSPO);
         Arm b = arm(r, setting, LossMode.GRPO);
+        // a seed without both runs (an experiment stopped early, rendered from its partial results) gives no pair
         double[] diffs = r.config().seedList().stream()
-                .mapToDouble(seed -> f.applyAsDouble(run(r, g, seed)) - f.applyAsDouble(run(r, b, seed)))
+                .mapToDouble(seed -> run(r, g, seed) == null || run(r, b, seed) == null
+                        ? Double.NaN
+                        : f.applyAsDouble(run(r, g, seed)) - f.applyAsDouble(run(r, b, seed)))
                 .toArray();
         return new Comparison(
                 name,
@@ -593,7 +596,7 @@ public final class ExperimentReport {
     }
 
     private static RunResult run(ExperimentResult r, Arm arm, long seed) {
-        return r.runsOf(arm).stream().filter(x -> x.seed() == seed).findFirst().orElseThrow();
+        return r.runsOf(arm).stream().filter(x -> x.seed() == seed).findFirst().orElse(null);
     }
 
     private static Arm arm(ExperimentResult r, String setting, LossMode mode) {
