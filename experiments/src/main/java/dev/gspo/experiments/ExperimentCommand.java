@@ -159,12 +159,20 @@ public final class ExperimentCommand implements Callable<Integer> {
     /** Parses {@code args}, runs the experiment and returns the exit code (0 = report written). */
     public static int execute(PrintStream log, String... args) {
         // a resumed experiment has the runs of a fresh one: the command that reproduces it has no --resume-from
+        // and its paths as given from the repository's root (./gspo passes them absolute)
+        Path root = Path.of("").toAbsolutePath();
         List<String> kept = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--resume-from")) {
                 i++;
             } else if (!args[i].startsWith("--resume-from=")) {
-                kept.add(args[i]);
+                boolean path =
+                        i > 0 && List.of("--out", "--work-dir", "--preset").contains(args[i - 1]);
+                Path given = path ? Path.of(args[i]) : null;
+                kept.add(
+                        given != null && given.isAbsolute() && given.startsWith(root)
+                                ? root.relativize(given).toString()
+                                : args[i]);
             }
         }
         String line = ("./gspo experiment " + String.join(" ", kept)).strip();
