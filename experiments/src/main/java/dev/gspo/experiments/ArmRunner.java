@@ -14,29 +14,28 @@ import java.util.Locale;
  */
 public final class ArmRunner {
     private final ExperimentConfig config;
-    private final Path modelDir;
     private final Path runsDir;
     private final PrintStream log;
 
-    public ArmRunner(ExperimentConfig config, Path modelDir, Path runsDir, PrintStream log) {
+    public ArmRunner(ExperimentConfig config, Path runsDir, PrintStream log) {
         this.config = config;
-        this.modelDir = modelDir;
         this.runsDir = runsDir;
         this.log = log;
     }
 
-    public RunResult run(Arm arm, long seed) {
+    /** The run of {@code arm} with {@code seed}, {@code steps} GSPO steps from the warm start in {@code modelDir}. */
+    public RunResult run(Arm arm, long seed, Path modelDir, int steps) {
         String id =
-                arm.mode().wireName() + "-" + arm.setting() + "-" + arm.clip().low() + "-s" + seed;
+                arm.mode().wireName() + "-" + arm.setting() + "-" + arm.clip().low() + "-s" + seed + "-n" + steps;
         long started = System.nanoTime();
         try (InProcessReplica replica = InProcessReplica.load(modelDir)) {
             TrainingRun run = new TrainingRun(
                     id,
-                    config.runConfig(arm, seed, modelDir),
+                    config.runConfig(arm, seed, modelDir, steps),
                     runsDir.resolve(id),
                     new InProcessRollouts(replica),
                     replica,
-                    progress(arm, seed));
+                    progress(arm, seed, steps));
             run.run();
             return new RunResult(
                     arm,
@@ -48,8 +47,8 @@ public final class ArmRunner {
         }
     }
 
-    private RunListener progress(Arm arm, long seed) {
-        int every = Math.max(1, config.steps() / 4);
+    private RunListener progress(Arm arm, long seed, int steps) {
+        int every = Math.max(1, steps / 4);
         return new RunListener() {
             @Override
             public void onStep(StepMetrics m) {

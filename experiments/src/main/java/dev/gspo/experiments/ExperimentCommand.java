@@ -27,9 +27,10 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         version = "gspo-java experiment 0.1.0",
-        description = "Trains gspo, gspo-token and grpo from one warm start with the same seeds and rollout budget, "
-                + "under the paper's clip ranges and under ranges tuned by a sweep, and writes a markdown report with "
-                + "plots (reward, held-out accuracy and clip fraction vs step).")
+        description =
+                "Trains gspo, gspo-token and grpo on the main job's set-up (config/main-job.json), each seed from its own warm start, with the same prompts and rollout seeds, "
+                        + "under the paper's clip ranges and under ranges tuned by a sweep, and writes a markdown report with "
+                        + "plots (reward, held-out accuracy and clip fraction vs step).")
 public final class ExperimentCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "a tiny run of every part (~1 min): 1 seed × 4 steps, small eval")
@@ -59,49 +60,55 @@ public final class ExperimentCommand implements Callable<Integer> {
                     + "(default: a temporary directory, deleted at the end)")
     Path workDir;
 
-    @Option(names = "--seeds", description = "seeds per arm (default 3; quick 1)")
+    @Option(names = "--seeds", description = "seeds per arm (default 5; quick 1)")
     Integer seeds;
 
     @Option(names = "--first-seed", description = "the first seed (default 1)")
     Long firstSeed;
 
-    @Option(names = "--steps", description = "GSPO steps per run (default 70; quick 4)")
+    @Option(names = "--steps", description = "GSPO steps per run (default 100; quick 4)")
     Integer steps;
 
-    @Option(names = "--prompts", description = "prompts per step (default 32; quick 8)")
+    @Option(names = "--prompts", description = "prompts per step (default: the main job's, 64; quick 8)")
     Integer prompts;
 
-    @Option(names = "--group-size", description = "samples per prompt (default 8; quick 4)")
+    @Option(names = "--group-size", description = "samples per prompt (default: the main job's, 8; quick 4)")
     Integer groupSize;
 
-    @Option(names = "--mini-batches", description = "updates per rollout batch (default 4; quick 2)")
+    @Option(names = "--mini-batches", description = "updates per rollout batch (default: the main job's, 2)")
     Integer miniBatches;
 
-    @Option(names = "--lr", description = "learning rate (default 1e-4)")
+    @Option(names = "--lr", description = "learning rate (default: the main job's, 2e-4)")
     Double lr;
 
-    @Option(names = "--temperature", description = "sampling temperature (default 0.7)")
+    @Option(names = "--temperature", description = "sampling temperature (default: the main job's, 0.7)")
     Double temperature;
 
-    @Option(names = "--max-new-tokens", description = "default 6")
+    @Option(names = "--max-new-tokens", description = "default: the main job's, 6")
     Integer maxNewTokens;
 
-    @Option(names = "--model-seed", description = "seed of the built-in model and the warm start (default 1)")
+    @Option(
+            names = "--model-seed",
+            description =
+                    "seed of the built-in model and the warm start when one warm start serves every seed (the MoE experiment; default 1)")
     Long modelSeed;
 
-    @Option(names = "--sft-steps", description = "warm-start steps (default 600; quick 40)")
+    @Option(
+            names = "--sft-steps",
+            description =
+                    "the most warm-start steps (default: the main job's, 1500, stopped at its target accuracy; quick 40)")
     Integer sftSteps;
 
-    @Option(names = "--sft-batch-size", description = "default 64; quick 32")
+    @Option(names = "--sft-batch-size", description = "default: the main job's, 64; quick 32")
     Integer sftBatchSize;
 
-    @Option(names = "--sft-lr", description = "default 3e-3")
+    @Option(names = "--sft-lr", description = "default: the main job's, 3e-3")
     Double sftLr;
 
-    @Option(names = "--eval-every", description = "held-out accuracy every N steps (default 10; quick 2)")
+    @Option(names = "--eval-every", description = "held-out accuracy every N steps (default 25; quick 2)")
     Integer evalEvery;
 
-    @Option(names = "--eval-size", description = "held-out problems (default 200; quick 32)")
+    @Option(names = "--eval-size", description = "held-out problems (default: the main job's, 400; quick 32)")
     Integer evalSize;
 
     @Option(names = "--window", description = "w: steps of the final-reward and threshold means (default 8; quick 2)")
@@ -110,11 +117,14 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--reward-gain", description = "δ: the threshold is the step-1 reward + δ (default 0.03)")
     Double rewardGain;
 
-    @Option(names = "--gspo-sweep", split = ",", description = "GSPO ε_low candidates (default 3e-4,2e-3,1e-2,5e-2)")
+    @Option(names = "--gspo-sweep", split = ",", description = "GSPO ε_low candidates (default 3e-4,3e-3,3e-2)")
     List<Double> gspoSweep;
 
     @Option(names = "--grpo-sweep", split = ",", description = "GRPO ε_low candidates (default 0.1,0.2,0.3)")
     List<Double> grpoSweep;
+
+    @Option(names = "--sweep-steps", description = "GSPO steps of each sweep run (default 50; quick 2)")
+    Integer sweepSteps;
 
     @Option(names = "--no-sweep", description = "skip the sweep: the tuned setting then uses the paper's ranges")
     boolean noSweep;
@@ -125,6 +135,12 @@ public final class ExperimentCommand implements Callable<Integer> {
                     "train nothing: render the report again from a results.json "
                             + "written by an earlier experiment (its command line is kept); --window and --reward-gain may change")
     Path reportFrom;
+
+    @Option(
+            names = "--resume-from",
+            description = "continue an experiment that stopped: the " + Experiment.PARTIAL + " in its --work-dir "
+                    + "(give the same options and --work-dir); its warm starts and finished runs are kept")
+    Path resumeFrom;
 
     private final PrintStream log;
     private final String commandLine;
@@ -142,7 +158,24 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     /** Parses {@code args}, runs the experiment and returns the exit code (0 = report written). */
     public static int execute(PrintStream log, String... args) {
-        String line = ("./gspo experiment " + String.join(" ", args)).strip();
+        // a resumed experiment has the runs of a fresh one: the command that reproduces it has no --resume-from
+        // and its paths as given from the repository's root (./gspo passes them absolute)
+        Path root = Path.of("").toAbsolutePath();
+        List<String> kept = new java.util.ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--resume-from")) {
+                i++;
+            } else if (!args[i].startsWith("--resume-from=")) {
+                boolean path =
+                        i > 0 && List.of("--out", "--work-dir", "--preset").contains(args[i - 1]);
+                Path given = path ? Path.of(args[i]) : null;
+                kept.add(
+                        given != null && given.isAbsolute() && given.startsWith(root)
+                                ? root.relativize(given).toString()
+                                : args[i]);
+            }
+        }
+        String line = ("./gspo experiment " + String.join(" ", kept)).strip();
         return new CommandLine(new ExperimentCommand(log, line)).execute(args);
     }
 
@@ -164,9 +197,14 @@ public final class ExperimentCommand implements Callable<Integer> {
         Path work = temporary ? Files.createTempDirectory("gspo-experiment-") : workDir;
         try {
             ExperimentConfig config = config(work);
+            if (moe && resumeFrom != null) {
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "--resume-from continues the dense experiment only");
+            }
             ExperimentResult result = moe
                     ? new MoeExperiment(config, log, commandLine).run()
-                    : new Experiment(config, log, commandLine).run();
+                    : new Experiment(config, log, commandLine, resumeFrom == null ? null : ResultsFile.read(resumeFrom))
+                            .run();
             ResultsFile.write(result, config.plotsDir().resolve(moe ? MoeReport.RESULTS : ResultsFile.NAME));
             report(result);
             return 0;
@@ -215,7 +253,10 @@ public final class ExperimentCommand implements Callable<Integer> {
                 noSweep ? List.of() : or(grpoSweep, p.grpoSweep()),
                 out,
                 work,
-                p.model());
+                p.model(),
+                p.base(),
+                p.baseConfig(),
+                sweepSteps != null ? sweepSteps : p.sweepSteps());
     }
 
     /**

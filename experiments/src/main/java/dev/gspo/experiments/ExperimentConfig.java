@@ -4,16 +4,19 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gspo.common.objective.ClipRange;
 import dev.gspo.common.objective.LossMode;
 import dev.gspo.common.task.AdditionSpec;
 import dev.gspo.common.train.OldLogprobs;
 import dev.gspo.optimizer.runconfig.CheckpointSpec;
 import dev.gspo.optimizer.runconfig.EvalSpec;
+import dev.gspo.optimizer.runconfig.InvalidRunConfigException;
 import dev.gspo.optimizer.runconfig.ModelSpec;
 import dev.gspo.optimizer.runconfig.ObjectiveSpec;
 import dev.gspo.optimizer.runconfig.OptimizerSpec;
 import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfigJson;
 import dev.gspo.optimizer.runconfig.SamplingSpec;
 import dev.gspo.optimizer.runconfig.WarmStartSpec;
 import java.io.IOException;
@@ -41,6 +44,13 @@ import java.util.List;
  * @param workDir        where the warm start and the runs keep their checkpoints
  * @param model          the built-in model every run starts from: {@code builtin} (tiny, dense; null in results
  *                       written before the MoE experiment existed) or {@code moe} (the MoE experiment's qwen3_moe)
+ * @param base           a run-config file the runs take their settings from, e.g. {@code config/main-job.json} (the
+ *                       main job's), found in the working directory or the nearest parent that has it; null: the
+ *                       flat settings above are the whole set-up (the MoE experiment). With a base, a flat setting
+ *                       a preset leaves out is the base's, one it sets overrides the base's, and each seed has its
+ *                       own warm start (the base's, seed s)
+ * @param baseConfig     the base's content as read (kept in results.json, so a report renders without the file)
+ * @param sweepSteps     GSPO steps of each sweep run (null: {@code steps})
  */
 public record ExperimentConfig(
         int seeds,
@@ -64,7 +74,29 @@ public record ExperimentConfig(
         List<Double> grpoSweep,
         Path out,
         Path workDir,
-        String model) {
+        String model,
+        String base,
+        RunConfig baseConfig,
+        Integer sweepSteps) {
+
+    /** Fields a preset may leave out. */
+    private static final List<String> OPTIONAL = List.of("out", "workDir", "base", "baseConfig", "sweepSteps");
+
+    /** The flat settings a base supplies when a preset leaves them out: preset field → run-config path. */
+    private static final java.util.Map<String, String> FROM_BASE = java.util.Map.ofEntries(
+            java.util.Map.entry("promptsPerStep", "sampling.promptsPerStep"),
+            java.util.Map.entry("groupSize", "sampling.groupSize"),
+            java.util.Map.entry("miniBatches", "optimizer.miniBatches"),
+            java.util.Map.entry("learningRate", "optimizer.learningRate"),
+            java.util.Map.entry("temperature", "sampling.temperature"),
+            java.util.Map.entry("maxNewTokens", "sampling.maxNewTokens"),
+            java.util.Map.entry("modelSeed", "seed"),
+            java.util.Map.entry("sftSteps", "warmStart.steps"),
+            java.util.Map.entry("sftBatchSize", "warmStart.batchSize"),
+            java.util.Map.entry("sftLearningRate", "warmStart.learningRate"),
+            java.util.Map.entry("evalEvery", "eval.every"),
+            java.util.Map.entry("evalSize", "eval.size"),
+            java.util.Map.entry("model", "model.source"));
 
     /** Reads presets strictly: a misspelt or missing field is an error, not a silent default. */
     private static final ObjectMapper PRESETS = JsonMapper.builder()
@@ -74,9 +106,13 @@ public record ExperimentConfig(
     public ExperimentConfig {
         gspoSweep = List.copyOf(gspoSweep);
         grpoSweep = List.copyOf(grpoSweep);
-        if (seeds < 1 || steps < 1 || window < 1 || evalEvery < 1) {
-            throw new IllegalArgumentException("seeds, steps, window and evalEvery must be ≥ 1; got seeds " + seeds
-                    + ", steps " + steps + ", window " + window + ", evalEvery " + evalEvery);
+        if (seeds < 1 || steps < 1 || window < 1 || evalEvery < 1 || (sweepSteps != null && sweepSteps < 1)) {
+            throw new IllegalArgumentException("seeds, steps, sweepSteps, window and evalEvery must be ≥ 1; got seeds "
+                    + seeds + ", steps " + steps + ", sweepSteps " + sweepSteps + ", window " + window + ", evalEvery "
+                    + evalEvery);
+        }
+        if (base != null && baseConfig == null) {
+            throw new IllegalArgumentException("experiment base '" + base + "' given without its content");
         }
     }
 
@@ -133,15 +169,80 @@ public record ExperimentConfig(
     }
 
     /** Binds a preset after checking that it names every setting (all fields but {@code out} and {@code workDir}). */
-    private static ExperimentConfig read(JsonNode preset, String what) throws IOException {
+    private static ExperimentConfig read(JsonNode json, String what) throws IOException {
+        if (!json.isObject()) {
+            throw new IllegalArgumentException("experiment " + what + " is not a JSON object");
+        }
+        ObjectNode preset = (ObjectNode) json.deepCopy();
+        if (preset.hasNonNull("baseConfig")) {
+            throw new IllegalArgumentException(
+                    "experiment " + what + " sets baseConfig: name the run-config file in 'base' instead");
+        }
+        JsonNode baseName = preset.get("base");
+        if (baseName != null && !baseName.isNull()) {
+            if (!baseName.isTextual() || baseName.asText().isBlank()) {
+                throw new IllegalArgumentException(
+                        "experiment " + what + ": 'base' must name a run-config file, got " + baseName);
+            }
+            RunConfig base = readBase(baseName.asText());
+            JsonNode tree = RunConfigJson.write(base);
+            FROM_BASE.forEach((field, path) -> {
+                if (!preset.has(field)) {
+                    JsonNode v = tree.at("/" + path.replace('.', '/'));
+                    preset.set(field, v);
+                }
+            });
+            preset.set("baseConfig", tree);
+        }
         List<String> missing = Arrays.stream(ExperimentConfig.class.getRecordComponents())
                 .map(RecordComponent::getName)
-                .filter(n -> !n.equals("out") && !n.equals("workDir") && !preset.has(n))
+                .filter(n -> !OPTIONAL.contains(n) && !preset.has(n))
                 .toList();
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException("experiment " + what + " does not set " + missing);
         }
         return PRESETS.treeToValue(preset, ExperimentConfig.class);
+    }
+
+    /**
+     * The run config a base names: {@code file} as given when it exists, else the nearest parent of the working
+     * directory that has it (the tests run in {@code experiments/}, the script in the repository's root).
+     */
+    static RunConfig readBase(String file) {
+        Path given = Path.of(file);
+        Path found = null;
+        if (given.isAbsolute() || java.nio.file.Files.isRegularFile(given)) {
+            found = given;
+        } else {
+            for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+                if (java.nio.file.Files.isRegularFile(dir.resolve(file))) {
+                    found = dir.resolve(file);
+                    break;
+                }
+            }
+        }
+        if (found == null || !java.nio.file.Files.isRegularFile(found)) {
+            throw new IllegalArgumentException(
+                    "experiment base '" + file + "' not found in " + Path.of("").toAbsolutePath() + " or its parents");
+        }
+        try {
+            RunConfig config = RunConfigJson.read(java.nio.file.Files.readString(found));
+            List<String> problems = config.withDefaults().validate();
+            if (!problems.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "experiment base " + found + " is not a valid run config: " + problems);
+            }
+            if (config.resumeFrom() != null) {
+                throw new IllegalArgumentException("experiment base " + found + " resumes (resumeFrom "
+                        + config.resumeFrom() + "); " + "the experiment needs a run from the start");
+            }
+            return config.withDefaults();
+        } catch (IOException e) {
+            throw new UncheckedIOException("experiment base " + found + " is not readable: " + e.getMessage(), e);
+        } catch (InvalidRunConfigException e) {
+            throw new IllegalArgumentException(
+                    "experiment base " + found + " is not a valid run config: " + e.getMessage(), e);
+        }
     }
 
     /** The same settings, reported to {@code newOut} with runs kept in {@code newWorkDir}. */
@@ -168,7 +269,40 @@ public record ExperimentConfig(
                 grpoSweep,
                 newOut,
                 newWorkDir,
-                model);
+                model,
+                base,
+                baseConfig,
+                sweepSteps);
+    }
+
+    /** The same settings with {@code newSeeds} seeds, {@code newSteps} steps and {@code newSweepSteps} sweep steps. */
+    public ExperimentConfig withSeedsAndSteps(int newSeeds, int newSteps, Integer newSweepSteps) {
+        return new ExperimentConfig(
+                newSeeds,
+                firstSeed,
+                newSteps,
+                promptsPerStep,
+                groupSize,
+                miniBatches,
+                learningRate,
+                temperature,
+                maxNewTokens,
+                modelSeed,
+                sftSteps,
+                sftBatchSize,
+                sftLearningRate,
+                evalEvery,
+                evalSize,
+                window,
+                rewardGain,
+                gspoSweep,
+                grpoSweep,
+                out,
+                workDir,
+                model,
+                base,
+                baseConfig,
+                newSweepSteps);
     }
 
     /** The built-in model's name ({@code builtin} for results written before the field existed). */
@@ -200,7 +334,10 @@ public record ExperimentConfig(
                 grpoSweep,
                 newOut,
                 workDir,
-                model);
+                model,
+                base,
+                baseConfig,
+                sweepSteps);
     }
 
     /** The folder of the plots: {@code experiments/} beside the markdown file. */
@@ -214,18 +351,64 @@ public record ExperimentConfig(
                 .toList();
     }
 
-    /** The warm start: the built-in model, {@code sftSteps} supervised steps, no GSPO step. */
-    public RunConfig warmStartConfig() {
-        return trainingConfig(
-                        modelName(),
-                        modelSeed,
-                        0,
-                        LossMode.GSPO,
-                        null,
-                        new WarmStartSpec(sftSteps, sftBatchSize, sftLearningRate),
-                        false,
-                        null)
-                .withDefaults();
+    /** Steps of a sweep run. */
+    public int sweepStepCount() {
+        return sweepSteps == null ? steps : sweepSteps;
+    }
+
+    /** The seed of the warm start the runs of {@code seed} start from: their own with a base, else {@code modelSeed}. */
+    public long warmStartSeed(long seed) {
+        return base != null ? seed : modelSeed;
+    }
+
+    /**
+     * The warm start of {@code seed} ({@link #warmStartSeed}): no GSPO step. With a base, the base's run of seed
+     * {@code seed} (its warm start, with its stop rule, e.g. the main job's stop at a target accuracy) with the flat
+     * overrides; else the built-in model, {@code sftSteps} supervised steps, initial weights from {@code modelSeed}.
+     */
+    public RunConfig warmStartConfig(long seed) {
+        if (base == null) {
+            return trainingConfig(
+                            modelName(),
+                            modelSeed,
+                            0,
+                            LossMode.GSPO,
+                            null,
+                            new WarmStartSpec(sftSteps, sftBatchSize, sftLearningRate),
+                            false,
+                            null)
+                    .withDefaults();
+        }
+        ObjectNode n = overridden(warmStartSeed(seed), 0);
+        set(n, "warmStart.steps", sftSteps);
+        set(n, "warmStart.batchSize", sftBatchSize);
+        set(n, "warmStart.learningRate", sftLearningRate);
+        set(n, "checkpointing.every", 0);
+        return RunConfigJson.read(n).withDefaults();
+    }
+
+    /** The base with this experiment's seed, steps and flat settings (sampling, optimizer, evaluation). */
+    private ObjectNode overridden(long seed, int gspoSteps) {
+        ObjectNode n = RunConfigJson.write(baseConfig);
+        set(n, "seed", seed);
+        set(n, "steps", gspoSteps);
+        set(n, "sampling.promptsPerStep", promptsPerStep);
+        set(n, "sampling.groupSize", groupSize);
+        set(n, "sampling.temperature", temperature);
+        set(n, "sampling.maxNewTokens", maxNewTokens);
+        // dynamic sampling's bound keeps its ratio to the step's prompts (the main job: 64 extra for 64)
+        int baseOver = baseConfig.sampling().maxOverSample();
+        int basePrompts = baseConfig.sampling().promptsPerStep();
+        set(n, "sampling.maxOverSample", (int) Math.round((double) baseOver * promptsPerStep / basePrompts));
+        set(n, "optimizer.learningRate", learningRate);
+        set(n, "optimizer.miniBatches", miniBatches);
+        set(n, "eval.every", evalEvery);
+        set(n, "eval.size", evalSize);
+        return n;
+    }
+
+    private static void set(ObjectNode n, String path, Object value) {
+        RunConfigJson.set(n, path, PRESETS.valueToTree(value));
     }
 
     /** The settings every run of the experiment shares; the loss, clip range, seed and start differ. */
@@ -267,10 +450,27 @@ public record ExperimentConfig(
      * Routing replay is on for the arms of the {@link MoeExperiment#REPLAY} setting.
      */
     public RunConfig runConfig(Arm arm, long seed, Path warmStart) {
+        return runConfig(arm, seed, warmStart, steps);
+    }
+
+    /** {@link #runConfig(Arm, long, Path)} with {@code gspoSteps} steps (a sweep run: {@link #sweepStepCount()}). */
+    public RunConfig runConfig(Arm arm, long seed, Path warmStart, int gspoSteps) {
+        if (base != null) {
+            ObjectNode n = overridden(seed, gspoSteps);
+            set(n, "objective.lossMode", arm.mode());
+            set(n, "objective.clipLow", arm.clip().low());
+            set(n, "objective.clipHigh", arm.clip().high());
+            set(n, "objective.routingReplay", arm.routingReplay());
+            set(n, "warmStart.steps", 0);
+            set(n, "checkpointing.every", 0);
+            set(n, "model.source", warmStart.toString());
+            set(n, "resumeFrom", warmStart.toString());
+            return RunConfigJson.read(n).withDefaults();
+        }
         return trainingConfig(
                         warmStart.toString(),
                         seed,
-                        steps,
+                        gspoSteps,
                         arm.mode(),
                         arm.clip(),
                         new WarmStartSpec(0, sftBatchSize, sftLearningRate),

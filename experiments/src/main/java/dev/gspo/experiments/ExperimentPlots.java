@@ -71,7 +71,9 @@ public final class ExperimentPlots {
             if (!result.sweep().candidates().isEmpty()) {
                 save(dir, "sweep.png", sweepChart(result), files);
             }
-            if (!result.warmStart().loss().isEmpty()) {
+            if (result.warmStarts().size() > 1) {
+                save(dir, "warm-start-loss.png", warmStartsChart(result), files);
+            } else if (!result.warmStart().loss().isEmpty()) {
                 save(
                         dir,
                         "warm-start-loss.png",
@@ -218,6 +220,19 @@ public final class ExperimentPlots {
         plot.setRangeAxis(ChartStyle.decades("clip fraction (log scale)"));
         plot.setRenderer(renderer);
         return chart;
+    }
+
+    /** The supervised loss of each seed's warm start (each ends where its stop rule stopped it). */
+    private static JFreeChart warmStartsChart(ExperimentResult result) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (WarmStart.Result w : result.warmStarts()) {
+            XYSeries s = new XYSeries("seed " + w.seed() + " (" + w.steps() + " steps)");
+            for (int i = 0; i < w.loss().size(); i++) {
+                s.add(i + 1, w.loss().get(i));
+            }
+            data.addSeries(s);
+        }
+        return ChartStyle.lines("Supervised warm start of each seed", "warm-start step", "loss", data, true);
     }
 
     private static JFreeChart sweepChart(ExperimentResult result) {

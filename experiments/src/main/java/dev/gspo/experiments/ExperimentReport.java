@@ -88,19 +88,14 @@ public final class ExperimentReport {
         md.append(String.format(
                 Locale.ROOT,
                 """
-                1. **One warm start.** The built-in model (llama-shaped, ~0.31M parameters, character vocabulary; \
-                initial weights from seed %d) is trained for %d supervised steps on 1–2 digit addition (batch %d, \
-                lr %.0e decaying linearly to 10%%). Its checkpoint is where every run starts: held-out \
-                greedy accuracy **%.1f%%**, training reward at T = %.1f r₀ = **%.3f**.
-                2. **Same seeds, same budget.** Every run of every arm resumes from that checkpoint, weights and \
-                AdamW state (moments and step count) as the main job carries them from the warm start into GSPO \
-                (a fresh AdamW's first updates are sign steps that hurt this model: the calibration findings, \
-                `docs/calibration/FINDINGS.md`), and trains for %d steps of %d prompts × %d samples in %d minibatches, lr %.0e, T = %.1f, \
-                at most %d new tokens. Step k of seed s draws the same prompts and the same rollout seed in every \
-                arm, so step 1 is sampled identically everywhere; the arms differ only in the loss mode and the clip \
-                range. Seeds: %s. Learning rate and temperature are the calibration's; the minibatch count is the \
-                paper's 4 (the main job may use fewer), because clipping only acts on the off-policy updates after \
-                the first minibatch.
+                1. %s
+                2. **Same seeds, same budget.** Every run of seed s resumes from seed s's warm-start checkpoint, \
+                weights and AdamW state (moments and step count), as the main job carries them from the warm \
+                start into GSPO (a fresh AdamW's first updates are sign steps that hurt this model: the \
+                calibration findings, `docs/calibration/FINDINGS.md`), and trains for %d steps of %d prompts × \
+                %d samples in %d minibatches, lr %.0e, T = %.1f, at most %d new tokens%s. Step k of seed s draws \
+                the same prompts and the same rollout seed in every arm, so step 1 is sampled identically \
+                everywhere; the arms differ only in the loss mode and the clip range. Seeds: %s.
                 3. **Clip settings.** *paper*: GSPO and GSPO-token 3e-4/4e-4, GRPO 0.2/0.27 (docs/ALGORITHM.md §7). *tuned*: \
                 the sweep's pick per mode (below); GSPO-token takes GSPO's range (same sequence ratio).
                 4. **In-process rollouts.** The runs use the production training loop (`TrainingRun`, \
@@ -130,13 +125,7 @@ public final class ExperimentReport {
                 only large differences mean anything).
 
                 """,
-                c.modelSeed(),
-                c.sftSteps(),
-                c.sftBatchSize(),
-                c.sftLearningRate(),
-                100 * r.warmStart().heldOut(),
-                c.temperature(),
-                r.startReward(),
+                warmStartItem(r),
                 c.steps(),
                 c.promptsPerStep(),
                 c.groupSize(),
@@ -144,32 +133,164 @@ public final class ExperimentReport {
                 c.learningRate(),
                 c.temperature(),
                 c.maxNewTokens(),
+                dynamicSamplingText(c),
                 c.seedList(),
                 c.evalSize(),
                 c.window(),
                 r.startReward(),
                 c.rewardGain(),
                 r.threshold()));
+        warmStartTable(md, r);
         if (!r.warmStart().loss().isEmpty()) {
             md.append("![warm-start loss](").append(plots).append("/warm-start-loss.png)\n\n");
         }
     }
 
+    /** Item 1 of the method: where the runs start (the base's warm start per seed, or one shared warm start). */
+    private static String warmStartItem(ExperimentResult r) {
+        ExperimentConfig c = r.config();
+        if (c.baseConfig() == null) {
+            return String.format(
+                    Locale.ROOT,
+                    "**One warm start.** The built-in model (%s; initial weights from seed %d) is trained for %d "
+                            + "supervised steps on %s (batch %d, lr %.0e decaying linearly to 10%%). Its checkpoint is "
+                            + "where every run starts: held-out greedy accuracy **%.1f%%**, training reward at T = %.1f "
+                            + "r₀ = **%.3f**.",
+                    modelText(c),
+                    c.modelSeed(),
+                    c.sftSteps(),
+                    taskText(c),
+                    c.sftBatchSize(),
+                    c.sftLearningRate(),
+                    100 * r.warmStart().heldOut(),
+                    c.temperature(),
+                    r.startReward());
+        }
+        var w = c.baseConfig().warmStart();
+        String stop = w.hasTarget()
+                ? String.format(
+                        Locale.ROOT,
+                        "stopped at the first check (every %d steps, greedy accuracy on a fixed sample of %d training "
+                                + "prompts) that reaches **%.0f%%**, at most %d steps",
+                        w.checkEvery(),
+                        w.checkSize(),
+                        100 * w.targetAccuracy(),
+                        c.sftSteps())
+                : c.sftSteps() + " steps";
+        Stat heldOut = Stat.of(
+                r.warmStarts().stream().mapToDouble(WarmStart.Result::heldOut).toArray());
+        return String.format(
+                Locale.ROOT,
+                "**The main job's set-up, one warm start per seed.** The runs take their settings from `%s` (the "
+                        + "main job, `./gspo train`): the built-in model (%s) on %s. Each seed s first runs the main "
+                        + "job's seed-robust warm start with seed s (initial weights and demonstrations from s; batch "
+                        + "%d, lr %.0e decaying linearly to 10%%), %s: every seed starts GSPO from partial accuracy "
+                        + "instead of wherever a fixed number of steps lands. Held-out greedy accuracy after the warm "
+                        + "starts: %s %% (table below); training reward at T = %.1f, step 1, over all runs: r₀ = "
+                        + "**%.3f**.",
+                c.base(),
+                modelText(c),
+                taskText(c),
+                c.sftBatchSize(),
+                c.sftLearningRate(),
+                stop,
+                new Stat(100 * heldOut.mean(), 100 * heldOut.std(), heldOut.n()).format("%.1f"),
+                c.temperature(),
+                r.startReward());
+    }
+
+    /** One row per warm start: its seed, steps, why it stopped, check and held-out accuracy. */
+    private static void warmStartTable(StringBuilder md, ExperimentResult r) {
+        if (r.config().baseConfig() == null) {
+            return;
+        }
+        md.append("| seed | warm-start steps | stopped | check accuracy | held-out accuracy | wall s |\n"
+                + "|---|---|---|---|---|---|\n");
+        for (WarmStart.Result w : r.warmStarts()) {
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %d | %d | %s | %s | %.1f%% | %.0f |%n",
+                    w.seed(),
+                    w.steps(),
+                    w.stoppedBecause() == null ? "—" : w.stoppedBecause(),
+                    w.checkAccuracy() != null && Double.isFinite(w.checkAccuracy())
+                            ? String.format(Locale.ROOT, "%.1f%%", 100 * w.checkAccuracy())
+                            : "—",
+                    100 * w.heldOut(),
+                    w.wallSeconds()));
+        }
+        md.append('\n');
+    }
+
+    /** The policy, e.g. {@code llama-shaped, ~0.31M parameters, character vocabulary}. */
+    private static String modelText(ExperimentConfig c) {
+        return "moe".equals(c.modelName())
+                ? "qwen3_moe, ~0.53M parameters, character vocabulary"
+                : "llama-shaped, ~0.31M parameters, character vocabulary";
+    }
+
+    /** The task, e.g. {@code addition of 2-digit numbers (minDigits 2, maxDigits 2)}. */
+    static String taskText(ExperimentConfig c) {
+        if (c.baseConfig() == null) {
+            return "1–2 digit addition (`minDigits` 1, `maxDigits` 2)";
+        }
+        var t = c.baseConfig().task();
+        if (t instanceof dev.gspo.common.task.AdditionSpec a) {
+            return a.minDigits().equals(a.maxDigits())
+                    ? String.format("%d-digit addition (`minDigits` = `maxDigits` = %d)", a.maxDigits(), a.maxDigits())
+                    : String.format(
+                            "%d–%d digit addition (`minDigits` %d, `maxDigits` %d)",
+                            a.minDigits(), a.maxDigits(), a.minDigits(), a.maxDigits());
+        }
+        return "the task `" + t.name() + "`";
+    }
+
+    /** ", with dynamic sampling (…)" when the runs drop all-equal groups; empty otherwise. */
+    private static String dynamicSamplingText(ExperimentConfig c) {
+        if (c.baseConfig() == null || !c.baseConfig().sampling().dynamicSampling()) {
+            return "";
+        }
+        int over = (int) Math.round((double) c.baseConfig().sampling().maxOverSample()
+                * c.promptsPerStep()
+                / c.baseConfig().sampling().promptsPerStep());
+        return String.format(
+                Locale.ROOT,
+                ", with the main job's dynamic sampling (groups whose %d rewards are all equal are dropped and more "
+                        + "prompts drawn, at most %d extra per step; the dropped share and the extra rollouts are in "
+                        + "results.json), in every arm alike",
+                c.groupSize(),
+                over);
+    }
+
     private static void config(StringBuilder md, ExperimentResult r) {
         ExperimentConfig c = r.config();
         md.append("## Config\n\n| knob | value |\n|---|---|\n");
-        row(md, "task", "addition, 1–2 digits (`minDigits` 1, `maxDigits` 2)");
+        if (c.base() != null) {
+            row(md, "base run config", "`" + c.base() + "` (every setting not listed here is the base's)");
+        }
+        row(md, "task", taskText(c));
+        var w = c.baseConfig() == null ? null : c.baseConfig().warmStart();
         row(
                 md,
                 "warm start",
-                c.sftSteps() + " steps × " + c.sftBatchSize() + ", lr " + Arm.plain(c.sftLearningRate())
-                        + ", model seed " + c.modelSeed());
+                w == null
+                        ? c.sftSteps() + " steps × " + c.sftBatchSize() + ", lr " + Arm.plain(c.sftLearningRate())
+                                + ", model seed " + c.modelSeed()
+                        : "per seed: at most " + c.sftSteps() + " steps × " + c.sftBatchSize() + ", lr "
+                                + Arm.plain(c.sftLearningRate())
+                                + (w.hasTarget()
+                                        ? ", stop at check accuracy ≥ " + Arm.plain(w.targetAccuracy()) + " (every "
+                                                + w.checkEvery() + " steps, " + w.checkSize() + " prompts)"
+                                        : ""));
         row(
                 md,
                 "steps × prompts × group",
                 c.steps() + " × " + c.promptsPerStep() + " × " + c.groupSize() + " ("
                         + c.steps() * c.promptsPerStep() * c.groupSize() + " samples per run)");
         row(md, "minibatches per step", Integer.toString(c.miniBatches()));
+        if (c.baseConfig() != null) {
+            row(md, "dynamic sampling", c.baseConfig().sampling().dynamicSampling() ? "on" : "off");
+        }
         row(md, "learning rate (AdamW)", Arm.plain(c.learningRate()));
         row(md, "temperature / max new tokens", Arm.plain(c.temperature()) + " / " + c.maxNewTokens());
         row(md, "seeds", c.seedList().toString());
@@ -177,6 +298,7 @@ public final class ExperimentReport {
         row(md, "window w / reward gain δ", c.window() + " / " + c.rewardGain());
         row(md, "GSPO sweep ε_low", plainList(c.gspoSweep()));
         row(md, "GRPO sweep ε_low", plainList(c.grpoSweep()));
+        row(md, "sweep steps per candidate", Integer.toString(c.sweepStepCount()));
         row(md, "grad-norm clip, weight decay, KL", "1.0, 0, off");
         md.append('\n');
     }
@@ -193,7 +315,7 @@ public final class ExperimentReport {
                         + "ratio (4/3 for GSPO, 1.35 for GRPO). Pick per mode: the highest *late reward* (mean training "
                         + "reward over the second half of the run; more samples than the final window, so less noise).%n%n",
                 r.config().firstSeed(),
-                r.config().steps()));
+                r.config().sweepStepCount()));
         md.append(
                 "| mode | ε_low / ε_high | late reward | final reward | held-out after | clip seq | clip tok | pick |\n");
         md.append("|---|---|---|---|---|---|---|---|\n");
@@ -251,6 +373,7 @@ public final class ExperimentReport {
                     s.wallSeconds().format("%.0f")));
         }
         md.append('\n');
+        perSeed(md, r, setting);
         for (String kind : List.of("reward", "heldout", "clip")) {
             String f = kind + "-" + setting + ".png";
             if (files.contains(f)) {
@@ -264,6 +387,36 @@ public final class ExperimentReport {
                         .append(f)
                         .append(")\n");
             }
+        }
+        md.append('\n');
+    }
+
+    /** Held-out accuracy before → after per seed and arm: the pairs the verdicts compare. */
+    private static void perSeed(StringBuilder md, ExperimentResult r, String setting) {
+        List<Arm> arms = r.armsOf(setting);
+        md.append("Held-out accuracy per seed, before → after (change in points):\n\n| seed |");
+        arms.forEach(a -> md.append(' ').append(a.mode().wireName()).append(" |"));
+        md.append("\n|---|");
+        arms.forEach(a -> md.append("---|"));
+        md.append('\n');
+        for (long seed : r.config().seedList()) {
+            md.append("| ").append(seed).append(" |");
+            for (Arm arm : arms) {
+                RunResult x = r.runsOf(arm).stream()
+                        .filter(y -> y.seed() == seed)
+                        .findFirst()
+                        .orElse(null);
+                md.append(
+                        x == null
+                                ? " — |"
+                                : String.format(
+                                        Locale.ROOT,
+                                        " %.3f → %.3f (%+.1f) |",
+                                        x.heldOutBefore(),
+                                        x.heldOutAfter(),
+                                        100 * (x.heldOutAfter() - x.heldOutBefore())));
+            }
+            md.append('\n');
         }
         md.append('\n');
     }
@@ -364,7 +517,7 @@ public final class ExperimentReport {
         md.append(String.format(
                 Locale.ROOT,
                 """
-                - A ~0.31M-parameter dense model on 1–2 digit addition, not a 30B MoE: claim 3 (MoE without routing \
+                - A ~0.31M-parameter dense model on %s, not a 30B MoE: claim 3 (MoE without routing \
                 replay) cannot be tested on it (the MoE experiment, `./gspo experiment --moe`, tests it on the \
                 built-in MoE policy), and the instability GSPO fixes grows with length and with MoE routing \
                 noise, both small here (answers are ≤ %d tokens).
@@ -372,12 +525,13 @@ public final class ExperimentReport {
                 - lr %.0e is two orders above the paper's ~1e-6, so a step moves the policy much further; this is \
                 why the tuned ranges are measured at all (docs/ALGORITHM.md §7).
                 - Held-out accuracy is greedy on %d fixed problems: its resolution is %.1f points.
-                - At this budget RL moves this policy little: across arms the final reward is %+.3f to %+.3f from \
-                r₀ and held-out accuracy %+.1f to %+.1f points from the start, so claim 1 is tested on small effects.
+                - Across arms the final reward is %+.3f to %+.3f from r₀ and held-out accuracy %+.1f to %+.1f \
+                points from the start (means over seeds).
                 - Runs are reproducible from their config only up to libtorch's float rounding on CPU: two launches \
                 of the same config can drift apart (also the warm start), so a rerun gives numbers within the spread \
                 above, not the same digits.
                 """,
+                taskText(r.config()),
                 r.config().maxNewTokens(),
                 r.config().seeds(),
                 r.config().steps(),
@@ -426,8 +580,11 @@ public final class ExperimentReport {
             boolean higherIsBetter) {
         Arm g = arm(r, setting, LossMode.GSPO);
         Arm b = arm(r, setting, LossMode.GRPO);
+        // a seed without both runs (an experiment stopped early, rendered from its partial results) gives no pair
         double[] diffs = r.config().seedList().stream()
-                .mapToDouble(seed -> f.applyAsDouble(run(r, g, seed)) - f.applyAsDouble(run(r, b, seed)))
+                .mapToDouble(seed -> run(r, g, seed) == null || run(r, b, seed) == null
+                        ? Double.NaN
+                        : f.applyAsDouble(run(r, g, seed)) - f.applyAsDouble(run(r, b, seed)))
                 .toArray();
         return new Comparison(
                 name,
@@ -439,7 +596,7 @@ public final class ExperimentReport {
     }
 
     private static RunResult run(ExperimentResult r, Arm arm, long seed) {
-        return r.runsOf(arm).stream().filter(x -> x.seed() == seed).findFirst().orElseThrow();
+        return r.runsOf(arm).stream().filter(x -> x.seed() == seed).findFirst().orElse(null);
     }
 
     private static Arm arm(ExperimentResult r, String setting, LossMode mode) {

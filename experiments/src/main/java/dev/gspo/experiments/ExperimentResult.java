@@ -14,6 +14,9 @@ import java.util.List;
  * @param executedRuns training runs actually run (sweep and arms, each (mode, range, seed) once)
  * @param commandLine  the command that produced it
  * @param ranOn        the date it ran (ISO)
+ * @param warmStarts   every warm start, one per seed with a base ({@link ExperimentConfig#warmStartSeed}), in seed
+ *                     order; {@code warmStart} is the first seed's (null in results written before: then
+ *                     {@code warmStart} served every seed)
  */
 public record ExperimentResult(
         ExperimentConfig config,
@@ -26,7 +29,21 @@ public record ExperimentResult(
         int executedRuns,
         double wallSeconds,
         String commandLine,
-        String ranOn) {
+        String ranOn,
+        List<WarmStart.Result> warmStarts) {
+
+    public ExperimentResult {
+        warmStarts = warmStarts == null ? List.of(warmStart) : List.copyOf(warmStarts);
+    }
+
+    /** The warm start the runs of {@code seed} started from. */
+    public WarmStart.Result warmStartOf(long seed) {
+        long s = config.warmStartSeed(seed);
+        return warmStarts.stream()
+                .filter(w -> w.seed() == null || w.seed() == s)
+                .findFirst()
+                .orElse(warmStart);
+    }
 
     /**
      * The same results under another config: another output file, or other analysis knobs (window w, gain δ; the
@@ -44,7 +61,8 @@ public record ExperimentResult(
                 executedRuns,
                 wallSeconds,
                 commandLine,
-                ranOn);
+                ranOn,
+                warmStarts);
     }
 
     public List<RunResult> runsOf(Arm arm) {

@@ -50,22 +50,22 @@ public final class MoeExperiment {
         log.printf(
                 "moe experiment: warm start of the built-in %s model (%d supervised steps)%n",
                 config.modelName(), config.sftSteps());
-        WarmStart.Result warm = WarmStart.run(config, config.workDir().resolve("warm-start"), log);
+        WarmStart.Result warm =
+                WarmStart.run(config, config.modelSeed(), config.workDir().resolve("warm-start"), log);
         log.printf(
                 Locale.ROOT,
                 "moe experiment: warm start done in %.0f s, held-out accuracy %.3f (%s)%n",
                 warm.wallSeconds(),
                 warm.heldOut(),
                 warm.modelDir());
-        ArmRunner runner =
-                new ArmRunner(config, warm.modelDir(), config.workDir().resolve("runs"), log);
+        ArmRunner runner = new ArmRunner(config, config.workDir().resolve("runs"), log);
         List<RunResult> runs = new ArrayList<>();
         for (long seed : config.seedList()) {
             for (Arm arm : arms()) {
                 log.printf(
                         "  %s seed %d (run %d of %d)%n",
                         arm.legend(), seed, runs.size() + 1, config.seeds() * arms().size());
-                RunResult r = runner.run(arm, seed);
+                RunResult r = runner.run(arm, seed, warm.modelDir(), config.steps());
                 log.printf(
                         Locale.ROOT,
                         "  → held-out %.3f → %.3f, final reward %.3f, clip tok %.4f, experts changed "
@@ -94,6 +94,7 @@ public final class MoeExperiment {
                 runs.size(),
                 (System.nanoTime() - started) / 1e9,
                 commandLine,
-                java.time.LocalDate.now().toString());
+                java.time.LocalDate.now().toString(),
+                List.of(warm));
     }
 }

@@ -17,16 +17,35 @@ import java.util.List;
  */
 public final class WarmStart {
 
-    /** @param modelDir the checkpoint every run starts from; {@code heldOut} its greedy held-out accuracy */
-    public record Result(Path modelDir, double heldOut, List<Double> loss, double wallSeconds) {}
+    /**
+     * @param modelDir the checkpoint the runs start from; {@code heldOut} its greedy held-out accuracy
+     * @param loss     the supervised loss of every step taken (as many as the stop rule let run)
+     * @param seed     the warm start's seed (null in results written when one warm start served every seed)
+     * @param checkAccuracy the last stop-rule check's greedy accuracy on the check sample (NaN: no check)
+     * @param stoppedBecause why it ended ({@code target-reached}, {@code max-steps}; null in older results)
+     */
+    public record Result(
+            Path modelDir,
+            double heldOut,
+            List<Double> loss,
+            double wallSeconds,
+            Long seed,
+            Double checkAccuracy,
+            String stoppedBecause) {
+        /** Supervised steps taken. */
+        public int steps() {
+            return loss.size();
+        }
+    }
 
     private WarmStart() {}
 
-    public static Result run(ExperimentConfig config, Path dir, PrintStream log) {
+    /** The warm start of the runs of {@code seed} ({@link ExperimentConfig#warmStartSeed}), kept under {@code dir}. */
+    public static Result run(ExperimentConfig config, long seed, Path dir, PrintStream log) {
         long started = System.nanoTime();
         int every = Math.max(1, config.sftSteps() / 4);
         TrainingRun run = new TrainingRun(
-                "warm-start", config.warmStartConfig(), dir, NO_ROLLOUTS, NO_REPLICAS, new RunListener() {
+                "warm-start", config.warmStartConfig(seed), dir, NO_ROLLOUTS, NO_REPLICAS, new RunListener() {
                     @Override
                     public void onSupervisedStep(long step, long total, double loss) {
                         if (step % every == 0 || step == total) {
@@ -38,8 +57,16 @@ public final class WarmStart {
         if (run.lastCheckpoint() == null) {
             throw new IllegalStateException("the warm start wrote no checkpoint under " + dir);
         }
+        var progress = run.warmStart();
+        Double check = progress == null ? null : progress.accuracy();
         return new Result(
-                run.lastCheckpoint(), run.heldOutBefore(), run.supervisedLoss(), (System.nanoTime() - started) / 1e9);
+                run.lastCheckpoint(),
+                run.heldOutBefore(),
+                run.supervisedLoss(),
+                (System.nanoTime() - started) / 1e9,
+                config.warmStartSeed(seed),
+                check == null ? Double.NaN : check,
+                progress == null ? null : progress.stoppedBecause());
     }
 
     /** A warm start takes no GSPO step, so it never samples. */

@@ -42,7 +42,19 @@ class ExperimentCommandTest {
                         "## Clip-range sweep",
                         "### Claim 1",
                         "### Claim 2",
-                        "same code path as the services minus HTTP");
+                        "same code path as the services minus HTTP",
+                        "`config/main-job.json`",
+                        "2-digit addition",
+                        "one warm start per seed",
+                        "dynamic sampling",
+                        "Seed 1, 2 steps per candidate",
+                        "Held-out accuracy per seed, before → after");
+        assertThat(md.lines().filter(l -> l.matches("\\| 1 \\| \\d+ \\| (target-reached|max-steps) \\|.*")))
+                .as("the warm start's row: seed, steps, why it stopped")
+                .hasSize(1);
+        assertThat(md.lines().filter(l -> l.matches("\\| 1 \\|( [0-9.]+ → [0-9.]+ \\([-+][0-9.]+\\) \\|){3}")))
+                .as("seed 1's held-out before → after in each of the 3 arms, per setting")
+                .hasSize(2);
         assertThat(md).doesNotContainIgnoringCase("nan").doesNotContainIgnoringCase("infinity");
 
         List<String> armRows = md.lines()
@@ -86,6 +98,33 @@ class ExperimentCommandTest {
                 .as("the report rendered again from results.json")
                 .isEqualTo(md);
         assertThat(again.getParent().resolve("experiments/clip-paper.png")).exists();
+
+        // an experiment resumed from its partial results trains nothing more and reports the same runs
+        Path partial = dir.resolve("work").resolve(Experiment.PARTIAL);
+        assertThat(partial).exists();
+        ByteArrayOutputStream resumedLog = new ByteArrayOutputStream();
+        Path resumed = dir.resolve("resumed/EXPERIMENTS.md");
+        int resume = ExperimentCommand.execute(
+                new PrintStream(resumedLog, true, StandardCharsets.UTF_8),
+                "--quick",
+                "--out",
+                resumed.toString(),
+                "--work-dir",
+                dir.resolve("work").toString(),
+                "--resume-from",
+                partial.toString());
+        String resumedText = resumedLog.toString(StandardCharsets.UTF_8);
+        assertThat(resume).as(resumedText).isZero();
+        assertThat(resumedText)
+                .containsPattern("resuming: 1 warm start\\(s\\) and \\d+ run\\(s\\) already done")
+                .doesNotContain("(run ")
+                .doesNotContain("warm start of seed");
+        assertThat(tableRows(Files.readString(resumed))).isEqualTo(tableRows(md));
+    }
+
+    /** The report's table rows (the numbers of every arm, sweep candidate and warm start). */
+    private static List<String> tableRows(String md) {
+        return md.lines().filter(l -> l.startsWith("| ")).toList();
     }
 
     /** The MoE experiment at toy size: its section, table and plots, and the rest of the report kept. */

@@ -3,6 +3,11 @@ package dev.gspo.experiments;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gspo.common.objective.ClipRange;
+import dev.gspo.common.objective.LossMode;
+import dev.gspo.optimizer.runconfig.RunConfig;
+import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,42 +18,114 @@ class ExperimentPresetsTest {
     @TempDir
     Path dir;
 
-    @Test
-    void theShippedPresetsHoldTheSettingsTheReportsWereMadeWith() {
-        Path out = dir.resolve("E.md");
-        ExperimentConfig dense = ExperimentConfig.full(out, dir);
-        ExperimentConfig moe = ExperimentConfig.moe(out, dir);
+    /** The main job's config, as the repository ships it (the tests run in experiments/, one level below). */
+    private static RunConfig mainJob() throws Exception {
+        Path file = Path.of("../config/main-job.json");
+        return RunConfigJson.read(Files.readString(file)).withDefaults();
+    }
 
-        assertThat(dense)
-                .isEqualTo(new ExperimentConfig(
-                        3,
-                        1,
-                        70,
-                        32,
-                        8,
-                        4,
-                        1e-4,
-                        0.7,
-                        6,
-                        1,
-                        600,
-                        64,
-                        3e-3,
-                        10,
-                        200,
-                        8,
-                        0.03,
-                        List.of(3e-4, 2e-3, 1e-2, 5e-2),
-                        List.of(0.1, 0.2, 0.3),
-                        out,
-                        dir,
-                        "builtin"));
-        assertThat(moe)
-                .isEqualTo(new ExperimentConfig(
-                        5, 1, 150, 32, 8, 4, 3e-4, 0.7, 6, 1, 600, 64, 3e-3, 10, 200, 8, 0.03, List.of(), List.of(),
-                        out, dir, "moe"));
-        assertThat(ExperimentConfig.quick(out, dir).steps()).isEqualTo(4);
-        assertThat(ExperimentConfig.moeQuick(out, dir).seeds()).isEqualTo(2);
+    @Test
+    void theDensePresetTakesTheMainJobsSettingsAndAddsOnlyTheExperimentsOwn() throws Exception {
+        ExperimentConfig dense = ExperimentConfig.full(dir.resolve("E.md"), dir);
+        RunConfig main = mainJob();
+
+        assertThat(dense.base()).isEqualTo("config/main-job.json");
+        assertThat(dense.baseConfig()).isEqualTo(main);
+        assertThat(dense.promptsPerStep()).isEqualTo(main.sampling().promptsPerStep());
+        assertThat(dense.groupSize()).isEqualTo(main.sampling().groupSize());
+        assertThat(dense.learningRate()).isEqualTo(main.optimizer().learningRate());
+        assertThat(dense.miniBatches()).isEqualTo(main.optimizer().miniBatches());
+        assertThat(dense.sftSteps()).isEqualTo(main.warmStart().steps());
+        assertThat(dense.evalSize()).isEqualTo(main.eval().size());
+        assertThat(List.of(dense.seeds(), dense.steps(), dense.sweepStepCount(), dense.evalEvery()))
+                .containsExactly(5, 100, 50, 25);
+        assertThat(dense.gspoSweep()).containsExactly(3e-4, 3e-3, 3e-2);
+        assertThat(dense.grpoSweep()).containsExactly(0.1, 0.2, 0.3);
+    }
+
+    @Test
+    void everyArmRunsTheMainJobAndDiffersOnlyInLossModeClipRangeAndSeed() throws Exception {
+        ExperimentConfig dense = ExperimentConfig.full(dir.resolve("E.md"), dir);
+        Path warm = dir.resolve("warm-start-s3");
+        RunConfig main = mainJob();
+
+        RunConfig gspo = dense.runConfig(new Arm(LossMode.GSPO, "paper", LossMode.GSPO.paperClipRange()), 3, warm);
+        RunConfig grpo = dense.runConfig(new Arm(LossMode.GRPO, "tuned", new ClipRange(0.1, 0.135)), 3, warm);
+
+        assertThat(grpo.validate()).isEmpty();
+        assertThat(grpo.objective().lossMode()).isEqualTo(LossMode.GRPO);
+        assertThat(grpo.objective().clipRange()).isEqualTo(new ClipRange(0.1, 0.135));
+        assertThat(gspo.objective().clipRange()).isEqualTo(LossMode.GSPO.paperClipRange());
+        assertThat(grpo.seed()).isEqualTo(3);
+        assertThat(grpo.steps()).isEqualTo(100);
+        assertThat(grpo.task()).isEqualTo(main.task());
+        assertThat(grpo.sampling()).isEqualTo(main.sampling());
+        assertThat(grpo.sampling().dynamicSampling()).isTrue();
+        assertThat(grpo.optimizer()).isEqualTo(main.optimizer());
+        assertThat(grpo.objective().oldLogprobs()).isEqualTo(main.objective().oldLogprobs());
+        assertThat(grpo.resumeFrom()).isEqualTo(warm.toString());
+        assertThat(grpo.warmStart().steps())
+                .as("the warm start is the seed's checkpoint")
+                .isZero();
+        assertThat(grpo.eval().every()).isEqualTo(25);
+
+        ObjectNode a = RunConfigJson.write(gspo);
+        ObjectNode b = RunConfigJson.write(grpo);
+        a.remove("objective");
+        b.remove("objective");
+        assertThat(a).as("all but the objective").isEqualTo(b);
+        assertThat(dense.runConfig(new Arm(LossMode.GSPO, "sweep", LossMode.GSPO.paperClipRange()), 1, warm, 50)
+                        .steps())
+                .isEqualTo(50);
+    }
+
+    @Test
+    void eachSeedsWarmStartIsTheMainJobsWarmStartWithThatSeed() throws Exception {
+        ExperimentConfig dense = ExperimentConfig.full(dir.resolve("E.md"), dir);
+        RunConfig main = mainJob();
+
+        RunConfig warm = dense.warmStartConfig(4);
+
+        assertThat(dense.warmStartSeed(4)).isEqualTo(4);
+        assertThat(warm.seed()).isEqualTo(4);
+        assertThat(warm.warmStart()).isEqualTo(main.warmStart());
+        assertThat(warm.warmStart().targetAccuracy()).isEqualTo(0.3);
+        assertThat(warm.task()).isEqualTo(main.task());
+        assertThat(warm.resumeFrom()).isNull();
+        ExperimentConfig moe = ExperimentConfig.moe(dir.resolve("E.md"), dir);
+        assertThat(moe.warmStartSeed(4))
+                .as("without a base one warm start serves every seed")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void theQuickPresetShrinksTheMainJobButKeepsDynamicSamplingInProportion() {
+        ExperimentConfig quick = ExperimentConfig.quick(dir.resolve("E.md"), dir);
+
+        RunConfig run =
+                quick.runConfig(new Arm(LossMode.GSPO, "paper", LossMode.GSPO.paperClipRange()), 1, dir.resolve("w"));
+
+        assertThat(run.validate()).isEmpty();
+        assertThat(run.sampling().promptsPerStep()).isEqualTo(8);
+        assertThat(run.sampling().groupSize()).isEqualTo(4);
+        assertThat(run.sampling().dynamicSampling()).isTrue();
+        assertThat(run.sampling().maxOverSample())
+                .as("64 extra for 64 → 8 for 8")
+                .isEqualTo(8);
+        assertThat(quick.warmStartConfig(1).warmStart().steps()).isEqualTo(40);
+        assertThat(quick.steps()).isEqualTo(4);
+    }
+
+    @Test
+    void theMoePresetKeepsItsFlatSettings() {
+        ExperimentConfig moe = ExperimentConfig.moe(dir.resolve("E.md"), dir);
+
+        assertThat(moe.base()).isNull();
+        assertThat(moe.baseConfig()).isNull();
+        assertThat(List.of(moe.seeds(), moe.steps(), moe.promptsPerStep(), moe.sftSteps()))
+                .containsExactly(5, 150, 32, 600);
+        assertThat(moe.learningRate()).isEqualTo(3e-4);
+        assertThat(ExperimentConfig.moeQuick(dir.resolve("E.md"), dir).seeds()).isEqualTo(2);
     }
 
     @Test
@@ -59,20 +136,28 @@ class ExperimentPresetsTest {
                 new String(ExperimentConfig.class
                                 .getResourceAsStream("/presets/dense.json")
                                 .readAllBytes())
-                        .replace("\"steps\": 70", "\"steps\": 12"));
+                        .replace("\"steps\": 100", "\"steps\": 12"));
         ExperimentCommand command = new ExperimentCommand(System.out, "test");
-        new picocli.CommandLine(command).parseArgs("--preset", preset.toString(), "--seeds", "2");
+        new picocli.CommandLine(command)
+                .parseArgs("--preset", preset.toString(), "--seeds", "2", "--sweep-steps", "3", "--lr", "1e-4");
 
         ExperimentConfig config = command.config(dir);
 
         assertThat(config.steps()).isEqualTo(12);
         assertThat(config.seeds()).isEqualTo(2);
-        assertThat(config.promptsPerStep()).isEqualTo(32);
+        assertThat(config.sweepStepCount()).isEqualTo(3);
+        assertThat(config.promptsPerStep()).as("the main job's").isEqualTo(64);
+        assertThat(config.runConfig(new Arm(LossMode.GRPO, "paper", LossMode.GRPO.paperClipRange()), 1, dir)
+                        .optimizer()
+                        .learningRate())
+                .isEqualTo(1e-4);
     }
 
     @Test
-    void aPresetThatLeavesASettingOutOrMisspellsOneIsRefused() throws Exception {
+    void aPresetThatLeavesASettingOutMisspellsOneOrNamesAMissingBaseIsRefused() throws Exception {
         Path partial = Files.writeString(dir.resolve("partial.json"), "{\"seeds\": 2}");
+        Path partialWithBase = Files.writeString(
+                dir.resolve("partial-base.json"), "{\"base\": \"config/main-job.json\", \"seeds\": 2}");
         Path misspelt = dir.resolve("misspelt.json");
         Files.writeString(
                 misspelt,
@@ -80,9 +165,19 @@ class ExperimentPresetsTest {
                                 .getResourceAsStream("/presets/dense.json")
                                 .readAllBytes())
                         .replace("\"window\"", "\"windw\""));
+        Path noBase = Files.writeString(
+                dir.resolve("no-base.json"),
+                new String(ExperimentConfig.class
+                                .getResourceAsStream("/presets/dense.json")
+                                .readAllBytes())
+                        .replace("config/main-job.json", "config/no-such-job.json"));
 
         assertThatThrownBy(() -> ExperimentConfig.preset(partial, dir, dir))
                 .hasMessageContaining("does not set [firstSeed, steps");
+        assertThatThrownBy(() -> ExperimentConfig.preset(partialWithBase, dir, dir))
+                .hasMessageContaining("does not set [firstSeed, steps, window, rewardGain, gspoSweep, grpoSweep]");
         assertThatThrownBy(() -> ExperimentConfig.preset(misspelt, dir, dir)).hasMessageContaining("window");
+        assertThatThrownBy(() -> ExperimentConfig.preset(noBase, dir, dir))
+                .hasMessageContaining("'config/no-such-job.json' not found");
     }
 }
