@@ -45,7 +45,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * the service (the production path, a one-replica fleet), {@link InProcessRollouts} and {@link InProcessReplica} on
  * the other side. The same step (prompts, group size, sampling, seed) must give the same samples: equal token ids,
  * text and finish reasons, log-probs within 1e-5, from the same policy version, before and after a published version,
- * and whatever decode batches the service's queue packs the rows into.
+ * and whichever rows share the service's running batch (it batches continuously; the in-process replica decodes each
+ * step as one static batch).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicaAgreementTest {
@@ -125,14 +126,13 @@ class ReplicaAgreementTest {
 
     @Test
     @Order(2)
-    void concurrentStepsThatTheServiceSpreadsOverSeveralDecodeBatchesGetTheSameSamples() throws Exception {
-        DistributionSummary batches = service.getBean(MeterRegistry.class)
-                .get("gspo.rollout.batch.sequences")
-                .summary();
-        long batchesBefore = batches.count();
-        double rowsBefore = batches.totalAmount();
+    void concurrentStepsThatShareTheServicesRunningBatchGetTheSameSamples() throws Exception {
+        MeterRegistry meters = service.getBean(MeterRegistry.class);
+        DistributionSummary rowsPerDecodeStep =
+                meters.get("gspo.rollout.batch.sequences").summary();
+        double samplesBefore = meters.get("gspo.rollout.samples").counter().count();
         List<Future<RolloutBatch>> fromService = new ArrayList<>();
-        for (long seed = 1; seed <= 4; seed++) { // 4 steps × 2 prompts × 3 = 24 rows: at least 2 decode batches
+        for (long seed = 1; seed <= 4; seed++) { // 4 steps × 2 prompts × 3 = 24 rows through 12 slots
             long s = seed;
             fromService.add(executor.submit(() -> fleet.sample(THREE_PROMPTS.subList(0, 2), 3, SAMPLING, s, 0)));
         }
@@ -141,8 +141,11 @@ class ReplicaAgreementTest {
 
             assertSameSamples(fromService.get((int) seed - 1).get(), fromReplica);
         }
-        assertThat(batches.totalAmount() - rowsBefore).isEqualTo(24);
-        assertThat(batches.count() - batchesBefore).isBetween(2L, 4L);
+        assertThat(meters.get("gspo.rollout.samples").counter().count() - samplesBefore)
+                .isEqualTo(24);
+        assertThat(rowsPerDecodeStep.max())
+                .as("never more rows at once than the slots: the 24 rows joined as others ended")
+                .isLessThanOrEqualTo(MAX_BATCH);
     }
 
     @Test
