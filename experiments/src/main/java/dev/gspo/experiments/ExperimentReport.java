@@ -548,6 +548,14 @@ public final class ExperimentReport {
                         r,
                         s -> 100 * (s.heldOutAfter().mean() - s.heldOutBefore().mean()),
                         true)));
+        if (r.config().baseConfig() != null
+                && r.config().baseConfig().sampling().dynamicSampling()) {
+            md.append("- With dynamic sampling, a step's training reward is the mean over every sample drawn, the "
+                    + "extra prompts included; how many extra prompts a step draws depends on the arm's policy (how "
+                    + "many of its groups are all-equal), so the pairing by seed is exact for the step's own prompts "
+                    + "and approximate for the extra ones. Held-out accuracy (fixed problems, greedy) is not "
+                    + "affected.\n");
+        }
     }
 
     private static double extreme(ExperimentResult r, ToDoubleFunction<ArmSummary> f, boolean max) {
