@@ -19,8 +19,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./gspo bench [--smoke]}: in one run, the matmul ceiling, decode, training, publishing and an end-to-end
- * step split, printed as a table and appended to {@code docs/BENCHMARKS.md} with the machine description.
+ * {@code ./gspo bench [--smoke]}: in one run, the matmul ceiling, decode, the rollout engine (continuous vs static
+ * batching, a short request's latency beside a large one), training, publishing and an end-to-end step split,
+ * printed as a table and appended to {@code docs/BENCHMARKS.md} with the machine description.
  */
 @Command(
         name = "gspo bench",
@@ -49,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--only",
             split = ",",
-            description = "sections to run: ceiling,decode,ab,http,train,publish,e2e (default: all)")
+            description = "sections to run: ceiling,decode,ab,http,engine,train,publish,e2e (default: all)")
     List<String> only;
 
     @Option(
@@ -157,6 +158,16 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
 
+                if (wants("engine")) {
+                    settle();
+                    EngineBench.throughput(labels.get(0), tiny, 8, 4, 8, 1.0, 16, 1, r -> {}); // warm-up
+                    if (smoke) {
+                        EngineBench.throughput(labels.get(0), tiny, 32, 8, 4, 1.0, 16, 1, results::add);
+                    } else {
+                        EngineBench.throughput(labels.get(0), tiny, 512, 64, 32, 1.0, 256, 2, results::add);
+                    }
+                }
+
                 boolean needReplicas = wants("http") || wants("publish") || wants("e2e");
                 if (needReplicas) {
                     replicas.add(Replica.start(tinyDir));
@@ -179,6 +190,22 @@ public final class BenchCommand implements Callable<Integer> {
                         bench.http(url, http, 2, 4, r -> {}); // warm-up
                         for (int b : batches) {
                             bench.http(url, http, b, n, results::add);
+                        }
+                    }
+                }
+                if (wants("engine")) {
+                    // the large request's rows all run at once, and reserved slots keep room for the short one
+                    int largeRows = smoke ? 8 : 512;
+                    int reserved = smoke ? 2 : 64;
+                    try (Replica fair = Replica.start(
+                            tinyDir,
+                            "--gspo.rollout.max-batch-sequences=" + (largeRows + reserved),
+                            "--gspo.rollout.reserved-slots=" + reserved)) {
+                        settle();
+                        if (smoke) {
+                            EngineBench.fairness(fair.url(), http, 2, 4, 2, 4, 16, reserved, 3, results::add);
+                        } else {
+                            EngineBench.fairness(fair.url(), http, 4, 16, 8, 64, 256, reserved, 20, results::add);
                         }
                     }
                 }

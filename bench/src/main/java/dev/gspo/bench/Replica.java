@@ -24,7 +24,7 @@ final class Replica implements AutoCloseable {
                 + ((WebServerApplicationContext) context).getWebServer().getPort());
     }
 
-    static Replica start(Path modelDir) {
+    static Replica start(Path modelDir, String... extraArgs) {
         List<String> args = new ArrayList<>(List.of(
                 "--server.port=0",
                 "--server.address=127.0.0.1",
@@ -34,6 +34,7 @@ final class Replica implements AutoCloseable {
                 "--spring.main.banner-mode=off",
                 "--logging.level.root=WARN",
                 "--logging.level.ai.djl=ERROR"));
+        args.addAll(List.of(extraArgs));
         if (modelDir != null) {
             args.add("--gspo.rollout.model-dir=" + modelDir.toAbsolutePath());
         }

@@ -30,7 +30,8 @@ class BenchCommandSmokeTest {
         List<Row> rows = command.rows();
         assertThat(rows).allSatisfy(r -> assertThat(r.value()).isFinite().isPositive());
         Set<String> sections = rows.stream().map(Row::section).collect(Collectors.toSet());
-        assertThat(sections).containsExactlyInAnyOrder("ceiling", "decode", "decode A/B", "train", "publish", "e2e");
+        assertThat(sections)
+                .containsExactlyInAnyOrder("ceiling", "decode", "decode A/B", "engine", "train", "publish", "e2e");
         assertThat(rows).anyMatch(r -> r.note().startsWith("HTTP"));
         String written = Files.readString(md);
         assertThat(written).contains(Results.HEADER).contains("nproc").contains("load average");

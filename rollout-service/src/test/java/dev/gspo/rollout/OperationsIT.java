@@ -1,6 +1,7 @@
 package dev.gspo.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
@@ -9,6 +10,7 @@ import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.rollout.support.RolloutIT;
 import dev.gspo.rollout.support.TestClient;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -49,6 +51,27 @@ class OperationsIT {
                         "gspo_rollout_request_duration_seconds_count{application=\"rollout-service\",outcome=\"success\"}",
                         "gspo_rollout_batch_sequences_count{application=\"rollout-service\"}",
                         "gspo_rollout_queue_sequences{application=\"rollout-service\"}");
+    }
+
+    @Test
+    void exportsTheRunningBatchDecodeStepsAndFreeSlots() {
+        double stepsBefore = metric("gspo_rollout_decode_steps_total").orElse(0.0);
+
+        RolloutResponse r = client.rollout(
+                new RolloutRequest(List.of(PromptInput.tokens("m", 2, 3)), 2, SamplingSpec.of(6, 1.0, 4), null));
+
+        int longest = r.groups().getFirst().samples().stream()
+                .mapToInt(s -> s.tokenIds().length)
+                .max()
+                .orElseThrow();
+        // a prefill gives each row its first token, then one decode step per further token of the longest row (the
+        // last step is counted after the rows are handed back, so the scrape may trail the answer briefly)
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(metric("gspo_rollout_decode_steps_total"))
+                    .hasValueSatisfying(v -> assertThat(v - stepsBefore).isEqualTo(longest - 1.0));
+            assertThat(metric("gspo_rollout_running_sequences")).hasValue(0.0);
+            assertThat(metric("gspo_rollout_free_slots")).hasValue(64.0); // gspo.rollout.max-batch-sequences
+        });
     }
 
     @Test

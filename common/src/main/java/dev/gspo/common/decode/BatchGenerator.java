@@ -15,8 +15,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.random.RandomGenerator;
-import java.util.random.RandomGeneratorFactory;
 
 /**
  * Generates many sequences at once: prompts of different lengths are left-padded into one batch, prefilled in one
@@ -30,8 +28,6 @@ import java.util.random.RandomGeneratorFactory;
  * every step: the control the cached path is tested against, and the baseline of the benchmarks.
  */
 public final class BatchGenerator {
-    private static final String RNG_ALGORITHM = "L64X128MixRandom";
-
     private final PolicyModel model;
     private final Set<Integer> eos;
     private final boolean fused;
@@ -86,13 +82,13 @@ public final class BatchGenerator {
         int sampleable = Math.min(vocab, model.tokenizer().vocabSize());
         int pad = model.tokenizer().padTokenId();
         boolean padded = false;
-        Row[] rows = new Row[b];
+        SequenceState[] rows = new SequenceState[b];
         int[] padLeft = new int[b];
         float[] temperatures = new float[b];
         long[] allIds = new long[b * capacity]; // left-padded prompts, then generated tokens
         for (int i = 0; i < b; i++) {
             SequenceRequest r = requests.get(i);
-            rows[i] = new Row(r, RandomGeneratorFactory.of(RNG_ALGORITHM).create(r.seed()));
+            rows[i] = new SequenceState(r, eos, model.tokenizer());
             padLeft[i] = promptWidth - r.promptTokenIds().length;
             padded |= padLeft[i] > 0;
             temperatures[i] = r.params().logprobTemperature();
@@ -131,12 +127,12 @@ public final class BatchGenerator {
                 filled = width;
                 boolean anyActive = false;
                 for (int i = 0; i < b; i++) {
-                    Row row = rows[i];
+                    SequenceState row = rows[i];
                     int token = pad;
-                    if (!row.done) {
+                    if (!row.done()) {
                         token = TokenSampler.sample(logprobs, i * vocab, sampleable, row.request.params(), row.rng);
                         row.accept(token, logprobs[i * vocab + token]);
-                        anyActive |= !row.done;
+                        anyActive |= !row.done();
                     }
                     allIds[i * capacity + width] = token;
                 }
@@ -147,13 +143,13 @@ public final class BatchGenerator {
             }
         }
         List<Completion> out = new ArrayList<>(b);
-        for (Row row : rows) {
+        for (SequenceState row : rows) {
             out.add(row.completion());
         }
         return out;
     }
 
-    private static void validate(SequenceRequest r, ModelConfig config) {
+    static void validate(SequenceRequest r, ModelConfig config) {
         int total = r.promptTokenIds().length + r.params().maxNewTokens();
         if (total > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("prompt length " + r.promptTokenIds().length + " + maxNewTokens "
@@ -185,71 +181,5 @@ public final class BatchGenerator {
             }
         }
         return out;
-    }
-
-    /** The growing state of one sequence. */
-    private final class Row {
-        final SequenceRequest request;
-        final RandomGenerator rng;
-        final List<Integer> tokens = new ArrayList<>();
-        final List<Float> logprobs = new ArrayList<>();
-        boolean done;
-        FinishReason reason;
-        String text;
-
-        Row(SequenceRequest request, RandomGenerator rng) {
-            this.request = request;
-            this.rng = rng;
-        }
-
-        void accept(int token, float logprob) {
-            tokens.add(token);
-            logprobs.add(logprob);
-            SamplingParams p = request.params();
-            if (eos.contains(token)) {
-                finish(FinishReason.EOS, decode(tokens.size() - 1));
-                return;
-            }
-            if (!p.stop().isEmpty()) {
-                String sofar = decode(tokens.size());
-                int cut = -1;
-                for (String s : p.stop()) {
-                    int at = s.isEmpty() ? -1 : sofar.indexOf(s);
-                    if (at >= 0 && (cut < 0 || at < cut)) {
-                        cut = at;
-                    }
-                }
-                if (cut >= 0) {
-                    finish(FinishReason.STOP, sofar.substring(0, cut));
-                    return;
-                }
-            }
-            if (tokens.size() >= p.maxNewTokens()) {
-                finish(FinishReason.LENGTH, decode(tokens.size()));
-            }
-        }
-
-        private String decode(int n) {
-            int[] ids = new int[n];
-            for (int i = 0; i < n; i++) {
-                ids[i] = tokens.get(i);
-            }
-            return model.tokenizer().decode(ids);
-        }
-
-        private void finish(FinishReason r, String t) {
-            done = true;
-            reason = r;
-            text = t;
-        }
-
-        Completion completion() {
-            int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
-            float[] lp = new float[logprobs.size()];
-            for (int i = 0; i < lp.length; i++) {
-                lp[i] = logprobs.get(i);
-            }
-            return new Completion(ids, text, lp, reason);
-        }
     }
 }

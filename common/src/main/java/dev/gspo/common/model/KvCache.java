@@ -11,12 +11,13 @@ import ai.djl.ndarray.types.Shape;
  * writes one slice in place instead of concatenating (which would copy the whole cache every step).
  *
  * <p>DJL has no KV cache of its own for hand-written blocks, hence this class. Layout per layer:
- * {@code [B, numKeyValueHeads, capacity, headDim]}; positions {@code [0, length)} are filled.
+ * {@code [B, numKeyValueHeads, capacity, headDim]}; positions {@code [0, length)} are filled. {@link SlotKvCache} is
+ * the continuous-batching variant, where every row has its own length.
  */
-public final class KvCache implements AutoCloseable {
-    private final NDManager manager;
-    private final NDArray[] keys;
-    private final NDArray[] values;
+public sealed class KvCache implements AutoCloseable permits SlotKvCache {
+    final NDManager manager;
+    final NDArray[] keys;
+    final NDArray[] values;
     private final int capacity;
     private int length;
 

@@ -164,6 +164,12 @@ class RolloutPlanner {
                         "prompt length " + ids.length + " + maxNewTokens " + maxNew + " = "
                                 + (ids.length + maxNew) + " exceeds the model's max_position_embeddings "
                                 + config.maxPositionEmbeddings());
+            } else if (limits.maxContextTokens() > 0 && ids.length + maxNew > limits.maxContextTokens()) {
+                v.bad(
+                        path,
+                        "prompt length " + ids.length + " + maxNewTokens " + maxNew + " = "
+                                + (ids.length + maxNew) + " exceeds the limit " + limits.maxContextTokens()
+                                + " (gspo.rollout.max-context-tokens)");
             }
             out.add(new PlannedPrompt(in.id() != null ? in.id() : Integer.toString(i), ids));
         }

@@ -6,7 +6,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** The decode queue, its single worker thread and the executor the API submits to. */
+/** The decode queue, its single worker thread (continuous batching) and the executor the API submits to. */
 @Configuration(proxyBeanMethods = false)
 class BatchingConfiguration {
 
@@ -25,6 +25,8 @@ class BatchingConfiguration {
                 decodeQueue,
                 policyRegistry,
                 properties.maxBatchSequences(),
+                properties.maxContextTokens(),
+                properties.reservedSlots(),
                 listener.getIfAvailable(() -> BatchListener.NONE));
     }
 

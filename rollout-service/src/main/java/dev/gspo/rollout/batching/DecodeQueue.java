@@ -1,16 +1,21 @@
 package dev.gspo.rollout.batching;
 
-import dev.gspo.common.replica.DecodeBatches;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Requests waiting for the decoder, bounded by the number of sequences they hold. The decoder takes everything
- * waiting, in arrival order, up to a batch budget ({@link DecodeBatches#fits}); a request is never split, and a batch
- * always holds at least one.
+ * Requests waiting for the decoder, bounded by the number of rows not yet admitted. The decoder takes rows as slots
+ * of its running batch free up ({@link #admit}): not in arrival order of rows but fairly between requests, each free
+ * slot going to the waiting request with the fewest rows running (ties: the earliest), so a small request arriving
+ * behind a large one gets the next slots instead of waiting for every row of the large one to be admitted.
+ *
+ * <p>A request is split across steps (its rows join as slots free up) but never across policy versions: once its
+ * first row is admitted it is started, and the decoder keeps admitting its rows into the same batch
+ * ({@code newRequests = false} while it drains for a swap).
  */
 final class DecodeQueue {
     private final int capacity;
@@ -43,38 +48,91 @@ final class DecodeQueue {
     }
 
     /**
-     * Blocks until something is waiting, then takes requests in order while their sequences fit in
-     * {@code maxSequences} (the first is always taken). Each taken request is marked running.
+     * Blocks until a request is waiting or the queue is closed.
      *
-     * @return the batch, or an empty list once the queue is closed
+     * @return false once the queue is closed and no started request has rows left to admit
      */
-    List<PendingRollout> takeBatch(int maxSequences) throws InterruptedException {
+    boolean awaitWork() throws InterruptedException {
         lock.lock();
         try {
             while (waiting.isEmpty() && !closed) {
                 notEmpty.await();
             }
-            List<PendingRollout> batch = new ArrayList<>();
-            int sequences = 0;
-            while (!waiting.isEmpty() && !closed) {
-                PendingRollout next = waiting.peekFirst();
-                if (!batch.isEmpty() && !DecodeBatches.fits(sequences, next.size(), maxSequences)) {
-                    break;
-                }
-                waiting.pollFirst();
-                queuedSequences -= next.size();
-                if (next.tryStart()) {
-                    batch.add(next);
-                    sequences += next.size();
-                }
-            }
-            return batch;
+            return !waiting.isEmpty();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Withdraws a request that is still waiting; false if the decoder has already taken it. */
+    boolean hasWaiting() {
+        lock.lock();
+        try {
+            return !waiting.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes up to {@code freeSlots} rows without blocking, each to the waiting request with the fewest rows running
+     * (ties: the earliest). A request whose first row is taken is marked started.
+     *
+     * @param newRequests whether requests not yet started may start (false while the batch drains for a swap)
+     */
+    List<RowTicket> admit(int freeSlots, boolean newRequests) {
+        return admit(freeSlots, newRequests, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #admit(int, boolean)}, never letting one request run more than {@code perRequest} rows at once (its
+     * other rows wait for its own to end), so that {@code slots − perRequest} slots stay for other requests.
+     */
+    List<RowTicket> admit(int freeSlots, boolean newRequests, int perRequest) {
+        lock.lock();
+        try {
+            List<RowTicket> out = new ArrayList<>();
+            while (out.size() < freeSlots) {
+                PendingRollout best = null;
+                for (PendingRollout p : waiting) {
+                    if ((newRequests || p.started())
+                            && p.running() < perRequest
+                            && (best == null || p.running() < best.running())) {
+                        best = p;
+                    }
+                }
+                if (best == null) {
+                    break;
+                }
+                if (!best.started() && !best.tryStart()) {
+                    waiting.remove(best); // cancelled: cannot happen under the lock, kept for safety
+                    queuedSequences -= best.unadmitted();
+                    continue;
+                }
+                out.add(new RowTicket(best, best.admitNext()));
+                queuedSequences--;
+                if (best.unadmitted() == 0) {
+                    waiting.remove(best);
+                }
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops the rows of a started request that failed: they are never admitted. */
+    void drop(PendingRollout pending) {
+        lock.lock();
+        try {
+            if (waiting.remove(pending)) {
+                queuedSequences -= pending.unadmitted();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Withdraws a request that is still waiting; false if the decoder has already started it. */
     boolean cancel(PendingRollout pending) {
         lock.lock();
         try {
@@ -100,19 +158,23 @@ final class DecodeQueue {
         }
     }
 
-    /** Refuses new requests and returns those still waiting (the caller fails them). */
+    /**
+     * Refuses new requests and returns those that have not started (the caller fails them); started requests keep
+     * their place, so the decoder finishes them.
+     */
     List<PendingRollout> close() {
         lock.lock();
         try {
             closed = true;
             List<PendingRollout> left = new ArrayList<>();
-            for (PendingRollout p : waiting) {
+            for (Iterator<PendingRollout> it = waiting.iterator(); it.hasNext(); ) {
+                PendingRollout p = it.next();
                 if (p.tryCancel()) {
                     left.add(p);
+                    queuedSequences -= p.size();
+                    it.remove();
                 }
             }
-            waiting.clear();
-            queuedSequences = 0;
             notEmpty.signalAll();
             return left;
         } finally {

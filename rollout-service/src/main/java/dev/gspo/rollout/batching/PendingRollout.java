@@ -1,14 +1,20 @@
 package dev.gspo.rollout.batching;
 
+import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SequenceRequest;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One request's rows waiting for, or inside, a decode batch. Its state moves once, from queued to either running
- * (taken by the decoder) or cancelled (gave up waiting), so a request is never both decoded and reported as timed out
- * in the queue.
+ * One request's rows waiting for, or inside, the running batch. Its state moves once, from queued to either running
+ * (its first row admitted by the decoder) or cancelled (gave up waiting), so a request is never both decoded and
+ * reported as timed out in the queue.
+ *
+ * <p>Its rows are admitted one by one as slots free up ({@link DecodeQueue#admit}) and end one by one; the counters
+ * below are touched only by the decode thread (the queue updates {@code admitted} under its lock, called from that
+ * thread).
  */
 final class PendingRollout {
     private static final int QUEUED = 0;
@@ -18,9 +24,14 @@ final class PendingRollout {
     private final List<SequenceRequest> rows;
     private final CompletableFuture<DecodedRollout> result = new CompletableFuture<>();
     private final AtomicInteger state = new AtomicInteger(QUEUED);
+    private final Completion[] completions;
+    private int admitted;
+    private int running;
+    private int ended;
 
     PendingRollout(List<SequenceRequest> rows) {
         this.rows = List.copyOf(rows);
+        this.completions = new Completion[this.rows.size()];
     }
 
     List<SequenceRequest> rows() {
@@ -41,5 +52,37 @@ final class PendingRollout {
 
     boolean tryCancel() {
         return state.compareAndSet(QUEUED, CANCELLED);
+    }
+
+    boolean started() {
+        return state.get() == RUNNING;
+    }
+
+    /** Rows not admitted yet. */
+    int unadmitted() {
+        return rows.size() - admitted;
+    }
+
+    /** Rows admitted and not ended. */
+    int running() {
+        return running;
+    }
+
+    /** Admits the next row: its index. */
+    int admitNext() {
+        running++;
+        return admitted++;
+    }
+
+    /** Records a row's completion; true when it was the request's last. */
+    boolean rowEnded(int row, Completion completion) {
+        completions[row] = completion;
+        running--;
+        return ++ended == rows.size();
+    }
+
+    /** The completions in row order (once every row has ended). */
+    List<Completion> completions() {
+        return Arrays.asList(completions.clone());
     }
 }

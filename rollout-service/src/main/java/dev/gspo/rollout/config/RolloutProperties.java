@@ -24,8 +24,20 @@ import org.springframework.validation.annotation.Validated;
  * @param maxGroupSize           samples per prompt (G)
  * @param maxNewTokens           largest {@code sampling.maxNewTokens}
  * @param maxStopStrings         largest number of {@code sampling.stop} strings
- * @param maxBatchSequences      sequences decoded together in one batch; also the most one request may ask for
- *                               (prompts × groupSize), since a request is never split across batches
+ * @param maxBatchSequences      slots of the running batch: sequences decoded together (continuous batching: a
+ *                               sequence that ends frees its slot for a waiting one at the next step); also the most
+ *                               one request may ask for (prompts × groupSize)
+ * @param maxContextTokens       positions per slot (prompt + maxNewTokens); 0 ⇒ the model's max_position_embeddings.
+ *                               The KV cache grows with what requests need and never holds more than
+ *                               maxBatchSequences × maxContextTokens × (layers · 2 · kvHeads · headDim · 4) bytes: for
+ *                               the built-in model (3 layers, 2 kv heads of 24, 64 positions) 512 × 64 × 1,152 B =
+ *                               36 MiB; for Qwen2-0.5B (24 layers, 2 kv heads of 64) 24,576 B per position, so 512
+ *                               slots × 1,024 positions = 12 GiB (lower either key for a smaller bound)
+ * @param reservedSlots          slots one request may never hold, kept for the others: a request runs at most
+ *                               maxBatchSequences − reservedSlots rows at once (its other rows join as its own end), so
+ *                               a request arriving while a large one runs starts at once on up to this many rows
+ *                               instead of waiting for the large one's rows to end. 0 ⇒ one request may take every
+ *                               slot (most throughput when it is alone)
  * @param maxQueuedSequences     sequences waiting for the decoder; a request that would exceed it gets 503
  * @param maxQueueWait           a request still waiting for the decoder after this long gets 503
  * @param requestTimeout         a request not answered after this long (queue + decode) gets 503
@@ -53,6 +65,8 @@ public record RolloutProperties(
         @DefaultValue("" + DecodeBatches.DEFAULT_MAX_SEQUENCES) @Min(1)
         int maxBatchSequences,
 
+        @DefaultValue("0") @Min(0) int maxContextTokens,
+        @DefaultValue("0") @Min(0) int reservedSlots,
         @DefaultValue("4096") @Min(1) int maxQueuedSequences,
         @DefaultValue("30s") @NotNull Duration maxQueueWait,
         @DefaultValue("120s") @NotNull Duration requestTimeout,
@@ -76,6 +90,10 @@ public record RolloutProperties(
         if (maxQueuedSequences < maxBatchSequences) {
             throw new IllegalArgumentException("gspo.rollout.max-queued-sequences (" + maxQueuedSequences
                     + ") must be at least gspo.rollout.max-batch-sequences (" + maxBatchSequences + ")");
+        }
+        if (reservedSlots >= maxBatchSequences) {
+            throw new IllegalArgumentException("gspo.rollout.reserved-slots (" + reservedSlots
+                    + ") must be less than gspo.rollout.max-batch-sequences (" + maxBatchSequences + ")");
         }
         if (maxQueueWait != null && (maxQueueWait.isNegative() || maxQueueWait.isZero())) {
             throw new IllegalArgumentException("gspo.rollout.max-queue-wait must be positive, got " + maxQueueWait);
@@ -113,6 +131,7 @@ public record RolloutProperties(
                 + (pushesEnabled() ? "(set)" : "(unset)") + ", seed=" + seed + ", maxPromptsPerRequest="
                 + maxPromptsPerRequest + ", maxGroupSize=" + maxGroupSize + ", maxNewTokens=" + maxNewTokens
                 + ", maxStopStrings=" + maxStopStrings + ", maxBatchSequences=" + maxBatchSequences
+                + ", maxContextTokens=" + maxContextTokens + ", reservedSlots=" + reservedSlots
                 + ", maxQueuedSequences=" + maxQueuedSequences + ", maxQueueWait=" + maxQueueWait
                 + ", requestTimeout=" + requestTimeout + ", maxRequestBytes=" + maxRequestBytes
                 + ", maxWeightsBytes=" + maxWeightsBytes + ", builtinModel=" + builtinModel + ", apiKey="

@@ -5,6 +5,7 @@ import dev.gspo.rollout.batching.DecoderStoppedException;
 import dev.gspo.rollout.batching.QueueFullException;
 import dev.gspo.rollout.batching.RolloutExecutor;
 import dev.gspo.rollout.batching.RolloutTimeoutException;
+import dev.gspo.rollout.config.RolloutProperties;
 import dev.gspo.rollout.validation.InvalidRequestException;
 import dev.gspo.rollout.weights.PolicyBehindException;
 import dev.gspo.rollout.weights.PolicyRegistry;
@@ -13,14 +14,16 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 
 /**
  * The rollout meters (docs/ARCHITECTURE.md §9): {@code gspo.rollout.tokens.generated}, {@code gspo.rollout.samples},
- * {@code gspo.rollout.request.duration} (tag {@code outcome}), {@code gspo.rollout.batch.sequences} (sequences per
- * decode batch), {@code gspo.rollout.queue.sequences} and {@code gspo.policy.version}. Gauges read objects this bean
- * holds, never a boxed number Micrometer would hold weakly.
+ * {@code gspo.rollout.request.duration} (tag {@code outcome}), {@code gspo.rollout.batch.sequences} (rows decoded
+ * together, per decode step), {@code gspo.rollout.decode.steps}, {@code gspo.rollout.running.sequences} and
+ * {@code gspo.rollout.free.slots} (the running batch now), {@code gspo.rollout.queue.sequences} and
+ * {@code gspo.policy.version}. Gauges read objects this bean holds, never a boxed number Micrometer would hold weakly.
  */
 @Component
 public class RolloutMetrics implements BatchListener {
@@ -28,8 +31,12 @@ public class RolloutMetrics implements BatchListener {
     private final Counter tokens;
     private final Counter samples;
     private final DistributionSummary batchSequences;
+    private final Counter steps;
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger freeSlots;
 
-    public RolloutMetrics(MeterRegistry registry, PolicyRegistry policies, RolloutExecutor executor) {
+    public RolloutMetrics(
+            MeterRegistry registry, PolicyRegistry policies, RolloutExecutor executor, RolloutProperties properties) {
         this.registry = registry;
         this.tokens = Counter.builder("gspo.rollout.tokens.generated")
                 .description("completion tokens generated")
@@ -38,7 +45,17 @@ public class RolloutMetrics implements BatchListener {
                 .description("completions generated")
                 .register(registry);
         this.batchSequences = DistributionSummary.builder("gspo.rollout.batch.sequences")
-                .description("sequences decoded together in one batch")
+                .description("sequences decoded together, per decode step")
+                .register(registry);
+        this.steps = Counter.builder("gspo.rollout.decode.steps")
+                .description("decode steps of the running batch (one token for every running sequence)")
+                .register(registry);
+        this.freeSlots = new AtomicInteger(properties.maxBatchSequences());
+        Gauge.builder("gspo.rollout.running.sequences", running, AtomicInteger::get)
+                .description("sequences decoding in the running batch")
+                .register(registry);
+        Gauge.builder("gspo.rollout.free.slots", freeSlots, AtomicInteger::get)
+                .description("slots of the running batch free for waiting sequences")
                 .register(registry);
         Gauge.builder("gspo.policy.version", policies, p -> p.current().version())
                 .description("the policy version being served")
@@ -50,9 +67,23 @@ public class RolloutMetrics implements BatchListener {
 
     @Override
     public void batchDecoded(int sequences, int requests, long generatedTokens, long policyVersion) {
+        // counted per request, as each completes (a running batch may live as long as requests keep coming)
+    }
+
+    @Override
+    public void requestDecoded(int sequences, long generatedTokens, long policyVersion) {
         tokens.increment(generatedTokens);
         samples.increment(sequences);
-        batchSequences.record(sequences);
+    }
+
+    @Override
+    public void stepDecoded(long step, int decoded, int runningSequences, int free) {
+        running.set(runningSequences);
+        freeSlots.set(free);
+        if (decoded > 0) {
+            steps.increment();
+            batchSequences.record(decoded);
+        }
     }
 
     /** Times one rollout request, tagged with how it ended. */

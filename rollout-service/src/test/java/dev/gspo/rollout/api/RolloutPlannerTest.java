@@ -76,6 +76,24 @@ class RolloutPlannerTest {
         verify(tokenizer, never()).encode(anyString());
     }
 
+    @Test
+    void refusesAPromptLongerThanTheConfiguredContextNamingTheKey() {
+        RolloutPlanner bounded = new RolloutPlanner(
+                TestProperties.of("max-context-tokens", "32"), PromptTextLimit.of(BuiltinVocabulary.tokenizerJson()));
+
+        assertThatThrownBy(() -> bounded.plan(request("1".repeat(20), 16), model))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+                    assertThat(e.status()).isEqualTo(HttpStatus.BAD_REQUEST);
+                    assertThat(e.violations()).singleElement().satisfies(v -> {
+                        assertThat(v.field()).isEqualTo("prompts[0]");
+                        assertThat(v.message())
+                                .isEqualTo("prompt length 20 + maxNewTokens 16 = 36 exceeds the limit 32"
+                                        + " (gspo.rollout.max-context-tokens)");
+                    });
+                });
+        assertThat(bounded.plan(request("1".repeat(16), 16), model).prompts()).hasSize(1);
+    }
+
     private static RolloutRequest request(String text, int maxNewTokens) {
         return new RolloutRequest(List.of(PromptInput.text("p", text)), 1, SamplingSpec.of(maxNewTokens, 1.0, 1), null);
     }

@@ -16,37 +16,79 @@ class DecodeQueueTest {
         return new PendingRollout(Collections.nCopies(sequences, row));
     }
 
+    private static long rowsOf(List<RowTicket> tickets, PendingRollout p) {
+        return tickets.stream().filter(t -> t.request() == p).count();
+    }
+
     @Test
-    void takesEverythingWaitingIntoOneBatchInArrivalOrder() throws InterruptedException {
+    void admitsEveryRowWaitingWhenTheSlotsSuffice() {
         DecodeQueue queue = new DecodeQueue(100);
         PendingRollout a = pending(8);
         PendingRollout b = pending(4);
         PendingRollout c = pending(16);
         List.of(a, b, c).forEach(queue::add);
 
-        assertThat(queue.takeBatch(64)).containsExactly(a, b, c);
+        List<RowTicket> tickets = queue.admit(64, true);
+
+        assertThat(tickets).hasSize(28);
+        assertThat(List.of(rowsOf(tickets, a), rowsOf(tickets, b), rowsOf(tickets, c)))
+                .containsExactly(8L, 4L, 16L);
+        assertThat(tickets.getFirst().request()).isSameAs(a);
+        assertThat(List.of(a, b, c)).allMatch(PendingRollout::started);
+        assertThat(queue.queuedSequences()).isZero();
+        assertThat(queue.hasWaiting()).isFalse();
+    }
+
+    @Test
+    void admitsARequestsRowsInOrderAsSlotsFreeUp() {
+        DecodeQueue queue = new DecodeQueue(100);
+        PendingRollout a = pending(8);
+        queue.add(a);
+
+        assertThat(queue.admit(3, true)).extracting(RowTicket::row).containsExactly(0, 1, 2);
+        assertThat(queue.queuedSequences()).isEqualTo(5);
+        assertThat(queue.admit(10, true)).extracting(RowTicket::row).containsExactly(3, 4, 5, 6, 7);
         assertThat(queue.queuedSequences()).isZero();
     }
 
     @Test
-    void neverSplitsARequestAndLeavesWhatDoesNotFitForTheNextBatch() throws InterruptedException {
+    void givesAFreeSlotToTheRequestWithTheFewestRowsRunningNotToTheEarliest() {
         DecodeQueue queue = new DecodeQueue(100);
-        PendingRollout a = pending(8);
-        PendingRollout b = pending(8);
-        PendingRollout c = pending(2);
-        List.of(a, b, c).forEach(queue::add);
+        PendingRollout large = pending(8);
+        queue.add(large);
+        assertThat(queue.admit(4, true)).hasSize(4);
+        PendingRollout small = pending(2);
+        queue.add(small);
 
-        assertThat(queue.takeBatch(12)).containsExactly(a);
-        assertThat(queue.takeBatch(12)).containsExactly(b, c);
+        assertThat(queue.admit(1, true)).extracting(RowTicket::request).containsExactly(small);
+        assertThat(queue.admit(2, true)).extracting(RowTicket::request).containsExactly(small, large);
     }
 
     @Test
-    void alwaysTakesAtLeastOneRequest() throws InterruptedException {
+    void neverLetsOneRequestRunMoreThanItsShareSoReservedSlotsStayForOthers() {
         DecodeQueue queue = new DecodeQueue(100);
-        PendingRollout big = pending(20);
-        queue.add(big);
+        PendingRollout large = pending(8);
+        queue.add(large);
 
-        assertThat(queue.takeBatch(8)).containsExactly(big);
+        assertThat(queue.admit(8, true, 6)).hasSize(6);
+        assertThat(queue.admit(2, true, 6)).as("the 2 reserved slots stay free").isEmpty();
+        PendingRollout small = pending(3);
+        queue.add(small);
+        assertThat(queue.admit(2, true, 6)).extracting(RowTicket::request).containsExactly(small, small);
+    }
+
+    @Test
+    void whileDrainingOnlyStartedRequestsGetSlots() {
+        DecodeQueue queue = new DecodeQueue(100);
+        PendingRollout started = pending(4);
+        queue.add(started);
+        queue.admit(2, true);
+        PendingRollout later = pending(2);
+        queue.add(later);
+
+        assertThat(queue.admit(10, false)).extracting(RowTicket::request).containsExactly(started, started);
+        assertThat(later.started()).isFalse();
+        assertThat(queue.queuedSequences()).isEqualTo(2);
     }
 
     @Test
@@ -62,7 +104,7 @@ class DecodeQueueTest {
     }
 
     @Test
-    void aCancelledRequestFreesItsPlaceAndIsNeverDecoded() throws InterruptedException {
+    void aCancelledRequestFreesItsPlaceAndIsNeverDecoded() {
         DecodeQueue queue = new DecodeQueue(10);
         PendingRollout gone = pending(8);
         PendingRollout kept = pending(2);
@@ -71,27 +113,37 @@ class DecodeQueueTest {
 
         assertThat(queue.cancel(gone)).isTrue();
         queue.add(pending(8));
-        assertThat(queue.takeBatch(100)).doesNotContain(gone).contains(kept);
+        assertThat(queue.admit(100, true))
+                .extracting(RowTicket::request)
+                .doesNotContain(gone)
+                .contains(kept);
     }
 
     @Test
-    void aRequestAlreadyTakenCannotBeCancelled() throws InterruptedException {
+    void aStartedRequestCannotBeCancelled() {
         DecodeQueue queue = new DecodeQueue(10);
         PendingRollout p = pending(2);
         queue.add(p);
-        queue.takeBatch(10);
+        queue.admit(1, true);
 
         assertThat(queue.cancel(p)).isFalse();
     }
 
     @Test
-    void closingReturnsWhatWaitedAndRefusesMore() throws InterruptedException {
+    void closingReturnsWhatHasNotStartedKeepsWhatHasAndRefusesMore() throws InterruptedException {
         DecodeQueue queue = new DecodeQueue(10);
-        PendingRollout p = pending(2);
-        queue.add(p);
+        PendingRollout started = pending(3);
+        PendingRollout waiting = pending(2);
+        queue.add(started);
+        queue.admit(1, true);
+        queue.add(waiting);
 
-        assertThat(queue.close()).containsExactly(p);
-        assertThat(queue.takeBatch(10)).isEmpty();
+        assertThat(queue.close()).containsExactly(waiting);
+        assertThat(queue.awaitWork())
+                .as("the started request's rows are still to decode")
+                .isTrue();
+        assertThat(queue.admit(10, true)).extracting(RowTicket::row).containsExactly(1, 2);
+        assertThat(queue.awaitWork()).isFalse();
         assertThatThrownBy(() -> queue.add(pending(1))).isInstanceOf(DecoderStoppedException.class);
     }
 }

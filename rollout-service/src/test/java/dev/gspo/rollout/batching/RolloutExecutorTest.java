@@ -28,8 +28,9 @@ class RolloutExecutorTest {
         RolloutExecutor impatient = new RolloutExecutor(queue, Duration.ofMillis(30), Duration.ofMillis(30));
         Thread taker = Thread.ofPlatform().start(() -> {
             try {
-                List<PendingRollout> taken = queue.takeBatch(100); // taken, then never completed
-                assertThat(taken).hasSize(1);
+                queue.awaitWork();
+                List<RowTicket> taken = queue.admit(100, true); // taken, then never completed
+                assertThat(taken).hasSize(2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
