@@ -141,8 +141,11 @@ class ReplicaAgreementTest {
 
             assertSameSamples(fromService.get((int) seed - 1).get(), fromReplica);
         }
-        assertThat(batches.totalAmount() - rowsBefore).isEqualTo(24);
-        assertThat(batches.count() - batchesBefore).isBetween(2L, 4L);
+        // gspo.rollout.batch.sequences is recorded per decode step of the running batch (continuous batching): the 24
+        // rows take at least one decode step each, and no step decodes more rows than the batch holds
+        assertThat(batches.totalAmount() - rowsBefore).isGreaterThanOrEqualTo(24);
+        assertThat(batches.count() - batchesBefore).isGreaterThanOrEqualTo(2L);
+        assertThat(batches.max()).isLessThanOrEqualTo(MAX_BATCH);
     }
 
     @Test
