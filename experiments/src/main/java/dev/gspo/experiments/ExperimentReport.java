@@ -626,7 +626,12 @@ public final class ExperimentReport {
         String head = !judged
                 ? "Claim 1: **no verdict**, fewer than two seeds give no spread to judge against"
                 : !atLeast
-                        ? "Claim 1 **not supported**: GRPO did better beyond the seed noise"
+                        ? cmp.stream()
+                                        .filter(x -> x.verdict().startsWith("GRPO"))
+                                        .allMatch(x -> x.verdict().contains("marginal"))
+                                ? "Claim 1 **not supported**: GRPO did better beyond the seed noise, by a marginal "
+                                        + "difference only (see the note on multiple comparisons)"
+                                : "Claim 1 **not supported**: GRPO did better beyond the seed noise"
                         : better
                                 ? "Claim 1 **supported**: GSPO did better beyond the noise on at least one measure and no "
                                         + "worse on the others"
