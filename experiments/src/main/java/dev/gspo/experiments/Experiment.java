@@ -109,6 +109,7 @@ public final class Experiment {
         for (long seed : config.seedList()) {
             for (Arm arm : arms) {
                 runs.add(runOnce(arm, seed, config.steps(), "main"));
+                savePartial();
             }
         }
         return result();
@@ -199,8 +200,8 @@ public final class Experiment {
                     sweep.candidates().stream().map(Sweep.Candidate::run).toList());
             swept.add(r);
             sweep = Sweep.of(swept);
+            savePartial();
         }
-        savePartial();
         return r;
     }
 

@@ -548,6 +548,14 @@ public final class ExperimentReport {
                         r,
                         s -> 100 * (s.heldOutAfter().mean() - s.heldOutBefore().mean()),
                         true)));
+        if (r.config().baseConfig() != null
+                && r.config().baseConfig().sampling().dynamicSampling()) {
+            md.append("- With dynamic sampling, a step's training reward is the mean over every sample drawn, the "
+                    + "extra prompts included; how many extra prompts a step draws depends on the arm's policy (how "
+                    + "many of its groups are all-equal), so the pairing by seed is exact for the step's own prompts "
+                    + "and approximate for the extra ones. Held-out accuracy (fixed problems, greedy) is not "
+                    + "affected.\n");
+        }
     }
 
     private static double extreme(ExperimentResult r, ToDoubleFunction<ArmSummary> f, boolean max) {
@@ -618,7 +626,12 @@ public final class ExperimentReport {
         String head = !judged
                 ? "Claim 1: **no verdict**, fewer than two seeds give no spread to judge against"
                 : !atLeast
-                        ? "Claim 1 **not supported**: GRPO did better beyond the seed noise"
+                        ? cmp.stream()
+                                        .filter(x -> x.verdict().startsWith("GRPO"))
+                                        .allMatch(x -> x.verdict().contains("marginal"))
+                                ? "Claim 1 **not supported**: GRPO did better beyond the seed noise, by a marginal "
+                                        + "difference only (see the note on multiple comparisons)"
+                                : "Claim 1 **not supported**: GRPO did better beyond the seed noise"
                         : better
                                 ? "Claim 1 **supported**: GSPO did better beyond the noise on at least one measure and no "
                                         + "worse on the others"

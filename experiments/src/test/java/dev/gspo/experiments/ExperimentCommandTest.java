@@ -86,6 +86,18 @@ class ExperimentCommandTest {
             assertThat(md).contains("](experiments/" + png + ")");
         }
 
+        // step 1 of a seed samples the same prompts with the same rollout seed from the same warm start in every arm:
+        // the same samples, so the same rollout tokens (the rewards are all 0 at this size and would not tell)
+        ExperimentResult result = ResultsFile.read(out.getParent().resolve("experiments/results.json"));
+        List<RunResult> all = new java.util.ArrayList<>(result.runs());
+        result.sweep().candidates().forEach(c -> all.add(c.run()));
+        assertThat(all).hasSizeGreaterThanOrEqualTo(10);
+        assertThat(all.stream().map(x -> x.steps().getFirst().rolloutTokens()).distinct())
+                .as("step-1 rollout tokens of every arm and sweep candidate")
+                .hasSize(1);
+        assertThat(result.warmStarts()).hasSize(1);
+        assertThat(result.warmStarts().getFirst().seed()).isEqualTo(1L);
+
         Path again = dir.resolve("again/EXPERIMENTS.md");
         int rerender = ExperimentCommand.execute(
                 new PrintStream(log, true, StandardCharsets.UTF_8),

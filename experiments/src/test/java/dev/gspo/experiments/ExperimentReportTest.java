@@ -105,6 +105,23 @@ class ExperimentReportTest {
     }
 
     @Test
+    void aMarginalGrpoAdvantageIsCalledMarginal() {
+        // d = (−0.02, −0.02, −0.005, −0.01, −0.005): mean −0.012, half-width 2.776 · 0.0076 / √5 ≈ 0.0094 < 0.012
+        double[] gspo = {0.10, 0.10, 0.115, 0.11, 0.115};
+        double[] grpo = {0.12, 0.12, 0.12, 0.12, 0.12};
+        double half = halfWidth(gspo, grpo);
+
+        assertThat(0.012).isBetween(half, 1.5 * half);
+        assertThat(ExperimentReport.claim1Sentence(result(gspo, grpo, 0.2, 0.002), "paper"))
+                .startsWith(
+                        "Claim 1 **not supported**: GRPO did better beyond the seed noise, by a marginal difference")
+                .contains(String.format(
+                        Locale.ROOT,
+                        "GRPO better (d = -0.012 ± %.3f, marginal: the interval barely excludes 0)",
+                        half));
+    }
+
+    @Test
     void theMarkdownShowsEachSeedsWarmStartAndItsPairs() {
         ExperimentResult r = result(
                 new double[] {0.20, 0.25, 0.18, 0.22, 0.21}, new double[] {0.10, 0.14, 0.09, 0.13, 0.10}, 0.2, 0.002);
