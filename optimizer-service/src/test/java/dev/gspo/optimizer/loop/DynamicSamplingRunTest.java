@@ -2,15 +2,11 @@ package dev.gspo.optimizer.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gspo.common.decode.Completion;
-import dev.gspo.common.decode.FinishReason;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DynamicSamplingRunTest {
     private static final int P = 4;
     private static final int G = 4;
-    private static final Pattern SUM = Pattern.compile("(\\d+)\\+(\\d+)=");
 
     @Test
     void droppedGroupsNeverReachTheLoss(@TempDir Path dir) {
@@ -93,26 +88,7 @@ class DynamicSamplingRunTest {
     private static RolloutSource scripted(List<Call> calls) {
         return (prompts, groupSize, sampling, seed, minVersion) -> {
             calls.add(new Call(List.copyOf(prompts), seed));
-            List<RolloutBatch.Group> groups = new ArrayList<>();
-            for (String prompt : prompts) {
-                Matcher m = SUM.matcher(prompt);
-                assertThat(m.find()).as(prompt).isTrue();
-                int sum = Integer.parseInt(m.group(1)) + Integer.parseInt(m.group(2));
-                List<Completion> samples = new ArrayList<>();
-                for (int j = 0; j < groupSize; j++) {
-                    samples.add(
-                            sum % 2 == 0
-                                    ? new Completion(
-                                            new int[] {1, 2, 3, 4, 5}, sum + "\n", new float[5], FinishReason.STOP)
-                                    : new Completion(
-                                            new int[] {1, 2},
-                                            (j % 2 == 0 ? sum : sum + 1) + "\n",
-                                            new float[2],
-                                            FinishReason.STOP));
-                }
-                groups.add(new RolloutBatch.Group(new int[] {6, 7, 8}, minVersion, samples));
-            }
-            return new RolloutBatch(minVersion, groups);
+            return ScriptedGroups.evenSumsAllRightOddSumsMixed(prompts, groupSize, minVersion);
         };
     }
 }

@@ -2,8 +2,6 @@ package dev.gspo.optimizer.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gspo.common.decode.Completion;
-import dev.gspo.common.decode.FinishReason;
 import dev.gspo.common.train.Checkpoint;
 import dev.gspo.optimizer.runconfig.RunConfig;
 import dev.gspo.optimizer.runconfig.RunConfigJson;
@@ -15,8 +13,6 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,7 +30,6 @@ class PipelinedStepsTest {
     private static final int P = 4;
     private static final int G = 4;
     private static final Duration PUSH_DELAY = Duration.ofMillis(40);
-    private static final Pattern SUM = Pattern.compile("(\\d+)\\+(\\d+)=");
 
     private final ScheduledExecutorService pushes = Executors.newSingleThreadScheduledExecutor();
 
@@ -160,26 +155,7 @@ class PipelinedStepsTest {
             long version = awaitVersion(minPolicyVersion);
             requests.add(new Request(minPolicyVersion, version));
             calls.add(new Call(List.copyOf(prompts), seed));
-            List<RolloutBatch.Group> groups = new ArrayList<>();
-            for (String prompt : prompts) {
-                Matcher m = SUM.matcher(prompt);
-                assertThat(m.find()).as(prompt).isTrue();
-                int sum = Integer.parseInt(m.group(1)) + Integer.parseInt(m.group(2));
-                List<Completion> samples = new ArrayList<>();
-                for (int j = 0; j < groupSize; j++) {
-                    samples.add(
-                            sum % 2 == 0
-                                    ? new Completion(
-                                            new int[] {1, 2, 3, 4, 5}, sum + "\n", new float[5], FinishReason.STOP)
-                                    : new Completion(
-                                            new int[] {1, 2},
-                                            (j % 2 == 0 ? sum : sum + 1) + "\n",
-                                            new float[2],
-                                            FinishReason.STOP));
-                }
-                groups.add(new RolloutBatch.Group(new int[] {6, 7, 8}, version, samples));
-            }
-            return new RolloutBatch(version, groups);
+            return ScriptedGroups.evenSumsAllRightOddSumsMixed(prompts, groupSize, version);
         }
 
         /** What the replica serves once it has at least {@code min} (a replica behind is brought up to date). */
