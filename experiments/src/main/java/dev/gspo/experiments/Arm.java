@@ -16,9 +16,12 @@ public record Arm(LossMode mode, String setting, ClipRange clip) {
         return mode.wireName() + " (" + setting + ")";
     }
 
-    /** Whether the runs replay π_old's MoE routing (the {@link MoeExperiment#REPLAY} setting). */
+    /**
+     * Whether the runs replay π_old's MoE routing: the settings {@link MoeExperiment#REPLAY} and
+     * {@link MoeExperiment#HARSH_REPLAY} (every setting whose name ends in {@code replay}).
+     */
     public boolean routingReplay() {
-        return MoeExperiment.REPLAY.equals(setting);
+        return setting.endsWith("replay");
     }
 
     /** A plot legend: mode, "+ replay" when replaying, range; e.g. {@code grpo + replay [0.2, 0.27]}. */

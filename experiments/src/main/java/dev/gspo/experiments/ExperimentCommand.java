@@ -39,8 +39,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(
             names = "--moe",
             description = "the MoE experiment instead (claim 3): the built-in qwen3_moe policy, GSPO "
-                    + "without routing replay vs GRPO without and with it; writes the MoE section of the report "
-                    + "(default 5 seeds × 150 steps, lr 3e-4; with --quick: seconds)")
+                    + "without routing replay vs GRPO without and with it on the main job's task, after a "
+                    + "learning-rate calibration, at the calibrated lr and in a harsher regime; writes the MoE "
+                    + "section of the report (with --quick: seconds)")
     boolean moe;
 
     @Option(
@@ -126,8 +127,32 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--sweep-steps", description = "GSPO steps of each sweep run (default 50; quick 2)")
     Integer sweepSteps;
 
-    @Option(names = "--no-sweep", description = "skip the sweep: the tuned setting then uses the paper's ranges")
+    @Option(
+            names = "--no-sweep",
+            description = "skip the sweep: the tuned setting then uses the paper's ranges (--moe: no learning-rate "
+                    + "calibration, the runs use --lr)")
     boolean noSweep;
+
+    @Option(
+            names = "--lr-sweep",
+            split = ",",
+            description = "--moe: the learning rates of the calibration (GSPO, first seed); the best held-out gain "
+                    + "is the calibrated lr (default: the preset's, 3e-4,1e-4,3e-5,1e-5)")
+    List<Double> lrSweep;
+
+    @Option(names = "--lr-sweep-steps", description = "--moe: steps of each calibration run (default: the preset's)")
+    Integer lrSweepSteps;
+
+    @Option(
+            names = "--harsh-mini-batches",
+            description = "--moe: minibatches per step of the harsher regime, where routing moves more between "
+                    + "π_old and π_θ (default 8; 0: no harsher regime)")
+    Integer harshMiniBatches;
+
+    @Option(
+            names = "--harsh-lr-factor",
+            description = "--moe: the harsher regime's learning rate over the calibrated one (default 3)")
+    Double harshLrFactor;
 
     @Option(
             names = "--report-from",
@@ -197,14 +222,10 @@ public final class ExperimentCommand implements Callable<Integer> {
         Path work = temporary ? Files.createTempDirectory("gspo-experiment-") : workDir;
         try {
             ExperimentConfig config = config(work);
-            if (moe && resumeFrom != null) {
-                throw new CommandLine.ParameterException(
-                        new CommandLine(this), "--resume-from continues the dense experiment only");
-            }
+            ExperimentResult earlier = resumeFrom == null ? null : ResultsFile.read(resumeFrom);
             ExperimentResult result = moe
-                    ? new MoeExperiment(config, log, commandLine).run()
-                    : new Experiment(config, log, commandLine, resumeFrom == null ? null : ResultsFile.read(resumeFrom))
-                            .run();
+                    ? new MoeExperiment(config, log, commandLine, earlier).run()
+                    : new Experiment(config, log, commandLine, earlier).run();
             ResultsFile.write(result, config.plotsDir().resolve(moe ? MoeReport.RESULTS : ResultsFile.NAME));
             report(result);
             return 0;
@@ -256,7 +277,26 @@ public final class ExperimentCommand implements Callable<Integer> {
                 p.model(),
                 p.base(),
                 p.baseConfig(),
-                sweepSteps != null ? sweepSteps : p.sweepSteps());
+                sweepSteps != null ? sweepSteps : p.sweepSteps(),
+                moeSpec(p));
+    }
+
+    /** The preset's MoE settings with the options given; --no-sweep drops the learning-rate calibration. */
+    private ExperimentConfig.MoeSpec moeSpec(ExperimentConfig p) {
+        if (!moe && (lrSweep != null || lrSweepSteps != null || harshMiniBatches != null || harshLrFactor != null)) {
+            throw new CommandLine.ParameterException(
+                    new CommandLine(this),
+                    "--lr-sweep, --lr-sweep-steps, --harsh-mini-batches and --harsh-lr-factor belong to --moe");
+        }
+        ExperimentConfig.MoeSpec m = p.moeSpec();
+        if (!moe && p.moe() == null) {
+            return null;
+        }
+        return new ExperimentConfig.MoeSpec(
+                noSweep ? List.of() : or(lrSweep, m.lrSweep()),
+                or(lrSweepSteps, m.lrSweepSteps()),
+                or(harshMiniBatches, m.harshMiniBatches()),
+                or(harshLrFactor, m.harshLrFactor()));
     }
 
     /**

@@ -51,6 +51,8 @@ import java.util.List;
  *                       own warm start (the base's, seed s)
  * @param baseConfig     the base's content as read (kept in results.json, so a report renders without the file)
  * @param sweepSteps     GSPO steps of each sweep run (null: {@code steps})
+ * @param moe            the MoE experiment's learning-rate calibration and harsher regime (null: neither; the dense
+ *                       experiment ignores it)
  */
 public record ExperimentConfig(
         int seeds,
@@ -77,10 +79,50 @@ public record ExperimentConfig(
         String model,
         String base,
         RunConfig baseConfig,
-        Integer sweepSteps) {
+        Integer sweepSteps,
+        MoeSpec moe) {
 
     /** Fields a preset may leave out. */
-    private static final List<String> OPTIONAL = List.of("out", "workDir", "base", "baseConfig", "sweepSteps");
+    private static final List<String> OPTIONAL = List.of("out", "workDir", "base", "baseConfig", "sweepSteps", "moe");
+
+    /**
+     * The MoE experiment's calibration and its harsher regime ({@link MoeExperiment}).
+     *
+     * <pre>
+     *   calibration:  GSPO (no replay) on the first seed at each lr ∈ lrSweep, lrSweepSteps steps each
+     *                 lr* = argmax (held-out after − held-out before), ties: the higher late reward
+     *   calibrated:   every arm and seed at lr*,                    miniBatches minibatches per step
+     *   harsher:      every arm and seed at lr* · harshLrFactor,   harshMiniBatches minibatches per step
+     * </pre>
+     *
+     * @param lrSweep          candidate learning rates; empty: no calibration, lr* = {@code learningRate}
+     * @param lrSweepSteps     steps of a calibration run (null: {@code steps})
+     * @param harshMiniBatches minibatches per step of the harsher regime; 0: no harsher regime
+     * @param harshLrFactor    the harsher regime's learning rate over lr* (≥ 1)
+     */
+    public record MoeSpec(List<Double> lrSweep, Integer lrSweepSteps, int harshMiniBatches, double harshLrFactor) {
+        public MoeSpec {
+            lrSweep = lrSweep == null ? List.of() : List.copyOf(lrSweep);
+            if (lrSweep.stream().anyMatch(lr -> !(lr > 0 && lr < 1))) {
+                throw new IllegalArgumentException(
+                        "MoE lrSweep: every learning rate must be in (0, 1), got " + lrSweep);
+            }
+            if (lrSweepSteps != null && lrSweepSteps < 1) {
+                throw new IllegalArgumentException("MoE lrSweepSteps must be ≥ 1, got " + lrSweepSteps);
+            }
+            if (harshMiniBatches < 0) {
+                throw new IllegalArgumentException("MoE harshMiniBatches must be ≥ 0, got " + harshMiniBatches);
+            }
+            if (!(harshLrFactor >= 1)) {
+                throw new IllegalArgumentException("MoE harshLrFactor must be ≥ 1, got " + harshLrFactor);
+            }
+        }
+
+        /** Whether the experiment has a harsher regime. */
+        public boolean harsh() {
+            return harshMiniBatches > 0;
+        }
+    }
 
     /** The flat settings a base supplies when a preset leaves them out: preset field → run-config path. */
     private static final java.util.Map<String, String> FROM_BASE = java.util.Map.ofEntries(
@@ -131,15 +173,19 @@ public record ExperimentConfig(
     }
 
     /**
-     * The MoE experiment ({@link MoeExperiment}, {@code presets/moe.json}): the built-in qwen3_moe policy with the
-     * dense experiment's warm start and training settings except the learning rate, 3e-4 instead of 1e-4, so that an
-     * update moves the router enough to change experts (the effect under test); 5 seeds × 150 steps.
+     * The MoE experiment ({@link MoeExperiment}, {@code presets/moe.json}): the built-in qwen3_moe policy on the main
+     * job's task and seed-robust warm start ({@code config/main-job.json}), a learning-rate calibration below the
+     * old 3e-4 (GSPO, seed 1), then 3 seeds × 3 arms at the calibrated lr and in a harsher regime (8 minibatches,
+     * 3 × the lr).
      */
     public static ExperimentConfig moe(Path out, Path workDir) {
         return preset("moe", out, workDir);
     }
 
-    /** The MoE experiment in seconds ({@code presets/moe-quick.json}): 2 seeds × 2 steps of 4 prompts × 4. */
+    /**
+     * The MoE experiment in seconds ({@code presets/moe-quick.json}): a 2-lr calibration, then 2 seeds × 2 steps of 4
+     * prompts × 4 in both regimes.
+     */
     public static ExperimentConfig moeQuick(Path out, Path workDir) {
         return preset("moe-quick", out, workDir);
     }
@@ -272,7 +318,8 @@ public record ExperimentConfig(
                 model,
                 base,
                 baseConfig,
-                sweepSteps);
+                sweepSteps,
+                moe);
     }
 
     /** The same settings with {@code newSeeds} seeds, {@code newSteps} steps and {@code newSweepSteps} sweep steps. */
@@ -302,7 +349,47 @@ public record ExperimentConfig(
                 model,
                 base,
                 baseConfig,
-                newSweepSteps);
+                newSweepSteps,
+                moe);
+    }
+
+    /**
+     * The same experiment trained at learning rate {@code lr} with {@code newMiniBatches} minibatches per step (a
+     * regime of the MoE experiment: the calibrated lr*, or the harsher regime's).
+     */
+    public ExperimentConfig withTraining(double lr, int newMiniBatches) {
+        return new ExperimentConfig(
+                seeds,
+                firstSeed,
+                steps,
+                promptsPerStep,
+                groupSize,
+                newMiniBatches,
+                lr,
+                temperature,
+                maxNewTokens,
+                modelSeed,
+                sftSteps,
+                sftBatchSize,
+                sftLearningRate,
+                evalEvery,
+                evalSize,
+                window,
+                rewardGain,
+                gspoSweep,
+                grpoSweep,
+                out,
+                workDir,
+                model,
+                base,
+                baseConfig,
+                sweepSteps,
+                moe);
+    }
+
+    /** The MoE settings; without them no calibration and no harsher regime. */
+    public MoeSpec moeSpec() {
+        return moe == null ? new MoeSpec(List.of(), null, 0, 1) : moe;
     }
 
     /** The built-in model's name ({@code builtin} for results written before the field existed). */
@@ -337,7 +424,8 @@ public record ExperimentConfig(
                 model,
                 base,
                 baseConfig,
-                sweepSteps);
+                sweepSteps,
+                moe);
     }
 
     /** The folder of the plots: {@code experiments/} beside the markdown file. */
@@ -390,6 +478,9 @@ public record ExperimentConfig(
     /** The base with this experiment's seed, steps and flat settings (sampling, optimizer, evaluation). */
     private ObjectNode overridden(long seed, int gspoSteps) {
         ObjectNode n = RunConfigJson.write(baseConfig);
+        if (model != null) {
+            set(n, "model.source", model); // e.g. the MoE experiment: the built-in moe policy on the base's task
+        }
         set(n, "seed", seed);
         set(n, "steps", gspoSteps);
         set(n, "sampling.promptsPerStep", promptsPerStep);

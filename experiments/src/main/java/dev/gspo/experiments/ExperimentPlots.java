@@ -89,27 +89,65 @@ public final class ExperimentPlots {
     }
 
     /**
-     * The MoE experiment's plots: {@code moe-reward.png}, {@code moe-heldout.png}, {@code moe-clip.png} as above over
-     * its three arms, and {@code moe-experts.png}: the share of (token, layer) expert sets that changed between π_old
-     * and π_θ, per step, mean ± std over seeds.
+     * The MoE experiment's plots: {@code moe-lr-sweep.png} (held-out accuracy vs step of each calibration run), then
+     * per regime ({@code moe-} calibrated, {@code moe-harsh-} harsher) {@code reward}, {@code heldout}, {@code clip}
+     * as above over its three arms and {@code experts}: the share of (token, layer) expert sets that changed between
+     * π_old and π_θ, per step, mean ± std over seeds.
      */
     public static List<String> writeMoe(ExperimentResult result, Path dir) {
         ChartStyle.prepare();
         List<String> files = new ArrayList<>();
-        String what = "qwen3_moe policy";
         try {
             Files.createDirectories(dir);
-            save(dir, "moe-reward.png", rewardChart(result, result.arms(), what), files);
-            save(dir, "moe-heldout.png", heldOutChart(result, result.arms(), what), files);
-            save(dir, "moe-clip.png", clipChart(result, result.arms(), what), files);
-            save(dir, "moe-experts.png", expertChart(result, result.arms()), files);
+            if (!result.lrSweep().empty()) {
+                save(dir, "moe-lr-sweep.png", lrSweepChart(result), files);
+            }
+            for (MoeExperiment.Regime regime : MoeReport.regimes(result)) {
+                List<Arm> arms = MoeReport.armsOf(result, regime);
+                String prefix = regime == MoeExperiment.Regime.HARSH ? "moe-harsh-" : "moe-";
+                String what = String.format(
+                        Locale.ROOT,
+                        "qwen3_moe, lr %s, %d minibatches",
+                        Arm.plain(MoeReport.lrOf(result, regime)),
+                        MoeReport.miniBatchesOf(result, regime));
+                save(dir, prefix + "reward.png", rewardChart(result, arms, what), files);
+                save(dir, prefix + "heldout.png", heldOutChart(result, arms, what), files);
+                save(dir, prefix + "clip.png", clipChart(result, arms, what), files);
+                save(dir, prefix + "experts.png", expertChart(result, arms, what), files);
+            }
             return files;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the plots to " + dir, e);
         }
     }
 
-    private static JFreeChart expertChart(ExperimentResult result, List<Arm> arms) {
+    /** Held-out greedy accuracy vs step of each calibration run (one seed, one line per learning rate). */
+    private static JFreeChart lrSweepChart(ExperimentResult result) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (LrSweep.Candidate c : result.lrSweep().candidates()) {
+            XYSeries s = new XYSeries(String.format(
+                    Locale.ROOT,
+                    "lr %s (%+.1f points)%s",
+                    Arm.plain(c.learningRate()),
+                    100 * c.gain(),
+                    c.chosen() ? ", lr*" : ""));
+            RunMeasures.heldOutCurve(c.run()).forEach(p -> s.add(p[0], p[1]));
+            data.addSeries(s);
+        }
+        long seed = result.lrSweep().candidates().getFirst().run().seed();
+        JFreeChart chart = ChartStyle.lines(
+                "Learning-rate calibration: held-out greedy accuracy, GSPO, seed " + seed,
+                "step",
+                "accuracy",
+                data,
+                true);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        chart.getXYPlot().setRenderer(renderer);
+        ((NumberAxis) chart.getXYPlot().getRangeAxis()).setAutoRangeIncludesZero(false);
+        return chart;
+    }
+
+    private static JFreeChart expertChart(ExperimentResult result, List<Arm> arms, String what) {
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         for (Arm arm : arms) {
             List<RunResult> runs = result.runsOf(arm);
@@ -127,7 +165,7 @@ public final class ExperimentPlots {
             data.addSeries(s);
         }
         JFreeChart chart = ChartStyle.lines(
-                "Routed expert sets changed between π_old and π_θ " + "(after the step's first update)",
+                "Expert sets changed between π_old and π_θ (after the first update), " + what,
                 "step",
                 "share of (token, layer) pairs (mean ± std)",
                 data,

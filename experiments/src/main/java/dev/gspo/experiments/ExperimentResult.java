@@ -17,6 +17,8 @@ import java.util.List;
  * @param warmStarts   every warm start, one per seed with a base ({@link ExperimentConfig#warmStartSeed}), in seed
  *                     order; {@code warmStart} is the first seed's (null in results written before: then
  *                     {@code warmStart} served every seed)
+ * @param lrSweep      the MoE experiment's learning-rate calibration (empty for the dense experiment and for results
+ *                     written before it existed)
  */
 public record ExperimentResult(
         ExperimentConfig config,
@@ -30,10 +32,53 @@ public record ExperimentResult(
         double wallSeconds,
         String commandLine,
         String ranOn,
-        List<WarmStart.Result> warmStarts) {
+        List<WarmStart.Result> warmStarts,
+        LrSweep lrSweep) {
 
+    @com.fasterxml.jackson.annotation.JsonCreator
     public ExperimentResult {
         warmStarts = warmStarts == null ? List.of(warmStart) : List.copyOf(warmStarts);
+        lrSweep = lrSweep == null ? new LrSweep(List.of()) : lrSweep;
+    }
+
+    /** Everything but an MoE calibration (the dense experiment). */
+    public ExperimentResult(
+            ExperimentConfig config,
+            WarmStart.Result warmStart,
+            Sweep sweep,
+            List<Arm> arms,
+            List<RunResult> runs,
+            double startReward,
+            double threshold,
+            int executedRuns,
+            double wallSeconds,
+            String commandLine,
+            String ranOn,
+            List<WarmStart.Result> warmStarts) {
+        this(
+                config,
+                warmStart,
+                sweep,
+                arms,
+                runs,
+                startReward,
+                threshold,
+                executedRuns,
+                wallSeconds,
+                commandLine,
+                ranOn,
+                warmStarts,
+                null);
+    }
+
+    /** The MoE experiment's calibrated learning rate lr*: the calibration's pick, else the configured one. */
+    public double calibratedLr() {
+        return lrSweep.chosen(config.learningRate());
+    }
+
+    /** The learning rate of the MoE experiment's harsher regime: lr* · harshLrFactor. */
+    public double harshLr() {
+        return calibratedLr() * config.moeSpec().harshLrFactor();
     }
 
     /** The warm start the runs of {@code seed} started from. */
@@ -62,7 +107,8 @@ public record ExperimentResult(
                 wallSeconds,
                 commandLine,
                 ranOn,
-                warmStarts);
+                warmStarts,
+                lrSweep);
     }
 
     public List<RunResult> runsOf(Arm arm) {

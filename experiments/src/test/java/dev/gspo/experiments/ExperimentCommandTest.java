@@ -164,12 +164,19 @@ class ExperimentCommandTest {
                         MoeReport.BEGIN,
                         MoeReport.END,
                         "## MoE: GSPO without routing replay",
-                        "**Answer.** Claim 3",
-                        "### Paired comparisons");
+                        "**Answer.**",
+                        "### Calibration: the learning rate",
+                        "### Calibrated regime",
+                        "### Harsher regime (lr ",
+                        "### Does routing move more in the harsher regime?",
+                        "Paired comparisons");
+        assertThat(md.lines().filter(l -> l.matches("\\| (0\\.0003|0\\.0001) \\|.*")))
+                .as("one calibration row per swept lr")
+                .hasSize(2);
         List<String> armRows = md.lines()
                 .filter(l -> l.matches("\\| (gspo|grpo) \\| (yes|no) \\|.*"))
                 .toList();
-        assertThat(armRows).hasSize(3);
+        assertThat(armRows).as("3 arms × 2 regimes").hasSize(6);
         for (String row : armRows) {
             String measures = row.substring(row.indexOf("] |") + 3); // past the clip range
             Matcher m = NUMBER.matcher(measures);
@@ -181,11 +188,23 @@ class ExperimentCommandTest {
             assertThat(numbers).as(row).isGreaterThanOrEqualTo(9);
         }
         assertThat(armRows.get(0)).as("GSPO routes freely and its experts move").doesNotContain("| — |");
-        for (String png : List.of("moe-reward.png", "moe-heldout.png", "moe-clip.png", "moe-experts.png")) {
+        for (String png : List.of(
+                "moe-lr-sweep.png",
+                "moe-reward.png",
+                "moe-heldout.png",
+                "moe-clip.png",
+                "moe-experts.png",
+                "moe-harsh-reward.png",
+                "moe-harsh-heldout.png",
+                "moe-harsh-clip.png",
+                "moe-harsh-experts.png")) {
             Path file = out.getParent().resolve("experiments").resolve(png);
             assertThat(Files.readAllBytes(file)).startsWith(PNG_SIGNATURE);
-            assertThat(md).contains("](experiments/" + png + ")");
+            assertThat(md).contains("](experiments/" + png + ")\n\n`" + png + "`: `./gspo experiment --moe --quick");
         }
+        assertThat(log.toString(StandardCharsets.UTF_8))
+                .as("seed 1's GSPO run at lr* is the calibration's run at lr*")
+                .contains("same run as before, reused");
 
         int rerender = ExperimentCommand.execute(
                 new PrintStream(log, true, StandardCharsets.UTF_8),
@@ -197,6 +216,27 @@ class ExperimentCommandTest {
         assertThat(Files.readString(out))
                 .as("rendered again from moe-results.json, in place")
                 .isEqualTo(md);
+
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        int resumed = ExperimentCommand.execute(
+                new PrintStream(again, true, StandardCharsets.UTF_8),
+                "--moe",
+                "--quick",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                dir.resolve("work").toString(),
+                "--resume-from",
+                dir.resolve("work").resolve(Experiment.PARTIAL).toString());
+        String resumedLog = again.toString(StandardCharsets.UTF_8);
+        assertThat(resumed).as(resumedLog).isZero();
+        assertThat(resumedLog)
+                .as("a finished experiment resumed trains nothing again")
+                .doesNotContain("warm start of seed", "steps (run ")
+                .contains("resuming: 1 warm start(s)");
+        assertThat(resumedLog.lines().filter(l -> l.contains("same run as before, reused")))
+                .as("2 calibration runs + 2 seeds × 6 arms")
+                .hasSize(14);
     }
 
     @Test

@@ -92,10 +92,6 @@ class ExperimentPresetsTest {
         assertThat(warm.warmStart().targetAccuracy()).isEqualTo(0.3);
         assertThat(warm.task()).isEqualTo(main.task());
         assertThat(warm.resumeFrom()).isNull();
-        ExperimentConfig moe = ExperimentConfig.moe(dir.resolve("E.md"), dir);
-        assertThat(moe.warmStartSeed(4))
-                .as("without a base one warm start serves every seed")
-                .isEqualTo(1);
     }
 
     @Test
@@ -117,15 +113,83 @@ class ExperimentPresetsTest {
     }
 
     @Test
-    void theMoePresetKeepsItsFlatSettings() {
+    void theMoePresetRunsTheMoePolicyOnTheMainJobsTaskWithItsSeedRobustWarmStart() throws Exception {
         ExperimentConfig moe = ExperimentConfig.moe(dir.resolve("E.md"), dir);
+        RunConfig main = mainJob();
 
-        assertThat(moe.base()).isNull();
-        assertThat(moe.baseConfig()).isNull();
-        assertThat(List.of(moe.seeds(), moe.steps(), moe.promptsPerStep(), moe.sftSteps()))
-                .containsExactly(5, 150, 32, 600);
-        assertThat(moe.learningRate()).isEqualTo(3e-4);
+        RunConfig warm = moe.warmStartConfig(2);
+
+        assertThat(moe.base()).isEqualTo("config/main-job.json");
+        assertThat(moe.modelName()).isEqualTo("moe");
+        assertThat(warm.model().source())
+                .as("the MoE policy, not the base's dense one")
+                .isEqualTo("moe");
+        assertThat(warm.seed()).isEqualTo(2);
+        assertThat(warm.warmStart()).as("the main job's stop rule").isEqualTo(main.warmStart());
+        assertThat(warm.task()).isEqualTo(main.task());
+        assertThat(moe.seeds()).isGreaterThanOrEqualTo(3);
+        assertThat(moe.moeSpec().lrSweep())
+                .as("a calibration over ~1.5 decades down from the old 3e-4")
+                .hasSizeGreaterThanOrEqualTo(4)
+                .allMatch(lr -> lr <= 3e-4 && lr >= 3e-4 / Math.pow(10, 1.6));
+        assertThat(moe.moeSpec().harshMiniBatches()).isEqualTo(8);
+        assertThat(moe.moeSpec().harshLrFactor()).isEqualTo(3);
         assertThat(ExperimentConfig.moeQuick(dir.resolve("E.md"), dir).seeds()).isEqualTo(2);
+    }
+
+    @Test
+    void theHarsherRegimeTrainsWithItsOwnLearningRateAndMinibatchesAndNothingElseChanges() {
+        ExperimentConfig moe = ExperimentConfig.moe(dir.resolve("E.md"), dir);
+        Arm calm = new Arm(LossMode.GRPO, MoeExperiment.REPLAY, LossMode.GRPO.paperClipRange());
+        Arm harsh = new Arm(LossMode.GRPO, MoeExperiment.HARSH_REPLAY, LossMode.GRPO.paperClipRange());
+        Path warm = dir.resolve("warm-start-s1");
+
+        RunConfig calibrated = moe.withTraining(5e-5, moe.miniBatches()).runConfig(calm, 1, warm);
+        RunConfig harsher = moe.withTraining(15e-5, 8).runConfig(harsh, 1, warm);
+
+        assertThat(calibrated.optimizer().learningRate()).isEqualTo(5e-5);
+        assertThat(harsher.optimizer().learningRate()).isEqualTo(15e-5);
+        assertThat(calibrated.optimizer().miniBatches()).isEqualTo(2);
+        assertThat(harsher.optimizer().miniBatches()).isEqualTo(8);
+        assertThat(harsher.objective().routingReplay()).isTrue();
+        assertThat(harsher.validate()).isEmpty();
+        ObjectNode a = RunConfigJson.write(calibrated);
+        ObjectNode b = RunConfigJson.write(harsher);
+        a.remove("optimizer");
+        b.remove("optimizer");
+        assertThat(a).as("all but the optimizer's lr and minibatches").isEqualTo(b);
+        assertThat(MoeExperiment.Regime.of(harsh)).isEqualTo(MoeExperiment.Regime.HARSH);
+        assertThat(MoeExperiment.Regime.of(calm)).isEqualTo(MoeExperiment.Regime.CALIBRATED);
+        assertThat(new Arm(LossMode.GRPO, MoeExperiment.HARSH, LossMode.GRPO.paperClipRange()).routingReplay())
+                .isFalse();
+    }
+
+    @Test
+    void moeOptionsOverrideThePresetAndBelongToMoeOnly() {
+        ExperimentCommand command = new ExperimentCommand(System.out, "test");
+        new picocli.CommandLine(command)
+                .parseArgs("--moe", "--lr-sweep", "1e-4,2e-5", "--harsh-mini-batches", "6", "--harsh-lr-factor", "2");
+        ExperimentCommand noSweep = new ExperimentCommand(System.out, "test");
+        new picocli.CommandLine(noSweep).parseArgs("--moe", "--no-sweep", "--lr", "4e-5");
+        ExperimentCommand dense = new ExperimentCommand(System.out, "test");
+        new picocli.CommandLine(dense).parseArgs("--lr-sweep", "1e-4");
+
+        ExperimentConfig.MoeSpec m = command.config(dir).moeSpec();
+
+        assertThat(m.lrSweep()).containsExactly(1e-4, 2e-5);
+        assertThat(m.harshMiniBatches()).isEqualTo(6);
+        assertThat(m.harshLrFactor()).isEqualTo(2);
+        assertThat(m.lrSweepSteps())
+                .isEqualTo(ExperimentConfig.moe(dir, dir).moeSpec().lrSweepSteps());
+        assertThat(noSweep.config(dir).moeSpec().lrSweep()).isEmpty();
+        assertThat(noSweep.config(dir).learningRate()).isEqualTo(4e-5);
+        assertThatThrownBy(() -> dense.config(dir))
+                .hasMessageContaining("--lr-sweep")
+                .hasMessageContaining("--moe");
+        assertThatThrownBy(() -> new ExperimentConfig.MoeSpec(List.of(1e-4, -1.0), null, 8, 3))
+                .hasMessageContaining("[1.0E-4, -1.0]");
+        assertThatThrownBy(() -> new ExperimentConfig.MoeSpec(List.of(), null, 8, 0.5))
+                .hasMessageContaining("harshLrFactor must be ≥ 1, got 0.5");
     }
 
     @Test
