@@ -205,12 +205,22 @@ public final class MoeReport {
                     cmp.gspo().format("%.4f"),
                     verdictText(cmp, "harsher", "calibrated")));
         }
-        String head = rose == parts.size()
-                ? "In the harsher regime routing moved **more** between π_old and π_θ in every arm"
-                : rose == 0
-                        ? "In the harsher regime routing did **not** move measurably more between π_old and π_θ"
-                        : "In the harsher regime routing moved more between π_old and π_θ in " + rose + " of "
-                                + parts.size() + " arms";
+        long judged = 0;
+        for (int i = 0; i < Math.min(calm.size(), harsh.size()); i++) {
+            if (compare(r, harsh.get(i), calm.get(i), "expert change", "%.4f", RunMeasures::expertChange)
+                    .judged()) {
+                judged++;
+            }
+        }
+        String head = judged == 0
+                ? "Whether routing moves more in the harsher regime has no verdict yet (fewer than two seeds of an arm "
+                        + "in both regimes)"
+                : rose == parts.size()
+                        ? "In the harsher regime routing moved **more** between π_old and π_θ in every arm"
+                        : rose == 0
+                                ? "In the harsher regime routing did **not** move measurably more between π_old and π_θ"
+                                : "In the harsher regime routing moved more between π_old and π_θ in " + rose + " of "
+                                        + parts.size() + " arms";
         return head + " (expert-change share, calibrated → harsher, paired by seed): " + String.join("; ", parts) + ".";
     }
 
@@ -572,6 +582,10 @@ public final class MoeReport {
         StringBuilder moved = new StringBuilder();
         for (Arm arm : arms) {
             ArmSummary a = r.summary(arm);
+            if (a.runs() == 0) {
+                moved.append(moved.isEmpty() ? "" : "; ").append(armName(arm)).append(" not run yet");
+                continue;
+            }
             moved.append(String.format(
                     Locale.ROOT,
                     "%s%s %+.3f reward, %+.1f points held-out",

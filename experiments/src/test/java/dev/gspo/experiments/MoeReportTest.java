@@ -135,7 +135,8 @@ class MoeReportTest {
                 .contains("**Partial results**: 12 of the 18 runs")
                 .contains("`--resume-from <work-dir>/results-partial.json`")
                 .contains("| 3 | — | — | — |")
-                .contains("collapsed runs: GSPO 0/2");
+                .contains("collapsed runs: GSPO 0/2")
+                .doesNotContainIgnoringCase("nan");
     }
 
     /** 3 seeds; both regimes; in the harsher one GRPO without replay collapses when {@code grpoCollapses}. */
