@@ -12,6 +12,8 @@ import dev.gspo.common.objective.LossDiagnostics;
 import dev.gspo.common.objective.ObjectiveResult;
 import dev.gspo.common.objective.PolicyBatch;
 import dev.gspo.common.objective.PolicyObjective;
+import dev.gspo.common.profile.StageTimer;
+import dev.gspo.common.profile.TrainStage;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
 import java.util.ArrayList;
@@ -124,11 +126,26 @@ public final class PolicyTrainer {
             OldLogprobs oldSource,
             double zeroVarianceShare,
             RandomGenerator rng) {
+        return step(samples, miniBatches, lr, oldSource, zeroVarianceShare, rng, StageTimer.NONE);
+    }
+
+    /**
+     * As {@link #step(List, int, double, OldLogprobs, double, RandomGenerator)}, telling {@code timer} where each
+     * {@link TrainStage} ends (the bench's stage profile). The arithmetic is the same with any timer.
+     */
+    public StepResult step(
+            List<PolicySample> samples,
+            int miniBatches,
+            double lr,
+            OldLogprobs oldSource,
+            double zeroVarianceShare,
+            RandomGenerator rng,
+            StageTimer timer) {
         List<PolicySample> trained = samples.stream().filter(s -> !s.masked()).toList();
         if (trained.isEmpty()) {
             return new StepResult(List.of(), List.of(), 0, Double.NaN, Double.NaN, 0, Double.NaN);
         }
-        return stepOn(trained, miniBatches, lr, oldSource, zeroVarianceShare, rng);
+        return stepOn(trained, miniBatches, lr, oldSource, zeroVarianceShare, rng, timer);
     }
 
     private StepResult stepOn(
@@ -137,11 +154,14 @@ public final class PolicyTrainer {
             double lr,
             OldLogprobs oldSource,
             double zeroVarianceShare,
-            RandomGenerator rng) {
+            RandomGenerator rng,
+            StageTimer timer) {
         Autograd.offForThisThread();
         NDManager manager = model.weights().manager();
         ExpertChoices choices = new ExpertChoices(samples);
+        timer.ended(TrainStage.OTHER);
         float[][] trainerOld = trainerLogprobs(samples, choices);
+        timer.ended(TrainStage.OLD_LOGPROBS);
         List<Double> changeShares = new ArrayList<>();
         double sumDiff = 0;
         double maxDiff = 0;
@@ -200,6 +220,7 @@ public final class PolicyTrainer {
                                 .logprobs();
                 int inputWidth = TeacherForcedScorer.inputWidth(prompts, responses);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    timer.ended(TrainStage.OTHER);
                     ResponseLogprobs lp = TeacherForcedScorer.score(
                             model.transformer(),
                             manager,
@@ -207,7 +228,8 @@ public final class PolicyTrainer {
                             responses,
                             temps,
                             true,
-                            routingReplay ? choices.replay(idx, inputWidth) : choices.observe(idx, inputWidth));
+                            routingReplay ? choices.replay(idx, inputWidth) : choices.observe(idx, inputWidth),
+                            timer);
                     PolicyBatch batch = PolicyBatch.of(
                                     lp.logprobs(),
                                     manager.create(old, new Shape(idx.size(), width)),
@@ -225,16 +247,20 @@ public final class PolicyTrainer {
                     ObjectiveResult result = objective.compute(batch);
                     d = result.diagnostics();
                     loss = d.loss();
+                    timer.ended(TrainStage.LOSS);
                     if (Double.isFinite(loss)) {
                         gc.backward(result.loss());
                     }
+                    timer.ended(TrainStage.BACKWARD);
                 }
             }
             double share = choices.takeChangeShare(); // minibatch 1 runs before any update: π_θ = π_old
             if (k > 0 && Double.isFinite(share)) {
                 changeShares.add(share);
             }
+            timer.ended(TrainStage.OTHER);
             double norm = Double.isFinite(loss) ? Gradients.clipGlobalNorm(params.values(), maxGradNorm) : Double.NaN;
+            timer.ended(TrainStage.CLIP);
             if (Double.isFinite(norm)) {
                 optimizer.update(params, lr);
                 diagnostics.add(d);
@@ -242,7 +268,9 @@ public final class PolicyTrainer {
             } else {
                 skipped++;
             }
+            timer.ended(TrainStage.ADAMW);
             Gradients.zero(params.values());
+            timer.ended(TrainStage.ZERO);
         }
         return new StepResult(
                 diagnostics,
