@@ -139,15 +139,17 @@ public final class TeacherForcedScorer {
                 .singletonOrThrow(); // [B, R, d]
         NDArray logits = model.logits(picked); // [B, R, V]
         timer.ended(TrainStage.HEAD);
-        NDArray temps = manager.create(temperatures, new Shape(b, 1, 1));
-        NDArray logp = logits.div(temps).logSoftmax(-1); // [B, R, V]
+        // logits / 1 = logits exactly: at T = 1 everywhere (greedy, or sampled at 1) the [B, R, V] division and its
+        // backward are skipped
+        NDArray scaled = allOnes(temperatures) ? logits : logits.div(manager.create(temperatures, new Shape(b, 1, 1)));
+        NDArray logp = scaled.logSoftmax(-1); // [B, R, V]
         NDArray target = manager.create(targets, new Shape(b, respWidth, 1));
         NDArray maskArray = manager.create(mask, new Shape(b, respWidth));
         NDArray chosen = logp.gather(target, -1).squeeze(-1).mul(maskArray); // [B, R]
         NDArray entropy = null;
         if (withEntropy) {
             NDArray detached = logp.stopGradient();
-            entropy = detached.exp().mul(detached).sum(new int[] {-1}).neg().mul(maskArray);
+            entropy = detached.exp().muli(detached).sum(new int[] {-1}).neg().mul(maskArray);
         }
         timer.ended(TrainStage.LOG_SOFTMAX);
         return new ResponseLogprobs(chosen, maskArray, lengths, entropy);
@@ -160,6 +162,15 @@ public final class TeacherForcedScorer {
             width = Math.max(width, prompts.get(i).length + responses.get(i).length - 1);
         }
         return width;
+    }
+
+    private static boolean allOnes(float[] temperatures) {
+        for (float t : temperatures) {
+            if (t != 1f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void checkToken(int token, int vocab, int row) {
