@@ -31,6 +31,9 @@ public final class Gradients {
      * norm is recomputed in float64 from the gradients themselves, so a finite gradient is never reported as ∞.
      */
     public static double globalNorm(Collection<NDArray> params) {
+        if (params.isEmpty()) {
+            return 0;
+        }
         float[] perParameter;
         try (NDScope ignored = new NDScope()) {
             NDList norms = new NDList(params.size());
