@@ -13,6 +13,7 @@ import dev.gspo.common.objective.ObjectiveConfig;
 import dev.gspo.common.objective.ObjectiveResult;
 import dev.gspo.common.objective.PolicyBatch;
 import dev.gspo.common.objective.PolicyObjective;
+import dev.gspo.common.profile.TrainStage;
 import dev.gspo.common.train.AdamW;
 import dev.gspo.common.train.OldLogprobs;
 import dev.gspo.common.train.PolicySample;
@@ -27,6 +28,18 @@ import java.util.function.Consumer;
  * minibatch the teacher-forced forward, the GSPO loss, backward, global-norm clipping and AdamW. FLOPs counted:
  * 4 forwards of the batch (1 no-grad + 3 for forward+backward), see {@link Flops}. The GSPO loss is timed on its
  * own (forward + backward of the objective on [B, R] log-probs that require a gradient) to give its share.
+ *
+ * <p>The timed steps also carry a {@link StageProfile}: wall and process CPU time per {@link TrainStage}, summed over
+ * the timed steps' minibatches, one row per stage. FLOPs per stage, as {@link Flops} counts them:
+ *
+ * <pre>
+ *   π_old recompute   forward(N·W positions, N·W² pairs, N·R head rows)     N samples, W = input width, R = response
+ *   blocks forward    forward(N·W, N·W², 0)
+ *   head forward      forward(0, 0, N·R)                                     2·V·d per response row
+ *   backward          2 × (blocks + head)
+ * </pre>
+ * The other stages (inputs, log-softmax, loss, clipping, AdamW, zeroing) are memory- or op-bound and have no FLOPs
+ * here; their share of the step is what they cost.
  */
 final class TrainBench {
     private TrainBench() {}
@@ -61,15 +74,25 @@ final class TrainBench {
         double load = Machine.load();
         double stepSeconds;
         double adamSeconds;
+        StageProfile profile = new StageProfile();
         try (AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
             PolicyTrainer trainer =
                     new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO)), 1.0);
             trainer.step(batch, miniBatches, 1e-6, OldLogprobs.ROLLOUT, 0.0, new SplittableRandom(1)); // warm-up
             long t0 = System.nanoTime();
             for (int s = 0; s < steps; s++) {
-                trainer.step(batch, miniBatches, 1e-6, OldLogprobs.ROLLOUT, 0.0, new SplittableRandom(s));
+                profile.start();
+                trainer.step(batch, miniBatches, 1e-6, OldLogprobs.ROLLOUT, 0.0, new SplittableRandom(s), profile);
+                profile.ended(TrainStage.OTHER); // building the step's result
             }
             stepSeconds = (System.nanoTime() - t0) / 1e9 / steps;
+            String trace = System.getProperty("gspo.bench.opTrace");
+            if (trace != null) { // one more step under libtorch's profiler: a chrome trace of every op, for digging
+                ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+                trainer.step(batch, miniBatches, 1e-6, OldLogprobs.ROLLOUT, 0.0, new SplittableRandom(99));
+                ai.djl.pytorch.jni.JniUtils.stopProfile(
+                        trace + "-" + label.replaceAll("[^A-Za-z0-9.-]", "_") + ".json");
+            }
             long a0 = System.nanoTime();
             for (int s = 0; s < 3; s++) {
                 adam.update(model.weights().byName(), 1e-9); // zero gradients: same arithmetic, no change that matters
@@ -91,6 +114,44 @@ final class TrainBench {
                 load,
                 "prompt+response tokens; " + DecodeBench.ms(stepSeconds) + " per step; "
                         + Results.num(samples * responseLen / stepSeconds) + " response tok/s"));
+        double blocks = flops.forward((double) samples * width, (double) samples * width * width, 0);
+        double head = flops.forward(0, 0, (double) samples * responseLen);
+        for (TrainStage stage : TrainStage.values()) {
+            double wall = profile.wallSeconds(stage) / steps;
+            double cpu = profile.cpuSeconds(stage) / steps;
+            double stageFlops =
+                    switch (stage) {
+                        case OLD_LOGPROBS -> perForward;
+                        case BLOCKS -> blocks;
+                        case HEAD -> head;
+                        case BACKWARD -> 2 * (blocks + head);
+                        default -> Double.NaN;
+                    };
+            out.accept(new Row(
+                    "train",
+                    label + " stage: " + stage.label(),
+                    wall * 1000,
+                    "ms/step",
+                    wall > 0 ? stageFlops / wall / 1e9 : Double.NaN,
+                    load,
+                    String.format(
+                            java.util.Locale.ROOT,
+                            "%.1f%% of the step; process CPU %s (%.2f× wall)",
+                            100 * wall / stepSeconds,
+                            DecodeBench.ms(cpu),
+                            wall > 0 ? cpu / wall : Double.NaN)));
+        }
+        out.accept(new Row(
+                "train",
+                label + " stage: sum of the stages",
+                profile.totalWallSeconds() / steps * 1000,
+                "ms/step",
+                Double.NaN,
+                load,
+                String.format(
+                        java.util.Locale.ROOT,
+                        "%.1f%% of the measured step (the rest: the loop around the steps)",
+                        100 * profile.totalWallSeconds() / steps / stepSeconds)));
         double lossSeconds = lossSeconds(manager, samples / miniBatches, responseLen) * miniBatches;
         out.accept(new Row(
                 "train",

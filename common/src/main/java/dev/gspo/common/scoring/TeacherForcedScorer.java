@@ -7,6 +7,8 @@ import ai.djl.ndarray.types.SparseFormat;
 import dev.gspo.common.model.AttentionBias;
 import dev.gspo.common.model.ExpertRouting;
 import dev.gspo.common.model.Transformer;
+import dev.gspo.common.profile.StageTimer;
+import dev.gspo.common.profile.TrainStage;
 import java.util.List;
 
 /**
@@ -57,6 +59,23 @@ public final class TeacherForcedScorer {
             float[] temperatures,
             boolean withEntropy,
             ExpertRouting routing) {
+        return score(model, manager, prompts, responses, temperatures, withEntropy, routing, StageTimer.NONE);
+    }
+
+    /**
+     * As {@link #score(Transformer, NDManager, List, List, float[], boolean, ExpertRouting)}, telling {@code timer}
+     * where each of its stages ends ({@link TrainStage#INPUTS}, {@link TrainStage#BLOCKS}, {@link TrainStage#HEAD},
+     * {@link TrainStage#LOG_SOFTMAX}).
+     */
+    public static ResponseLogprobs score(
+            Transformer model,
+            NDManager manager,
+            List<int[]> prompts,
+            List<int[]> responses,
+            float[] temperatures,
+            boolean withEntropy,
+            ExpertRouting routing,
+            StageTimer timer) {
         int b = prompts.size();
         if (responses.size() != b || temperatures.length != b) {
             throw new IllegalArgumentException("prompts, responses and temperatures differ in count: " + b + ", "
@@ -108,28 +127,31 @@ public final class TeacherForcedScorer {
             }
         }
         NDArray idArray = manager.create(ids, new Shape(b, width));
-        NDArray hidden = model.hidden(
-                idArray,
-                manager.create(positions, new Shape(b, width)),
-                AttentionBias.rightPadded(manager, inputLengths, width),
-                null,
-                null,
-                routing); // [B, W, d]
+        NDArray positionArray = manager.create(positions, new Shape(b, width));
+        NDArray bias = AttentionBias.rightPadded(manager, inputLengths, width);
+        timer.ended(TrainStage.INPUTS);
+        NDArray hidden = model.hidden(idArray, positionArray, bias, null, null, routing); // [B, W, d]
+        timer.ended(TrainStage.BLOCKS);
         NDArray flat = hidden.reshape(-1, hidden.getShape().get(2)); // [B·W, d]
         NDArray rowIndex = manager.create(gatherRows, new Shape(b, respWidth));
         NDArray picked = rowIndex.getNDArrayInternal()
                 .embedding(rowIndex, flat, SparseFormat.DENSE)
                 .singletonOrThrow(); // [B, R, d]
-        NDArray temps = manager.create(temperatures, new Shape(b, 1, 1));
-        NDArray logp = model.logits(picked).div(temps).logSoftmax(-1); // [B, R, V]
+        NDArray logits = model.logits(picked); // [B, R, V]
+        timer.ended(TrainStage.HEAD);
+        // logits / 1 = logits exactly: at T = 1 everywhere (greedy, or sampled at 1) the [B, R, V] division and its
+        // backward are skipped
+        NDArray scaled = allOnes(temperatures) ? logits : logits.div(manager.create(temperatures, new Shape(b, 1, 1)));
+        NDArray logp = scaled.logSoftmax(-1); // [B, R, V]
         NDArray target = manager.create(targets, new Shape(b, respWidth, 1));
         NDArray maskArray = manager.create(mask, new Shape(b, respWidth));
         NDArray chosen = logp.gather(target, -1).squeeze(-1).mul(maskArray); // [B, R]
         NDArray entropy = null;
         if (withEntropy) {
             NDArray detached = logp.stopGradient();
-            entropy = detached.exp().mul(detached).sum(new int[] {-1}).neg().mul(maskArray);
+            entropy = detached.exp().muli(detached).sum(new int[] {-1}).neg().mul(maskArray);
         }
+        timer.ended(TrainStage.LOG_SOFTMAX);
         return new ResponseLogprobs(chosen, maskArray, lengths, entropy);
     }
 
@@ -140,6 +162,15 @@ public final class TeacherForcedScorer {
             width = Math.max(width, prompts.get(i).length + responses.get(i).length - 1);
         }
         return width;
+    }
+
+    private static boolean allOnes(float[] temperatures) {
+        for (float t : temperatures) {
+            if (t != 1f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void checkToken(int token, int vocab, int row) {

@@ -69,20 +69,26 @@ public final class AdamW implements AutoCloseable {
         step++;
         double bc1 = 1 - Math.pow(hyper.beta1(), step);
         double sqrtBc2 = Math.sqrt(1 - Math.pow(hyper.beta2(), step));
-        try (NDScope ignored = new NDScope()) {
-            params.forEach((name, p) -> {
+        // m / (√v/√bc2 + ε) = √bc2 · m / (√v + ε·√bc2): one pass fewer per parameter than dividing √v first
+        double epsScaled = hyper.eps() * sqrtBc2;
+        double stepSize = lr * sqrtBc2 / bc1;
+        // one scope per parameter: its temporaries are freed before the next parameter's are allocated, so the
+        // allocator reuses warm memory instead of holding (and page-faulting in) every temporary of the model at once
+        params.forEach((name, p) -> {
+            try (NDScope ignored = new NDScope()) {
                 NDArray g = p.getGradient();
                 NDArray mi = m.get(name);
                 NDArray vi = v.get(name);
                 if (hyper.weightDecay() != 0 && p.getShape().dimension() >= 2) {
                     p.muli(1 - lr * hyper.weightDecay());
                 }
-                mi.muli(hyper.beta1()).addi(g.mul(1 - hyper.beta1()));
+                // β1·m + (1 − β1)·g written as g + β1·(m − g) (torch's lerp_): in place, no temporary
+                mi.subi(g).muli(hyper.beta1()).addi(g);
                 vi.muli(hyper.beta2()).addi(g.square().muli(1 - hyper.beta2()));
-                NDArray denom = vi.sqrt().divi(sqrtBc2).addi(hyper.eps());
-                p.subi(mi.div(denom).muli(lr / bc1));
-            });
-        }
+                NDArray denom = vi.sqrt().addi(epsScaled);
+                p.subi(mi.div(denom).muli(stepSize));
+            }
+        });
     }
 
     /** The moments as tensors named {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}; the step count goes in metadata. */

@@ -35,12 +35,13 @@ public final class ExpertChoices {
         }
     }
 
-    /** Records the choice of a forward over every sample in order, right-padded to {@code width}. */
-    ExpertRouting recorder(int width) {
+    /** Records the choice of a forward over the samples {@code rows}, in that order, right-padded to {@code width}. */
+    ExpertRouting recorder(List<Integer> rows, int width) {
         return (layer, chosen, tokens, k) -> {
             int[][] perSample = byLayer.computeIfAbsent(layer, l -> new int[inputLengths.length][]);
-            for (int i = 0; i < inputLengths.length; i++) {
-                perSample[i] = Arrays.copyOfRange(chosen, i * width * k, (i * width + inputLengths[i]) * k);
+            for (int r = 0; r < rows.size(); r++) {
+                int i = rows.get(r);
+                perSample[i] = Arrays.copyOfRange(chosen, r * width * k, (r * width + inputLengths[i]) * k);
             }
             return chosen;
         };

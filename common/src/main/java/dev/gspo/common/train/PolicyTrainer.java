@@ -12,6 +12,8 @@ import dev.gspo.common.objective.LossDiagnostics;
 import dev.gspo.common.objective.ObjectiveResult;
 import dev.gspo.common.objective.PolicyBatch;
 import dev.gspo.common.objective.PolicyObjective;
+import dev.gspo.common.profile.StageTimer;
+import dev.gspo.common.profile.TrainStage;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
 import java.util.ArrayList;
@@ -124,11 +126,26 @@ public final class PolicyTrainer {
             OldLogprobs oldSource,
             double zeroVarianceShare,
             RandomGenerator rng) {
+        return step(samples, miniBatches, lr, oldSource, zeroVarianceShare, rng, StageTimer.NONE);
+    }
+
+    /**
+     * As {@link #step(List, int, double, OldLogprobs, double, RandomGenerator)}, telling {@code timer} where each
+     * {@link TrainStage} ends (the bench's stage profile). The arithmetic is the same with any timer.
+     */
+    public StepResult step(
+            List<PolicySample> samples,
+            int miniBatches,
+            double lr,
+            OldLogprobs oldSource,
+            double zeroVarianceShare,
+            RandomGenerator rng,
+            StageTimer timer) {
         List<PolicySample> trained = samples.stream().filter(s -> !s.masked()).toList();
         if (trained.isEmpty()) {
             return new StepResult(List.of(), List.of(), 0, Double.NaN, Double.NaN, 0, Double.NaN);
         }
-        return stepOn(trained, miniBatches, lr, oldSource, zeroVarianceShare, rng);
+        return stepOn(trained, miniBatches, lr, oldSource, zeroVarianceShare, rng, timer);
     }
 
     private StepResult stepOn(
@@ -137,11 +154,15 @@ public final class PolicyTrainer {
             double lr,
             OldLogprobs oldSource,
             double zeroVarianceShare,
-            RandomGenerator rng) {
+            RandomGenerator rng,
+            StageTimer timer) {
         Autograd.offForThisThread();
         NDManager manager = model.weights().manager();
         ExpertChoices choices = new ExpertChoices(samples);
-        float[][] trainerOld = trainerLogprobs(samples, choices);
+        timer.ended(TrainStage.OTHER);
+        int m = Math.max(1, Math.min(miniBatches, samples.size()));
+        float[][] trainerOld = trainerLogprobs(samples, choices, (samples.size() + m - 1) / m);
+        timer.ended(TrainStage.OLD_LOGPROBS);
         List<Double> changeShares = new ArrayList<>();
         double sumDiff = 0;
         double maxDiff = 0;
@@ -163,7 +184,6 @@ public final class PolicyTrainer {
             int j = rng.nextInt(i + 1);
             order.set(i, order.set(j, order.get(i)));
         }
-        int m = Math.max(1, Math.min(miniBatches, samples.size()));
         List<LossDiagnostics> diagnostics = new ArrayList<>();
         List<Double> norms = new ArrayList<>();
         int skipped = 0;
@@ -200,6 +220,7 @@ public final class PolicyTrainer {
                                 .logprobs();
                 int inputWidth = TeacherForcedScorer.inputWidth(prompts, responses);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    timer.ended(TrainStage.OTHER);
                     ResponseLogprobs lp = TeacherForcedScorer.score(
                             model.transformer(),
                             manager,
@@ -207,7 +228,8 @@ public final class PolicyTrainer {
                             responses,
                             temps,
                             true,
-                            routingReplay ? choices.replay(idx, inputWidth) : choices.observe(idx, inputWidth));
+                            routingReplay ? choices.replay(idx, inputWidth) : choices.observe(idx, inputWidth),
+                            timer);
                     PolicyBatch batch = PolicyBatch.of(
                                     lp.logprobs(),
                                     manager.create(old, new Shape(idx.size(), width)),
@@ -225,16 +247,20 @@ public final class PolicyTrainer {
                     ObjectiveResult result = objective.compute(batch);
                     d = result.diagnostics();
                     loss = d.loss();
+                    timer.ended(TrainStage.LOSS);
                     if (Double.isFinite(loss)) {
                         gc.backward(result.loss());
                     }
+                    timer.ended(TrainStage.BACKWARD);
                 }
             }
             double share = choices.takeChangeShare(); // minibatch 1 runs before any update: π_θ = π_old
             if (k > 0 && Double.isFinite(share)) {
                 changeShares.add(share);
             }
+            timer.ended(TrainStage.OTHER);
             double norm = Double.isFinite(loss) ? Gradients.clipGlobalNorm(params.values(), maxGradNorm) : Double.NaN;
+            timer.ended(TrainStage.CLIP);
             if (Double.isFinite(norm)) {
                 optimizer.update(params, lr);
                 diagnostics.add(d);
@@ -242,7 +268,9 @@ public final class PolicyTrainer {
             } else {
                 skipped++;
             }
+            timer.ended(TrainStage.ADAMW);
             Gradients.zero(params.values());
+            timer.ended(TrainStage.ZERO);
         }
         return new StepResult(
                 diagnostics,
@@ -264,31 +292,45 @@ public final class PolicyTrainer {
         return out;
     }
 
-    /** Log-probs of every sample's response under the current θ, without building a graph; records the routing. */
-    private float[][] trainerLogprobs(List<PolicySample> samples, ExpertChoices choices) {
+    /**
+     * Log-probs of every sample's response under the current θ, without building a graph; records the routing. The
+     * samples go through in chunks of {@code chunkRows} (a training minibatch's size), each in its own scope: one
+     * forward over the whole batch kept every activation and the [N, R, V] logits of all N rows alive at once (at
+     * 64 × 48 rows × 8192 logits: 100 MB per vocabulary-sized tensor, fresh memory page-faulted in every step) and ran
+     * at less than half the FLOP rate of the minibatch forwards. Each row's log-probs are the same function either way.
+     */
+    private float[][] trainerLogprobs(List<PolicySample> samples, ExpertChoices choices, int chunkRows) {
         float[][] out = new float[samples.size()][];
-        try (NDScope ignored = new NDScope()) {
-            List<int[]> prompts = new ArrayList<>();
-            List<int[]> responses = new ArrayList<>();
-            float[] temps = new float[samples.size()];
-            for (int i = 0; i < samples.size(); i++) {
-                prompts.add(samples.get(i).promptTokenIds());
-                responses.add(samples.get(i).responseTokenIds());
-                temps[i] = samples.get(i).temperature();
+        for (int from = 0; from < samples.size(); from += chunkRows) {
+            List<Integer> rows = new ArrayList<>();
+            for (int i = from; i < Math.min(samples.size(), from + chunkRows); i++) {
+                rows.add(i);
             }
-            ResponseLogprobs lp = TeacherForcedScorer.score(
-                    model.transformer(),
-                    model.weights().manager(),
-                    prompts,
-                    responses,
-                    temps,
-                    false,
-                    choices.recorder(TeacherForcedScorer.inputWidth(prompts, responses)));
-            int width = (int) lp.logprobs().getShape().get(1);
-            float[] flat = lp.logprobs().toFloatArray();
-            for (int i = 0; i < samples.size(); i++) {
-                out[i] = new float[samples.get(i).responseTokenIds().length];
-                System.arraycopy(flat, i * width, out[i], 0, out[i].length);
+            try (NDScope ignored = new NDScope()) {
+                List<int[]> prompts = new ArrayList<>();
+                List<int[]> responses = new ArrayList<>();
+                float[] temps = new float[rows.size()];
+                for (int r = 0; r < rows.size(); r++) {
+                    PolicySample s = samples.get(rows.get(r));
+                    prompts.add(s.promptTokenIds());
+                    responses.add(s.responseTokenIds());
+                    temps[r] = s.temperature();
+                }
+                ResponseLogprobs lp = TeacherForcedScorer.score(
+                        model.transformer(),
+                        model.weights().manager(),
+                        prompts,
+                        responses,
+                        temps,
+                        false,
+                        choices.recorder(rows, TeacherForcedScorer.inputWidth(prompts, responses)));
+                int width = (int) lp.logprobs().getShape().get(1);
+                float[] flat = lp.logprobs().toFloatArray();
+                for (int r = 0; r < rows.size(); r++) {
+                    int i = rows.get(r);
+                    out[i] = new float[samples.get(i).responseTokenIds().length];
+                    System.arraycopy(flat, r * width, out[i], 0, out[i].length);
+                }
             }
         }
         return out;

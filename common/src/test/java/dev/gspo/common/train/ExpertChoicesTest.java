@@ -43,9 +43,22 @@ class ExpertChoicesTest {
         assertThat(choices.takeChangeShare()).isZero();
     }
 
+    @Test
+    void recordingInChunksOfRowsKeepsTheSameChoicesAsOneForwardOverEveryRow() {
+        ExpertChoices chunked = new ExpertChoices(SAMPLES);
+        // sample 1 alone (width 2), then sample 0 alone (width 3), as the trainer's chunked π_old forward does
+        chunked.recorder(List.of(1), 2).route(5, new int[] {3, 0, 1, 2}, 2, 2);
+        chunked.recorder(List.of(0), 3).route(5, new int[] {0, 1, 2, 3, 1, 2}, 3, 2);
+        int[] fresh = new int[2 * 4 * 2];
+        int[] fromChunks = chunked.replay(List.of(1, 0), 4).route(5, fresh, 8, 2);
+        assertThat(fromChunks)
+                .containsExactly(recorded().replay(List.of(1, 0), 4).route(5, fresh, 8, 2));
+        assertThat(fromChunks).containsExactly(3, 0, 1, 2, 0, 0, 0, 0, 0, 1, 2, 3, 1, 2, 0, 0);
+    }
+
     private static ExpertChoices recorded() {
         ExpertChoices choices = new ExpertChoices(SAMPLES);
-        ExpertRouting recorder = choices.recorder(3);
+        ExpertRouting recorder = choices.recorder(List.of(0, 1), 3);
         assertThat(recorder.route(5, OLD, 6, 2)).isSameAs(OLD);
         return choices;
     }

@@ -25,6 +25,7 @@ import dev.gspo.common.objective.LossMode;
 import dev.gspo.common.objective.ObjectiveConfig;
 import dev.gspo.common.objective.PolicyBatch;
 import dev.gspo.common.objective.PolicyObjective;
+import dev.gspo.common.profile.TrainStage;
 import dev.gspo.common.scoring.ResponseLogprobs;
 import dev.gspo.common.scoring.TeacherForcedScorer;
 import java.util.ArrayList;
@@ -155,6 +156,47 @@ class PolicyTrainerTest {
                 // once experts moved, replay trains on other forwards than free routing: the updates differ
                 assertThat(after.get(1)).as("weights after a step with replay").isNotEqualTo(after.get(0));
             }
+        }
+    }
+
+    @Test
+    void aStepTellsItsTimerWhereEachStageEndsInOrderAndTrainsAsWithoutOne() {
+        List<PolicySample> samples = List.of(
+                new PolicySample(new int[] {1, 4}, new int[] {5, 6}, new float[] {-2f, -1f}, 1.0, 1f),
+                new PolicySample(new int[] {1}, new int[] {7}, new float[] {-3f}, -1.0, 0.7f));
+        byte[] withoutTimer;
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+                AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+            new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO)), 1.0)
+                    .step(samples, 2, 1e-2, OldLogprobs.ROLLOUT, 0, new SplittableRandom(1));
+            withoutTimer = model.weightsAsSafetensors();
+            model.tokenizer().close();
+        }
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, true), 2);
+                AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
+            List<TrainStage> seen = new ArrayList<>();
+            new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO)), 1.0)
+                    .step(samples, 2, 1e-2, OldLogprobs.ROLLOUT, 0, new SplittableRandom(1), seen::add);
+            List<TrainStage> minibatch = List.of(
+                    TrainStage.OTHER,
+                    TrainStage.INPUTS,
+                    TrainStage.BLOCKS,
+                    TrainStage.HEAD,
+                    TrainStage.LOG_SOFTMAX,
+                    TrainStage.LOSS,
+                    TrainStage.BACKWARD,
+                    TrainStage.OTHER,
+                    TrainStage.CLIP,
+                    TrainStage.ADAMW,
+                    TrainStage.ZERO);
+            List<TrainStage> expected = new ArrayList<>(List.of(TrainStage.OTHER, TrainStage.OLD_LOGPROBS));
+            expected.addAll(minibatch);
+            expected.addAll(minibatch);
+            assertThat(seen).containsExactlyElementsOf(expected);
+            assertThat(model.weightsAsSafetensors()).isEqualTo(withoutTimer);
+            model.tokenizer().close();
         }
     }
 
