@@ -1,5 +1,7 @@
 package dev.gspo.rollout.weights;
 
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.replica.PushStages;
 import dev.gspo.common.wire.PolicyInfo;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -127,7 +129,11 @@ class PolicyController {
         registry.requireNewer(headers.version());
         gate.enter();
         try {
-            return updater.install(headers, PushBody.read(request));
+            PushStages stages = new PushStages();
+            byte[] bytes = PushBody.read(request);
+            stages.lap(PushStages.READ);
+            PushBody.Received body = new PushBody.Received(bytes, PolicyModel.sha256(bytes)); // timed as sha256
+            return updater.install(headers, body, stages);
         } finally {
             gate.leave();
         }
