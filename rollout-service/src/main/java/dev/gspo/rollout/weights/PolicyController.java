@@ -1,6 +1,5 @@
 package dev.gspo.rollout.weights;
 
-import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.replica.PushStages;
 import dev.gspo.common.wire.PolicyInfo;
 import io.swagger.v3.oas.annotations.Operation;
@@ -130,9 +129,8 @@ class PolicyController {
         gate.enter();
         try {
             PushStages stages = new PushStages();
-            byte[] bytes = PushBody.read(request);
+            PushBody.Received body = PushBody.receive(request); // hashed as it arrives
             stages.lap(PushStages.READ);
-            PushBody.Received body = new PushBody.Received(bytes, PolicyModel.sha256(bytes)); // timed as sha256
             return updater.install(headers, body, stages);
         } finally {
             gate.leave();
