@@ -282,21 +282,9 @@ public final class BenchCommand implements Callable<Integer> {
                     settle();
                     PublishBench publish = new PublishBench();
                     if (smoke) {
-                        publish.run(
-                                labels.get(0),
-                                tiny,
-                                replicas.stream().map(Replica::url).toList(),
-                                new int[] {1},
-                                results::add);
+                        publish.run(labels.get(0), tiny, replicas, new int[] {1}, results::add);
                     } else {
-                        publish.run(
-                                labels.get(1),
-                                big,
-                                replicas.subList(1, 5).stream()
-                                        .map(Replica::url)
-                                        .toList(),
-                                new int[] {1, 2, 4},
-                                results::add);
+                        publish.run(labels.get(1), big, replicas.subList(1, 5), new int[] {1, 2, 4}, results::add);
                     }
                 }
                 if (wants("lora") && !smoke) {

@@ -2,7 +2,12 @@ package dev.gspo.bench;
 
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.optimizer.loop.PublishResult;
+import dev.gspo.optimizer.publish.PublishStages;
 import dev.gspo.optimizer.publish.WeightPublisher;
+import dev.gspo.rollout.weights.PushMeters;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,16 +19,24 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Publishing one weight version: serialising it (safetensors + SHA-256, once per version), pushing it with the
+ * Publishing one weight version: serialising it (safetensors, then SHA-256, once per version), pushing it with the
  * optimizer's {@link WeightPublisher} to N in-process replicas (each verifies the bytes and loads them into a new
  * model before it answers), against copying the same bytes to N receivers over raw loopback sockets.
+ *
+ * <p>Per N it also reports the stage profile of the fastest of the 3 pushes, read from the meters both sides keep
+ * (the replicas' {@code gspo.rollout.push.stage} and {@code gspo.rollout.push.cpu}, the publisher's {@code
+ * gspo.publish.stage}) as the difference before/after that push: the replicas' stages and receive CPU time averaged
+ * over the N replicas, the publisher's send/answer averaged over the N requests.
  */
 final class PublishBench {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -31,50 +44,70 @@ final class PublishBench {
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
+    private final MeterRegistry publisherMeters = new SimpleMeterRegistry();
+    private final PublishStages stages = new PublishStages();
     private long version = 1_000;
 
-    void run(String label, PolicyModel model, List<URI> replicas, int[] counts, Consumer<Row> out) {
+    PublishBench() {
+        stages.bindTo(publisherMeters);
+    }
+
+    void run(String label, PolicyModel model, List<Replica> replicas, int[] counts, Consumer<Row> out) {
         double load = Machine.load();
         byte[] bytes = null;
         double serialise = Double.MAX_VALUE;
+        double hash = Double.MAX_VALUE;
         for (int rep = 0; rep < 3; rep++) {
             long t0 = System.nanoTime();
-            bytes = model.weightsAsSafetensors();
-            PolicyModel.sha256(bytes);
-            serialise = Math.min(serialise, (System.nanoTime() - t0) / 1e9);
+            bytes = stages.time(PublishStages.SERIALISE, model::weightsAsSafetensors);
+            long t1 = System.nanoTime();
+            byte[] b = bytes;
+            stages.time(PublishStages.SHA256, () -> PolicyModel.sha256(b));
+            serialise = Math.min(serialise, (t1 - t0) / 1e9);
+            hash = Math.min(hash, (System.nanoTime() - t1) / 1e9);
         }
         double mb = bytes.length / 1e6;
         out.accept(new Row(
                 "publish",
                 label + " serialise + SHA-256 (" + Results.num(mb) + " MB)",
-                serialise * 1000,
+                (serialise + hash) * 1000,
                 "ms",
                 Double.NaN,
                 load,
-                Results.num(mb / serialise) + " MB/s"));
+                Results.num(mb / (serialise + hash)) + " MB/s; serialise " + Results.num(serialise * 1000)
+                        + " ms, SHA-256 " + Results.num(hash * 1000) + " ms"));
         String sha = PolicyModel.sha256(bytes);
-        WeightPublisher publisher = new WeightPublisher(http, Replica.PUSH_TOKEN, Duration.ofMinutes(5), 1, executor);
+        WeightPublisher publisher =
+                new WeightPublisher(http, Replica.PUSH_TOKEN, Duration.ofMinutes(5), 1, executor, stages);
         for (int n : counts) {
-            List<URI> targets = replicas.subList(0, n);
+            List<Replica> targets = replicas.subList(0, n);
+            List<URI> urls = targets.stream().map(Replica::url).toList();
             load = Machine.load();
             double best = Double.MAX_VALUE;
+            Profile bestProfile = null;
             for (int rep = 0; rep < 3; rep++) {
-                PublishResult r = publisher.publish(targets, ++version, bytes, sha);
+                Snapshot before = Snapshot.of(targets, publisherMeters);
+                PublishResult r = publisher.publish(urls, ++version, bytes, sha);
                 if (r.failures() > 0) {
                     throw new IllegalStateException("publish failed: " + r.replicas());
                 }
-                best = Math.min(best, r.duration().toNanos() / 1e9);
+                double seconds = r.duration().toNanos() / 1e9;
+                if (seconds < best) {
+                    best = seconds;
+                    bestProfile = Snapshot.of(targets, publisherMeters).since(before, n);
+                }
             }
             double raw = rawSocket(bytes, n);
+            String replicasWord = n > 1 ? "replicas" : "replica";
             out.accept(new Row(
                     "publish",
-                    label + " HTTP PUT to " + n + " replica" + (n > 1 ? "s" : ""),
+                    label + " HTTP PUT to " + n + " " + replicasWord,
                     best * 1000,
                     "ms",
                     Double.NaN,
                     load,
                     Results.num(mb * n / best) + " MB/s; raw socket " + Results.num(raw * 1000) + " ms, "
-                            + Results.num(best / raw) + "× slower"));
+                            + Results.num(best / raw) + "× the raw socket"));
             out.accept(new Row(
                     "publish",
                     label + " raw loopback socket to " + n + " receiver" + (n > 1 ? "s" : ""),
@@ -83,6 +116,91 @@ final class PublishBench {
                     Double.NaN,
                     Machine.load(),
                     Results.num(mb * n / raw) + " MB/s"));
+            out.accept(new Row(
+                    "publish",
+                    label + " HTTP PUT / raw socket, " + n + " " + replicasWord,
+                    best / raw,
+                    "×",
+                    Double.NaN,
+                    load,
+                    "goal ≤ " + (n == 1 ? "2" : n >= 4 ? "3" : "2–3") + "×"));
+            out.accept(new Row(
+                    "publish",
+                    label + " receive CPU time per replica, " + n + " " + replicasWord,
+                    bestProfile.cpuMillis(),
+                    "ms",
+                    Double.NaN,
+                    load,
+                    "request thread, fastest push, mean over replicas"));
+            out.accept(new Row(
+                    "publish",
+                    label + " stage profile, " + n + " " + replicasWord,
+                    bestProfile.replicaMillis(),
+                    "ms",
+                    Double.NaN,
+                    load,
+                    bestProfile.describe()));
+        }
+    }
+
+    /** Cumulative stage times (ns) of each replica and of the publisher at one moment. */
+    private record Snapshot(List<Map<String, Long>> replicaStages, List<Long> replicaCpu, Map<String, Long> publisher) {
+        static Snapshot of(List<Replica> replicas, MeterRegistry publisherMeters) {
+            List<Map<String, Long>> stages = new ArrayList<>();
+            List<Long> cpu = new ArrayList<>();
+            for (Replica r : replicas) {
+                stages.add(byStage(r.meters(), PushMeters.STAGE));
+                cpu.add(r.meters().find(PushMeters.CPU).timers().stream()
+                        .mapToLong(t -> (long) t.totalTime(TimeUnit.NANOSECONDS))
+                        .sum());
+            }
+            return new Snapshot(stages, cpu, byStage(publisherMeters, PublishStages.METER));
+        }
+
+        private static Map<String, Long> byStage(MeterRegistry registry, String meter) {
+            Map<String, Long> out = new LinkedHashMap<>();
+            for (Timer t : registry.find(meter).timers()) {
+                out.merge(t.getId().getTag("stage"), (long) t.totalTime(TimeUnit.NANOSECONDS), Long::sum);
+            }
+            return out;
+        }
+
+        /** Per-push means: replica stages and CPU over the replicas, publisher stages over the n requests. */
+        Profile since(Snapshot before, int n) {
+            Map<String, Double> replica = new LinkedHashMap<>();
+            double cpu = 0;
+            for (int i = 0; i < replicaStages.size(); i++) {
+                Map<String, Long> then = before.replicaStages.get(i);
+                replicaStages
+                        .get(i)
+                        .forEach((stage, ns) -> replica.merge(
+                                stage, (ns - then.getOrDefault(stage, 0L)) / 1e6 / replicaStages.size(), Double::sum));
+                cpu += (replicaCpu.get(i) - before.replicaCpu.get(i)) / 1e6 / replicaCpu.size();
+            }
+            Map<String, Double> pub = new LinkedHashMap<>();
+            publisher.forEach((stage, ns) -> {
+                if (stage.equals(PublishStages.SEND) || stage.equals(PublishStages.ANSWER)) {
+                    pub.put(stage, (ns - before.publisher.getOrDefault(stage, 0L)) / 1e6 / n);
+                }
+            });
+            return new Profile(replica, cpu, pub);
+        }
+    }
+
+    /** One push's stage profile, in ms. */
+    private record Profile(Map<String, Double> replica, double cpuMillis, Map<String, Double> publisher) {
+        double replicaMillis() {
+            return replica.values().stream().mapToDouble(Double::doubleValue).sum();
+        }
+
+        String describe() {
+            StringBuilder s = new StringBuilder("replica (mean):");
+            replica.forEach(
+                    (stage, ms) -> s.append(' ').append(stage).append(' ').append(Results.num(ms)));
+            s.append("; publisher (mean per request):");
+            publisher.forEach(
+                    (stage, ms) -> s.append(' ').append(stage).append(' ').append(Results.num(ms)));
+            return s.append(" ms").toString();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.gspo.bench;
 
 import dev.gspo.rollout.RolloutApplication;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,6 +44,11 @@ final class Replica implements AutoCloseable {
 
     URI url() {
         return url;
+    }
+
+    /** The replica's own meter registry (its {@code gspo.rollout.push.*} stage profile). */
+    MeterRegistry meters() {
+        return context.getBean(MeterRegistry.class);
     }
 
     @Override

@@ -130,39 +130,46 @@ public final class PolicyWeights implements AutoCloseable {
 
     /**
      * Builds weights straight from a safetensors buffer, checked as {@link #fromTensors} checks (plus: every weight
-     * F32). Each tensor goes from the buffer into native memory in two bulk copies (little-endian view → a reused
-     * native-order staging buffer → the weight's own storage), with no float[] in between.
+     * F32). Each weight's storage is allocated empty by libtorch and filled from the buffer's little-endian view in
+     * one bulk copy, through a direct view of that storage ({@code toByteBuffer(true)}): no float[], no staging buffer
+     * and no second native copy.
      */
     public static PolicyWeights fromSafetensors(ModelConfig config, SafetensorsView view, NDManager parent) {
         List<TensorSpec> specs = validateShapes(config, view.shapes());
-        long largest = 0;
         for (TensorSpec spec : specs) {
             String dtype = view.entries().get(spec.name()).dtype();
             if (!dtype.equals("F32")) {
                 throw new InvalidModelException("tensor " + spec.name() + " has dtype " + dtype + "; expected F32");
             }
-            largest = Math.max(largest, spec.elementCount());
         }
-        ByteBuffer staging = ByteBuffer.allocateDirect(Math.toIntExact(4 * largest));
         NDManager manager = parent.newSubManager();
         try {
             Map<String, NDArray> byName = new LinkedHashMap<>();
             for (TensorSpec spec : specs) {
-                FloatBuffer src = view.f32(spec.name());
-                // slice() forgets the byte order: set it last. The put swaps bytes only on a big-endian machine.
-                ByteBuffer data = staging.slice(0, 4 * src.remaining()).order(ByteOrder.nativeOrder());
-                data.asFloatBuffer().put(src);
-                // create() wraps the staging memory without a copy; the copy is taken before the next tensor
-                // overwrites the staging buffer
-                byName.put(
-                        spec.name(),
-                        ownedCopy(manager.create(data, new Shape(spec.shape()), DataType.FLOAT32), spec.name()));
+                NDArray owned = manager.create(new Shape(spec.shape()), DataType.FLOAT32); // uninitialised
+                owned.setName(spec.name());
+                byName.put(spec.name(), owned);
+                fill(owned, view.f32(spec.name()));
             }
             return new PolicyWeights(config, manager, byName);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * Copies {@code src} into the native storage of the freshly allocated (hence contiguous) {@code target}. The put
+     * swaps bytes only on a big-endian machine.
+     */
+    private static void fill(NDArray target, FloatBuffer src) {
+        ByteBuffer storage = target.toByteBuffer(true);
+        if (!storage.isDirect() || storage.capacity() != 4 * src.remaining()) {
+            // a copy instead of a view: writing into it would leave the weight uninitialised
+            throw new IllegalStateException("no direct view of the native storage of " + target.getName() + " ("
+                    + storage.capacity() + " bytes for " + src.remaining() + " floats)");
+        }
+        storage.order(ByteOrder.nativeOrder()).asFloatBuffer().put(src);
     }
 
     /** The check of {@link #fromTensors} alone, for callers that must refuse bad weights before building anything. */

@@ -2,6 +2,7 @@ package dev.gspo.common.replica;
 
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.SafetensorsView;
 
 /**
  * How a replica turns published weights into the model it will serve next, the same for the rollout-service
@@ -21,6 +22,26 @@ public final class WeightInstall {
      * @throws RejectedWeightsException if the bytes do not check out; nothing is allocated then
      */
     public static PolicyModel build(PolicyModel served, byte[] safetensors, String sha256, NDManager manager) {
-        return served.withWeights(WeightsVerifier.verify(safetensors, sha256, served.config()), manager);
+        return build(served, safetensors, PolicyModel.sha256(safetensors), sha256, manager, new PushStages());
+    }
+
+    /**
+     * As {@link #build(PolicyModel, byte[], String, NDManager)}, with the body's SHA-256 computed while it was
+     * received, and each step's time added to {@code stages} (verify: {@link PushStages#SHA256}, {@link
+     * PushStages#PARSE}, {@link PushStages#FINITE}; then {@link PushStages#BUILD}).
+     *
+     * @param actualSha256 the SHA-256 of exactly {@code safetensors}
+     */
+    public static PolicyModel build(
+            PolicyModel served,
+            byte[] safetensors,
+            String actualSha256,
+            String sha256,
+            NDManager manager,
+            PushStages stages) {
+        SafetensorsView view = WeightsVerifier.verify(safetensors, actualSha256, sha256, served.config(), stages);
+        PolicyModel next = served.withWeights(view, manager);
+        stages.lap(PushStages.BUILD);
+        return next;
     }
 }

@@ -23,14 +23,27 @@ public final class WeightsVerifier {
 
     /** @return the checked buffer, ready for {@code model.withWeights}: nothing has been decoded or copied */
     public static SafetensorsView verify(byte[] body, String expectedSha256, ModelConfig config) {
+        PushStages stages = new PushStages();
         String actual = PolicyModel.sha256(body);
+        return verify(body, actual, expectedSha256, config, stages);
+    }
+
+    /**
+     * As {@link #verify(byte[], String, ModelConfig)}, with the body's SHA-256 already computed (a replica hashes the
+     * body while it receives it), each check's time added to {@code stages}.
+     *
+     * @param actualSha256 the SHA-256 of exactly {@code body}, hex as {@link PolicyModel#sha256} writes it
+     */
+    public static SafetensorsView verify(
+            byte[] body, String actualSha256, String expectedSha256, ModelConfig config, PushStages stages) {
         if (!MessageDigest.isEqual(
-                actual.getBytes(StandardCharsets.US_ASCII), expectedSha256.getBytes(StandardCharsets.US_ASCII))) {
+                actualSha256.getBytes(StandardCharsets.US_ASCII), expectedSha256.getBytes(StandardCharsets.US_ASCII))) {
             throw new RejectedWeightsException(
                     CHECKSUM_MISMATCH,
                     "X-Content-SHA256 " + expectedSha256 + " does not match the SHA-256 of the " + body.length
-                            + "-byte body, " + actual);
+                            + "-byte body, " + actualSha256);
         }
+        stages.lap(PushStages.SHA256);
         SafetensorsView view;
         try {
             view = SafetensorsView.of(body);
@@ -50,9 +63,11 @@ public final class WeightsVerifier {
             throw new RejectedWeightsException(
                     INCOMPATIBLE, "weights do not fit the served " + config.modelType() + " model: " + e.getMessage());
         }
+        stages.lap(PushStages.PARSE);
         for (SafetensorsView.Entry t : view.entries().values()) {
             requireFinite(t.name(), view.f32(t.name()));
         }
+        stages.lap(PushStages.FINITE);
         return view;
     }
 

@@ -15,6 +15,7 @@ import dev.gspo.optimizer.metrics.FleetMetrics;
 import dev.gspo.optimizer.metrics.ProgressLog;
 import dev.gspo.optimizer.metrics.TrainingMetrics;
 import dev.gspo.optimizer.publish.PolicyPublisher;
+import dev.gspo.optimizer.publish.PublishStages;
 import dev.gspo.optimizer.publish.ReplicaVersion;
 import dev.gspo.optimizer.publish.WeightPublisher;
 import dev.gspo.optimizer.reward.RemoteRewards;
@@ -75,6 +76,12 @@ class OptimizerConfiguration {
         return new FleetMetrics(health, endpoints);
     }
 
+    /** A MeterBinder: the stage profile of weight pushes ({@code gspo.publish.stage}). */
+    @Bean
+    PublishStages publishStages() {
+        return new PublishStages();
+    }
+
     @Bean
     PolicyPublisher policyPublisher(
             OptimizerProperties p,
@@ -82,9 +89,10 @@ class OptimizerConfiguration {
             HttpClient http,
             ExecutorService fleetExecutor,
             TrainingMetrics metrics,
-            ReplicaHealth health) {
-        WeightPublisher publisher =
-                new WeightPublisher(http, p.pushToken(), p.publishTimeout(), p.maxAttempts(), fleetExecutor);
+            ReplicaHealth health,
+            PublishStages publishStages) {
+        WeightPublisher publisher = new WeightPublisher(
+                http, p.pushToken(), p.publishTimeout(), p.maxAttempts(), fleetExecutor, publishStages);
         PolicyPublisher policies =
                 new PolicyPublisher(endpoints, publisher, http, p.probeTimeout(), metrics::onPublish, health);
         // a replica whose circuit opened gets the latest version pushed when it answers a probe again

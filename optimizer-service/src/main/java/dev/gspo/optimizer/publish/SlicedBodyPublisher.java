@@ -20,17 +20,24 @@ final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
 
     private final byte[] bytes;
     private final int sliceSize;
+    private final Runnable onLastSlice;
 
     SlicedBodyPublisher(byte[] bytes) {
-        this(bytes, SLICE);
+        this(bytes, SLICE, () -> {});
     }
 
     SlicedBodyPublisher(byte[] bytes, int sliceSize) {
+        this(bytes, sliceSize, () -> {});
+    }
+
+    /** @param onLastSlice run once a subscription has handed over its last slice (before it completes) */
+    SlicedBodyPublisher(byte[] bytes, int sliceSize, Runnable onLastSlice) {
         if (sliceSize <= 0) {
             throw new IllegalArgumentException("slice size must be > 0, got " + sliceSize);
         }
         this.bytes = bytes;
         this.sliceSize = sliceSize;
+        this.onLastSlice = onLastSlice;
     }
 
     @Override
@@ -94,6 +101,7 @@ final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
                 }
                 if (!done && position == bytes.length) {
                     done = true;
+                    onLastSlice.run();
                     subscriber.onComplete();
                 }
                 missed = wip.addAndGet(-missed);

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Pushes one serialised weight set to every replica in parallel ({@code PUT /v1/policy}, body = the safetensors
@@ -33,14 +34,27 @@ public final class WeightPublisher {
     private final Duration timeout;
     private final int attempts;
     private final ExecutorService executor;
+    private final PublishStages stages;
 
     public WeightPublisher(
             HttpClient http, String pushToken, Duration timeout, int attempts, ExecutorService executor) {
+        this(http, pushToken, timeout, attempts, executor, new PublishStages());
+    }
+
+    /** @param stages where each push's {@link PublishStages#SEND} and {@link PublishStages#ANSWER} are recorded */
+    public WeightPublisher(
+            HttpClient http,
+            String pushToken,
+            Duration timeout,
+            int attempts,
+            ExecutorService executor,
+            PublishStages stages) {
         this.http = http;
         this.pushToken = pushToken;
         this.timeout = timeout;
         this.attempts = Math.max(1, attempts);
         this.executor = executor;
+        this.stages = stages;
     }
 
     public PublishResult publish(List<URI> replicas, long version, byte[] safetensors, String sha256) {
@@ -90,9 +104,18 @@ public final class WeightPublisher {
                 if (baseSha256 != null) {
                     request.header("X-Base-SHA256", baseSha256);
                 }
+                long started = System.nanoTime();
+                AtomicLong sent = new AtomicLong();
                 HttpResponse<String> response = http.send(
-                        request.PUT(new SlicedBodyPublisher(safetensors)).build(),
+                        request.PUT(new SlicedBodyPublisher(
+                                        safetensors, SlicedBodyPublisher.SLICE, () -> sent.set(System.nanoTime())))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
+                long answered = System.nanoTime();
+                if (sent.get() != 0) {
+                    stages.record(PublishStages.SEND, sent.get() - started);
+                    stages.record(PublishStages.ANSWER, answered - sent.get());
+                }
                 int status = response.statusCode();
                 if (status == 409 && BASE_MISMATCH.equals(problemReason(response.body()))) {
                     return new PublishResult.Replica(

@@ -4,12 +4,15 @@ import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.rollout.config.RolloutProperties;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.util.FileSystemUtils;
@@ -59,8 +62,10 @@ class PolicyConfiguration {
     }
 
     @Bean
-    WeightUpdater weightUpdater(PolicyRegistry policyRegistry, NDManager policyManager) {
-        return new WeightUpdater(policyRegistry, policyManager);
+    WeightUpdater weightUpdater(
+            PolicyRegistry policyRegistry, NDManager policyManager, ObjectProvider<MeterRegistry> meterRegistry) {
+        return new WeightUpdater(
+                policyRegistry, policyManager, new PushMeters(meterRegistry.getIfAvailable(SimpleMeterRegistry::new)));
     }
 
     /** The built-in model's files go to work-dir, or to a temporary directory removed once the model is loaded. */

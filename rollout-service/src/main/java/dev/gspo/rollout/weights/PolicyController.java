@@ -1,5 +1,6 @@
 package dev.gspo.rollout.weights;
 
+import dev.gspo.common.replica.PushStages;
 import dev.gspo.common.wire.PolicyInfo;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -127,7 +128,10 @@ class PolicyController {
         registry.requireNewer(headers.version());
         gate.enter();
         try {
-            return updater.install(headers, PushBody.read(request));
+            PushStages stages = new PushStages();
+            PushBody.Received body = PushBody.receive(request); // hashed as it arrives
+            stages.lap(PushStages.READ);
+            return updater.install(headers, body, stages);
         } finally {
             gate.leave();
         }

@@ -3,6 +3,7 @@ package dev.gspo.rollout.weights;
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.replica.AdapterInstall;
+import dev.gspo.common.replica.PushStages;
 import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.common.replica.WeightInstall;
 import dev.gspo.common.wire.PolicyInfo;
@@ -21,10 +22,12 @@ public final class WeightUpdater {
 
     private final PolicyRegistry registry;
     private final NDManager manager;
+    private final PushMeters meters;
 
-    public WeightUpdater(PolicyRegistry registry, NDManager manager) {
+    public WeightUpdater(PolicyRegistry registry, NDManager manager, PushMeters meters) {
         this.registry = registry;
         this.manager = manager;
+        this.meters = meters;
     }
 
     /**
@@ -67,23 +70,27 @@ public final class WeightUpdater {
         return next.info();
     }
 
-    public PolicyInfo install(PushHeaders headers, byte[] body) {
+    /**
+     * Installs a full push whose body was hashed as it was received ({@link PushBody#receive}); {@code stages} has
+     * timed the read, and times verify, build and swap here; they are recorded once the new version serves.
+     */
+    PolicyInfo install(PushHeaders headers, PushBody.Received body, PushStages stages) {
         registry.requireNewer(headers.version());
         ServedPolicy next;
         try {
-            next = registry.swap(
-                    headers.version(),
-                    served -> new ServedPolicy(
-                            headers.version(),
-                            WeightInstall.build(served, body, headers.sha256(), manager),
-                            body,
-                            headers.sha256(),
-                            Instant.now()));
+            next = registry.swap(headers.version(), served -> {
+                PolicyModel model =
+                        WeightInstall.build(served, body.bytes(), body.sha256(), headers.sha256(), manager, stages);
+                return new ServedPolicy(headers.version(), model, body.bytes(), headers.sha256(), Instant.now());
+            });
         } catch (RejectedWeightsException e) {
             log.warn("rejected weight push for version {}: {}", headers.version(), e.getMessage());
             throw e;
         }
-        log.info("serving policy version {} ({} bytes, sha256 {})", next.version(), body.length, next.sha256());
+        stages.lap(PushStages.SWAP);
+        stages.finish();
+        meters.record(stages);
+        log.info("serving policy version {} ({} bytes, sha256 {})", next.version(), body.bytes().length, next.sha256());
         return next.info();
     }
 }

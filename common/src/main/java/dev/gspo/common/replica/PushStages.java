@@ -1,0 +1,68 @@
+package dev.gspo.common.replica;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Where one weight push's time goes on a replica, stage by stage: each {@link #lap} ends the stage that began at the
+ * previous lap (or at creation) and adds the wall time between the two {@code System.nanoTime()} marks to that stage.
+ * The stages of a full push, in order: {@link #READ} (the body from the socket, hashed as it arrives), {@link #SHA256}
+ * (comparing the checksum; hashing the whole body when it was not hashed while read), {@link #PARSE} (header, names,
+ * shapes, dtypes), {@link #FINITE}, {@link #BUILD} (the new model's native storage filled), {@link #SWAP}.
+ *
+ * <p>One push, one thread: not thread-safe. Also keeps the thread's CPU time over the same span when the JVM measures
+ * it ({@link #cpuNanos()}, -1 otherwise): replicas that share a machine share its cores.
+ */
+public final class PushStages {
+    public static final String READ = "read";
+    public static final String SHA256 = "sha256";
+    public static final String PARSE = "parse";
+    public static final String FINITE = "finite";
+    public static final String BUILD = "build";
+    public static final String SWAP = "swap";
+
+    private final Map<String, Long> nanos = new LinkedHashMap<>();
+    private final long cpuStart = ThreadCpu.now();
+    private long mark = System.nanoTime();
+    private long cpuEnd = -1;
+
+    /** Starts timing now, on the calling thread (the first stage begins here). */
+    public PushStages() {}
+
+    /** Ends the current stage: the time since the previous lap is added to {@code stage}. */
+    public void lap(String stage) {
+        long now = System.nanoTime();
+        nanos.merge(stage, now - mark, Long::sum);
+        mark = now;
+    }
+
+    /** Stops the CPU clock: {@link #cpuNanos()} is the calling thread's CPU time from creation to here. */
+    public void finish() {
+        long now = ThreadCpu.now();
+        cpuEnd = now < 0 || cpuStart < 0 ? -1 : now;
+    }
+
+    /** Stage → wall nanoseconds, in the order the stages first ended. */
+    public Map<String, Long> nanos() {
+        return Collections.unmodifiableMap(nanos);
+    }
+
+    /** CPU nanoseconds of the thread between creation and {@link #finish()}; -1 if not measured. */
+    public long cpuNanos() {
+        return cpuEnd < 0 ? -1 : cpuEnd - cpuStart;
+    }
+
+    /** The current thread's CPU time in nanoseconds, or -1 where the JVM does not measure it. */
+    static final class ThreadCpu {
+        private static final java.lang.management.ThreadMXBean BEAN =
+                java.lang.management.ManagementFactory.getThreadMXBean();
+        private static final boolean SUPPORTED = BEAN.isCurrentThreadCpuTimeSupported();
+
+        private ThreadCpu() {}
+
+        static long now() {
+            return SUPPORTED ? BEAN.getCurrentThreadCpuTime() : -1;
+        }
+    }
+}
