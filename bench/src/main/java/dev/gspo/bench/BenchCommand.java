@@ -272,6 +272,16 @@ public final class BenchCommand implements Callable<Integer> {
                                 results::add);
                     }
                 }
+                if (wants("lora")) {
+                    settle();
+                    MixedAdapterBench.run(
+                            smoke ? labels.get(0) : labels.get(1),
+                            smoke ? tiny : big,
+                            smoke ? 8 : 64,
+                            smoke ? 8 : 64,
+                            8,
+                            results::add);
+                }
                 if (wants("lora") && !smoke) {
                     settle();
                     new LoraPublishBench()
