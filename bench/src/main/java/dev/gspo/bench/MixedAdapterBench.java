@@ -44,8 +44,8 @@ final class MixedAdapterBench {
             out.accept(row(label, "base only", rows, steps, base, base));
             for (int n : new int[] {1, 2, 4}) {
                 double tps = best(model, rows, steps, adapters.subList(0, n));
-                out.accept(row(label, n + " adapter" + (n > 1 ? "s" : "") + " (rank " + rank + ")", rows, steps, tps,
-                        base));
+                out.accept(row(
+                        label, n + " adapter" + (n > 1 ? "s" : "") + " (rank " + rank + ")", rows, steps, tps, base));
             }
             adapters.forEach(DecodeAdapter::close);
         }

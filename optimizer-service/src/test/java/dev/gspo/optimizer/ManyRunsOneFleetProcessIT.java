@@ -42,8 +42,8 @@ class ManyRunsOneFleetProcessIT {
             m.close();
             m.tokenizer().close();
         }
-        try (RolloutReplica replica = RolloutReplica.start(
-                        RolloutReplica.PUSH_TOKEN, "--gspo.rollout.model-dir=" + base);
+        try (RolloutReplica replica =
+                        RolloutReplica.start(RolloutReplica.PUSH_TOKEN, "--gspo.rollout.model-dir=" + base);
                 ServiceProcess a = optimizer(dir, "a", replica.url());
                 ServiceProcess b = optimizer(dir, "b", replica.url())) {
             String runA = start(a.url(), "run-a", 11, base);
@@ -66,7 +66,8 @@ class ManyRunsOneFleetProcessIT {
             }
 
             // the replica serves both, each at its run's last version, over the base it started with
-            JsonNode adapters = Http.get(replica.url().resolve("/v1/adapters")).json().get("adapters");
+            JsonNode adapters =
+                    Http.get(replica.url().resolve("/v1/adapters")).json().get("adapters");
             Map<String, JsonNode> byName = new HashMap<>();
             adapters.forEach(n -> byName.put(n.get("name").asText(), n));
             assertThat(byName).containsOnlyKeys("run-a", "run-b");
@@ -74,7 +75,10 @@ class ManyRunsOneFleetProcessIT {
                     .isEqualTo(doneA.get("policyVersion").asLong());
             assertThat(byName.get("run-b").get("version").asLong())
                     .isEqualTo(doneB.get("policyVersion").asLong());
-            assertThat(Http.get(replica.url().resolve("/v1/policy")).json().get("version").asLong())
+            assertThat(Http.get(replica.url().resolve("/v1/policy"))
+                            .json()
+                            .get("version")
+                            .asLong())
                     .as("no full push: the fleet served the runs' base already")
                     .isZero();
             // only adapters were sent: the first publish and one per step, nothing else
@@ -93,7 +97,8 @@ class ManyRunsOneFleetProcessIT {
                     JsonNode samplesA = rollout(replica.url(), "run-a");
                     JsonNode samplesB = rollout(replica.url(), "run-b");
                     assertThat(samplesA.get("adapter").asText()).isEqualTo("run-a");
-                    assertThat(samplesA.get("policyVersion").asLong()).isEqualTo(doneA.get("policyVersion").asLong());
+                    assertThat(samplesA.get("policyVersion").asLong())
+                            .isEqualTo(doneA.get("policyVersion").asLong());
                     assertThat(samplesB.get("adapter").asText()).isEqualTo("run-b");
                     assertThat(worst(underA, samplesA, manager)).isLessThanOrEqualTo(1e-5);
                     assertThat(worst(underB, samplesB, manager)).isLessThanOrEqualTo(1e-5);
@@ -132,8 +137,7 @@ class ManyRunsOneFleetProcessIT {
                  "optimizer": {"learningRate": 0.05, "miniBatches": 1},
                  "warmStart": {"steps": 0},
                  "eval": {"size": 0},
-                 "checkpointing": {"every": %d}}"""
-                .formatted(STEPS, seed, base, adapter, STEPS);
+                 "checkpointing": {"every": %d}}""".formatted(STEPS, seed, base, adapter, STEPS);
         Http.Response started = Http.post(api.resolve("/v1/runs"), body, CONTROL);
         assertThat(started.status()).as(started.body()).isEqualTo(201);
         return started.json().get("runId").asText();
@@ -153,8 +157,7 @@ class ManyRunsOneFleetProcessIT {
     private static JsonNode rollout(URI replica, String adapter) {
         Http.Response r = Http.post(replica.resolve("/v1/rollouts"), """
                 {"prompts": [{"text": "12+34="}, {"text": "7+5="}], "groupSize": 4, "adapter": "%s",
-                 "sampling": {"maxNewTokens": 6, "temperature": 1.0, "seed": 3}}"""
-                .formatted(adapter), null);
+                 "sampling": {"maxNewTokens": 6, "temperature": 1.0, "seed": 3}}""".formatted(adapter), null);
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         return r.json();
     }
@@ -172,7 +175,8 @@ class ManyRunsOneFleetProcessIT {
                             .logprobs()
                             .toFloatArray();
                     for (int t = 0; t < tokens.length; t++) {
-                        worst = Math.max(worst, Math.abs(tf[t] - s.get("logprobs").get(t).asDouble()));
+                        worst = Math.max(
+                                worst, Math.abs(tf[t] - s.get("logprobs").get(t).asDouble()));
                     }
                 }
             }

@@ -15,7 +15,6 @@ import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
 import dev.gspo.common.wire.RolloutResponse;
 import dev.gspo.common.wire.Sample;
-import dev.gspo.common.wire.SampleGroup;
 import dev.gspo.common.wire.SamplingSpec;
 import dev.gspo.rollout.support.LoraBodies;
 import dev.gspo.rollout.support.PolicyOracle;
@@ -112,7 +111,8 @@ class NamedAdaptersIT {
         assertThat(infoA.bytes()).isEqualTo(LoraBodies.body(LORA_A, a).length);
         assertThat(infoA.baseSha256()).isEqualTo(baseSha);
         assertThat(infoA.memoryBytes()).isPositive();
-        assertThat(TestClient.read(client.get("/v1/adapters/run-b").body(), AdapterInfo.class).targets())
+        assertThat(TestClient.read(client.get("/v1/adapters/run-b").body(), AdapterInfo.class)
+                        .targets())
                 .containsExactly("q_proj", "v_proj", "down_proj");
 
         // the three at once, so that their rows share the running batch
@@ -151,7 +151,8 @@ class NamedAdaptersIT {
         }
         String metrics = client.get("/actuator/prometheus").body();
         assertThat(metrics).contains("gspo_rollout_adapters_loaded{application=\"rollout-service\"} 2.0");
-        assertThat(metrics).contains("gspo_rollout_adapter_version{adapter=\"run-a\",application=\"rollout-service\"} 3.0");
+        assertThat(metrics)
+                .contains("gspo_rollout_adapter_version{adapter=\"run-a\",application=\"rollout-service\"} 3.0");
         assertThat(metrics).containsPattern("gspo_rollout_adapter_bytes\\{adapter=\"run-b\",[^}]*} [1-9]");
         assertThat(metrics).containsPattern("gspo_rollout_adapter_samples_total\\{adapter=\"run-a\",[^}]*} [1-9]");
     }
@@ -187,7 +188,8 @@ class NamedAdaptersIT {
     void refusesBadPushesWithANamedProblemAndKeepsServingThePreviousVersion() {
         byte[] body = LoraBodies.body(LORA_A, LoraBodies.adapter(config, LORA_A, 21));
         String sha = PolicyModel.sha256(body);
-        assertRefusedUnchanged(() -> send("PUT", "/v1/adapters/run-a", body, "9", sha, baseSha, null), 401, "Authorization");
+        assertRefusedUnchanged(
+                () -> send("PUT", "/v1/adapters/run-a", body, "9", sha, baseSha, null), 401, "Authorization");
         assertRefusedUnchanged(
                 () -> send("PUT", "/v1/adapters/run-a", body, "9", sha, baseSha, "Bearer wrong"), 403, "push token");
         assertRefusedUnchanged(
@@ -225,8 +227,8 @@ class NamedAdaptersIT {
         HttpResponse<String> unknown = client.postJson(probe("nobody"));
         assertThat(unknown.statusCode()).isEqualTo(404);
         JsonNode p = TestClient.tree(unknown.body());
-        assertThat(p.path("detail").asText()).isEqualTo(
-                "no adapter named 'nobody' is loaded on this replica (GET /v1/adapters lists them)");
+        assertThat(p.path("detail").asText())
+                .isEqualTo("no adapter named 'nobody' is loaded on this replica (GET /v1/adapters lists them)");
         assertThat(p.path("reason").asText()).isEqualTo("unknown_adapter");
         assertThat(client.postJson(probe("Bad Name")).statusCode()).isEqualTo(400);
         RolloutRequest ahead = new RolloutRequest(
@@ -235,7 +237,8 @@ class NamedAdaptersIT {
         assertThat(behind.statusCode()).isEqualTo(409);
         assertThat(TestClient.tree(behind.body()).path("detail").asText())
                 .isEqualTo("minPolicyVersion 6 is ahead of version 1 of adapter 'run-b'");
-        assertThat(TestClient.tree(behind.body()).path("policyVersion").asLong()).isEqualTo(1);
+        assertThat(TestClient.tree(behind.body()).path("policyVersion").asLong())
+                .isEqualTo(1);
         assertThat(client.get("/v1/adapters/nobody").statusCode()).isEqualTo(404);
         assertThat(client.get("/v1/adapters/NOBODY").statusCode()).isEqualTo(400);
     }
@@ -270,17 +273,20 @@ class NamedAdaptersIT {
                         .statusCode())
                 .isEqualTo(200);
 
-        assertThat(send("DELETE", "/v1/adapters/n0", null, null, null, null, null).statusCode())
+        assertThat(send("DELETE", "/v1/adapters/n0", null, null, null, null, null)
+                        .statusCode())
                 .isEqualTo(401);
         List<String> names = new ArrayList<>(List.of("run-a", "run-b"));
         for (int i = 0; i < 6; i++) {
             names.add("n" + i);
         }
         for (String n : names) {
-            assertThat(send("DELETE", "/v1/adapters/" + n, null, null, null, null, TOKEN).statusCode())
+            assertThat(send("DELETE", "/v1/adapters/" + n, null, null, null, null, TOKEN)
+                            .statusCode())
                     .isEqualTo(204);
         }
-        assertThat(send("DELETE", "/v1/adapters/run-a", null, null, null, null, TOKEN).statusCode())
+        assertThat(send("DELETE", "/v1/adapters/run-a", null, null, null, null, TOKEN)
+                        .statusCode())
                 .isEqualTo(404);
         assertThat(client.postJson(probe("run-a")).statusCode()).isEqualTo(404);
         String metrics = client.get("/actuator/prometheus").body();
@@ -345,5 +351,4 @@ class NamedAdaptersIT {
         assertThat(client.get("/v1/adapters").body()).isEqualTo(before);
         assertThat(client.policy()).isEqualTo(policy);
     }
-
 }

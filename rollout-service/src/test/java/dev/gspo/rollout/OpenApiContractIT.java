@@ -75,7 +75,8 @@ class OpenApiContractIT {
                         .header("Authorization", "Bearer not-the-key")
                         .expect(403);
             }
-            contract.exchange(other, "GET", "/v1/adapters/{name}", "/v1/adapters/x").expect(401);
+            contract.exchange(other, "GET", "/v1/adapters/{name}", "/v1/adapters/x")
+                    .expect(401);
             contract.exchange(other, "GET", "/v1/adapters/{name}", "/v1/adapters/x")
                     .header("Authorization", "Bearer not-the-key")
                     .expect(403);
@@ -399,8 +400,12 @@ class OpenApiContractIT {
         contract.exchange("DELETE", template, "/v1/adapters/No_Name")
                 .header("Authorization", push)
                 .expect(400);
-        contract.exchange("DELETE", template, path).header("Authorization", push).expect(204);
-        contract.exchange("DELETE", template, path).header("Authorization", push).expect(404);
+        contract.exchange("DELETE", template, path)
+                .header("Authorization", push)
+                .expect(204);
+        contract.exchange("DELETE", template, path)
+                .header("Authorization", push)
+                .expect(404);
     }
 
     private static ConfigurableApplicationContext replicaWithApiKey() {

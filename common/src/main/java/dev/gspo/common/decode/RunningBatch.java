@@ -232,8 +232,8 @@ public final class RunningBatch<T> implements AutoCloseable {
             NDArray positionArray = manager.create(positions, new Shape(n, width));
             NDArray bias = AttentionBias.rightPadded(manager, lengths, width);
             cache.forPrefill(first, n);
-            AdapterRows adapters = AdapterRows.of(
-                    rows.stream().map(Admission::adapter).toList(), manager);
+            AdapterRows adapters =
+                    AdapterRows.of(rows.stream().map(Admission::adapter).toList(), manager);
             NDArray hidden = transformer.hidden(
                     idArray, positionArray, bias, cache, weights, ExpertRouting.FREE, adapters); // [n, T, d]
             NDArray last = hidden.get(new NDIndex("{}, {}", manager.create(rowIndex), manager.create(lastIndex)));

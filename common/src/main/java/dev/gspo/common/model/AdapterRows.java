@@ -42,7 +42,8 @@ public final class AdapterRows {
         for (int r = 0; r < perRow.size(); r++) {
             DecodeAdapter a = perRow.get(r);
             if (a != null) {
-                byAdapter.computeIfAbsent(a, k -> {
+                byAdapter
+                        .computeIfAbsent(a, k -> {
                             order.add(k);
                             return new ArrayList<>();
                         })

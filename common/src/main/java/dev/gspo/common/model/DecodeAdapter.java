@@ -63,9 +63,12 @@ public final class DecodeAdapter implements AutoCloseable {
             for (int i = 0; i < config.numHiddenLayers(); i++) {
                 Pair[] parts = new Pair[Part.values().length];
                 parts[Part.QKV.ordinal()] = fuse(
-                        manager, config, adapter, i, new LoraTarget[] {LoraTarget.Q, LoraTarget.K, LoraTarget.V}, new double[] {
-                            s * c, c, c
-                        });
+                        manager,
+                        config,
+                        adapter,
+                        i,
+                        new LoraTarget[] {LoraTarget.Q, LoraTarget.K, LoraTarget.V},
+                        new double[] {s * c, c, c});
                 if (!config.isSparseLayer(i)) {
                     parts[Part.GATE_UP.ordinal()] = fuse(
                             manager,
@@ -148,7 +151,9 @@ public final class DecodeAdapter implements AutoCloseable {
             }
             outAt += out;
         }
-        return new Pair(owned(manager, aFused, new Shape(rankTotal, in)), owned(manager, bFused, new Shape(outTotal, rankTotal)));
+        return new Pair(
+                owned(manager, aFused, new Shape(rankTotal, in)),
+                owned(manager, bFused, new Shape(outTotal, rankTotal)));
     }
 
     /** A native copy: create() may wrap Java memory without copying it. */

@@ -17,7 +17,6 @@ import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.TestModels;
 import dev.gspo.common.scoring.TeacherForcedScorer;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +58,8 @@ class MixedAdapterBatchTest {
                                 new Admission<>("b1", new SequenceRequest(new int[] {1, 5, 6, 7}, PARAMS, 41), b)),
                         List.of(
                                 new Admission<>("subject", subject, a),
-                                new Admission<>("b2", new SequenceRequest(new int[] {9, 8, 7, 6, 5, 4}, PARAMS, 3), b)));
+                                new Admission<>(
+                                        "b2", new SequenceRequest(new int[] {9, 8, 7, 6, 5, 4}, PARAMS, 3), b)));
                 Completion beside = mixed.get("subject");
                 assertThat(beside.tokenIds()).isEqualTo(alone.tokenIds());
                 assertThat(worst(beside.logprobs(), alone.logprobs())).isLessThanOrEqualTo(TOLERANCE);
@@ -68,7 +68,10 @@ class MixedAdapterBatchTest {
                 assertThat(worstAgainstTeacherForcing(underA, subject, beside, manager))
                         .isLessThanOrEqualTo(TOLERANCE);
                 assertThat(worstAgainstTeacherForcing(
-                                underB, new SequenceRequest(new int[] {1, 5, 6, 7}, PARAMS, 41), mixed.get("b1"), manager))
+                                underB,
+                                new SequenceRequest(new int[] {1, 5, 6, 7}, PARAMS, 41),
+                                mixed.get("b1"),
+                                manager))
                         .isLessThanOrEqualTo(TOLERANCE);
                 assertThat(worstAgainstTeacherForcing(
                                 underB,
@@ -95,7 +98,8 @@ class MixedAdapterBatchTest {
     private static Map<String, Completion> decode(
             PolicyModel model, List<Admission<String>> first, List<Admission<String>> then) {
         Map<String, Completion> got = new HashMap<>();
-        try (RunningBatch<String> batch = new RunningBatch<>(model, 4, 32, model.weights().manager())) {
+        try (RunningBatch<String> batch =
+                new RunningBatch<>(model, 4, 32, model.weights().manager())) {
             collect(got, batch.admit(first));
             collect(got, batch.step());
             collect(got, batch.step());

@@ -138,7 +138,13 @@ public final class NamedAdapterPublisher implements PolicySink, ReplicaSync {
     /** The adapter to one replica; the base first when it serves other weights and no adapter. */
     private PublishResult.Replica push(URI replica, Latest l, AtomicLong bytes) {
         bytes.addAndGet(l.adapter().length);
-        Answer a = put(replica, "/v1/adapters/" + l.name(), l.version(), l.adapter(), l.sha256(), l.base().sha256());
+        Answer a = put(
+                replica,
+                "/v1/adapters/" + l.name(),
+                l.version(),
+                l.adapter(),
+                l.sha256(),
+                l.base().sha256());
         if (a.ok(l.version())) {
             return new PublishResult.Replica(replica, true, 1, null);
         }
@@ -163,15 +169,24 @@ public final class NamedAdapterPublisher implements PolicySink, ReplicaSync {
         }
         byte[] weights = l.base().safetensors().get();
         bytes.addAndGet(weights.length);
-        Answer b = put(replica, "/v1/policy", state.version() + 1, weights, l.base().sha256(), null);
+        Answer b = put(
+                replica, "/v1/policy", state.version() + 1, weights, l.base().sha256(), null);
         if (b.status() / 100 != 2) {
             return new PublishResult.Replica(replica, false, 2, "base push: " + b.error());
         }
-        log.info("replica {} got this run's base weights ({} bytes) before adapter '{}'", replica, weights.length,
+        log.info(
+                "replica {} got this run's base weights ({} bytes) before adapter '{}'",
+                replica,
+                weights.length,
                 l.name());
         bytes.addAndGet(l.adapter().length);
-        Answer again =
-                put(replica, "/v1/adapters/" + l.name(), l.version(), l.adapter(), l.sha256(), l.base().sha256());
+        Answer again = put(
+                replica,
+                "/v1/adapters/" + l.name(),
+                l.version(),
+                l.adapter(),
+                l.sha256(),
+                l.base().sha256());
         return again.ok(l.version())
                 ? new PublishResult.Replica(replica, true, 3, null)
                 : new PublishResult.Replica(replica, false, 3, again.error());
@@ -188,7 +203,11 @@ public final class NamedAdapterPublisher implements PolicySink, ReplicaSync {
         PublishResult.Replica r = push(replica, l, bytes);
         listener.accept(l.name(), new PublishResult(l.version(), bytes.get(), Duration.ZERO, List.of(r)));
         if (!r.ok()) {
-            log.warn("replica {} could not be brought to adapter '{}' version {}: {}", replica, l.name(), l.version(),
+            log.warn(
+                    "replica {} could not be brought to adapter '{}' version {}: {}",
+                    replica,
+                    l.name(),
+                    l.version(),
                     r.error());
         }
         return r.ok();
@@ -231,7 +250,10 @@ public final class NamedAdapterPublisher implements PolicySink, ReplicaSync {
     private JsonNode get(URI replica, String path) {
         try {
             HttpResponse<String> r = http.send(
-                    HttpRequest.newBuilder(replica.resolve(path)).timeout(timeout).GET().build(),
+                    HttpRequest.newBuilder(replica.resolve(path))
+                            .timeout(timeout)
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
         } catch (IOException e) {

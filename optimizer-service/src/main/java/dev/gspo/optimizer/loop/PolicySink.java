@@ -40,8 +40,8 @@ public interface PolicySink {
      * weights and no adapter gets {@code base} first (a full push); one that serves other weights with other adapters
      * loaded cannot take it: on the run's first publish ({@code first}) that fails the run, naming them.
      */
-    default PublishResult publishNamedAdapter(String name, long version, byte[] adapter, String sha256, Base base,
-            boolean first) {
+    default PublishResult publishNamedAdapter(
+            String name, long version, byte[] adapter, String sha256, Base base, boolean first) {
         throw new UnsupportedOperationException("this sink does not publish named adapters");
     }
 

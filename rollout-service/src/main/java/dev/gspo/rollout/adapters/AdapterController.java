@@ -60,7 +60,10 @@ class AdapterController {
     @ApiResponse(responseCode = "401", description = "an API key is configured and no bearer token was sent")
     @ApiResponse(responseCode = "403", description = "the bearer token is not the API key")
     @ApiResponse(responseCode = "404", description = "no adapter of that name is loaded (reason: unknown_adapter)")
-    AdapterInfo get(@Parameter(description = "the adapter's name", schema = @Schema(pattern = "^" + AdapterName.PATTERN + "$")) @PathVariable String name) {
+    AdapterInfo get(
+            @Parameter(description = "the adapter's name", schema = @Schema(pattern = "^" + AdapterName.PATTERN + "$"))
+                    @PathVariable
+                    String name) {
         AdapterName.check("name", name);
         return adapters.get(name).orElseThrow(() -> AdapterProblem.unknown(name));
     }

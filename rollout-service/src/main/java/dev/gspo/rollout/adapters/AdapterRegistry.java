@@ -81,8 +81,7 @@ public final class AdapterRegistry implements BaseChangeGuard, AutoCloseable {
             AdapterInstall.Verified v =
                     AdapterInstall.verify(body, headers.sha256(), baseSha256, served.sha256(), served.model());
             DecodeAdapter decode;
-            try (LoraWeights w = PeftAdapter.fromPeftTensors(
-                    served.model().config(), v.lora(), v.tensors(), manager)) {
+            try (LoraWeights w = PeftAdapter.fromPeftTensors(served.model().config(), v.lora(), v.tensors(), manager)) {
                 decode = DecodeAdapter.of(served.model().config(), w, manager);
             }
             ServedAdapter next = new ServedAdapter(
@@ -152,7 +151,8 @@ public final class AdapterRegistry implements BaseChangeGuard, AutoCloseable {
     @Override
     public void check() {
         if (!byName.isEmpty()) {
-            throw AdapterProblem.adaptersLoaded(list().stream().map(AdapterInfo::name).toList());
+            throw AdapterProblem.adaptersLoaded(
+                    list().stream().map(AdapterInfo::name).toList());
         }
     }
 

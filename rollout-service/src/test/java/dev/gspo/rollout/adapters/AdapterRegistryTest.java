@@ -46,7 +46,9 @@ class AdapterRegistryTest {
             assertThat(adapters.get("a").orElseThrow().version()).isEqualTo(2);
             assertThat(held.version()).isEqualTo(1);
             assertThat(decodeWith(model, held)).as("version 1, still open").isEqualTo(before);
-            assertThat(decode(model, adapters, "a").tokenIds()).as("version 2 differs").isNotEqualTo(before);
+            assertThat(decode(model, adapters, "a").tokenIds())
+                    .as("version 2 differs")
+                    .isNotEqualTo(before);
 
             AdapterLease deleted = adapters.acquire("a");
             adapters.delete("a");
