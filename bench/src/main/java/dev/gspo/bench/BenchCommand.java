@@ -142,6 +142,33 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
 
+            // the limit of small-batch decode: measured with --only decode too, so its rows can give their share of it
+            double readGBs = Double.NaN;
+            if (wants("ceiling") || wants("decode")) {
+                settle();
+                long bytes = smoke ? 64L << 20 : 512L << 20;
+                double load = Machine.load();
+                readGBs = MemoryBandwidth.readGBs(manager, bytes, smoke ? 0.3 : 2);
+                results.add(new Row(
+                        "ceiling",
+                        "memory read, libtorch sum over " + (bytes >> 20) + " MiB float32",
+                        readGBs,
+                        "GB/s",
+                        Double.NaN,
+                        load,
+                        "best of repetitions; the memory-bound limit of the decode rows"));
+                load = Machine.load();
+                double copy = MemoryBandwidth.copyGBs(bytes / 2, smoke ? 0.3 : 2);
+                results.add(new Row(
+                        "ceiling",
+                        "memory copy, one JVM thread, " + (bytes >> 21) + " MiB off-heap to off-heap",
+                        copy,
+                        "GB/s",
+                        Double.NaN,
+                        load,
+                        "best of repetitions; bytes copied per second (each read once and written once)"));
+            }
+
             Path tinyDir = work.resolve("tiny");
             Path bigDir = work.resolve("llama-25m");
             try (PolicyModel tiny =
@@ -158,7 +185,7 @@ public final class BenchCommand implements Callable<Integer> {
 
                 if (wants("decode")) {
                     for (int m = 0; m < models.size(); m++) {
-                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), smoke ? 0 : 1.0);
+                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), smoke ? 0 : 1.0, readGBs);
                         bench.inProcess(2, 4, true, r -> {}); // warm-up of both paths
                         bench.inProcess(2, 4, false, r -> {});
                         settle();
@@ -183,7 +210,7 @@ public final class BenchCommand implements Callable<Integer> {
                 if (wants("ab")) {
                     settle();
                     for (int m = 0; m < models.size(); m++) {
-                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), 0);
+                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), 0, readGBs);
                         bench.beforeAfter(2, 4, 1, r -> {}); // warm-up
                         for (int b : batches) {
                             bench.beforeAfter(b, smoke ? 8 : 64, smoke ? 1 : 2, results::add);
@@ -218,7 +245,7 @@ public final class BenchCommand implements Callable<Integer> {
                     settle();
                     int n = smoke ? 16 : 128;
                     for (int m = 0; m < models.size(); m++) {
-                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), smoke ? 0.2 : 1.0);
+                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), smoke ? 0.2 : 1.0, readGBs);
                         URI url = replicas.get(m == 0 ? 0 : 1).url();
                         bench.http(url, http, 2, 4, r -> {}); // warm-up
                         for (int b : batches) {
