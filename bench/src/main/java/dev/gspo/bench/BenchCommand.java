@@ -50,8 +50,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--only",
             split = ",",
-            description = "sections to run: ceiling,decode,ab,http,engine,train,publish,lora,e2e (default: all), and "
-                    + "pipeline (on-policy vs pipelined steps, pinned services: only when named)")
+            description =
+                    "sections to run: ceiling,decode,ab,http,engine,train,publish,lora,e2e (default: all; lora-decode: "
+                            + "lora's mixed-adapter decode case alone), and "
+                            + "pipeline (on-policy vs pipelined steps, pinned services: only when named)")
     List<String> only;
 
     @Option(
@@ -286,6 +288,16 @@ public final class BenchCommand implements Callable<Integer> {
                     } else {
                         publish.run(labels.get(1), big, replicas.subList(1, 5), new int[] {1, 2, 4}, results::add);
                     }
+                }
+                if (wants("lora") || wants("lora-decode")) { // lora-decode: this case alone
+                    settle();
+                    MixedAdapterBench.run(
+                            smoke ? labels.get(0) : labels.get(1),
+                            smoke ? tiny : big,
+                            smoke ? 8 : 64,
+                            smoke ? 8 : 64,
+                            8,
+                            results::add);
                 }
                 if (wants("lora") && !smoke) {
                     settle();

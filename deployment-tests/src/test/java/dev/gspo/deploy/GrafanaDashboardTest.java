@@ -154,6 +154,47 @@ class GrafanaDashboardTest {
     }
 
     /**
+     * Runs sharing one fleet through named adapters can be told apart on the replicas too: an {@code adapter}
+     * variable (the adapters the selected replicas serve), and every query of a per-adapter series filtered by it.
+     */
+    @Test
+    void everyAdapterSeriesIsFilteredByTheAdapterVariable() {
+        JsonNode variables = Dashboard.json().path("templating").path("list");
+        assertThat(variables)
+                .filteredOn(v -> v.path("name").asText().equals("adapter"))
+                .singleElement()
+                .satisfies(v -> {
+                    assertThat(v.path("type").asText()).isEqualTo("query");
+                    assertThat(v.path("definition").asText())
+                            .startsWith("label_values(gspo_rollout_adapter_version{")
+                            .contains("instance=~\"$replica\"", ", adapter)");
+                });
+        List<String> adapterMetrics = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (Dashboard.Query q : Dashboard.queries()) {
+            for (PromQl.Selector s : PromQl.selectors(Dashboard.asPromQl(q.expr()))) {
+                if (!s.metric().startsWith("gspo_rollout_adapter_")
+                        && !s.metric().startsWith("gspo_weights_publish_adapter_")) {
+                    continue;
+                }
+                adapterMetrics.add(s.metric());
+                Set<String> filters = new HashSet<>();
+                s.matchers().forEach(m -> filters.add(m.label() + m.op() + m.value()));
+                if (!filters.contains("adapter=~$adapter")) {
+                    problems.add(q.panel() + "/" + q.refId() + ": " + s.metric() + " without adapter=~$adapter");
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+        assertThat(adapterMetrics)
+                .contains(
+                        "gspo_rollout_adapter_version",
+                        "gspo_rollout_adapter_bytes",
+                        "gspo_rollout_adapter_tokens_generated_total",
+                        "gspo_weights_publish_adapter_bytes_total");
+    }
+
+    /**
      * A counter's value is the process's (or run attempt's) lifetime total, meaningless on a dashboard: every counter
      * (and summary/timer {@code _sum}/{@code _count}) is read through {@code increase()} or {@code rate()}, and a stat
      * over the selected range uses {@code $__range}.

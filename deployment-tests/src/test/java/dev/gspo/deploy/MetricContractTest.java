@@ -49,6 +49,13 @@ class MetricContractTest {
             "gspo_weights_publish_duration_seconds_max",
             "gspo_weights_publish_bytes_total",
             "gspo_weights_publish_failures_total",
+            // named adapters (many runs, one fleet): per adapter, and how many are loaded
+            "gspo_weights_publish_adapter_bytes_total",
+            "gspo_rollout_adapters_loaded",
+            "gspo_rollout_adapter_version",
+            "gspo_rollout_adapter_bytes",
+            "gspo_rollout_adapter_tokens_generated_total",
+            "gspo_rollout_adapter_samples_total",
             "gspo_train_phase_duration_seconds",
             "gspo_train_tokens_per_second",
             "gspo_train_updates_skipped_total",
@@ -93,6 +100,8 @@ class MetricContractTest {
                         .labels()
                         .get("phase"))
                 .containsExactlyInAnyOrder("rollout", "train", "publish", "other");
+        assertThat(CONTRACT.metrics().get("gspo_rollout_adapter_version").labels())
+                .isEqualTo(Map.of("adapter", Set.of()));
         assertThat(CONTRACT.metrics().get("gspo_policy_version").applications())
                 .containsExactlyInAnyOrder("rollout-service", "optimizer-service");
         assertThat(CONTRACT.commonLabels().get("application"))

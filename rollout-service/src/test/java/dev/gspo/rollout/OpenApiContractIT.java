@@ -40,7 +40,11 @@ class OpenApiContractIT {
             "GET /v1/policy 500",
             "GET /v1/policy/weights 500",
             "PUT /v1/policy 500",
-            "PUT /v1/policy/adapter 500");
+            "PUT /v1/policy/adapter 500",
+            "GET /v1/adapters 500",
+            "GET /v1/adapters/{name} 500",
+            "PUT /v1/adapters/{name} 500",
+            "DELETE /v1/adapters/{name} 500");
     private static final String API_KEY = "contract-api-key";
 
     @LocalServerPort
@@ -57,18 +61,25 @@ class OpenApiContractIT {
         policy(contract);
         push(contract, base);
         adapterPush(contract, base);
+        namedAdapters(contract);
         try (ConfigurableApplicationContext keyed = replicaWithApiKey()) {
             URI other = URI.create("http://127.0.0.1:"
                     + ((WebServerApplicationContext) keyed).getWebServer().getPort());
             for (String[] op : List.of(
                     new String[] {"GET", "/v1/policy"},
                     new String[] {"GET", "/v1/policy/weights"},
-                    new String[] {"POST", "/v1/rollouts"})) {
+                    new String[] {"POST", "/v1/rollouts"},
+                    new String[] {"GET", "/v1/adapters"})) {
                 contract.exchange(other, op[0], op[1], op[1]).expect(401);
                 contract.exchange(other, op[0], op[1], op[1])
                         .header("Authorization", "Bearer not-the-key")
                         .expect(403);
             }
+            contract.exchange(other, "GET", "/v1/adapters/{name}", "/v1/adapters/x")
+                    .expect(401);
+            contract.exchange(other, "GET", "/v1/adapters/{name}", "/v1/adapters/x")
+                    .header("Authorization", "Bearer not-the-key")
+                    .expect(403);
             contract.exchange(other, "GET", "/v1/policy", "/v1/policy")
                     .header("Authorization", "Bearer " + API_KEY)
                     .valid()
@@ -278,6 +289,123 @@ class OpenApiContractIT {
                 .header("X-Base-SHA256", baseSha)
                 .valid()
                 .expect(200);
+    }
+
+    /** After {@link #adapterPush}: named adapters over the served weights (version 2). */
+    private void namedAdapters(OpenApiContract contract) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(contract.exchange("GET", "/v1/policy", "/v1/policy")
+                        .valid()
+                        .expect(200)
+                        .body());
+        dev.gspo.common.model.ModelConfig config =
+                dev.gspo.common.model.ModelConfig.fromJson(info.get("config"), "GET /v1/policy");
+        String servedSha = info.get("sha256").asText();
+        dev.gspo.common.model.LoraConfig lora = dev.gspo.common.model.LoraConfig.of(2, 4);
+        List<Safetensors.Tensor> tensors = new ArrayList<>();
+        List<Safetensors.Tensor> nan = new ArrayList<>();
+        for (dev.gspo.common.model.TensorSpec spec : dev.gspo.common.model.LoraWeights.specs(config, lora)) {
+            float[] d = new float[Math.toIntExact(spec.elementCount())];
+            java.util.Arrays.fill(d, 0.01f);
+            String name = dev.gspo.common.lora.PeftAdapter.peftName(spec.name());
+            tensors.add(Safetensors.Tensor.f32(name, spec.shape(), d));
+            float[] bad = d.clone();
+            bad[0] = Float.NaN;
+            nan.add(Safetensors.Tensor.f32(name, spec.shape(), bad));
+        }
+        Map<String, String> metadata = Map.of(
+                "peft_type", "LORA", "r", "2", "lora_alpha", "4", "target_modules", String.join(",", lora.targets()));
+        byte[] adapter = Safetensors.toBytes(tensors, metadata);
+        byte[] poisoned = Safetensors.toBytes(nan, metadata);
+        String sha = PolicyModel.sha256(adapter);
+        String template = "/v1/adapters/{name}";
+        String path = "/v1/adapters/contract";
+        String push = "Bearer " + RolloutIT.PUSH_TOKEN;
+        contract.exchange("PUT", template, path)
+                .body("application/octet-stream", adapter)
+                .header("X-Policy-Version", "1")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", servedSha)
+                .expect(401);
+        contract.exchange("PUT", template, path)
+                .body("application/octet-stream", adapter)
+                .header("Authorization", "Bearer wrong-token")
+                .header("X-Policy-Version", "1")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", servedSha)
+                .expect(403);
+        contract.exchange("PUT", template, "/v1/adapters/Not_A_Name")
+                .body("application/octet-stream", adapter)
+                .header("Authorization", push)
+                .header("X-Policy-Version", "1")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", servedSha)
+                .expect(400);
+        contract.exchange("PUT", template, path)
+                .body("application/json", "{}".getBytes(StandardCharsets.UTF_8))
+                .header("Authorization", push)
+                .header("X-Policy-Version", "1")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", servedSha)
+                .expect(415);
+        contract.exchange("PUT", template, path)
+                .body("application/octet-stream", adapter)
+                .header("Authorization", push)
+                .header("X-Policy-Version", "1")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", "0".repeat(64))
+                .expect(409); // another base
+        contract.exchange("PUT", template, path)
+                .body("application/octet-stream", poisoned)
+                .header("Authorization", push)
+                .header("X-Policy-Version", "1")
+                .header("X-Content-SHA256", PolicyModel.sha256(poisoned))
+                .header("X-Base-SHA256", servedSha)
+                .expect(422);
+        contract.answer(
+                "PUT",
+                template,
+                path,
+                RawHttp.send(
+                        port,
+                        "PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + push
+                                + "\r\nX-Policy-Version: 1\r\nX-Content-SHA256: " + sha + "\r\nX-Base-SHA256: "
+                                + servedSha
+                                + "\r\nContent-Type: application/octet-stream\r\nContent-Length: 3000000000",
+                        new byte[0]));
+        contract.exchange("PUT", template, path)
+                .body("application/octet-stream", adapter)
+                .header("Authorization", push)
+                .header("X-Policy-Version", "1")
+                .header("X-Content-SHA256", sha)
+                .header("X-Base-SHA256", servedSha)
+                .valid()
+                .expect(200);
+        contract.exchange("GET", "/v1/adapters", "/v1/adapters").valid().expect(200);
+        contract.exchange("GET", template, path).valid().expect(200);
+        contract.exchange("GET", template, "/v1/adapters/nobody").expect(404);
+        contract.exchange("GET", template, "/v1/adapters/No_Name").expect(400);
+        contract.exchange("POST", "/v1/rollouts", "/v1/rollouts")
+                .json("{\"prompts\":[{\"id\":\"p\",\"tokenIds\":[1,4]}],\"groupSize\":2,"
+                        + "\"sampling\":{\"maxNewTokens\":3,\"seed\":1},\"adapter\":\"contract\"}")
+                .valid()
+                .expect(200);
+        contract.exchange("POST", "/v1/rollouts", "/v1/rollouts")
+                .json("{\"prompts\":[{\"id\":\"p\",\"tokenIds\":[1,4]}],\"adapter\":\"nobody\"}")
+                .expect(404);
+        contract.exchange("DELETE", template, path).expect(401);
+        contract.exchange("DELETE", template, path)
+                .header("Authorization", "Bearer wrong-token")
+                .expect(403);
+        contract.exchange("DELETE", template, "/v1/adapters/No_Name")
+                .header("Authorization", push)
+                .expect(400);
+        contract.exchange("DELETE", template, path)
+                .header("Authorization", push)
+                .expect(204);
+        contract.exchange("DELETE", template, path)
+                .header("Authorization", push)
+                .expect(404);
     }
 
     private static ConfigurableApplicationContext replicaWithApiKey() {

@@ -5,9 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.gspo.common.model.AdapterRows;
 import dev.gspo.common.model.AttentionBias;
 import dev.gspo.common.model.Autograd;
+import dev.gspo.common.model.DecodeAdapter;
 import dev.gspo.common.model.DecodeWeights;
+import dev.gspo.common.model.ExpertRouting;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.SlotKvCache;
@@ -39,6 +42,11 @@ import java.util.Set;
  * {@code maxContext} positions ({@link SlotKvCache#boundBytes}); a row whose prompt plus {@code maxNewTokens} exceeds
  * the context is refused by {@link #check}.
  *
+ * <p><b>Adapters.</b> Each row may decode with its own LoRA adapter ({@link Admission#adapter}, a
+ * {@link DecodeAdapter}; null = the base model): rows of different adapters share the batch, the base projections run
+ * once over every row and each adapter adds its low-rank term to its own rows ({@link AdapterRows}), in the prefill and
+ * in every step. A row's adapter is fixed for its life.
+ *
  * <p>The weights are read once (the fused {@link DecodeWeights} are built when the batch opens): one batch serves one
  * policy version, and weights must not change in place while it is open. Not thread-safe: one decode thread drives it.
  *
@@ -46,8 +54,15 @@ import java.util.Set;
  */
 public final class RunningBatch<T> implements AutoCloseable {
 
-    /** A row to admit, with the caller's tag. */
-    public record Admission<T>(T tag, SequenceRequest request) {}
+    /**
+     * A row to admit, with the caller's tag and the LoRA adapter it decodes with (null: the base model). The caller
+     * keeps the adapter open until the row has {@link Finished finished}.
+     */
+    public record Admission<T>(T tag, SequenceRequest request, DecodeAdapter adapter) {
+        public Admission(T tag, SequenceRequest request) {
+            this(tag, request, null);
+        }
+    }
 
     /** A row that ended, with its tag. */
     public record Finished<T>(T tag, Completion completion) {}
@@ -55,11 +70,13 @@ public final class RunningBatch<T> implements AutoCloseable {
     private static final class Live<T> {
         final T tag;
         final SequenceState state;
+        final DecodeAdapter adapter;
         int length; // positions in the cache: prompt + generated tokens already fed
 
-        Live(T tag, SequenceState state, int length) {
+        Live(T tag, SequenceState state, DecodeAdapter adapter, int length) {
             this.tag = tag;
             this.state = state;
+            this.adapter = adapter;
             this.length = length;
         }
     }
@@ -215,7 +232,10 @@ public final class RunningBatch<T> implements AutoCloseable {
             NDArray positionArray = manager.create(positions, new Shape(n, width));
             NDArray bias = AttentionBias.rightPadded(manager, lengths, width);
             cache.forPrefill(first, n);
-            NDArray hidden = transformer.hidden(idArray, positionArray, bias, cache, weights); // [n, T, d]
+            AdapterRows adapters =
+                    AdapterRows.of(rows.stream().map(Admission::adapter).toList(), manager);
+            NDArray hidden = transformer.hidden(
+                    idArray, positionArray, bias, cache, weights, ExpertRouting.FREE, adapters); // [n, T, d]
             NDArray last = hidden.get(new NDIndex("{}, {}", manager.create(rowIndex), manager.create(lastIndex)));
             logprobs = transformer
                     .logits(last)
@@ -227,7 +247,7 @@ public final class RunningBatch<T> implements AutoCloseable {
             Admission<T> a = rows.get(r);
             SequenceState state = new SequenceState(a.request(), eos, model.tokenizer());
             sample(state, logprobs, r);
-            live.add(new Live<>(a.tag(), state, lengths[r]));
+            live.add(new Live<>(a.tag(), state, a.adapter(), lengths[r]));
         }
         admitted += n;
         return removeEnded();
@@ -264,7 +284,10 @@ public final class RunningBatch<T> implements AutoCloseable {
             NDArray positionArray = manager.create(positions, new Shape(a, 1));
             // all rows as long as each other see every key of the window: no mask to build or add
             NDArray bias = uniform ? null : stepBias(positions, window);
-            NDArray hidden = transformer.hidden(idArray, positionArray, bias, cache, weights);
+            AdapterRows adapters =
+                    AdapterRows.of(live.stream().map(l -> l.adapter).toList(), manager);
+            NDArray hidden =
+                    transformer.hidden(idArray, positionArray, bias, cache, weights, ExpertRouting.FREE, adapters);
             logprobs = transformer
                     .logits(hidden.get(":, -1, :"))
                     .div(manager.create(temperatures, new Shape(a, 1)))

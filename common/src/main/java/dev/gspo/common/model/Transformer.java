@@ -34,6 +34,10 @@ import ai.djl.nn.Activation;
  * ({@link LoraConfig}); W stays as it is (the adapters are what is trained). The fused decode projections
  * ({@link #decodeWeights}) are then built from the merged weights W + (α/r)·B A, and the layers that stay unfused
  * (o, down) add the low-rank term, so both paths compute the same function.
+ *
+ * <p><b>Many adapters in one decode batch.</b> With {@link AdapterRows} (decode path only) the fused projections run
+ * over the unmerged base weights for every row, and each row's own adapter ({@link DecodeAdapter}) adds its low-rank
+ * term to that row: y = x Wᵀ, then y[rows of g] += (x[rows of g] Aᵀ) Bᵀ per adapter group g.
  */
 public final class Transformer implements AutoCloseable {
     private final ModelConfig config;
@@ -96,6 +100,25 @@ public final class Transformer implements AutoCloseable {
      */
     public NDArray hidden(
             NDArray ids, NDArray positions, NDArray bias, KvCache cache, DecodeWeights fused, ExpertRouting routing) {
+        return hidden(ids, positions, bias, cache, fused, routing, null);
+    }
+
+    /**
+     * As {@link #hidden(NDArray, NDArray, NDArray, KvCache, DecodeWeights, ExpertRouting)}, with {@code adapters}
+     * adding each row's own LoRA term to the fused projections (a decode batch mixing adapters over the unmerged base
+     * weights: {@link AdapterRows}); null for none. Needs {@code fused}.
+     */
+    public NDArray hidden(
+            NDArray ids,
+            NDArray positions,
+            NDArray bias,
+            KvCache cache,
+            DecodeWeights fused,
+            ExpertRouting routing,
+            AdapterRows adapters) {
+        if (adapters != null && fused == null) {
+            throw new IllegalArgumentException("per-row adapters need the fused decode weights");
+        }
         long b = ids.getShape().get(0);
         long t = ids.getShape().get(1);
         NDArray x = ids.getNDArrayInternal()
@@ -111,9 +134,12 @@ public final class Transformer implements AutoCloseable {
             x = x.add(
                     f == null
                             ? attention(layer, h, angles, bias5, cache, i, b, t)
-                            : fusedAttention(layer, f, h, angles, bias5, cache, i, b, t));
+                            : fusedAttention(layer, f, h, angles, bias5, cache, i, b, t, adapters));
             h = rmsNorm(x, layer.postNorm());
-            x = x.add(layer.sparse() ? SparseMoe.forward(h, layer, config.moe(), routing, i) : mlp(layer, f, h, i));
+            x = x.add(
+                    layer.sparse()
+                            ? SparseMoe.forward(h, layer, config.moe(), routing, i)
+                            : mlp(layer, f, h, i, adapters));
         }
         if (cache != null) {
             cache.advance(Math.toIntExact(t));
@@ -122,18 +148,24 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** SwiGLU of a dense layer, with the fused gate/up projection when {@code f} is given. */
-    private NDArray mlp(PolicyWeights.Layer layer, DecodeWeights.Layer f, NDArray h, int i) {
+    private NDArray mlp(PolicyWeights.Layer layer, DecodeWeights.Layer f, NDArray h, int i, AdapterRows adapters) {
         NDArray gate;
         NDArray up;
         if (f == null) {
             gate = project(h, layer.gate(), null, i, LoraTarget.GATE);
             up = project(h, layer.up(), null, i, LoraTarget.UP);
         } else { // fused from the merged weights when adapted
-            NDList gu = linear(h, f.gateUp(), null).split(new long[] {config.intermediateSize()}, 2);
+            NDArray fusedGateUp = linear(h, f.gateUp(), null);
+            if (adapters != null) {
+                fusedGateUp = adapters.add(fusedGateUp, h, i, DecodeAdapter.Part.GATE_UP);
+            }
+            NDList gu = fusedGateUp.split(new long[] {config.intermediateSize()}, 2);
             gate = gu.get(0);
             up = gu.get(1);
         }
-        return project(gate.mul(Activation.sigmoid(gate)).mul(up), layer.down(), null, i, LoraTarget.DOWN);
+        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
+        NDArray down = project(act, layer.down(), null, i, LoraTarget.DOWN);
+        return adapters == null ? down : adapters.add(down, act, i, DecodeAdapter.Part.DOWN);
     }
 
     /**
@@ -180,7 +212,7 @@ public final class Transformer implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
-        return attend(w, q, k, v, bias5, b, t, true, layerIndex);
+        return attend(w, q, k, v, bias5, b, t, true, layerIndex, null);
     }
 
     /**
@@ -199,12 +231,16 @@ public final class Transformer implements AutoCloseable {
             KvCache cache,
             int layerIndex,
             long b,
-            long t) {
+            long t,
+            AdapterRows adapters) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
-        NDList qkAndV = linear(h, f.qkv(), f.qkvBias())
-                .reshape(b, t, heads + 2L * kvHeads, hd)
+        NDArray qkv = linear(h, f.qkv(), f.qkvBias());
+        if (adapters != null) {
+            qkv = adapters.add(qkv, h, layerIndex, DecodeAdapter.Part.QKV);
+        }
+        NDList qkAndV = qkv.reshape(b, t, heads + 2L * kvHeads, hd)
                 .transpose(0, 2, 1, 3)
                 .split(new long[] {heads + kvHeads}, 1);
         NDArray qk = qkAndV.get(0);
@@ -219,7 +255,7 @@ public final class Transformer implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
-        return attend(w, qAndK.get(0), k, v, bias5, b, t, false, layerIndex);
+        return attend(w, qAndK.get(0), k, v, bias5, b, t, false, layerIndex, adapters);
     }
 
     /** softmax(q kᵀ (· scale) + bias) v, then the output projection; q [B, H, T, hd], k and v [B, Hkv, S, hd]. */
@@ -232,7 +268,8 @@ public final class Transformer implements AutoCloseable {
             long b,
             long t,
             boolean scale,
-            int layerIndex) {
+            int layerIndex,
+            AdapterRows adapters) {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
@@ -253,7 +290,8 @@ public final class Transformer implements AutoCloseable {
                 .reshape(b, heads, t, hd)
                 .transpose(0, 2, 1, 3)
                 .reshape(b, t, (long) heads * hd);
-        return project(out, w.o(), null, layerIndex, LoraTarget.O);
+        NDArray o = project(out, w.o(), null, layerIndex, LoraTarget.O);
+        return adapters == null ? o : adapters.add(o, out, layerIndex, DecodeAdapter.Part.O);
     }
 
     /** [B, T, heads·hd] → [B, heads, T, hd] */

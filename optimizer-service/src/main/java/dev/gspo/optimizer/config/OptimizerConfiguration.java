@@ -1,6 +1,7 @@
 package dev.gspo.optimizer.config;
 
 import dev.gspo.common.task.TaskSpec;
+import dev.gspo.optimizer.adapters.NamedAdapterPublisher;
 import dev.gspo.optimizer.api.BearerToken;
 import dev.gspo.optimizer.api.FiniteNumbers;
 import dev.gspo.optimizer.fleet.DnsEndpoints;
@@ -101,11 +102,25 @@ class OptimizerConfiguration {
         return policies;
     }
 
+    /** Named adapters ({@code lora.adapter}): many runs, one fleet; everything else goes to the policy publisher. */
+    @Bean
+    NamedAdapterPublisher namedAdapterPublisher(
+            OptimizerProperties p,
+            PolicyPublisher policies,
+            RolloutEndpoints endpoints,
+            HttpClient http,
+            TrainingMetrics metrics,
+            ReplicaHealth health) {
+        return new NamedAdapterPublisher(
+                policies, endpoints, http, p.pushToken(), p.publishTimeout(), health, metrics::onAdapterPublish);
+    }
+
     @Bean
     FleetClient fleetClient(
             OptimizerProperties p,
             HttpClient http,
             PolicyPublisher publisher,
+            NamedAdapterPublisher adapters,
             ExecutorService fleetExecutor,
             TrainingMetrics metrics,
             ReplicaHealth health) {
@@ -116,14 +131,15 @@ class OptimizerConfiguration {
                 p.maxAttempts(),
                 fleetExecutor,
                 metrics::onFleetRequest,
-                health);
+                health,
+                adapters);
     }
 
     @Bean(destroyMethod = "close")
     RunService runService(
             OptimizerProperties p,
             FleetClient fleet,
-            PolicyPublisher publisher,
+            NamedAdapterPublisher publisher,
             TrainingMetrics metrics,
             RemoteRewards remoteRewards,
             RolloutEndpoints endpoints,

@@ -52,6 +52,7 @@ public final class FleetClient implements RolloutSource {
     private final ExecutorService executor;
     private final FleetListener listener;
     private final ReplicaHealth health;
+    private final ReplicaSync adapters;
 
     /** Every request with the same timeout, no replica ever skipped. */
     public FleetClient(
@@ -73,6 +74,23 @@ public final class FleetClient implements RolloutSource {
             ExecutorService executor,
             FleetListener listener,
             ReplicaHealth health) {
+        this(http, publisher, timeouts, maxAttempts, executor, listener, health, publisher);
+    }
+
+    /**
+     * @param adapters brings a replica up to date when it answers a request for a named adapter with 404 (it does not
+     *                 hold the adapter: it restarted) or 409 (it holds an older version)
+     */
+    public FleetClient(
+            HttpClient http,
+            ReplicaSync publisher,
+            RolloutTimeouts timeouts,
+            int maxAttempts,
+            ExecutorService executor,
+            FleetListener listener,
+            ReplicaHealth health,
+            ReplicaSync adapters) {
+        this.adapters = adapters;
         this.http = http;
         this.publisher = publisher;
         this.timeouts = timeouts;
@@ -85,6 +103,17 @@ public final class FleetClient implements RolloutSource {
     @Override
     public RolloutBatch sample(
             List<String> prompts, int groupSize, SamplingParams sampling, long seed, long minPolicyVersion) {
+        return sample(prompts, groupSize, sampling, seed, minPolicyVersion, null);
+    }
+
+    @Override
+    public RolloutBatch sample(
+            List<String> prompts,
+            int groupSize,
+            SamplingParams sampling,
+            long seed,
+            long minPolicyVersion,
+            String adapter) {
         List<URI> replicas = publisher.replicas();
         if (replicas.isEmpty()) {
             throw new FleetException("no rollout replica is known (check gspo.optimizer.rollout-urls / rollout-dns)");
@@ -111,7 +140,8 @@ public final class FleetClient implements RolloutSource {
                             sampling.topK(),
                             shareSeed(seed, s),
                             sampling.stop()),
-                    minPolicyVersion);
+                    minPolicyVersion,
+                    adapter);
             List<URI> order = new ArrayList<>();
             for (int i = 0; i < first.size(); i++) {
                 order.add(first.get((s + i) % first.size()));
@@ -168,14 +198,17 @@ public final class FleetClient implements RolloutSource {
                         RolloutResponse answer = JSON.readValue(response.body(), RolloutResponse.class);
                         if (health != null) {
                             health.succeeded(replica, System.nanoTime() - start);
-                            health.serves(replica, answer.policyVersion());
+                            if (request.adapter() == null) { // a named adapter's versions are its own
+                                health.serves(replica, answer.policyVersion());
+                            }
                         }
                         return answer;
                     }
                     lastError = replica + " answered " + status + ": " + abbreviate(new String(response.body()));
-                    if (status == 409 && tries == 0) {
+                    boolean named = request.adapter() != null;
+                    if ((status == 409 || (named && status == 404)) && tries == 0) {
                         listener.onRequest(replica, "behind", seconds);
-                        if (publisher.bringUpToDate(replica)) {
+                        if ((named ? adapters : publisher).bringUpToDate(replica)) {
                             continue;
                         }
                     } else if (status == 400 || status == 413 || status == 422) {

@@ -106,6 +106,27 @@ final class LoraSession implements AutoCloseable {
         return sink.publishAdapter(version, bytes, PolicyModel.sha256(bytes));
     }
 
+    private boolean namedPublished;
+
+    /**
+     * Publishes the adapter under {@code name} ({@code PolicySink#publishNamedAdapter}): replicas serve it beside other
+     * runs' adapters over the base they keep; one that serves other weights and no adapter gets the base first. The
+     * first publish fails the run if the fleet serves another base with other adapters loaded.
+     */
+    PublishResult publishNamed(PolicySink sink, String name, long version) {
+        byte[] bytes = PeftAdapter.pushBody(model.lora().orElseThrow());
+        boolean first = !namedPublished;
+        PublishResult r = sink.publishNamedAdapter(
+                name,
+                version,
+                bytes,
+                PolicyModel.sha256(bytes),
+                new PolicySink.Base(base.sha256(), model::weightsAsSafetensors),
+                first);
+        namedPublished = true;
+        return r;
+    }
+
     /** Whether every B is zero (a fresh adapter: the model is the base). */
     boolean adapterIsZero() {
         try (ai.djl.ndarray.NDScope ignored = new ai.djl.ndarray.NDScope()) {

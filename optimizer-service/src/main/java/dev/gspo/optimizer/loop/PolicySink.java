@@ -27,4 +27,26 @@ public interface PolicySink {
 
     /** The highest version any replica serves now; a run publishes above it, since versions only move forward. */
     long highestReplicaVersion();
+
+    /**
+     * The base weights a named adapter was trained on: their SHA-256, and their bytes, serialised only if a replica
+     * must be sent them (it serves other weights and no other adapter).
+     */
+    record Base(String sha256, java.util.function.Supplier<byte[]> safetensors) {}
+
+    /**
+     * Makes {@code version} of the named adapter {@code name} what every replica serves under that name
+     * ({@code PUT /v1/adapters/{name}}), beside other runs' adapters over the same base. A replica that serves other
+     * weights and no adapter gets {@code base} first (a full push); one that serves other weights with other adapters
+     * loaded cannot take it: on the run's first publish ({@code first}) that fails the run, naming them.
+     */
+    default PublishResult publishNamedAdapter(
+            String name, long version, byte[] adapter, String sha256, Base base, boolean first) {
+        throw new UnsupportedOperationException("this sink does not publish named adapters");
+    }
+
+    /** The highest version of adapter {@code name} any replica serves (0 when none holds it). */
+    default long highestAdapterVersion(String name) {
+        return 0;
+    }
 }

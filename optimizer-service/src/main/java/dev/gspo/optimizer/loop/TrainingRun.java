@@ -205,8 +205,12 @@ public final class TrainingRun {
         long firstStep = resume != null ? resume.state().step() + 1 : 1;
         phase = PHASE_GSPO;
         heldOutBefore = orCheckpoint(() -> evaluate(model, firstStep - 1), model, adam, firstStep - 1, resume == null);
-        policyVersion =
-                Math.max(resume == null ? 0 : resume.state().policyVersion(), publisher.highestReplicaVersion()) + 1;
+        policyVersion = Math.max(
+                        resume == null ? 0 : resume.state().policyVersion(),
+                        namedAdapter() != null
+                                ? publisher.highestAdapterVersion(namedAdapter()) // a named adapter's own versions
+                                : publisher.highestReplicaVersion())
+                + 1;
         publish(model);
         // the KL reference is the policy the GSPO phase starts from (after the warm start, or at the checkpoint)
         PolicyModel reference = config.objective().klBeta() > 0
@@ -282,7 +286,7 @@ public final class TrainingRun {
             List<String> promptTexts = examples.stream()
                     .map(e -> ModelPrompt.text(e, model.chatTemplate()))
                     .toList();
-            RolloutBatch batch = rollouts.sample(promptTexts, g, sampling, r.nextLong(), minVersion);
+            RolloutBatch batch = rollouts.sample(promptTexts, g, sampling, r.nextLong(), minVersion, namedAdapter());
             List<RewardInput> inputs = new ArrayList<>();
             for (int i = 0; i < examples.size(); i++) {
                 RolloutBatch.Group group = batch.groups().get(i);
@@ -557,7 +561,17 @@ public final class TrainingRun {
         return acc;
     }
 
+    /** The name a LoRA run's adapter is served under ({@code lora.adapter}), or null. */
+    private String namedAdapter() {
+        return config.lora() == null ? null : config.lora().adapter();
+    }
+
     private void publish(PolicyModel model) {
+        if (loraSession != null && namedAdapter() != null) {
+            // beside other runs' adapters over the same base: each version as the named adapter (LoraSession)
+            noted(loraSession.publishNamed(publisher, namedAdapter(), policyVersion));
+            return;
+        }
         if (loraSession != null && publisher.publishesAdapters()) {
             // the base once as full weights, then each version as its adapter only (LoraSession)
             if (loraSession.needsBase()) {

@@ -143,6 +143,24 @@ public final class TrainingMetrics implements MeterBinder, AutoCloseable {
         publishRetries.increment(r.retries());
     }
 
+    /**
+     * A named adapter's publish ({@code PUT /v1/adapters/{name}}): counted as every publish is, and its bytes also in
+     * {@code gspo.weights.publish.adapter.bytes{adapter}}, so that runs sharing a fleet can be told apart.
+     */
+    public void onAdapterPublish(String adapter, PublishResult r) {
+        onPublish(r);
+        MeterRegistry reg = registry;
+        if (reg != null) {
+            Counter.builder("gspo.weights.publish.adapter.bytes")
+                    .description("bytes sent to the replicas for a named LoRA adapter (and its base when a replica "
+                            + "needed it), by adapter")
+                    .baseUnit("bytes")
+                    .tag("adapter", adapter)
+                    .register(reg)
+                    .increment(r.bytes());
+        }
+    }
+
     /** Rollout requests by replica and outcome ({@code ok}, {@code error}, {@code behind}, {@code rejected}). */
     public void onFleetRequest(URI replica, String outcome, double seconds) {
         MeterRegistry r = registry;

@@ -23,6 +23,10 @@ import java.util.Set;
  * @param alpha   α; the update is scaled by α / r (default 32, as in LoRA Without Regret)
  * @param targets the adapted layers by PEFT module name (default: all of q_proj, k_proj, v_proj, o_proj, gate_proj,
  *                up_proj, down_proj; the experts of MoE layers are never adapted)
+ * @param adapter the name to serve the adapter under on the fleet ({@code PUT /v1/adapters/{name}}, rollouts with
+ *                {@code "adapter": name}), so that several runs share one fleet, each with its own adapter over the
+ *                same base; absent: the replicas serve this run's adapter merged into their weights
+ *                ({@code PUT /v1/policy/adapter}), one run per fleet
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @Schema(
@@ -62,13 +66,32 @@ public record LoraSpec(
                                 }),
                 minItems = 1,
                 uniqueItems = true)
-        List<String> targets) {
+        List<String> targets,
+
+        @Schema(
+                description = "serve the adapter on the fleet under this name (PUT /v1/adapters/{name}), beside other "
+                        + "runs' adapters over the same base; absent: served merged into the replicas' weights, one "
+                        + "run per fleet",
+                pattern = "^" + LoraSpec.ADAPTER_NAME + "$")
+        String adapter) {
+
+    /** What a replica accepts as an adapter name. */
+    public static final String ADAPTER_NAME = "[a-z0-9][a-z0-9._-]{0,62}";
+
+    public LoraSpec(Integer rank, Double alpha, List<String> targets) {
+        this(rank, alpha, targets, null);
+    }
 
     LoraSpec withDefaults() {
-        return new LoraSpec(Checks.or(rank, 8), Checks.or(alpha, 32.0), Checks.or(targets, LoraConfig.DEFAULT_TARGETS));
+        return new LoraSpec(
+                Checks.or(rank, 8), Checks.or(alpha, 32.0), Checks.or(targets, LoraConfig.DEFAULT_TARGETS), adapter);
     }
 
     void validate(List<String> p) {
+        if (adapter != null && !adapter.matches(ADAPTER_NAME)) {
+            p.add("lora.adapter: '" + adapter + "' is not an adapter name: 1 to 63 characters of a-z, 0-9, '.', '_',"
+                    + " '-', starting with a letter or digit");
+        }
         Checks.between(p, "lora.rank", rank, 1, 4096);
         Checks.range(p, "lora.alpha", alpha, 0, 1e6, false);
         if (targets != null) {

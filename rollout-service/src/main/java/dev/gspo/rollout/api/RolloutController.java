@@ -30,8 +30,12 @@ class RolloutController {
     @ApiResponse(responseCode = "401", description = "an API key is configured and no bearer token was sent")
     @ApiResponse(responseCode = "403", description = "the bearer token is not the API key")
     @ApiResponse(
+            responseCode = "404",
+            description = "adapter names no adapter loaded on this replica (reason: unknown_adapter)")
+    @ApiResponse(
             responseCode = "409",
-            description = "minPolicyVersion is ahead of the served version (policyVersion names it)")
+            description = "minPolicyVersion is ahead of the served version, of the named adapter when there is one "
+                    + "(policyVersion names it)")
     @ApiResponse(responseCode = "413", description = "the body is larger than gspo.rollout.max-request-bytes")
     @ApiResponse(responseCode = "415", description = "the body is not application/json")
     @ApiResponse(responseCode = "422", description = "a prompt that does not fit the served model (errors)")

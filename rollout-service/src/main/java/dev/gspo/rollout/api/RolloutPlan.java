@@ -41,6 +41,7 @@ record RolloutPlan(
             }
             groups.add(new SampleGroup(prompt.id(), prompt.tokenIds(), samples));
         }
-        return new RolloutResponse(decoded.policyVersion(), groups, new Usage(promptTokens, completionTokens));
+        return new RolloutResponse(
+                decoded.policyVersion(), groups, new Usage(promptTokens, completionTokens), decoded.adapter());
     }
 }

@@ -17,6 +17,14 @@ public interface BatchListener {
     default void requestDecoded(int sequences, long generatedTokens, long policyVersion) {}
 
     /**
+     * As {@link #requestDecoded(int, long, long)}, for a request of the named {@code adapter} (null: the base model);
+     * {@code policyVersion} is then the adapter's version. By default the same as the base's.
+     */
+    default void requestDecoded(int sequences, long generatedTokens, long policyVersion, String adapter) {
+        requestDecoded(sequences, generatedTokens, policyVersion);
+    }
+
+    /**
      * After every decode step ({@code step} counts the decoder's steps since it started; {@code decoded} rows took
      * part in it) and when a batch closes ({@code decoded} 0): {@code running} rows decoding now, {@code freeSlots}
      * slots free. A listener may add requests to the queue here: they are admitted before the next step.

@@ -4,6 +4,8 @@ import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.RunningBatch;
 import dev.gspo.common.decode.RunningBatch.Admission;
 import dev.gspo.common.decode.RunningBatch.Finished;
+import dev.gspo.rollout.adapters.AdapterLease;
+import dev.gspo.rollout.adapters.AdapterProblem;
 import dev.gspo.rollout.weights.PolicyLease;
 import dev.gspo.rollout.weights.PolicyRegistry;
 import java.util.ArrayList;
@@ -26,6 +28,11 @@ import org.springframework.context.SmartLifecycle;
  * version. After a swap the batch <i>drains</i>: rows in flight finish on their version, started requests get their
  * remaining rows admitted on it too, and requests not yet started wait; once nothing of the old version is left the
  * batch closes and the next one opens on the new version. The replaced version is closed only after that.
+ *
+ * <p><b>Named adapters.</b> A request naming an adapter carries a lease on one version of it ({@link AdapterLease},
+ * taken when it was planned): its rows join the same running batch as every other request's, each row adding its own
+ * adapter's low-rank terms ({@link RunningBatch.Admission#adapter}), and the version stays open until the request is
+ * answered, whatever is pushed or deleted meanwhile. Adapter pushes never drain the batch: only the base version does.
  *
  * <p>Starts before and stops after the web server (lower phase), so in-flight requests finish at shutdown.
  */
@@ -150,8 +157,19 @@ final class DecodeWorker implements SmartLifecycle {
             }
             List<Admission<RowTicket>> rows = new ArrayList<>(join.size());
             for (RowTicket t : join) {
+                AdapterLease adapter = t.request().adapter();
+                if (adapter != null && !adapter.baseSha256().equals(lease.sha256())) {
+                    // the adapter was loaded for other base weights than this batch's (it was deleted and the base
+                    // replaced while the request waited): its samples would be wrong, so it fails instead
+                    requests.remove(t.request());
+                    fail(t.request(), AdapterProblem.baseChanged(adapter.name(), adapter.baseSha256(), lease.sha256()));
+                    continue;
+                }
                 requests.add(t.request());
-                rows.add(new Admission<>(t, t.sequence()));
+                rows.add(new Admission<>(t, t.sequence(), adapter == null ? null : adapter.decode()));
+            }
+            if (rows.isEmpty()) {
+                return true;
             }
             try {
                 deliver(running.admit(rows));
@@ -193,8 +211,11 @@ final class DecodeWorker implements SmartLifecycle {
                     sequences += p.size();
                     completed++;
                     tokens += generated;
-                    listener.requestDecoded(p.size(), generated, lease.version()); // counted before it is answered
-                    p.result().complete(new DecodedRollout(lease.version(), completions));
+                    AdapterLease adapter = p.adapter();
+                    long version = adapter == null ? lease.version() : adapter.version();
+                    String name = adapter == null ? null : adapter.name();
+                    listener.requestDecoded(p.size(), generated, version, name); // counted before it is answered
+                    p.result().complete(new DecodedRollout(version, completions, name));
                 }
             }
         }

@@ -2,6 +2,7 @@ package dev.gspo.rollout.batching;
 
 import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SequenceRequest;
+import dev.gspo.rollout.adapters.AdapterLease;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +23,7 @@ final class PendingRollout {
     private static final int CANCELLED = 2;
 
     private final List<SequenceRequest> rows;
+    private final AdapterLease adapter;
     private final CompletableFuture<DecodedRollout> result = new CompletableFuture<>();
     private final AtomicInteger state = new AtomicInteger(QUEUED);
     private final Completion[] completions;
@@ -30,8 +32,25 @@ final class PendingRollout {
     private int ended;
 
     PendingRollout(List<SequenceRequest> rows) {
+        this(rows, null);
+    }
+
+    /**
+     * @param adapter the named adapter every row decodes with (null: the base model); the request owns the lease and
+     *                releases it once it is answered, failed or withdrawn
+     */
+    PendingRollout(List<SequenceRequest> rows, AdapterLease adapter) {
         this.rows = List.copyOf(rows);
+        this.adapter = adapter;
         this.completions = new Completion[this.rows.size()];
+        if (adapter != null) {
+            result.whenComplete((r, e) -> adapter.close());
+        }
+    }
+
+    /** The adapter lease of the request, or null for the base model. */
+    AdapterLease adapter() {
+        return adapter;
     }
 
     List<SequenceRequest> rows() {
@@ -51,7 +70,11 @@ final class PendingRollout {
     }
 
     boolean tryCancel() {
-        return state.compareAndSet(QUEUED, CANCELLED);
+        boolean cancelled = state.compareAndSet(QUEUED, CANCELLED);
+        if (cancelled && adapter != null) {
+            adapter.close(); // never decoded: its adapter version may be freed
+        }
+        return cancelled;
     }
 
     boolean started() {

@@ -1,6 +1,7 @@
 package dev.gspo.rollout.batching;
 
 import dev.gspo.common.decode.SequenceRequest;
+import dev.gspo.rollout.adapters.AdapterLease;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -29,9 +30,24 @@ public final class RolloutExecutor {
      * @throws DecoderStoppedException  the service is shutting down
      */
     public DecodedRollout run(List<SequenceRequest> rows) {
+        return run(rows, null);
+    }
+
+    /**
+     * As {@link #run(List)}, every row decoding with the named adapter of {@code adapter} (null: the base model). The
+     * lease is handed over: released once the rows are decoded, failed or withdrawn, never while they decode.
+     */
+    public DecodedRollout run(List<SequenceRequest> rows, AdapterLease adapter) {
         long start = System.nanoTime();
-        PendingRollout pending = new PendingRollout(rows);
-        queue.add(pending);
+        PendingRollout pending = new PendingRollout(rows, adapter);
+        try {
+            queue.add(pending);
+        } catch (RuntimeException e) {
+            if (adapter != null) {
+                adapter.close();
+            }
+            throw e;
+        }
         try {
             try {
                 return pending.result().get(maxQueueWait.toNanos(), TimeUnit.NANOSECONDS);

@@ -49,6 +49,9 @@ import org.springframework.validation.annotation.Validated;
  * @param apiKey                 when set, every request but {@code /actuator/health/**} needs
  *                               {@code Authorization: Bearer <api-key>} (a weight push may carry the push token
  *                               instead); empty ⇒ the read endpoints and rollouts are open
+ * @param maxAdapters            named LoRA adapters ({@code PUT /v1/adapters/{name}}) loaded at once; a push of a new
+ *                               name beyond it is refused (409 too_many_adapters). Each holds its A and B matrices
+ *                               (float32: rank · Σ (in + out) of its targets · 4 bytes per layer)
  */
 @Validated
 @ConfigurationProperties("gspo.rollout")
@@ -73,7 +76,8 @@ public record RolloutProperties(
         @DefaultValue("1MB") @NotNull DataSize maxRequestBytes,
         @DefaultValue("1GB") @NotNull DataSize maxWeightsBytes,
         @DefaultValue("builtin") @NotNull String builtinModel,
-        @DefaultValue("") String apiKey) {
+        @DefaultValue("") String apiKey,
+        @DefaultValue("8") @Min(0) int maxAdapters) {
 
     /** Java arrays hold at most this many bytes; a weight push is read into one. */
     public static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
@@ -135,6 +139,6 @@ public record RolloutProperties(
                 + ", maxQueuedSequences=" + maxQueuedSequences + ", maxQueueWait=" + maxQueueWait
                 + ", requestTimeout=" + requestTimeout + ", maxRequestBytes=" + maxRequestBytes
                 + ", maxWeightsBytes=" + maxWeightsBytes + ", builtinModel=" + builtinModel + ", apiKey="
-                + (apiKeyRequired() ? "(set)" : "(unset)") + "]";
+                + (apiKeyRequired() ? "(set)" : "(unset)") + ", maxAdapters=" + maxAdapters + "]";
     }
 }

@@ -69,9 +69,11 @@ class ApiKeyFilter extends OncePerRequestFilter implements Ordered {
                             "this replica needs an API key: send" + " Authorization: Bearer <gspo.rollout.api-key>"));
             return;
         }
-        boolean push = "PUT".equals(request.getMethod())
-                && ("/v1/policy".equals(request.getServletPath())
-                        || "/v1/policy/adapter".equals(request.getServletPath()));
+        boolean push = ("PUT".equals(request.getMethod())
+                        && ("/v1/policy".equals(request.getServletPath())
+                                || "/v1/policy/adapter".equals(request.getServletPath())))
+                || (("PUT".equals(request.getMethod()) || "DELETE".equals(request.getMethod()))
+                        && request.getServletPath().startsWith("/v1/adapters/"));
         if (!apiKey.matches(offered.get()) && !(push && pushToken != null && pushToken.matches(offered.get()))) {
             refuse(
                     request,

@@ -157,9 +157,30 @@ class OpenApiConfiguration {
         properties.put(
                 "reason",
                 new StringSchema()
-                        ._enum(List.of("checksum_mismatch", "malformed", "incompatible", "base_mismatch"))
+                        ._enum(List.of(
+                                "checksum_mismatch",
+                                "malformed",
+                                "incompatible",
+                                "base_mismatch",
+                                "unknown_adapter",
+                                "stale_version",
+                                "behind",
+                                "too_many_adapters",
+                                "adapters_loaded"))
                         .description("refused weights: what was wrong with the body (base_mismatch: an adapter "
-                                + "trained on other base weights than the replica keeps)"));
+                                + "trained on other base weights than the replica keeps); named adapters: "
+                                + "unknown_adapter, stale_version (a push not ahead of the adapter's version), behind "
+                                + "(minPolicyVersion ahead of it), too_many_adapters (gspo.rollout.max-adapters), "
+                                + "adapters_loaded (the served weights cannot change while adapters are loaded)"));
+        properties.put("adapter", new StringSchema().description("named adapters: the adapter the problem is about"));
+        properties.put(
+                "adapters",
+                new ArraySchema()
+                        .items(new StringSchema())
+                        .description("adapters_loaded: the named adapters loaded now"));
+        properties.put(
+                "maxAdapters",
+                new IntegerSchema().description("too_many_adapters: the limit gspo.rollout.max-adapters"));
         ObjectSchema problem = new ObjectSchema();
         problem.setProperties(properties);
         problem.setRequired(List.of("title", "status"));

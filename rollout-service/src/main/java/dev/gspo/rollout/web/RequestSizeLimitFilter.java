@@ -33,7 +33,8 @@ class RequestSizeLimitFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         boolean push = "PUT".equals(request.getMethod())
                 && ("/v1/policy".equals(request.getRequestURI())
-                        || "/v1/policy/adapter".equals(request.getRequestURI()));
+                        || "/v1/policy/adapter".equals(request.getRequestURI())
+                        || request.getRequestURI().startsWith("/v1/adapters/"));
         chain.doFilter(
                 push
                         ? new Limited(request, maxWeightsBytes, "gspo.rollout.max-weights-bytes")

@@ -98,8 +98,9 @@ class PolicyController {
     @ApiResponse(responseCode = "403", description = "the bearer token is not the push token")
     @ApiResponse(
             responseCode = "409",
-            description = "the version is not ahead of the served one (policyVersion names it), or another push "
-                    + "is in flight (Retry-After)")
+            description = "the version is not ahead of the served one (policyVersion names it), another push "
+                    + "is in flight (Retry-After), or named adapters are loaded (reason: adapters_loaded, adapters "
+                    + "names them: they were trained on the served weights; DELETE /v1/adapters/{name} first)")
     @ApiResponse(responseCode = "413", description = "the body is larger than gspo.rollout.max-weights-bytes")
     @ApiResponse(responseCode = "415", description = "the body is not application/octet-stream")
     @ApiResponse(
@@ -126,6 +127,7 @@ class PolicyController {
         authorizer.check(authorization);
         PushHeaders headers = PushHeaders.parse(version, sha256);
         registry.requireNewer(headers.version());
+        registry.checkBaseChange(); // 409 adapters_loaded while named adapters are served, before the body is read
         gate.enter();
         try {
             PushStages stages = new PushStages();
@@ -169,7 +171,7 @@ class PolicyController {
             responseCode = "409",
             description = "the version is not ahead of the served one, another push is in flight (Retry-After), or "
                     + "the adapter was trained on other base weights than this replica keeps (reason: "
-                    + "base_mismatch: push the base first)")
+                    + "base_mismatch: push the base first), or named adapters are loaded (reason: adapters_loaded)")
     @ApiResponse(responseCode = "413", description = "the body is larger than gspo.rollout.max-weights-bytes")
     @ApiResponse(responseCode = "415", description = "the body is not application/octet-stream")
     @ApiResponse(
@@ -204,6 +206,7 @@ class PolicyController {
         PushHeaders headers = PushHeaders.parse(version, sha256);
         String base = PushHeaders.baseSha256(baseSha256);
         registry.requireNewer(headers.version());
+        registry.checkBaseChange();
         gate.enter();
         try {
             return updater.installAdapter(headers, base, PushBody.read(request));

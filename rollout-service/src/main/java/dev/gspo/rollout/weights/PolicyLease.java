@@ -16,6 +16,11 @@ public final class PolicyLease implements AutoCloseable {
         return policy.version();
     }
 
+    /** SHA-256 of the weights this version serves. */
+    public String sha256() {
+        return policy.sha256();
+    }
+
     public PolicyModel model() {
         return policy.model();
     }

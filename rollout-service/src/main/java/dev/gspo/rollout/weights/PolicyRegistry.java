@@ -16,6 +16,7 @@ public final class PolicyRegistry implements AutoCloseable {
     private final AtomicReference<ServedPolicy> current;
     private final PolicyTokenizer tokenizer;
     private final Object swapLock = new Object();
+    private volatile BaseChangeGuard guard = BaseChangeGuard.NONE;
 
     PolicyRegistry(ServedPolicy initial) {
         this.current = new AtomicReference<>(initial);
@@ -49,6 +50,7 @@ public final class PolicyRegistry implements AutoCloseable {
             // checked again under the lock: the controller's early check ran before the body was read and verified,
             // so concurrent pushes of the same or older versions can all pass it (ConcurrentPushIT races them)
             requireNewer(version, old);
+            guard.check(); // under the lock: nothing built on the current weights appears meanwhile
             ServedPolicy next = build.apply(old.model());
             current.set(next);
             old.release();
@@ -61,10 +63,31 @@ public final class PolicyRegistry implements AutoCloseable {
         synchronized (swapLock) {
             ServedPolicy old = current.get();
             requireNewer(version, old);
+            guard.check();
             ServedPolicy next = build.apply(old);
             current.set(next);
             old.release();
             return next;
+        }
+    }
+
+    /** Who may refuse a change of the served weights ({@link #swap}, {@link #swapServed}); set once at start-up. */
+    public void guardBaseChanges(BaseChangeGuard guard) {
+        this.guard = guard;
+    }
+
+    /** Fails fast, before a push body is read, when the served weights must not change now. */
+    public void checkBaseChange() {
+        guard.check();
+    }
+
+    /**
+     * Runs {@code action} on the current version under the swap lock: no swap happens meanwhile, so whatever it builds
+     * on the current weights (a named adapter) is consistent with them, and a swap's guard sees its outcome.
+     */
+    public <T> T withCurrent(Function<ServedPolicy, T> action) {
+        synchronized (swapLock) {
+            return action.apply(current.get());
         }
     }
 

@@ -1,0 +1,121 @@
+package dev.gspo.bench;
+
+import ai.djl.ndarray.NDManager;
+import dev.gspo.common.decode.RunningBatch;
+import dev.gspo.common.decode.RunningBatch.Admission;
+import dev.gspo.common.decode.SamplingParams;
+import dev.gspo.common.decode.SequenceRequest;
+import dev.gspo.common.model.DecodeAdapter;
+import dev.gspo.common.model.LoraConfig;
+import dev.gspo.common.model.LoraWeights;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.Safetensors;
+import dev.gspo.common.model.TensorSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Decode throughput of one running batch whose rows use 1, 2 or 4 named adapters (rank r, all seven targets; the rows
+ * split evenly between them) against the same batch over the base model only: the base projections run once for every
+ * row and each adapter adds its low-rank terms to its own rows ({@code AdapterRows}). The batch is kept full: a row
+ * that ends is replaced at once by a new one of the same adapter (as the service's decoder does), so every step
+ * decodes {@code rows} rows; tokens/s = tokens generated / wall time over {@code steps} steps, best of 2 after a
+ * warm-up.
+ */
+final class MixedAdapterBench {
+    private static final SamplingParams PARAMS = new SamplingParams(64, 1.0, 1.0, 0, List.of());
+
+    private MixedAdapterBench() {}
+
+    static void run(String label, PolicyModel model, int rows, int steps, int rank, Consumer<Row> out) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            List<DecodeAdapter> adapters = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                try (LoraWeights w = random(model, LoraConfig.of(rank, 2 * rank), 100 + i, manager)) {
+                    adapters.add(DecodeAdapter.of(model.config(), w, manager));
+                }
+            }
+            measure(model, rows, List.of(), 8); // warm-up
+            double base = best(model, rows, steps, List.of());
+            out.accept(row(label, "base only", rows, steps, base, base));
+            for (int n : new int[] {1, 2, 4}) {
+                double tps = best(model, rows, steps, adapters.subList(0, n));
+                out.accept(row(
+                        label, n + " adapter" + (n > 1 ? "s" : "") + " (rank " + rank + ")", rows, steps, tps, base));
+            }
+            adapters.forEach(DecodeAdapter::close);
+        }
+    }
+
+    private static Row row(String label, String what, int rows, int steps, double tps, double base) {
+        return new Row(
+                "lora-mixed-decode",
+                label + " " + what + ", " + rows + " rows × " + steps + " steps",
+                tps,
+                "tok/s",
+                Double.NaN,
+                Machine.load(),
+                Results.num(tps / base) + "× base");
+    }
+
+    private static double best(PolicyModel model, int rows, int steps, List<DecodeAdapter> adapters) {
+        return Math.max(measure(model, rows, adapters, steps), measure(model, rows, adapters, steps));
+    }
+
+    /** Tokens per second over {@code steps} steps of a full batch; row r uses adapter r mod n (none when n = 0). */
+    private static double measure(PolicyModel model, int rows, List<DecodeAdapter> adapters, int steps) {
+        int context = 8 + PARAMS.maxNewTokens();
+        long seed = 1;
+        long tokens = 0;
+        long t0 = System.nanoTime();
+        try (RunningBatch<Integer> batch = new RunningBatch<>(model, rows, context)) {
+            List<Admission<Integer>> first = new ArrayList<>();
+            for (int r = 0; r < rows; r++) {
+                first.add(admission(r, adapters, seed++));
+            }
+            tokens += rows;
+            List<RunningBatch.Finished<Integer>> ended = new ArrayList<>(batch.admit(first));
+            for (int s = 0; s < steps; s++) {
+                if (!ended.isEmpty()) {
+                    List<Admission<Integer>> refill = new ArrayList<>();
+                    for (RunningBatch.Finished<Integer> f : ended) {
+                        refill.add(admission(f.tag(), adapters, seed++));
+                    }
+                    tokens += refill.size();
+                    ended = new ArrayList<>(batch.admit(refill));
+                    continue;
+                }
+                tokens += batch.running();
+                ended = new ArrayList<>(batch.step());
+            }
+        }
+        return tokens / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static Admission<Integer> admission(int slot, List<DecodeAdapter> adapters, long seed) {
+        int[] prompt = new int[8];
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = 3 + rng.nextInt(20);
+        }
+        DecodeAdapter a = adapters.isEmpty() ? null : adapters.get(slot % adapters.size());
+        return new Admission<>(slot, new SequenceRequest(prompt, PARAMS, seed), a);
+    }
+
+    private static LoraWeights random(PolicyModel model, LoraConfig lora, long seed, NDManager manager) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        for (TensorSpec spec : LoraWeights.specs(model.config(), lora)) {
+            float[] d = new float[Math.toIntExact(spec.elementCount())];
+            for (int i = 0; i < d.length; i++) {
+                d[i] = (float) (0.02 * rng.nextGaussian());
+            }
+            tensors.put(spec.name(), Safetensors.Tensor.f32(spec.name(), spec.shape(), d));
+        }
+        return LoraWeights.fromTensors(model.config(), lora, tensors, manager);
+    }
+}
