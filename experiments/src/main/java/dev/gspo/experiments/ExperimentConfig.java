@@ -159,9 +159,9 @@ public record ExperimentConfig(
     }
 
     /**
-     * The dense experiment ({@code presets/dense.json}): the calibrated settings (lr 1e-4, T = 0.7, 32 prompts × 8, 600
-     * warm-start steps) with the paper's 4 minibatches (off-policy updates are what clipping acts on), 3 seeds × 70
-     * steps, and the sweep of clip ranges.
+     * The dense experiment ({@code presets/dense.json}): the main job's set-up ({@code "base": "config/main-job.json"}:
+     * its task, model, seed-robust warm start and training settings), 5 seeds × 100 steps per arm, and a 50-step sweep
+     * of clip ranges on the first seed.
      */
     public static ExperimentConfig full(Path out, Path workDir) {
         return preset("dense", out, workDir);
