@@ -9,7 +9,9 @@ import java.util.List;
  * The models the bench runs, written as HF directories by {@code BuiltinModel.create(config, dir, seed, manager)} so
  * that in-process replicas can serve the same weights.
  *
- * <p>Both have no end-of-sequence id in config.json, so every row decodes exactly the requested length. Both use the
+ * <p>Both have no end-of-sequence id in config.json; the tokenizer's {@code <eos>} still ends a row wherever it is
+ * sampled, so the decode cells use {@link dev.gspo.common.decode.BatchGenerator#ignoringEos} to decode exactly the
+ * requested length. Both use the
  * built-in character tokenizer; the 25M model's vocab_size is larger than the tokenizer (allowed, as in HF
  * checkpoints): the LM head still computes all 8192 logits, sampling only picks among the tokenizer's ids.
  */

@@ -25,10 +25,9 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * Decode throughput: new tokens per second for a batch of B rows of the same prompt length, each generating up to n
- * tokens (no stop strings; temperature 1; a row ends early only if it samples the tokenizer's EOS, about once in
- * vocabulary-size steps for these random models, so tokens and steps are counted, never assumed to be B·n), with the
- * KV cache ({@code generate}) and without
+ * Decode throughput: new tokens per second for a batch of B rows of the same prompt length, each generating exactly n
+ * tokens ({@link BatchGenerator#ignoringEos}: no row ends at EOS; no stop strings; temperature 1; tokens and steps are
+ * still counted, not assumed), with the KV cache ({@code generate}) and without
  * ({@code generateWithoutCache}), in-process and through {@code POST /v1/rollouts} of a replica serving the same
  * weights.
  */
@@ -51,8 +50,10 @@ final class DecodeBench {
         this.label = label;
         this.model = model;
         this.flops = new Flops(model.config());
-        this.generator = new BatchGenerator(model);
-        this.control = BatchGenerator.unfused(model);
+        // rows never end at EOS: every cell decodes exactly B·n tokens (random weights sample the tokenizer's EOS about
+        // once in vocabulary-size steps, which ended most B = 1 cells after their first token before)
+        this.generator = BatchGenerator.ignoringEos(model, true);
+        this.control = BatchGenerator.ignoringEos(model, false);
         this.minSeconds = minSeconds;
     }
 

@@ -37,12 +37,28 @@ public final class BatchGenerator {
     }
 
     private BatchGenerator(PolicyModel model, boolean fused) {
+        this(model, fused, true);
+    }
+
+    private BatchGenerator(PolicyModel model, boolean fused, boolean endAtEos) {
         this.model = model;
         // config.json's eos_token_id(s), and the tokenizer's eos (config.json's first, else tokenizer_config.json's
         // eos_token): a model whose config.json names none still ends its responses at its EOS
-        this.eos = new HashSet<>(model.config().eosTokenIds());
-        this.eos.add(model.tokenizer().eosTokenId());
+        this.eos = new HashSet<>();
+        if (endAtEos) {
+            this.eos.addAll(model.config().eosTokenIds());
+            this.eos.add(model.tokenizer().eosTokenId());
+        }
         this.fused = fused;
+    }
+
+    /**
+     * For benchmarks (vLLM's {@code ignore_eos}): rows end only at their {@code maxNewTokens} or a stop string, never at
+     * the EOS token, so a cell of B rows × n tokens decodes exactly B·n tokens whatever the (random) weights sample.
+     * {@code fused} false gives the control path of {@link #unfused}.
+     */
+    public static BatchGenerator ignoringEos(PolicyModel model, boolean fused) {
+        return new BatchGenerator(model, fused, false);
     }
 
     /**

@@ -48,6 +48,39 @@ class StoppingTest {
     }
 
     /**
+     * The benchmarks' generator: the same requests that end early at EOS with the normal generator decode exactly
+     * {@code maxNewTokens} each, finish reason length, with EOS sampled on as an ordinary token.
+     */
+    @Test
+    void ignoringEosDecodesEveryRowToItsLengthWhereTheNormalGeneratorEndsSomeAtEos() {
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = TestModels.random(manager, TestModels.config("llama", 4, 2, false), 21)) {
+            SamplingParams params = new SamplingParams(20, 1.5, 1.0, 0, List.of());
+            List<SequenceRequest> requests = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                requests.add(new SequenceRequest(new int[] {1, 3 + i % 10}, params, i));
+            }
+            long endedAtEos = new BatchGenerator(model)
+                    .generate(requests).stream()
+                            .filter(c -> c.finishReason() == FinishReason.EOS)
+                            .count();
+            assertThat(endedAtEos)
+                    .as("the normal generator ends some of these rows at EOS")
+                    .isPositive();
+            for (boolean fused : new boolean[] {true, false}) {
+                List<Completion> out = BatchGenerator.ignoringEos(model, fused).generate(requests);
+                assertThat(out).allSatisfy(c -> {
+                    assertThat(c.tokenIds()).hasSize(20);
+                    assertThat(c.finishReason()).isEqualTo(FinishReason.LENGTH);
+                });
+                assertThat(out.stream().filter(c -> indexOf(c.tokenIds(), 2) >= 0))
+                        .as("EOS (id 2) is sampled and decoding goes on past it")
+                        .isNotEmpty();
+            }
+        }
+    }
+
+    /**
      * A config.json without {@code eos_token_id}: the tokenizer's EOS ({@code <eos>}, found by name) still ends a
      * sequence, with finishReason eos, rather than being sampled on as an ordinary token up to the length limit.
      */
