@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -179,6 +180,11 @@ class TrainingSystemIT {
             }
             String[] fields = trimmed.split("\\s+");
             String name = fields[0];
+            if (Arrays.asList(fields).subList(2, fields.length).contains("adapter")) {
+                // a series per named adapter exists only while one is loaded (replica) or published (optimizer);
+                // this system serves none: NamedAdaptersIT and ManyRunsOneFleetProcessIT scrape those series
+                continue;
+            }
             for (String app : fields[1].split(",")) {
                 String scrape = app.equals("optimizer-service") ? optimizerScrape : rolloutScrape;
                 assertThat(scrape)

@@ -155,6 +155,8 @@ class NamedAdaptersIT {
                 .contains("gspo_rollout_adapter_version{adapter=\"run-a\",application=\"rollout-service\"} 3.0");
         assertThat(metrics).containsPattern("gspo_rollout_adapter_bytes\\{adapter=\"run-b\",[^}]*} [1-9]");
         assertThat(metrics).containsPattern("gspo_rollout_adapter_samples_total\\{adapter=\"run-a\",[^}]*} [1-9]");
+        assertThat(metrics)
+                .containsPattern("gspo_rollout_adapter_tokens_generated_total\\{adapter=\"run-b\",[^}]*} [1-9]");
     }
 
     @Test
