@@ -88,6 +88,13 @@ public final class RunService implements AutoCloseable {
         TrainingRun run;
         Instant startedAt;
         long fromStep;
+        /**
+         * The last step whose record is on disk: what {@code GET /v1/runs/{id}} says, so that a step an orchestrator
+         * has seen is never lost by a crash (the loop's own step counter moves first, before the step's evaluation,
+         * checkpoint and history are written).
+         */
+        volatile long recordedStep;
+
         long fromVersion;
         String resumedFrom;
         List<StepMetrics> earlierHistory = List.of();
@@ -113,6 +120,7 @@ public final class RunService implements AutoCloseable {
             this.run = run;
             this.startedAt = Instant.now();
             this.fromStep = resume == null ? 0 : resume.step();
+            this.recordedStep = fromStep;
             this.fromVersion = resume == null ? 0 : resume.policyVersion();
             this.resumedFrom = resume == null ? null : resume.dir();
             this.earlierHistory = earlierHistory;
@@ -232,7 +240,7 @@ public final class RunService implements AutoCloseable {
                             new RunListener() {
                                 @Override
                                 public void onStep(StepMetrics metrics) {
-                                    record(p.runId());
+                                    recordStep(p.runId(), metrics.step());
                                 }
 
                                 @Override
@@ -599,6 +607,20 @@ public final class RunService implements AutoCloseable {
         }
     }
 
+    /**
+     * Saves the record of a completed step, then lets readers see the step: the record is written with the new step
+     * first, so no reader is ever told of a step that is not on disk yet (a record that cannot be written is logged and
+     * the step shown all the same: the run goes on, its files say the rest).
+     */
+    private synchronized void recordStep(String runId, long step) {
+        Entry e = runs.get(runId);
+        if (e == null) {
+            return;
+        }
+        e.recordedStep = Math.max(e.recordedStep, step);
+        record(e);
+    }
+
     public synchronized RunStatus stop(String runId) {
         Entry e = entry(runId);
         if (e.state != RunState.RUNNING || e.run == null) {
@@ -695,13 +717,19 @@ public final class RunService implements AutoCloseable {
         }
         TrainingRun r = e.run;
         List<StepMetrics> h = r.history();
-        StepMetrics latest =
-                h.isEmpty() ? (e.earlierHistory.isEmpty() ? null : e.earlierHistory.getLast()) : h.getLast();
+        // the loop adds a step's metrics before its record is saved: show the latest recorded one
+        StepMetrics latest = e.earlierHistory.isEmpty() ? null : e.earlierHistory.getLast();
+        for (int i = h.size() - 1; i >= 0; i--) {
+            if (h.get(i).step() <= e.recordedStep) {
+                latest = h.get(i);
+                break;
+            }
+        }
         return new RunStatus(
                 r.runId(),
                 e.state,
                 r.phase(),
-                Math.max(r.step(), e.fromStep),
+                e.recordedStep,
                 r.config().steps(),
                 Math.max(r.policyVersion(), e.fromVersion),
                 latest,
@@ -730,7 +758,7 @@ public final class RunService implements AutoCloseable {
                     e.previous.size() + 1,
                     e.state,
                     e.fromStep,
-                    Math.max(e.run.step(), e.fromStep),
+                    e.recordedStep,
                     e.run.config().steps(),
                     e.resumedFrom,
                     e.startedAt,
