@@ -27,7 +27,10 @@ import java.util.function.Consumer;
  * warm-up.
  */
 final class MixedAdapterBench {
-    private static final SamplingParams PARAMS = new SamplingParams(64, 1.0, 1.0, 0, List.of());
+    /** A row's length: 64 new tokens, or what the model's positions leave after the 8-token prompt (--smoke). */
+    private static SamplingParams params(PolicyModel model) {
+        return new SamplingParams(Math.min(64, model.config().maxPositionEmbeddings() - 8), 1.0, 1.0, 0, List.of());
+    }
 
     private MixedAdapterBench() {}
 
@@ -68,14 +71,15 @@ final class MixedAdapterBench {
 
     /** Tokens per second over {@code steps} steps of a full batch; row r uses adapter r mod n (none when n = 0). */
     private static double measure(PolicyModel model, int rows, List<DecodeAdapter> adapters, int steps) {
-        int context = 8 + PARAMS.maxNewTokens();
+        SamplingParams params = params(model);
+        int context = 8 + params.maxNewTokens();
         long seed = 1;
         long tokens = 0;
         long t0 = System.nanoTime();
         try (RunningBatch<Integer> batch = new RunningBatch<>(model, rows, context)) {
             List<Admission<Integer>> first = new ArrayList<>();
             for (int r = 0; r < rows; r++) {
-                first.add(admission(r, adapters, seed++));
+                first.add(admission(r, adapters, params, seed++));
             }
             tokens += rows;
             List<RunningBatch.Finished<Integer>> ended = new ArrayList<>(batch.admit(first));
@@ -83,7 +87,7 @@ final class MixedAdapterBench {
                 if (!ended.isEmpty()) {
                     List<Admission<Integer>> refill = new ArrayList<>();
                     for (RunningBatch.Finished<Integer> f : ended) {
-                        refill.add(admission(f.tag(), adapters, seed++));
+                        refill.add(admission(f.tag(), adapters, params, seed++));
                     }
                     tokens += refill.size();
                     ended = new ArrayList<>(batch.admit(refill));
@@ -96,14 +100,15 @@ final class MixedAdapterBench {
         return tokens / ((System.nanoTime() - t0) / 1e9);
     }
 
-    private static Admission<Integer> admission(int slot, List<DecodeAdapter> adapters, long seed) {
+    private static Admission<Integer> admission(
+            int slot, List<DecodeAdapter> adapters, SamplingParams params, long seed) {
         int[] prompt = new int[8];
         SplittableRandom rng = new SplittableRandom(seed);
         for (int i = 0; i < prompt.length; i++) {
             prompt[i] = 3 + rng.nextInt(20);
         }
         DecodeAdapter a = adapters.isEmpty() ? null : adapters.get(slot % adapters.size());
-        return new Admission<>(slot, new SequenceRequest(prompt, PARAMS, seed), a);
+        return new Admission<>(slot, new SequenceRequest(prompt, params, seed), a);
     }
 
     private static LoraWeights random(PolicyModel model, LoraConfig lora, long seed, NDManager manager) {

@@ -31,7 +31,8 @@ class BenchCommandSmokeTest {
         assertThat(rows).allSatisfy(r -> assertThat(r.value()).isFinite().isPositive());
         Set<String> sections = rows.stream().map(Row::section).collect(Collectors.toSet());
         assertThat(sections)
-                .containsExactlyInAnyOrder("ceiling", "decode", "decode A/B", "engine", "train", "publish", "e2e");
+                .containsExactlyInAnyOrder(
+                        "ceiling", "decode", "decode A/B", "engine", "train", "publish", "lora-mixed-decode", "e2e");
         assertThat(rows).anyMatch(r -> r.note().startsWith("HTTP"));
         String written = Files.readString(md);
         assertThat(written).contains(Results.HEADER).contains("nproc").contains("load average");
