@@ -30,8 +30,9 @@ public final class ExperimentReport {
         String link = out.getParent().relativize(plots).toString().replace('\\', '/');
         try {
             Files.createDirectories(out.getParent());
-            // the MoE experiment's section (MoeReport) is kept when the dense report is written again
-            String moe = Files.exists(out) ? MoeReport.sectionOf(Files.readString(out)) : "";
+            // the MoE experiment's section (MoeReport) and what follows it are kept when the dense report is written
+            // again
+            String moe = Files.exists(out) ? MoeReport.keptTail(Files.readString(out)) : "";
             Files.writeString(out, markdown(result, link, files) + (moe.isEmpty() ? "" : "\n" + moe));
             return out;
         } catch (IOException e) {

@@ -53,11 +53,15 @@ public final class MoeReport {
         return doc.isEmpty() ? marked : doc.stripTrailing() + "\n\n" + marked;
     }
 
-    /** The MoE section of {@code doc} with its markers, or "" (what the dense report carries over). */
-    static String sectionOf(String doc) {
+    /**
+     * What the dense report carries over when it is written again: from the MoE section's begin marker to the end of
+     * {@code doc} (the MoE section, and any section kept by hand after it, e.g. the LoRA comparison), or "" when
+     * {@code doc} has no MoE section.
+     */
+    static String keptTail(String doc) {
         int b = doc.indexOf(BEGIN);
         int e = doc.indexOf(END);
-        return b >= 0 && e > b ? doc.substring(b, e + END.length()) + "\n" : "";
+        return b >= 0 && e > b ? doc.substring(b).stripTrailing() + "\n" : "";
     }
 
     /** The arms of {@code regime} that {@code r} ran, in table order. */

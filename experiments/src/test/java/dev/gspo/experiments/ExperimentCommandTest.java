@@ -245,8 +245,22 @@ class ExperimentCommandTest {
         String once = MoeReport.withSection(doc, "moe v1\n");
         String twice = MoeReport.withSection(once, "moe v2\n");
         assertThat(twice).isEqualTo("# E\n\ndense\n\n" + MoeReport.BEGIN + "\nmoe v2\n" + MoeReport.END + "\n");
-        assertThat(MoeReport.sectionOf(twice)).isEqualTo(MoeReport.BEGIN + "\nmoe v2\n" + MoeReport.END + "\n");
-        assertThat(MoeReport.sectionOf(doc)).isEmpty();
+        assertThat(MoeReport.keptTail(twice)).isEqualTo(MoeReport.BEGIN + "\nmoe v2\n" + MoeReport.END + "\n");
+        assertThat(MoeReport.keptTail(doc)).isEmpty();
+    }
+
+    @Test
+    void aSectionKeptByHandAfterTheMoeSectionSurvivesBothReportsBeingWrittenAgain() {
+        String lora = "## LoRA vs full fine-tuning\n\nhand-kept table\n";
+        String doc = MoeReport.withSection("# E\n\ndense\n", "moe v1\n") + "\n" + lora;
+
+        String moeAgain = MoeReport.withSection(doc, "moe v2\n");
+        assertThat(moeAgain).contains("moe v2", lora).doesNotContain("moe v1");
+        assertThat(MoeReport.keptTail(moeAgain))
+                .as("what the dense report keeps")
+                .startsWith(MoeReport.BEGIN)
+                .contains("moe v2", lora)
+                .doesNotContain("dense");
     }
 
     @Test
