@@ -11,6 +11,7 @@ import dev.gspo.common.model.LoraWeights;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.model.TensorSpec;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,14 +24,25 @@ import java.util.function.Consumer;
  * split evenly between them) against the same batch over the base model only: the base projections run once for every
  * row and each adapter adds its low-rank terms to its own rows ({@code AdapterRows}). The batch is kept full: a row
  * that ends is replaced at once by a new one of the same adapter (as the service's decoder does), so every step
- * decodes {@code rows} rows; tokens/s = tokens generated / wall time over {@code steps} steps, best of 2 after a
- * warm-up.
+ * decodes {@code rows} rows; tokens/s = tokens generated / wall time over {@code steps} steps, best of
+ * {@link #ROUNDS} interleaved rounds after a warm-up; the load column is the 1-minute load before that best round.
  */
 final class MixedAdapterBench {
     /** A row's length: 64 new tokens, or what the model's positions leave after the 8-token prompt (--smoke). */
     private static SamplingParams params(PolicyModel model) {
         return new SamplingParams(Math.min(64, model.config().maxPositionEmbeddings() - 8), 1.0, 1.0, 0, List.of());
     }
+
+    /**
+     * Rounds of (base, 1, 2, 4 adapters), measured in turn; each case's best round is reported. On a shared machine a
+     * burst of load slows whichever case runs during it, so ratios taken from one pass each can swing either way (the
+     * 2026-12-04 runs saw 0.79–1.34× from the same code); the best of interleaved rounds compares each case at the
+     * least disturbed moment it had.
+     */
+    private static final int ROUNDS = 4;
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private MixedAdapterBench() {}
 
@@ -43,39 +55,63 @@ final class MixedAdapterBench {
                 }
             }
             measure(model, rows, List.of(), 8); // warm-up
-            double base = best(model, rows, steps, List.of());
-            out.accept(row(label, "base only", rows, steps, base, base));
-            for (int n : new int[] {1, 2, 4}) {
-                double tps = best(model, rows, steps, adapters.subList(0, n));
-                out.accept(row(
-                        label, n + " adapter" + (n > 1 ? "s" : "") + " (rank " + rank + ")", rows, steps, tps, base));
+            int[] counts = {0, 1, 2, 4};
+            double[] best = new double[counts.length];
+            double[] bestCpu = new double[counts.length];
+            double[] load = new double[counts.length];
+            for (int round = 0; round < ROUNDS; round++) { // interleaved: a load change hits every case alike
+                for (int c = 0; c < counts.length; c++) {
+                    double l = Machine.load();
+                    double[] tps = measure(model, rows, adapters.subList(0, counts[c]), steps);
+                    if (tps[0] > best[c]) {
+                        best[c] = tps[0];
+                        load[c] = l;
+                    }
+                    bestCpu[c] = Math.max(bestCpu[c], tps[1]);
+                }
+            }
+            for (int c = 0; c < counts.length; c++) {
+                int n = counts[c];
+                String what = n == 0 ? "base only" : n + " adapter" + (n > 1 ? "s" : "") + " (rank " + rank + ")";
+                out.accept(row(label, what, rows, steps, best[c], best[0], bestCpu[c], bestCpu[0], load[c]));
             }
             adapters.forEach(DecodeAdapter::close);
         }
     }
 
-    private static Row row(String label, String what, int rows, int steps, double tps, double base) {
+    private static Row row(
+            String label,
+            String what,
+            int rows,
+            int steps,
+            double tps,
+            double base,
+            double cpuTps,
+            double cpuBase,
+            double load) {
         return new Row(
                 "lora-mixed-decode",
                 label + " " + what + ", " + rows + " rows × " + steps + " steps",
                 tps,
                 "tok/s",
                 Double.NaN,
-                Machine.load(),
-                Results.num(tps / base) + "× base");
+                load,
+                Results.num(tps / base) + "× base; per CPU-second " + Results.num(cpuTps) + " tok, "
+                        + Results.num(cpuTps / cpuBase) + "× base (best of " + ROUNDS + " interleaved rounds)");
     }
 
-    private static double best(PolicyModel model, int rows, int steps, List<DecodeAdapter> adapters) {
-        return Math.max(measure(model, rows, adapters, steps), measure(model, rows, adapters, steps));
-    }
-
-    /** Tokens per second over {@code steps} steps of a full batch; row r uses adapter r mod n (none when n = 0). */
-    private static double measure(PolicyModel model, int rows, List<DecodeAdapter> adapters, int steps) {
+    /**
+     * {tokens per wall second, tokens per process CPU second} over {@code steps} steps of a full batch; row r uses
+     * adapter r mod n (none when n = 0). With one intra-op thread the process's CPU time is the work done whatever
+     * share of a core the machine's other jobs left, so its ratio to base holds better under load than wall time's.
+     */
+    private static double[] measure(PolicyModel model, int rows, List<DecodeAdapter> adapters, int steps) {
         SamplingParams params = params(model);
         int context = 8 + params.maxNewTokens();
         long seed = 1;
         long tokens = 0;
         long t0 = System.nanoTime();
+        long cpu0 = OS.getProcessCpuTime();
         try (RunningBatch<Integer> batch = new RunningBatch<>(model, rows, context)) {
             List<Admission<Integer>> first = new ArrayList<>();
             for (int r = 0; r < rows; r++) {
@@ -97,7 +133,8 @@ final class MixedAdapterBench {
                 ended = new ArrayList<>(batch.step());
             }
         }
-        return tokens / ((System.nanoTime() - t0) / 1e9);
+        return new double[] {tokens / ((System.nanoTime() - t0) / 1e9), tokens / ((OS.getProcessCpuTime() - cpu0) / 1e9)
+        };
     }
 
     private static Admission<Integer> admission(

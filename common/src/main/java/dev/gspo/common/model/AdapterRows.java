@@ -3,6 +3,7 @@ package dev.gspo.common.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.Map;
  * <pre>
  *   y = x Wᵀ                                   every row, once
  *   y[rows of g] += (x[rows of g] Aᵀ) Bᵀ        per adapter group g (gather its rows, two thin matmuls, scatter back)
+ *                                              the add runs inside the second matmul: addmm(y[rows of g], u, Bᵀ)
  * </pre>
  *
  * Rows without an adapter (the base model) get no term. A group that holds every row skips the gather and scatter.
@@ -79,18 +81,24 @@ public final class AdapterRows {
      * @return y with the terms added
      */
     NDArray add(NDArray y, NDArray x, int layer, DecodeAdapter.Part part) {
-        NDArray out = y;
+        Shape shape = y.getShape();
+        long in = x.getShape().getLastDimension();
+        long out = shape.getLastDimension();
+        NDArray result = y;
         for (Group g : groups) {
             DecodeAdapter.Pair p = g.adapter().pair(layer, part);
             if (p == null) {
                 continue;
             }
-            if (g.rows() == null) {
-                out = out.add(p.delta(x));
-            } else {
-                out.set(g.rows(), out.get(g.rows()).add(p.delta(x.get(g.rows()))));
+            if (g.rows() == null) { // every row: one addmm over the [N·T, out] view
+                result = p.addTo(result.reshape(-1, out), x.reshape(-1, in)).reshape(shape);
+            } else { // gather the group's rows (x and y), one addmm over them, scatter the sums back
+                NDArray yRows = result.get(g.rows());
+                Shape rowsShape = yRows.getShape();
+                NDArray sum = p.addTo(yRows.reshape(-1, out), x.get(g.rows()).reshape(-1, in));
+                result.set(g.rows(), sum.reshape(rowsShape));
             }
         }
-        return out;
+        return result;
     }
 }

@@ -17,6 +17,7 @@ import java.util.List;
  *   gu:   A = [Ag ; Au]               [Σ r, d]        B = blockdiag(c·Bg, c·Bu)           [2·ff, Σ r]
  *   o, down:  A,  c·B
  *   δ(x) = (x Aᵀ) Bᵀ        added to the fused projection's output: y = x Wᵀ + δ(x)
+ *                           (computed as addmm(y, x Aᵀ, Bᵀ): the add happens inside the second GEMM)
  * </pre>
  *
  * A target that is not adapted has no rows in A and zero rows in B (its part of δ is exactly 0); a projection with no
@@ -35,8 +36,18 @@ public final class DecodeAdapter implements AutoCloseable {
 
     /** δ(x) = (x Aᵀ) Bᵀ; A [R, in], B [out, R] with the scales folded in. */
     record Pair(NDArray a, NDArray b) {
-        NDArray delta(NDArray x) {
-            return x.matMul(a.transpose()).matMul(b.transpose());
+        /**
+         * y + (x Aᵀ) Bᵀ as two native ops: u = x Aᵀ (a linear with weight A), then one GEMM with y as the addend,
+         * torch.addmm(y, u, Bᵀ) (a linear with weight B and the 2-D "bias" y): no δ array is materialised and no
+         * separate add runs. Both weights are read in their stored layout (no transposed copies).
+         *
+         * @param y2 [M, out] the base projection's output for these M rows (not changed)
+         * @param x2 [M, in] the projection's input for the same rows
+         * @return [M, out]
+         */
+        NDArray addTo(NDArray y2, NDArray x2) {
+            NDArray u = x2.getNDArrayInternal().linear(x2, a, null).singletonOrThrow(); // [M, R]
+            return u.getNDArrayInternal().linear(u, b, y2).singletonOrThrow();
         }
     }
 
