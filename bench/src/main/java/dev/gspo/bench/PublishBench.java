@@ -158,11 +158,11 @@ final class PublishBench {
                         .mapToLong(t -> (long) t.totalTime(TimeUnit.NANOSECONDS))
                         .sum());
             }
-            return new Snapshot(stages, cpu, byStage(publisherMeters, PublishStages.METER), gcMillis());
+            return new Snapshot(stages, cpu, byStage(publisherMeters, PublishStages.METER), collectionMillis());
         }
 
         /** Accumulated collection time of every collector of this JVM, ms (-1 where a collector does not say). */
-        private static long gcMillis() {
+        private static long collectionMillis() {
             long sum = 0;
             for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
                 sum += Math.max(0, gc.getCollectionTime());
