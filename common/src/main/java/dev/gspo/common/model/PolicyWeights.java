@@ -234,8 +234,8 @@ public final class PolicyWeights implements AutoCloseable {
     }
 
     /**
-     * Copies {@code src} into the native storage of {@code target}, which this class allocated (hence contiguous). The put
-     * swaps bytes only on a big-endian machine.
+     * Copies {@code src} into the native storage of {@code target}, which this class allocated (hence contiguous).
+     * The put swaps bytes only on a big-endian machine.
      */
     private static void fill(NDArray target, FloatBuffer src) {
         ByteBuffer storage = target.toByteBuffer(true);
