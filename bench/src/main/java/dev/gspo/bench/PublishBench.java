@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -36,7 +38,8 @@ import java.util.function.Consumer;
  * <p>Per N it also reports the stage profile of the fastest of the 3 pushes, read from the meters both sides keep
  * (the replicas' {@code gspo.rollout.push.stage} and {@code gspo.rollout.push.cpu}, the publisher's {@code
  * gspo.publish.stage}) as the difference before/after that push: the replicas' stages and receive CPU time averaged
- * over the N replicas, the publisher's send/answer averaged over the N requests.
+ * over the N replicas, the publisher's send/answer averaged over the N requests, and the JVM's garbage-collection
+ * pauses during that push (the replicas and the publisher share the bench's JVM and heap: a pause stops them all).
  */
 final class PublishBench {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -144,7 +147,8 @@ final class PublishBench {
     }
 
     /** Cumulative stage times (ns) of each replica and of the publisher at one moment. */
-    private record Snapshot(List<Map<String, Long>> replicaStages, List<Long> replicaCpu, Map<String, Long> publisher) {
+    private record Snapshot(
+            List<Map<String, Long>> replicaStages, List<Long> replicaCpu, Map<String, Long> publisher, long gcMillis) {
         static Snapshot of(List<Replica> replicas, MeterRegistry publisherMeters) {
             List<Map<String, Long>> stages = new ArrayList<>();
             List<Long> cpu = new ArrayList<>();
@@ -154,7 +158,16 @@ final class PublishBench {
                         .mapToLong(t -> (long) t.totalTime(TimeUnit.NANOSECONDS))
                         .sum());
             }
-            return new Snapshot(stages, cpu, byStage(publisherMeters, PublishStages.METER));
+            return new Snapshot(stages, cpu, byStage(publisherMeters, PublishStages.METER), collectionMillis());
+        }
+
+        /** Accumulated collection time of every collector of this JVM, ms (-1 where a collector does not say). */
+        private static long collectionMillis() {
+            long sum = 0;
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+                sum += Math.max(0, gc.getCollectionTime());
+            }
+            return sum;
         }
 
         private static Map<String, Long> byStage(MeterRegistry registry, String meter) {
@@ -183,12 +196,13 @@ final class PublishBench {
                     pub.put(stage, (ns - before.publisher.getOrDefault(stage, 0L)) / 1e6 / n);
                 }
             });
-            return new Profile(replica, cpu, pub);
+            return new Profile(replica, cpu, pub, gcMillis - before.gcMillis);
         }
     }
 
     /** One push's stage profile, in ms. */
-    private record Profile(Map<String, Double> replica, double cpuMillis, Map<String, Double> publisher) {
+    private record Profile(
+            Map<String, Double> replica, double cpuMillis, Map<String, Double> publisher, long gcMillis) {
         double replicaMillis() {
             return replica.values().stream().mapToDouble(Double::doubleValue).sum();
         }
@@ -200,7 +214,10 @@ final class PublishBench {
             s.append("; publisher (mean per request):");
             publisher.forEach(
                     (stage, ms) -> s.append(' ').append(stage).append(' ').append(Results.num(ms)));
-            return s.append(" ms").toString();
+            return s.append(" ms; JVM GC pauses during the push ")
+                    .append(gcMillis)
+                    .append(" ms")
+                    .toString();
         }
     }
 

@@ -21,7 +21,7 @@ import org.springframework.test.annotation.DirtiesContext;
 @RolloutIT
 @DirtiesContext
 class PushProfileIT {
-    private static final String[] STAGES = {"read", "sha256", "parse", "finite", "build", "swap"};
+    private static final String[] STAGES = {"read", "hash", "sha256", "parse", "finite", "build", "swap"};
 
     @LocalServerPort
     int port;

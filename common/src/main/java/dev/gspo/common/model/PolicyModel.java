@@ -177,6 +177,20 @@ public final class PolicyModel implements AutoCloseable {
     }
 
     /**
+     * As {@link #withWeights(SafetensorsView, NDManager)}, refilling the storage of {@code retired} when it fits
+     * instead of allocating new storage ({@link PolicyWeights#fromSafetensors(ModelConfig, SafetensorsView, NDManager,
+     * PolicyWeights)}: {@code retired} is handed over and must not be used by the caller any more).
+     */
+    public PolicyModel withWeights(SafetensorsView safetensors, NDManager parent, PolicyWeights retired) {
+        return new PolicyModel(
+                config,
+                PolicyWeights.fromSafetensors(config, safetensors, parent, retired),
+                tokenizer,
+                tokenizerJson,
+                chatTemplate);
+    }
+
+    /**
      * Writes the HF files into {@code dir} (created if missing): config and weights written whole, then renamed; every
      * tokenizer file of {@link #TOKENIZER_FILES} that the model's own directory has is copied.
      */
@@ -291,6 +305,20 @@ public final class PolicyModel implements AutoCloseable {
     /** The chat template from the model directory's tokenizer config, if the model has one. */
     public Optional<ChatTemplate> chatTemplate() {
         return chatTemplate;
+    }
+
+    /**
+     * Closes everything this model owns except its weights, which the caller now owns (to refill them for the next
+     * version, {@link #withWeights(SafetensorsView, NDManager, PolicyWeights)}); a LoRA model does not own its base
+     * weights, so it closes its adapters and returns null.
+     */
+    public PolicyWeights closeExceptWeights() {
+        transformer.close();
+        if (lora != null) {
+            lora.close();
+            return null;
+        }
+        return weights;
     }
 
     @Override

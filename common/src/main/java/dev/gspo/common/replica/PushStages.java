@@ -7,15 +7,17 @@ import java.util.Map;
 /**
  * Where one weight push's time goes on a replica, stage by stage: each {@link #lap} ends the stage that began at the
  * previous lap (or at creation) and adds the wall time between the two {@code System.nanoTime()} marks to that stage.
- * The stages of a full push, in order: {@link #READ} (the body from the socket, hashed as it arrives), {@link #SHA256}
- * (comparing the checksum; hashing the whole body when it was not hashed while read), {@link #PARSE} (header, names,
- * shapes, dtypes), {@link #FINITE}, {@link #BUILD} (the new model's native storage filled), {@link #SWAP}.
+ * The stages of a full push, in order: {@link #READ} (the body from the socket) interleaved with {@link #HASH} (SHA-256
+ * of each read, while the body arrives), {@link #SHA256} (comparing the checksum; hashing the whole body when it was
+ * not hashed while read), {@link #PARSE} (header, names, shapes, dtypes), {@link #FINITE}, {@link #BUILD} (the new
+ * model's native storage filled), {@link #SWAP}.
  *
  * <p>One push, one thread: not thread-safe. Also keeps the thread's CPU time over the same span when the JVM measures
  * it ({@link #cpuNanos()}, -1 otherwise): replicas that share a machine share its cores.
  */
 public final class PushStages {
     public static final String READ = "read";
+    public static final String HASH = "hash";
     public static final String SHA256 = "sha256";
     public static final String PARSE = "parse";
     public static final String FINITE = "finite";

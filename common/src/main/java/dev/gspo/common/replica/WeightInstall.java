@@ -39,8 +39,27 @@ public final class WeightInstall {
             String sha256,
             NDManager manager,
             PushStages stages) {
+        return build(served, safetensors, actualSha256, sha256, manager, stages, null);
+    }
+
+    /**
+     * As {@link #build(PolicyModel, byte[], String, String, NDManager, PushStages)}, filling the storage of a retired
+     * version from {@code retired} when there is one ({@link RetiredWeights}): it is taken only after every check
+     * passed, so a rejected push leaves it in place.
+     *
+     * @param retired where retired versions' storage waits, or null to always allocate new storage
+     */
+    public static PolicyModel build(
+            PolicyModel served,
+            byte[] safetensors,
+            String actualSha256,
+            String sha256,
+            NDManager manager,
+            PushStages stages,
+            RetiredWeights retired) {
         SafetensorsView view = WeightsVerifier.verify(safetensors, actualSha256, sha256, served.config(), stages);
-        PolicyModel next = served.withWeights(view, manager);
+        PolicyModel next =
+                retired == null ? served.withWeights(view, manager) : served.withWeights(view, manager, retired.take());
         stages.lap(PushStages.BUILD);
         return next;
     }

@@ -80,6 +80,11 @@ public final class NamedAdapterPublisher implements PolicySink, ReplicaSync {
     }
 
     @Override
+    public void recordStage(String stage, long nanos) {
+        delegate.recordStage(stage, nanos);
+    }
+
+    @Override
     public boolean publishesAdapters() {
         return delegate.publishesAdapters();
     }

@@ -94,8 +94,8 @@ final class LoraSession implements AutoCloseable {
 
     /** Publishes the base as full weights (once per session: replicas keep it and merge each adapter into it). */
     PublishResult publishBase(PolicySink sink, long version) {
-        byte[] bytes = model.weightsAsSafetensors();
-        PublishResult r = sink.publish(version, bytes, PolicyModel.sha256(bytes));
+        Serialised base = Serialised.of(sink, model::weightsAsSafetensors);
+        PublishResult r = sink.publish(version, base.bytes(), base.sha256());
         basePublished = true;
         return r;
     }

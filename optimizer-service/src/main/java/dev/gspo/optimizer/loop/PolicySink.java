@@ -2,6 +2,16 @@ package dev.gspo.optimizer.loop;
 
 /** Where each new policy version goes: the rollout fleet over HTTP in production ({@code PolicyPublisher}). */
 public interface PolicySink {
+    /** Stage of preparing a version: the weights serialised to safetensors ({@link #recordStage}). */
+    String STAGE_SERIALISE = "serialise";
+    /** Stage of preparing a version: the SHA-256 of the serialised weights ({@link #recordStage}). */
+    String STAGE_SHA256 = "sha256";
+
+    /**
+     * Told how long one stage of preparing a version took ({@link #STAGE_SERIALISE}, {@link #STAGE_SHA256}), once per
+     * version, by whoever serialised it ({@link Serialised}); a sink that keeps a stage profile records it.
+     */
+    default void recordStage(String stage, long nanos) {}
 
     /** Makes {@code version} (the serialised weights) the policy every replica serves. */
     PublishResult publish(long version, byte[] safetensors, String sha256);

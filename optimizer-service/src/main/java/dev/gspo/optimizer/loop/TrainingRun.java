@@ -585,8 +585,9 @@ public final class TrainingRun {
             noted(loraSession.publishAdapter(publisher, policyVersion));
             return;
         }
-        byte[] bytes = model.mergedWeightsAsSafetensors(); // a LoRA model: base + (α/r)·B A
-        noted(publisher.publish(policyVersion, bytes, PolicyModel.sha256(bytes)));
+        // a LoRA model: base + (α/r)·B A
+        Serialised v = Serialised.of(publisher, model::mergedWeightsAsSafetensors);
+        noted(publisher.publish(policyVersion, v.bytes(), v.sha256()));
     }
 
     private void noted(PublishResult r) {

@@ -73,6 +73,11 @@ public final class PolicyPublisher implements PolicySink, ReplicaSync {
     }
 
     @Override
+    public void recordStage(String stage, long nanos) {
+        publisher.stages().record(stage, nanos);
+    }
+
+    @Override
     public PublishResult publish(long version, byte[] safetensors, String sha256) {
         latest = new Publication(version, safetensors, sha256);
         latestAdapter = null;

@@ -1,5 +1,6 @@
 package dev.gspo.optimizer.publish;
 
+import dev.gspo.optimizer.loop.PolicySink;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -8,7 +9,8 @@ import java.util.function.Supplier;
 
 /**
  * The optimizer's side of the stage profile of a weight push: {@code gspo.publish.stage} (timer, tag {@code stage}):
- * {@link #SERIALISE} and {@link #SHA256} once per version (where the caller times them, {@link #time}), then per
+ * {@link #SERIALISE} and {@link #SHA256} once per version (timed by whoever serialises it: the training loop through
+ * {@code PolicySink#recordStage}, the bench with {@link #time}), then per
  * replica and attempt {@link #SEND} (from the request being sent until the HTTP client has taken the body's last
  * slice: the transfer, as far as the socket's buffers let the client run ahead of the replica) and {@link #ANSWER}
  * (from there until the replica's answer: what the replica does after the last byte, i.e. verify, build, swap).
@@ -16,8 +18,8 @@ import java.util.function.Supplier;
  */
 public final class PublishStages implements MeterBinder {
     public static final String METER = "gspo.publish.stage";
-    public static final String SERIALISE = "serialise";
-    public static final String SHA256 = "sha256";
+    public static final String SERIALISE = PolicySink.STAGE_SERIALISE;
+    public static final String SHA256 = PolicySink.STAGE_SHA256;
     public static final String SEND = "send";
     public static final String ANSWER = "answer";
 

@@ -57,6 +57,11 @@ public final class WeightPublisher {
         this.stages = stages;
     }
 
+    /** Where this publisher's stage profile goes (also the version's serialise/sha256 stages, {@code PolicySink}). */
+    public PublishStages stages() {
+        return stages;
+    }
+
     public PublishResult publish(List<URI> replicas, long version, byte[] safetensors, String sha256) {
         long start = System.nanoTime();
         List<CompletableFuture<PublishResult.Replica>> futures = new ArrayList<>();

@@ -131,8 +131,7 @@ class PolicyController {
         gate.enter();
         try {
             PushStages stages = new PushStages();
-            PushBody.Received body = PushBody.receive(request); // hashed as it arrives
-            stages.lap(PushStages.READ);
+            PushBody.Received body = PushBody.receive(request, stages); // hashed as it arrives
             return updater.install(headers, body, stages);
         } finally {
             gate.leave();

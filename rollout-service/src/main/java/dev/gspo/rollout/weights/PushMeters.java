@@ -7,7 +7,7 @@ import java.time.Duration;
 
 /**
  * The stage profile of installed weight pushes: {@code gspo.rollout.push.stage} (timer, tag {@code stage} = {@code
- * read} | {@code sha256} | {@code parse} | {@code finite} | {@code build} | {@code swap}, see {@link PushStages}) and
+ * read} | {@code hash} | {@code sha256} | {@code parse} | {@code finite} | {@code build} | {@code swap}, see {@link PushStages}) and
  * {@code gspo.rollout.push.cpu} (timer: CPU time of the request thread over the whole push, from the first byte read
  * to the swap; replicas that share a machine share its cores, so this, not the wall time, is what one push costs the
  * machine). Recorded for installed pushes only.

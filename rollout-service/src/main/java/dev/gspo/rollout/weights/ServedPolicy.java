@@ -7,6 +7,7 @@ import dev.gspo.common.wire.PolicyInfo;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * One policy version as served: the model, the exact safetensors bytes it was built from (served by
@@ -14,7 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Reference counted: the {@link PolicyRegistry} holds one reference while the version is current and every decode
  * batch holds one through a {@link PolicyLease}. The weights are closed when the last reference is released, so a
- * version that has been replaced is retired only after the batches that started on it have finished.
+ * version that has been replaced is retired only after the batches that started on it have finished. What retiring
+ * does with the model is the version's {@code retire} action: close it, or hand its storage on to be refilled by a
+ * later push ({@code RetiredWeights}); either way it runs only after the last reference is gone.
  */
 public final class ServedPolicy {
     private static final ObjectMapper CONFIG_JSON = new ObjectMapper();
@@ -27,10 +30,25 @@ public final class ServedPolicy {
     private final AtomicInteger references = new AtomicInteger(1);
     private final byte[] baseSafetensors;
     private final String baseSha256;
+    private final Consumer<PolicyModel> retire;
 
     /** A version built from a full push: it is its own base. */
     ServedPolicy(long version, PolicyModel model, byte[] safetensors, String sha256, Instant loadedAt) {
-        this(version, model, safetensors, sha256, loadedAt, safetensors, sha256, null);
+        this(version, model, safetensors, sha256, loadedAt, PolicyModel::close);
+    }
+
+    /**
+     * As {@link #ServedPolicy(long, PolicyModel, byte[], String, Instant)}, with what to do with the model once its
+     * last reference is released ({@code retire}: it owns the model from then on).
+     */
+    ServedPolicy(
+            long version,
+            PolicyModel model,
+            byte[] safetensors,
+            String sha256,
+            Instant loadedAt,
+            Consumer<PolicyModel> retire) {
+        this(version, model, safetensors, sha256, loadedAt, safetensors, sha256, null, retire);
     }
 
     /**
@@ -46,7 +64,21 @@ public final class ServedPolicy {
             byte[] baseSafetensors,
             String baseSha256,
             PolicyInfo.Adapter adapter) {
+        this(version, model, safetensors, sha256, loadedAt, baseSafetensors, baseSha256, adapter, PolicyModel::close);
+    }
+
+    private ServedPolicy(
+            long version,
+            PolicyModel model,
+            byte[] safetensors,
+            String sha256,
+            Instant loadedAt,
+            byte[] baseSafetensors,
+            String baseSha256,
+            PolicyInfo.Adapter adapter,
+            Consumer<PolicyModel> retire) {
         this.version = version;
+        this.retire = retire;
         this.model = model;
         this.safetensors = safetensors;
         this.sha256 = sha256;
@@ -85,11 +117,14 @@ public final class ServedPolicy {
         }
     }
 
-    /** Drops a reference; the last one frees the weights (the tokenizer is shared by all versions and stays). */
+    /**
+     * Drops a reference; the last one retires the model (frees its weights or hands them on; the tokenizer is shared
+     * by all versions and stays).
+     */
     void release() {
         int left = references.decrementAndGet();
         if (left == 0) {
-            model.close();
+            retire.accept(model);
         } else if (left < 0) {
             throw new IllegalStateException("policy version " + version + " released more often than retained");
         }

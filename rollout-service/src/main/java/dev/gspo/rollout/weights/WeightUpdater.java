@@ -5,6 +5,7 @@ import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.replica.AdapterInstall;
 import dev.gspo.common.replica.PushStages;
 import dev.gspo.common.replica.RejectedWeightsException;
+import dev.gspo.common.replica.RetiredWeights;
 import dev.gspo.common.replica.WeightInstall;
 import dev.gspo.common.wire.PolicyInfo;
 import java.time.Instant;
@@ -16,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * new model in full ({@link WeightInstall}, as an in-process replica does), then swap it in. Any failure leaves the
  * served version untouched. Verifying and building run inside {@link PolicyRegistry#swap}, so concurrent pushes are
  * checked one after the other; sampling never waits for them.
+ *
+ * <p>A version installed by a full push hands its storage to {@link #retired} once its last reference is released
+ * (the registry's and every decode batch's: {@link ServedPolicy}), and the next full push refills that storage
+ * instead of allocating new memory: no first-touch page faults, and never a version a batch still decodes on.
  */
 public final class WeightUpdater {
     private static final Logger log = LoggerFactory.getLogger(WeightUpdater.class);
@@ -23,6 +28,7 @@ public final class WeightUpdater {
     private final PolicyRegistry registry;
     private final NDManager manager;
     private final PushMeters meters;
+    private final RetiredWeights retired = new RetiredWeights();
 
     public WeightUpdater(PolicyRegistry registry, NDManager manager, PushMeters meters) {
         this.registry = registry;
@@ -70,6 +76,11 @@ public final class WeightUpdater {
         return next.info();
     }
 
+    /** Where retired full-push versions' storage waits to be refilled (one set at most). */
+    RetiredWeights retired() {
+        return retired;
+    }
+
     /**
      * Installs a full push whose body was hashed as it was received ({@link PushBody#receive}); {@code stages} has
      * timed the read, and times verify, build and swap here; they are recorded once the new version serves.
@@ -79,9 +90,10 @@ public final class WeightUpdater {
         ServedPolicy next;
         try {
             next = registry.swap(headers.version(), served -> {
-                PolicyModel model =
-                        WeightInstall.build(served, body.bytes(), body.sha256(), headers.sha256(), manager, stages);
-                return new ServedPolicy(headers.version(), model, body.bytes(), headers.sha256(), Instant.now());
+                PolicyModel model = WeightInstall.build(
+                        served, body.bytes(), body.sha256(), headers.sha256(), manager, stages, retired);
+                return new ServedPolicy(
+                        headers.version(), model, body.bytes(), headers.sha256(), Instant.now(), retired::retire);
             });
         } catch (RejectedWeightsException e) {
             log.warn("rejected weight push for version {}: {}", headers.version(), e.getMessage());

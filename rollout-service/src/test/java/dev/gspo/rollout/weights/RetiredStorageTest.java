@@ -1,0 +1,125 @@
+package dev.gspo.rollout.weights;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.gspo.common.model.BuiltinModel;
+import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.SafetensorsView;
+import dev.gspo.common.replica.PushStages;
+import dev.gspo.common.replica.RejectedWeightsException;
+import dev.gspo.rollout.support.WeightSets;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A full push refills the native storage of a retired version instead of allocating new memory, and never the storage
+ * of a version that a decode batch still holds (a batch holds its version through a {@link PolicyLease}, as {@code
+ * DecodeWorker} does).
+ */
+class RetiredStorageTest {
+    @TempDir
+    Path dir;
+
+    NDManager manager;
+    PolicyRegistry registry;
+    WeightUpdater updater;
+
+    @BeforeEach
+    void setUp() {
+        manager = NDManager.newBaseManager();
+        registry = new PolicyRegistry(ServedPolicy.fromModel(0, BuiltinModel.create(dir, 3, manager)));
+        updater = new WeightUpdater(registry, manager, new PushMeters(new SimpleMeterRegistry()));
+    }
+
+    @AfterEach
+    void tearDown() {
+        registry.close();
+        updater.retired().close();
+        manager.close();
+    }
+
+    private byte[] push(long version) {
+        byte[] bytes = WeightSets.randomBytes(registry.current().model().config(), 1_000 + version);
+        push(version, bytes, PolicyModel.sha256(bytes));
+        return bytes;
+    }
+
+    private void push(long version, byte[] bytes, String announcedSha256) {
+        updater.install(
+                new PushHeaders(version, announcedSha256),
+                new PushBody.Received(bytes, PolicyModel.sha256(bytes)),
+                new PushStages());
+    }
+
+    /** Every weight of {@code model} equals the pushed body's float for float. */
+    private static void assertServes(PolicyModel model, byte[] pushed) {
+        SafetensorsView view = SafetensorsView.of(pushed);
+        Map<String, NDArray> weights = model.weights().byName();
+        assertThat(weights.keySet()).containsExactlyElementsOf(view.entries().keySet());
+        weights.forEach((name, array) -> {
+            FloatBuffer expected = view.f32(name);
+            float[] want = new float[expected.remaining()];
+            expected.get(want);
+            assertThat(array.toFloatArray()).as(name).containsExactly(want);
+        });
+    }
+
+    @Test
+    void aPushRefillsTheStorageOfAVersionNothingUsesAnyMore() {
+        push(1);
+        NDArray v1Embedding = registry.current().model().weights().embedTokens();
+        push(2); // v1's last reference (the registry's) goes: its storage waits in the slot
+
+        byte[] v3 = push(3);
+
+        PolicyModel served = registry.current().model();
+        assertThat(served.weights().embedTokens()).isSameAs(v1Embedding);
+        assertThat(updater.retired().counts()[1]).isEqualTo(1); // taken once
+        assertServes(served, v3);
+    }
+
+    @Test
+    void aVersionADecodeBatchHoldsIsNeverRefilled() {
+        byte[] v1 = push(1);
+        PolicyLease batch = registry.acquire(); // a decode batch running on v1
+        NDArray v1Embedding = batch.model().weights().embedTokens();
+
+        push(2); // v1 is replaced but still leased
+        push(3); // v2 retires: its storage is the one refilled next
+        push(4); // refills v2's storage
+        byte[] v5 = push(5); // refills v3's
+
+        assertThat(registry.current().model().weights().embedTokens()).isNotSameAs(v1Embedding);
+        assertServes(batch.model(), v1); // untouched while the batch holds it
+        assertServes(registry.current().model(), v5);
+
+        batch.close(); // now v1 retires
+        byte[] v6 = push(6);
+
+        assertThat(registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
+        assertServes(registry.current().model(), v6);
+    }
+
+    @Test
+    void aRejectedPushLeavesTheRetiredStorageForTheNextOne() {
+        push(1);
+        NDArray v1Embedding = registry.current().model().weights().embedTokens();
+        push(2);
+        byte[] bad = WeightSets.randomBytes(registry.current().model().config(), 77);
+
+        assertThatThrownBy(() -> push(3, bad, "0".repeat(64))).isInstanceOf(RejectedWeightsException.class);
+        byte[] v3 = push(3);
+
+        assertThat(registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
+        assertServes(registry.current().model(), v3);
+    }
+}
