@@ -42,10 +42,10 @@ class SerialisedTest {
         assertThat(s.bytes()).isSameAs(bytes);
         assertThat(s.sha256()).isEqualTo(PolicyModel.sha256(bytes));
         assertThat(recorded).containsOnlyKeys(PolicySink.STAGE_SERIALISE, PolicySink.STAGE_SHA256);
+        // the serialiser's 200 ms land under "serialise" (stage names swapped: this fails); no upper bound on either
+        // stage, so a stalled machine cannot fail it
         assertThat(recorded.get(PolicySink.STAGE_SERIALISE)).isGreaterThanOrEqualTo(200_000_000L);
-        assertThat(recorded.get(PolicySink.STAGE_SHA256))
-                .isPositive()
-                .isLessThan(recorded.get(PolicySink.STAGE_SERIALISE));
+        assertThat(recorded.get(PolicySink.STAGE_SHA256)).isPositive();
     }
 
     private static void sleepMillis(long ms) {
