@@ -149,22 +149,27 @@ public final class MainJobPlot {
     }
 
     static void draw(List<Curve> curves, Path out) throws IOException {
+        JFreeChart chart = chart(curves);
+        if (out.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(out.toAbsolutePath().getParent());
+        }
+        ChartStyle.savePng(out, chart, 450);
+    }
+
+    /** One line per curve, named by {@link Curve#label()}. */
+    static JFreeChart chart(List<Curve> curves) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (Curve c : curves) {
-            XYSeries s = new XYSeries(
-                    String.format(Locale.ROOT, "seed %d: %.1f%% → %.1f%%", c.seed(), 100 * c.start(), 100 * c.end()));
+            XYSeries s = new XYSeries(c.label());
             c.accuracyByStep().forEach(s::add);
             data.addSeries(s);
         }
         ChartStyle.prepare();
         JFreeChart chart = ChartStyle.lines(
-                "Main job: held-out greedy accuracy (400 problems) per seed", "GSPO step", "accuracy", data, true);
+                "Held-out greedy accuracy (400 problems) per run", "GSPO step", "accuracy", data, true);
         XYPlot plot = chart.getXYPlot();
         plot.getRangeAxis().setRange(0, 1);
         plot.setRenderer(new XYLineAndShapeRenderer(true, true));
-        if (out.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(out.toAbsolutePath().getParent());
-        }
-        ChartStyle.savePng(out, chart, 450);
+        return chart;
     }
 }

@@ -36,7 +36,15 @@ class MainJobPlotTest {
                 {"heldOutAccuracyBefore": 0.25, "config": {"seed": 1, "optimizer": {"learningRate": 0.002},
                  "lora": {"rank": 8, "alpha": 32.0}}}
                 """);
-        assertThat(MainJobPlot.fromRunDirectory(run).label()).isEqualTo("seed 1, LoRA r8, lr 0.002: 25.0% → 62.0%");
+        MainJobPlot.Curve lora = MainJobPlot.fromRunDirectory(run);
+        assertThat(lora.label()).isEqualTo("seed 1, LoRA r8, lr 0.002: 25.0% → 62.0%");
+
+        var lines = MainJobPlot.chart(List.of(lora, MainJobPlot.fromRunDirectory(runDirectory("full", 1, 0.25))))
+                .getXYPlot()
+                .getDataset();
+        assertThat(List.of(lines.getSeriesKey(0), lines.getSeriesKey(1)))
+                .as("the legend names each line by its label")
+                .containsExactly("seed 1, LoRA r8, lr 0.002: 25.0% → 62.0%", "seed 1: 25.0% → 62.0%");
     }
 
     @Test
