@@ -357,9 +357,11 @@ class TrainingSystemIT {
     @Test
     @Order(5)
     void aReplicaThatDiesMidRunIsWorkedAroundAndBroughtUpToDateWhenItComesBack() {
-        // evalEvery replaced, not repeated: a repeated key is a 400
+        // evalEvery replaced, not repeated: a repeated key is a 400. Far more steps than the test needs: it stops the
+        // run itself once the replica is back; with 40 steps an idle machine finished the run (0.1 s a step) before
+        // the stop arrived
         String runId = startRun(
-                SMALL_RUN.replace("\"evalEvery\":2", "\"evalEvery\":100").formatted(",\"steps\":40"));
+                SMALL_RUN.replace("\"evalEvery\":2", "\"evalEvery\":100").formatted(",\"steps\":1000"));
         await().atMost(Duration.ofMinutes(3))
                 .until(() -> status(runId).get("step").asLong() >= 1);
         RolloutReplica dying = REPLICAS.get(1);
