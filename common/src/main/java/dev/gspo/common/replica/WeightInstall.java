@@ -22,31 +22,17 @@ public final class WeightInstall {
      * @throws RejectedWeightsException if the bytes do not check out; nothing is allocated then
      */
     public static PolicyModel build(PolicyModel served, byte[] safetensors, String sha256, NDManager manager) {
-        return build(served, safetensors, PolicyModel.sha256(safetensors), sha256, manager, new PushStages());
+        return build(served, safetensors, PolicyModel.sha256(safetensors), sha256, manager, new PushStages(), null);
     }
 
     /**
      * As {@link #build(PolicyModel, byte[], String, NDManager)}, with the body's SHA-256 computed while it was
-     * received, and each step's time added to {@code stages} (verify: {@link PushStages#SHA256}, {@link
-     * PushStages#PARSE}, {@link PushStages#FINITE}; then {@link PushStages#BUILD}).
+     * received, each step's time added to {@code stages} (verify: {@link PushStages#SHA256}, {@link PushStages#PARSE},
+     * {@link PushStages#FINITE}; then {@link PushStages#BUILD}), and the storage of a retired version filled when
+     * there is one ({@link RetiredWeights}): it is taken only after every check passed, so a rejected push leaves it
+     * in place.
      *
      * @param actualSha256 the SHA-256 of exactly {@code safetensors}
-     */
-    public static PolicyModel build(
-            PolicyModel served,
-            byte[] safetensors,
-            String actualSha256,
-            String sha256,
-            NDManager manager,
-            PushStages stages) {
-        return build(served, safetensors, actualSha256, sha256, manager, stages, null);
-    }
-
-    /**
-     * As {@link #build(PolicyModel, byte[], String, String, NDManager, PushStages)}, filling the storage of a retired
-     * version from {@code retired} when there is one ({@link RetiredWeights}): it is taken only after every check
-     * passed, so a rejected push leaves it in place.
-     *
      * @param retired where retired versions' storage waits, or null to always allocate new storage
      */
     public static PolicyModel build(
@@ -58,8 +44,7 @@ public final class WeightInstall {
             PushStages stages,
             RetiredWeights retired) {
         SafetensorsView view = WeightsVerifier.verify(safetensors, actualSha256, sha256, served.config(), stages);
-        PolicyModel next =
-                retired == null ? served.withWeights(view, manager) : served.withWeights(view, manager, retired.take());
+        PolicyModel next = served.withWeights(view, manager, retired == null ? null : retired.take());
         stages.lap(PushStages.BUILD);
         return next;
     }
