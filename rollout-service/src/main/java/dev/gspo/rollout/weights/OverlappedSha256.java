@@ -26,7 +26,10 @@ final class OverlappedSha256 implements AutoCloseable {
     /** How many handed-over ranges may wait for the hasher before {@link #update} waits. */
     static final int WAITING_RANGES = 64;
 
-    /** The digest, the hasher's wall time from its first range to the digest, and its CPU time (-1 unmeasured). */
+    /**
+     * The digest, the hasher's busy time (wall time spent hashing, not waiting for ranges) and its CPU time (-1 where
+     * not measured).
+     */
     record Digest(String hex, long busyNanos, long cpuNanos) {}
 
     private record Range(byte[] array, int offset, int length) {}
@@ -90,17 +93,18 @@ final class OverlappedSha256 implements AutoCloseable {
 
     private void run(MessageDigest sha) {
         try {
-            Range r = filled.take();
-            long start = System.nanoTime();
             long cpuStart = PushStages.threadCpuNanos();
-            while (r != END) {
+            long busy = 0;
+            for (Range r = filled.take(); r != END; r = filled.take()) {
+                long t0 = System.nanoTime();
                 sha.update(r.array(), r.offset(), r.length());
-                r = filled.take();
+                busy += System.nanoTime() - t0;
             }
+            long t0 = System.nanoTime();
             String hex = HexFormat.of().formatHex(sha.digest());
+            busy += System.nanoTime() - t0;
             long cpuEnd = PushStages.threadCpuNanos();
-            digest.complete(
-                    new Digest(hex, System.nanoTime() - start, cpuStart < 0 || cpuEnd < 0 ? -1 : cpuEnd - cpuStart));
+            digest.complete(new Digest(hex, busy, cpuStart < 0 || cpuEnd < 0 ? -1 : cpuEnd - cpuStart));
         } catch (InterruptedException e) {
             digest.cancel(false); // abandoned by close()
         } catch (Throwable e) {
