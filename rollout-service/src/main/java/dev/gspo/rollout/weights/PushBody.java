@@ -6,30 +6,38 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
 import java.util.HexFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a weight push body into one array, allocated as the bytes arrive: a declared {@code Content-Length} is
- * trusted as a ceiling, never as a reservation. (It used to be allocated at its declared size before any byte came:
- * three held pushes of 1 KB each declaring 1 GB ran a 2 GB replica out of memory.) The buffer starts at 64 KB and
- * doubles, capped at the declared length, so a body that arrives whole ends in an array of exactly its size, with
- * at most one extra copy of it made on the way; the size filter has already refused a declared length over
- * {@code gspo.rollout.max-weights-bytes} and caps a chunked body as it streams.
+ * Reads a weight push body into one array of exactly its declared {@code Content-Length}, with large reads straight
+ * into it: no doubling, no copy of the body on the way, no garbage the size of the body.
  *
- * <p>{@link #receive} hashes the bytes as they arrive (SHA-256 over each read, in order), so the checksum is ready
- * when the last byte is, instead of costing a second pass over the whole body afterwards. It laps {@link
- * PushStages#READ} after every read from the socket and {@link PushStages#HASH} after every digest update, so the
- * two costs are told apart (SHA-256 with the JDK's SHA-NI intrinsic runs at ~1.6 GB/s on the bench machine).
+ * <p>The declared length is reserved only once the client has sent {@link #RESERVE_AFTER_BYTES} of it: the first
+ * bytes go into an array of that size, and only when it is full is the array of the declared size allocated (the
+ * first bytes copied into it once). A push that declares 1 GB and sends 1 KB therefore reserves 1 MB, not the
+ * gigabyte (three such held pushes used to run a 2 GB replica out of memory; {@code HeldPushIT}). The declared length
+ * is bounded by {@code gspo.rollout.max-weights-bytes} (the size filter answers 413 when the stream is opened, before
+ * anything is read), and only one push is read at a time ({@link PushGate}), so a replica holds at most one push body
+ * of at most that size. A chunked body (no declared length) is read with {@link InputStream#readAllBytes}, capped by
+ * the size filter as it streams.
  *
- * <p>A body whose connection fails (closed or timed out mid-body) is the client's error: 400, logged at DEBUG.
+ * <p>{@link #receive} hashes the body while it arrives, on another thread ({@link OverlappedSha256}): every
+ * {@link #HAND_OFF_BYTES} read are handed over as a range of the same array, so SHA-256 overlaps the socket reads
+ * when a core is free and the digest is ready shortly after the last byte. Stages: {@link PushStages#READ} the reads,
+ * {@link PushStages#HASH} the wait for the digest after the last byte, {@link PushStages#HASH_THREAD} the hashing
+ * thread's busy time (overlapping the reads); the hashing thread's CPU time counts in the push's CPU time.
+ *
+ * <p>A body whose connection fails (closed or timed out mid-body), or that ends before its {@code Content-Length},
+ * is the client's error: 400, logged at DEBUG.
  */
 final class PushBody {
     private static final Logger log = LoggerFactory.getLogger(PushBody.class);
-    static final int FIRST_BUFFER_BYTES = 64 << 10;
+    /** The bytes a client must have sent before the rest of its declared length is reserved. */
+    static final int RESERVE_AFTER_BYTES = 1 << 20;
+    /** Bytes read between two hand-overs to the hashing thread. */
+    static final int HAND_OFF_BYTES = 1 << 20;
 
     /** A received body and the SHA-256 of exactly its bytes (lower-case hex). */
     record Received(byte[] bytes, String sha256) {}
@@ -38,80 +46,113 @@ final class PushBody {
 
     /** The body, not hashed (an adapter push: small, verified by {@code AdapterInstall}). */
     static byte[] read(HttpServletRequest request) throws IOException {
-        return read(request, null, null);
+        InputStream in = request.getInputStream(); // opened first: 413 here for a declared length over the limit
+        long declared = request.getContentLengthLong();
+        return declared < 0 ? readChunked(in) : readDeclared(in, declared, null, null);
     }
 
     /**
-     * The body and its SHA-256, computed while it is read; the time goes to {@code stages}: reading to {@link
-     * PushStages#READ}, hashing to {@link PushStages#HASH}.
+     * The body and its SHA-256, computed on another thread while it is read ({@link OverlappedSha256}); the time goes
+     * to {@code stages}.
      */
     static Received receive(HttpServletRequest request, PushStages stages) throws IOException {
-        MessageDigest sha = sha256();
-        byte[] bytes = read(request, sha, stages);
-        String hex = HexFormat.of().formatHex(sha.digest());
-        stages.lap(PushStages.HASH);
-        return new Received(bytes, hex);
-    }
-
-    private static byte[] read(HttpServletRequest request, MessageDigest digest, PushStages stages) throws IOException {
-        // opened first: the size filter refuses a declared length over the limit here, before anything is read
-        InputStream in = request.getInputStream();
+        InputStream in = request.getInputStream(); // opened first: 413 here for a declared length over the limit
         long declared = request.getContentLengthLong();
-        long read = 0;
+        if (declared < 0) {
+            byte[] all = readChunked(in);
+            stages.lap(PushStages.READ);
+            MessageDigest sha = OverlappedSha256.sha256();
+            String hex = HexFormat.of().formatHex(sha.digest(all));
+            stages.lap(PushStages.HASH);
+            return new Received(all, hex);
+        }
+        try (OverlappedSha256 sha = new OverlappedSha256()) {
+            byte[] bytes = readDeclared(in, declared, sha, stages);
+            stages.lap(PushStages.READ);
+            OverlappedSha256.Digest digest = sha.finish();
+            stages.lap(PushStages.HASH);
+            stages.addConcurrent(PushStages.HASH_THREAD, digest.busyNanos(), digest.cpuNanos());
+            return new Received(bytes, digest.hex());
+        }
+    }
+
+    private static byte[] readChunked(InputStream in) {
         try {
-            if (declared < 0) {
-                byte[] all = in.readAllBytes(); // chunked: grows the same way, capped by the size filter
-                lap(stages, PushStages.READ);
-                if (digest != null) {
-                    digest.update(all);
-                    lap(stages, PushStages.HASH);
-                }
-                return all;
-            }
-            if (declared == 0) {
-                return new byte[0];
-            }
-            byte[] body = new byte[(int) Math.min(declared, FIRST_BUFFER_BYTES)];
-            int n;
-            while ((n = in.read(body, (int) read, body.length - (int) read)) >= 0) {
-                lap(stages, PushStages.READ);
-                if (digest != null) {
-                    digest.update(body, (int) read, n);
-                    lap(stages, PushStages.HASH);
-                }
-                read += n;
-                if (read == body.length) {
-                    if (read == declared) {
-                        break;
-                    }
-                    body = Arrays.copyOf(body, (int) Math.min(declared, 2L * body.length));
-                    lap(stages, PushStages.READ); // growing the array is part of reading
-                }
-            }
-            lap(stages, PushStages.READ);
-            // a body that ended early is what it is: its checksum will not match
-            return read == body.length ? body : Arrays.copyOf(body, (int) read);
+            return in.readAllBytes(); // grows by doubling, capped by the size filter
         } catch (IOException e) {
-            log.debug("weight push body failed after {} of {} bytes", read, declared, e);
-            throw InvalidRequestException.badRequest(
-                    "body",
-                    "the body could not be read after " + read + " of "
-                            + (declared < 0 ? "an unknown number of" : Long.toString(declared))
-                            + " bytes: the connection was closed or timed out");
+            throw unreadable(e, -1, -1);
         }
     }
 
-    private static void lap(PushStages stages, String stage) {
-        if (stages != null) {
-            stages.lap(stage);
+    /**
+     * Exactly {@code declared} bytes (at most {@code gspo.rollout.max-weights-bytes}, checked by the size filter),
+     * each filled range handed to {@code sha} when given.
+     */
+    private static byte[] readDeclared(InputStream in, long declared, OverlappedSha256 sha, PushStages stages) {
+        if (declared > Integer.MAX_VALUE - 8) { // the size filter's limit is below this: a configuration error
+            throw new IllegalStateException("a declared body of " + declared + " bytes does not fit in an array");
         }
-    }
-
-    private static MessageDigest sha256() {
+        int length = (int) declared;
+        Filler filler = new Filler(in, sha, stages);
         try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            byte[] first = new byte[Math.min(length, RESERVE_AFTER_BYTES)];
+            filler.fill(first, 0, length);
+            if (first.length == length) {
+                return first;
+            }
+            byte[] body = new byte[length]; // the client has sent RESERVE_AFTER_BYTES: reserve the declared length
+            System.arraycopy(first, 0, body, 0, first.length);
+            filler.fill(body, first.length, length);
+            return body;
+        } catch (IOException e) {
+            throw unreadable(e, filler.read, declared);
         }
+    }
+
+    /** Reads into arrays, counting, and hands each {@link #HAND_OFF_BYTES} read (and the rest) to the hasher. */
+    private static final class Filler {
+        private final InputStream in;
+        private final OverlappedSha256 sha;
+        private final PushStages stages;
+        private long read;
+
+        Filler(InputStream in, OverlappedSha256 sha, PushStages stages) {
+            this.in = in;
+            this.sha = sha;
+            this.stages = stages;
+        }
+
+        /** Fills {@code array[from, array.length)} of a body of {@code declared} bytes. */
+        void fill(byte[] array, int from, int declared) throws IOException {
+            int pos = from;
+            int handed = from;
+            while (pos < array.length) {
+                int n = in.read(array, pos, array.length - pos);
+                if (n < 0) {
+                    throw InvalidRequestException.badRequest(
+                            "body",
+                            "the body ended after " + read + " of the " + declared
+                                    + " bytes its Content-Length declares");
+                }
+                pos += n;
+                read += n;
+                if (stages != null) {
+                    stages.lap(PushStages.READ);
+                }
+                if (sha != null && (pos - handed >= HAND_OFF_BYTES || pos == array.length)) {
+                    sha.update(array, handed, pos - handed);
+                    handed = pos;
+                }
+            }
+        }
+    }
+
+    private static InvalidRequestException unreadable(IOException e, long read, long declared) {
+        log.debug("weight push body failed after {} of {} bytes", read, declared, e);
+        return InvalidRequestException.badRequest(
+                "body",
+                "the body could not be read after " + (read < 0 ? "some" : Long.toString(read)) + " of "
+                        + (declared < 0 ? "an unknown number of" : Long.toString(declared))
+                        + " bytes: the connection was closed or timed out");
     }
 }

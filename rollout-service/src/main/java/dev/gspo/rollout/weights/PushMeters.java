@@ -7,9 +7,10 @@ import java.time.Duration;
 
 /**
  * The stage profile of installed weight pushes: {@code gspo.rollout.push.stage} (timer, tag {@code stage} = {@code
- * read} | {@code hash} | {@code sha256} | {@code parse} | {@code finite} | {@code build} | {@code swap}, see {@link PushStages}) and
- * {@code gspo.rollout.push.cpu} (timer: CPU time of the request thread over the whole push, from the first byte read
- * to the swap; replicas that share a machine share its cores, so this, not the wall time, is what one push costs the
+ * read} | {@code hash} | {@code sha256} | {@code parse} | {@code finite} | {@code build} | {@code swap}, and {@code
+ * hash-thread}, the hashing thread's busy time, which overlaps {@code read}; see {@link PushStages}) and {@code
+ * gspo.rollout.push.cpu} (timer: CPU time of the request thread over the whole push, from the first byte read to the
+ * swap, plus the hashing thread's; replicas that share a machine share its cores, so this, not the wall time, is what one push costs the
  * machine). Recorded for installed pushes only.
  */
 public final class PushMeters {
@@ -22,7 +23,7 @@ public final class PushMeters {
     public PushMeters(MeterRegistry registry) {
         this.registry = registry;
         this.cpu = Timer.builder(CPU)
-                .description("CPU time of the request thread per installed weight push")
+                .description("CPU time of the request and hashing threads per installed weight push")
                 .register(registry);
     }
 
