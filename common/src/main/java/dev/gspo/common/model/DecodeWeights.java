@@ -26,9 +26,11 @@ import java.util.List;
  *   Wqkv = [Wq ; Wk ; Wv],  bqkv = [bq ; bk ; bv],  Nqk = [q_norm / √hd  (×H) ; k_norm (×Hkv)]   [H + Hkv, 1, hd]
  * </pre>
  *
- * Built from the current weights by {@link Transformer#decodeWeights} at the start of a generate call and closed at
- * its end, so it is never stale when the trainer updates the weights in place between calls. No gradient flows
- * through it: it is for decoding only (teacher forcing and training use the separate weights).
+ * Built from the current weights by {@link Transformer#decodeWeights}: by default at the start of a generate call and
+ * closed at its end, so it is never stale when the trainer updates the weights in place between calls; for a served
+ * version, whose weights never change in place, once per version ({@link VersionDecodeWeights}, freed with the
+ * version). No gradient flows through it: it is for decoding only (teacher forcing and training use the separate
+ * weights).
  */
 public final class DecodeWeights implements AutoCloseable {
 
@@ -76,6 +78,11 @@ public final class DecodeWeights implements AutoCloseable {
 
     Layer layer(int i) {
         return layers.get(i);
+    }
+
+    /** Whether the fused arrays are still allocated (false once {@link #close}d). */
+    public boolean isOpen() {
+        return manager.isOpen();
     }
 
     @Override
