@@ -19,6 +19,14 @@ import java.util.List;
  *   Wgu  = [Wg ; Wu]                [2·ff, d]             one projection for the SwiGLU gate and up (dense layers)
  * </pre>
  *
+ * The RMSNorm weight in front of each projection is folded into its columns, so that a decode step skips that
+ * multiply: with n(x) = x / √(mean(x²) + eps) (the norm without its weight),
+ * <pre>
+ *   rmsnorm(x, w) Wᵀ = (n(x) ⊙ w) Wᵀ = n(x) (W · diag(w))ᵀ
+ *   Wqkv ← Wqkv · diag(input_layernorm),   Wgu ← Wgu · diag(post_attention_layernorm)   (a sparse layer keeps its
+ *                                                                                      post-norm weight: no Wgu)
+ * </pre>
+ *
  * With per-head q/k norms (qwen3) the scale cannot go into Wq: rmsnorm(s·q) = rmsnorm(q) (up to eps), so it would be
  * normalised away. It goes into the query norm's weight instead, rmsnorm(q, w)·s = rmsnorm(q, s·w), and the norm
  * weights are stacked per head so that one rmsnorm serves the query and key heads together:
@@ -51,11 +59,14 @@ public final class DecodeWeights implements AutoCloseable {
             for (PolicyWeights.Layer w : weights.layers()) {
                 boolean normed = w.qNorm() != null;
                 float qScale = normed ? 1f : scale;
-                NDArray qkv = owned(NDArrays.concat(new NDList(w.q().mul(qScale), w.k(), w.v()), 0));
+                NDArray qkv = owned(NDArrays.concat(new NDList(w.q().mul(qScale), w.k(), w.v()), 0)
+                        .mul(w.inputNorm())); // [out, d] ⊙ [d]: column j scaled by the norm weight j
                 NDArray bias = w.qBias() == null
                         ? null
                         : owned(NDArrays.concat(new NDList(w.qBias().mul(qScale), w.kBias(), w.vBias()), 0));
-                NDArray gateUp = w.sparse() ? null : owned(NDArrays.concat(new NDList(w.gate(), w.up()), 0));
+                NDArray gateUp = w.sparse()
+                        ? null
+                        : owned(NDArrays.concat(new NDList(w.gate(), w.up()), 0).mul(w.postNorm()));
                 NDArray qkNorm = null;
                 if (normed) {
                     int hd = config.headDim();
