@@ -181,8 +181,9 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * The fused projections of the current weights, for one generate call; close it when the call ends. With adapters
-     * they are fused from the merged weights W + (α/r)·B A (built for the call and freed at once).
+     * The fused projections of the current weights, for one generate call (close it when the call ends) or, for a
+     * served version whose weights never change in place, for the version's life ({@link VersionDecodeWeights}). With
+     * adapters they are fused from the merged weights W + (α/r)·B A (built for the call and freed at once).
      */
     public DecodeWeights decodeWeights(NDManager manager) {
         if (lora == null) {
