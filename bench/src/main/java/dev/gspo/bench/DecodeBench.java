@@ -7,6 +7,7 @@ import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.VersionDecodeWeights;
 import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
 import dev.gspo.common.wire.RolloutResponse;
@@ -52,7 +53,9 @@ final class DecodeBench {
         this.flops = new Flops(model.config());
         // rows never end at EOS: every cell decodes exactly B·n tokens (random weights sample the tokenizer's EOS about
         // once in vocabulary-size steps, which ended most B = 1 cells after their first token before)
-        this.generator = BatchGenerator.ignoringEos(model, true);
+        // as a replica decodes a served version: with the version's own fused weights, built once (freed with the
+        // model's weights at the end of the run)
+        this.generator = BatchGenerator.ignoringEos(model, new VersionDecodeWeights(model).get());
         this.control = BatchGenerator.ignoringEos(model, false);
         this.minSeconds = minSeconds;
     }
@@ -79,6 +82,16 @@ final class DecodeBench {
                 generated = tokens(c);
                 steps = steps(c);
             }
+        }
+        String trace = System.getProperty("gspo.bench.opTrace");
+        if (trace != null
+                && cached
+                && rows <= 8
+                && n <= 128) { // one more call under libtorch's profiler: a chrome trace of every op
+            ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+            generator.generate(requests);
+            ai.djl.pytorch.jni.JniUtils.stopProfile(trace + "-decode-"
+                    + (label + " B=" + rows + " n=" + n).replaceAll("[^A-Za-z0-9.=-]", "_") + ".json");
         }
         double f = flops.decode(rows, PROMPT, steps, cached); // the FLOPs of the steps the batch ran
         out.accept(new Row(

@@ -1,7 +1,9 @@
 package dev.gspo.experiments;
 
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.VersionDecodeWeights;
 import dev.gspo.common.replica.DecodeBatches;
 import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.common.replica.WeightInstall;
@@ -32,11 +34,13 @@ public final class InProcessReplica implements PolicySink, AutoCloseable {
     private final NDManager manager;
     private final int maxBatchSequences;
     private PolicyModel served;
+    private VersionDecodeWeights servedDecode; // the served version's fused decode weights, freed with it
     private long version;
 
     private InProcessReplica(NDManager manager, PolicyModel initial, int maxBatchSequences) {
         this.manager = manager;
         this.served = initial;
+        this.servedDecode = new VersionDecodeWeights(initial);
         this.maxBatchSequences = maxBatchSequences;
     }
 
@@ -71,8 +75,11 @@ public final class InProcessReplica implements PolicySink, AutoCloseable {
         }
         PolicyModel next = WeightInstall.build(served, safetensors, sha256, manager);
         PolicyModel previous = served;
+        VersionDecodeWeights previousDecode = servedDecode;
         served = next;
+        servedDecode = new VersionDecodeWeights(next);
         version = newVersion;
+        previousDecode.close();
         previous.close(); // the weights only; the shared tokenizer stays open
         return new PublishResult(
                 newVersion,
@@ -95,6 +102,14 @@ public final class InProcessReplica implements PolicySink, AutoCloseable {
         return version;
     }
 
+    /**
+     * The served version's fused decode weights (built on the first call after a publish; valid until the next
+     * {@link #publish}): the served copy never changes in place, so they are not rebuilt per batch.
+     */
+    DecodeWeights decodeWeights() {
+        return servedDecode.get();
+    }
+
     /** The most rows one request may have: a request is decoded as one batch, never split. */
     int maxBatchSequences() {
         return maxBatchSequences;
@@ -102,6 +117,7 @@ public final class InProcessReplica implements PolicySink, AutoCloseable {
 
     @Override
     public void close() {
+        servedDecode.close();
         served.close();
         served.tokenizer().close();
         manager.close();

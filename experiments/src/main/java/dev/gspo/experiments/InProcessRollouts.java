@@ -52,8 +52,10 @@ public final class InProcessRollouts implements RolloutSource {
                     + rows.size() + " sequences exceed the replica's max-batch-sequences "
                     + replica.maxBatchSequences() + ": a one-replica fleet would have the step refused (400)");
         }
-        List<List<Completion>> byPrompt =
-                RolloutRows.byPrompt(DecodeBatches.decode(model, List.of(rows)).getFirst(), groupSize);
+        List<List<Completion>> byPrompt = RolloutRows.byPrompt(
+                DecodeBatches.decode(model, replica.decodeWeights(), List.of(rows))
+                        .getFirst(),
+                groupSize);
         List<RolloutBatch.Group> groups = new ArrayList<>(prompts.size());
         for (int i = 0; i < prompts.size(); i++) {
             groups.add(new RolloutBatch.Group(promptIds.get(i), version, byPrompt.get(i)));

@@ -2,11 +2,16 @@ package dev.gspo.experiments;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
+import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.BuiltinModel;
+import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.replica.DecodeBatches;
 import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.optimizer.loop.RolloutBatch;
 import dev.gspo.optimizer.loop.RunListener;
@@ -136,6 +141,41 @@ class InProcessReplicaTest {
             assertThatThrownBy(() -> rollouts.sample(List.of("1+2="), 2, SAMPLING, 1, 1))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("needs ≥ 1");
+        }
+    }
+
+    /**
+     * The replica keeps the served version's fused decode weights across batches: a publish must free them and the
+     * next batch decode with the new version's, exactly as fused weights built from the new weights for the batch.
+     */
+    @Test
+    void aPublishFreesTheServedVersionsFusedWeightsAndTheNextBatchUsesTheNewOnes() {
+        List<SequenceRequest> rows = List.of(
+                new SequenceRequest(new int[] {1, 4, 5}, SAMPLING, 7),
+                new SequenceRequest(new int[] {1, 6}, SAMPLING, 8));
+        try (InProcessReplica replica = InProcessReplica.load(modelA)) {
+            DecodeWeights v0 = replica.decodeWeights();
+            List<Completion> onV0 =
+                    DecodeBatches.decode(replica.served(), v0, List.of(rows)).getFirst();
+
+            replica.publish(1, weightsB, PolicyModel.sha256(weightsB));
+
+            assertThat(v0.isOpen()).isFalse();
+            List<Completion> got = DecodeBatches.decode(replica.served(), replica.decodeWeights(), List.of(rows))
+                    .getFirst();
+            List<Completion> want =
+                    DecodeBatches.decode(replica.served(), List.of(rows)).getFirst();
+            for (int i = 0; i < rows.size(); i++) {
+                assertThat(got.get(i).tokenIds())
+                        .as("row %d", i)
+                        .containsExactly(want.get(i).tokenIds());
+                for (int j = 0; j < want.get(i).logprobs().length; j++) {
+                    assertThat(got.get(i).logprobs()[j]).isCloseTo(want.get(i).logprobs()[j], within(1e-5f));
+                }
+            }
+            assertThat(Math.abs(got.getFirst().logprobs()[0] - onV0.getFirst().logprobs()[0]))
+                    .as("the new version's first log-prob differs (else this test could not see stale weights)")
+                    .isGreaterThan(1e-3f);
         }
     }
 }

@@ -11,6 +11,7 @@ import dev.gspo.common.model.KvCache;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Transformer;
+import dev.gspo.common.model.VersionDecodeWeights;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,7 +24,8 @@ import java.util.Set;
  *
  * <p>Each row has its own sampling parameters and RNG, so what a row produces does not depend on the rows it shares
  * a batch with (up to float rounding of batched matmuls). Each call runs the model's fused projections
- * ({@link DecodeWeights}, built from the current weights for the call), and a one-token step over rows without left
+ * ({@link DecodeWeights}, built from the current weights for the call, or the served version's own, built once:
+ * {@link VersionDecodeWeights}), and a one-token step over rows without left
  * padding skips the attention mask. {@link #generateWithoutCache} recomputes the whole prefix
  * every step: the control the cached path is tested against, and the baseline of the benchmarks.
  */
@@ -31,16 +33,26 @@ public final class BatchGenerator {
     private final PolicyModel model;
     private final Set<Integer> eos;
     private final boolean fused;
+    private final DecodeWeights versionWeights;
 
+    /** Builds the fused decode weights at the start of each call (safe when the weights change in place between). */
     public BatchGenerator(PolicyModel model) {
         this(model, true);
     }
 
-    private BatchGenerator(PolicyModel model, boolean fused) {
-        this(model, fused, true);
+    /**
+     * Decodes with the version's own fused weights ({@link VersionDecodeWeights#get}) instead of building them per
+     * call: for a served version whose weights never change in place. The caller keeps them open across the calls.
+     */
+    public BatchGenerator(PolicyModel model, DecodeWeights versionWeights) {
+        this(model, true, true, versionWeights);
     }
 
-    private BatchGenerator(PolicyModel model, boolean fused, boolean endAtEos) {
+    private BatchGenerator(PolicyModel model, boolean fused) {
+        this(model, fused, true, null);
+    }
+
+    private BatchGenerator(PolicyModel model, boolean fused, boolean endAtEos, DecodeWeights versionWeights) {
         this.model = model;
         // config.json's eos_token_id(s), and the tokenizer's eos (config.json's first, else tokenizer_config.json's
         // eos_token): a model whose config.json names none still ends its responses at its EOS
@@ -50,6 +62,7 @@ public final class BatchGenerator {
             this.eos.add(model.tokenizer().eosTokenId());
         }
         this.fused = fused;
+        this.versionWeights = versionWeights;
     }
 
     /**
@@ -58,7 +71,12 @@ public final class BatchGenerator {
      * {@code fused} false gives the control path of {@link #unfused}.
      */
     public static BatchGenerator ignoringEos(PolicyModel model, boolean fused) {
-        return new BatchGenerator(model, fused, false);
+        return new BatchGenerator(model, fused, false, null);
+    }
+
+    /** As {@link #ignoringEos(PolicyModel, boolean)}, fused, with the version's own fused weights (kept open). */
+    public static BatchGenerator ignoringEos(PolicyModel model, DecodeWeights versionWeights) {
+        return new BatchGenerator(model, true, false, versionWeights);
     }
 
     /**
@@ -117,7 +135,8 @@ public final class BatchGenerator {
         }
         try (NDManager call = model.weights().manager().newSubManager();
                 KvCache cache = useCache ? new KvCache(config, b, capacity, call) : null;
-                DecodeWeights decodeWeights = fused ? transformer.decodeWeights(call) : null) {
+                DecodeWeights perCall = fused && versionWeights == null ? transformer.decodeWeights(call) : null) {
+            DecodeWeights decodeWeights = versionWeights != null ? versionWeights : perCall;
             NDArray temperature = call.create(temperatures, new Shape(b, 1));
             int filled = 0; // positions of allIds already fed to the model (always == cache length when cached)
             int width = promptWidth;

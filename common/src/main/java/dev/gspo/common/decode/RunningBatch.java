@@ -15,6 +15,7 @@ import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.SlotKvCache;
 import dev.gspo.common.model.Transformer;
+import dev.gspo.common.model.VersionDecodeWeights;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -47,8 +48,9 @@ import java.util.Set;
  * once over every row and each adapter adds its low-rank term to its own rows ({@link AdapterRows}), in the prefill and
  * in every step. A row's adapter is fixed for its life.
  *
- * <p>The weights are read once (the fused {@link DecodeWeights} are built when the batch opens): one batch serves one
- * policy version, and weights must not change in place while it is open. Not thread-safe: one decode thread drives it.
+ * <p>The weights are read once (the fused {@link DecodeWeights} are built when the batch opens, or are the version's own,
+ * {@link VersionDecodeWeights}): one batch serves one policy version, and weights must not change in place while it
+ * is open. Not thread-safe: one decode thread drives it.
  *
  * @param <T> what the caller attaches to each row, handed back when the row ends
  */
@@ -106,6 +108,19 @@ public final class RunningBatch<T> implements AutoCloseable {
      * @param maxContext positions per slot (prompt + new tokens), capped at the model's {@code max_position_embeddings}
      */
     public RunningBatch(PolicyModel model, int maxRows, int maxContext, NDManager parent) {
+        this(model, maxRows, maxContext, parent, null);
+    }
+
+    /**
+     * A batch that decodes with the version's own fused weights ({@link VersionDecodeWeights#get}) instead of building
+     * its own when it opens: the caller keeps them open until this batch is closed (they are not freed with it).
+     */
+    public RunningBatch(PolicyModel model, int maxRows, int maxContext, DecodeWeights versionWeights) {
+        this(model, maxRows, maxContext, model.weights().manager(), versionWeights);
+    }
+
+    private RunningBatch(
+            PolicyModel model, int maxRows, int maxContext, NDManager parent, DecodeWeights versionWeights) {
         this.model = model;
         this.config = model.config();
         this.transformer = model.transformer();
@@ -119,7 +134,7 @@ public final class RunningBatch<T> implements AutoCloseable {
         SlotKvCache c = null;
         try {
             c = new SlotKvCache(config, maxRows, Math.min(maxContext, config.maxPositionEmbeddings()), manager);
-            this.weights = transformer.decodeWeights(manager);
+            this.weights = versionWeights != null ? versionWeights : transformer.decodeWeights(manager);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -340,7 +355,7 @@ public final class RunningBatch<T> implements AutoCloseable {
         return ended.reversed();
     }
 
-    /** Frees the cache and the fused weights; rows still live are dropped. */
+    /** Frees the cache and the fused weights it built (not a version's own); rows still live are dropped. */
     @Override
     public void close() {
         live.clear();

@@ -19,6 +19,14 @@ import java.util.List;
  *   Wgu  = [Wg ; Wu]                [2·ff, d]             one projection for the SwiGLU gate and up (dense layers)
  * </pre>
  *
+ * The RMSNorm weight in front of each projection is folded into its columns, so that a decode step skips that
+ * multiply: with n(x) = x / √(mean(x²) + eps) (the norm without its weight),
+ * <pre>
+ *   rmsnorm(x, w) Wᵀ = (n(x) ⊙ w) Wᵀ = n(x) (W · diag(w))ᵀ
+ *   Wqkv ← Wqkv · diag(input_layernorm),   Wgu ← Wgu · diag(post_attention_layernorm)   (a sparse layer keeps its
+ *                                                                                      post-norm weight: no Wgu)
+ * </pre>
+ *
  * With per-head q/k norms (qwen3) the scale cannot go into Wq: rmsnorm(s·q) = rmsnorm(q) (up to eps), so it would be
  * normalised away. It goes into the query norm's weight instead, rmsnorm(q, w)·s = rmsnorm(q, s·w), and the norm
  * weights are stacked per head so that one rmsnorm serves the query and key heads together:
@@ -26,9 +34,11 @@ import java.util.List;
  *   Wqkv = [Wq ; Wk ; Wv],  bqkv = [bq ; bk ; bv],  Nqk = [q_norm / √hd  (×H) ; k_norm (×Hkv)]   [H + Hkv, 1, hd]
  * </pre>
  *
- * Built from the current weights by {@link Transformer#decodeWeights} at the start of a generate call and closed at
- * its end, so it is never stale when the trainer updates the weights in place between calls. No gradient flows
- * through it: it is for decoding only (teacher forcing and training use the separate weights).
+ * Built from the current weights by {@link Transformer#decodeWeights}: by default at the start of a generate call and
+ * closed at its end, so it is never stale when the trainer updates the weights in place between calls; for a served
+ * version, whose weights never change in place, once per version ({@link VersionDecodeWeights}, freed with the
+ * version). No gradient flows through it: it is for decoding only (teacher forcing and training use the separate
+ * weights).
  */
 public final class DecodeWeights implements AutoCloseable {
 
@@ -49,11 +59,14 @@ public final class DecodeWeights implements AutoCloseable {
             for (PolicyWeights.Layer w : weights.layers()) {
                 boolean normed = w.qNorm() != null;
                 float qScale = normed ? 1f : scale;
-                NDArray qkv = owned(NDArrays.concat(new NDList(w.q().mul(qScale), w.k(), w.v()), 0));
+                NDArray qkv = owned(NDArrays.concat(new NDList(w.q().mul(qScale), w.k(), w.v()), 0)
+                        .mul(w.inputNorm())); // [out, d] ⊙ [d]: column j scaled by the norm weight j
                 NDArray bias = w.qBias() == null
                         ? null
                         : owned(NDArrays.concat(new NDList(w.qBias().mul(qScale), w.kBias(), w.vBias()), 0));
-                NDArray gateUp = w.sparse() ? null : owned(NDArrays.concat(new NDList(w.gate(), w.up()), 0));
+                NDArray gateUp = w.sparse()
+                        ? null
+                        : owned(NDArrays.concat(new NDList(w.gate(), w.up()), 0).mul(w.postNorm()));
                 NDArray qkNorm = null;
                 if (normed) {
                     int hd = config.headDim();
@@ -76,6 +89,11 @@ public final class DecodeWeights implements AutoCloseable {
 
     Layer layer(int i) {
         return layers.get(i);
+    }
+
+    /** Whether the fused arrays are still allocated (false once {@link #close}d). */
+    public boolean isOpen() {
+        return manager.isOpen();
     }
 
     @Override

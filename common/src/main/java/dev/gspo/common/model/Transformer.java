@@ -130,16 +130,23 @@ public final class Transformer implements AutoCloseable {
         for (PolicyWeights.Layer layer : weights.layers()) {
             int i = layerIndex++;
             DecodeWeights.Layer f = fused == null ? null : fused.layer(i);
-            NDArray h = rmsNorm(x, layer.inputNorm());
-            x = x.add(
-                    f == null
-                            ? attention(layer, h, angles, bias5, cache, i, b, t)
-                            : fusedAttention(layer, f, h, angles, bias5, cache, i, b, t, adapters));
-            h = rmsNorm(x, layer.postNorm());
-            x = x.add(
-                    layer.sparse()
-                            ? SparseMoe.forward(h, layer, config.moe(), routing, i)
-                            : mlp(layer, f, h, i, adapters));
+            if (f == null) {
+                NDArray h = rmsNorm(x, layer.inputNorm());
+                x = x.add(attention(layer, h, angles, bias5, cache, i, b, t));
+                h = rmsNorm(x, layer.postNorm());
+                x = x.add(
+                        layer.sparse()
+                                ? SparseMoe.forward(h, layer, config.moe(), routing, i)
+                                : mlp(layer, null, h, h, i, adapters));
+            } else { // the norm weights are folded into the fused projections (DecodeWeights): n(x), not n(x) ⊙ w
+                NDArray n = normalized(x);
+                x = x.add(fusedAttention(layer, f, n, angles, bias5, cache, i, b, t, adapters));
+                n = normalized(x);
+                x = x.add(
+                        layer.sparse()
+                                ? SparseMoe.forward(n.mul(layer.postNorm()), layer, config.moe(), routing, i)
+                                : mlp(layer, f, n, adapters == null ? null : n.mul(layer.postNorm()), i, adapters));
+            }
         }
         if (cache != null) {
             cache.advance(Math.toIntExact(t));
@@ -147,15 +154,20 @@ public final class Transformer implements AutoCloseable {
         return x;
     }
 
-    /** SwiGLU of a dense layer, with the fused gate/up projection when {@code f} is given. */
-    private NDArray mlp(PolicyWeights.Layer layer, DecodeWeights.Layer f, NDArray h, int i, AdapterRows adapters) {
+    /**
+     * SwiGLU of a dense layer, with the fused gate/up projection when {@code f} is given. {@code in} is what the
+     * gate/up projection reads: h = rmsnorm(x, post_attention_layernorm) unfused, n(x) fused (the norm weight is in
+     * Wgu); {@code h} is h itself, for the per-row adapters' low-rank term (null without adapters).
+     */
+    private NDArray mlp(
+            PolicyWeights.Layer layer, DecodeWeights.Layer f, NDArray in, NDArray h, int i, AdapterRows adapters) {
         NDArray gate;
         NDArray up;
         if (f == null) {
-            gate = project(h, layer.gate(), null, i, LoraTarget.GATE);
-            up = project(h, layer.up(), null, i, LoraTarget.UP);
+            gate = project(in, layer.gate(), null, i, LoraTarget.GATE);
+            up = project(in, layer.up(), null, i, LoraTarget.UP);
         } else { // fused from the merged weights when adapted
-            NDArray fusedGateUp = linear(h, f.gateUp(), null);
+            NDArray fusedGateUp = linear(in, f.gateUp(), null);
             if (adapters != null) {
                 fusedGateUp = adapters.add(fusedGateUp, h, i, DecodeAdapter.Part.GATE_UP);
             }
@@ -169,8 +181,9 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * The fused projections of the current weights, for one generate call; close it when the call ends. With adapters
-     * they are fused from the merged weights W + (α/r)·B A (built for the call and freed at once).
+     * The fused projections of the current weights, for one generate call (close it when the call ends) or, for a
+     * served version whose weights never change in place, for the version's life ({@link VersionDecodeWeights}). With
+     * adapters they are fused from the merged weights W + (α/r)·B A (built for the call and freed at once).
      */
     public DecodeWeights decodeWeights(NDManager manager) {
         if (lora == null) {
@@ -220,12 +233,14 @@ public final class Transformer implements AutoCloseable {
      * the query and key heads together:
      * qkv [B, T, (H + 2·Hkv)·hd] → [B, H + 2·Hkv, T, hd] → rope over the first H + Hkv heads → q | k | v.
      * With q/k norms the scale sits in the stacked norm weight instead (see {@link DecodeWeights}), and one rmsnorm
-     * runs over the query and key heads together before RoPE.
+     * runs over the query and key heads together before RoPE. {@code n} is the block's input normalised without the
+     * norm weight (which is folded into Wqkv); per-row adapters read h = n ⊙ input_layernorm. For one token per row
+     * (a decode step) [B, 1, (H + 2·Hkv)·hd] is already [B, H + 2·Hkv, 1, hd] in memory: reshaped, not transposed.
      */
     private NDArray fusedAttention(
             PolicyWeights.Layer w,
             DecodeWeights.Layer f,
-            NDArray h,
+            NDArray n,
             RotaryEmbedding.Angles angles,
             NDArray bias5,
             KvCache cache,
@@ -236,13 +251,14 @@ public final class Transformer implements AutoCloseable {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int hd = config.headDim();
-        NDArray qkv = linear(h, f.qkv(), f.qkvBias());
+        NDArray qkv = linear(n, f.qkv(), f.qkvBias());
         if (adapters != null) {
-            qkv = adapters.add(qkv, h, layerIndex, DecodeAdapter.Part.QKV);
+            qkv = adapters.add(qkv, n.mul(w.inputNorm()), layerIndex, DecodeAdapter.Part.QKV);
         }
-        NDList qkAndV = qkv.reshape(b, t, heads + 2L * kvHeads, hd)
-                .transpose(0, 2, 1, 3)
-                .split(new long[] {heads + kvHeads}, 1);
+        NDArray heads4 = t == 1
+                ? qkv.reshape(b, heads + 2L * kvHeads, 1, hd)
+                : qkv.reshape(b, t, heads + 2L * kvHeads, hd).transpose(0, 2, 1, 3);
+        NDList qkAndV = heads4.split(new long[] {heads + kvHeads}, 1);
         NDArray qk = qkAndV.get(0);
         if (f.qkNorm() != null) {
             qk = rmsNorm(qk, f.qkNorm()); // [H + Hkv, 1, hd] per-head weights
@@ -286,10 +302,10 @@ public final class Transformer implements AutoCloseable {
             scores = scores.reshape(new Shape(b, kvHeads, group, t, s)).add(bias5);
         }
         NDArray probs = scores.softmax(-1).reshape(b, kvHeads, (long) group * t, s);
-        NDArray out = probs.matMul(v) // [B, Hkv, group·T, hd]
-                .reshape(b, heads, t, hd)
-                .transpose(0, 2, 1, 3)
-                .reshape(b, t, (long) heads * hd);
+        NDArray pv = probs.matMul(v); // [B, Hkv, group·T, hd]
+        NDArray out = t == 1 // [B, H, 1, hd] is [B, 1, H·hd] in memory
+                ? pv.reshape(b, 1, (long) heads * hd)
+                : pv.reshape(b, heads, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * hd);
         NDArray o = project(out, w.o(), null, layerIndex, LoraTarget.O);
         return adapters == null ? o : adapters.add(o, out, layerIndex, DecodeAdapter.Part.O);
     }
@@ -300,8 +316,13 @@ public final class Transformer implements AutoCloseable {
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
+        return normalized(x).mul(weight);
+    }
+
+    /** n(x) = x / √(mean(x²) + eps) over the last axis: RMSNorm without its weight. */
+    private NDArray normalized(NDArray x) {
         NDArray meanSquare = x.square().mean(new int[] {-1}, true);
-        return x.div(meanSquare.add(config.rmsNormEps()).sqrt()).mul(weight);
+        return x.div(meanSquare.add(config.rmsNormEps()).sqrt());
     }
 
     /** y = x Wᵀ + b, plus (α/r)·(x Aᵀ) Bᵀ when {@code target} of block {@code layer} is adapted. */

@@ -3,6 +3,7 @@ package dev.gspo.common.replica;
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SequenceRequest;
+import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.PolicyModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,9 +34,23 @@ public final class DecodeBatches {
      * @return per request, its completions in row order (request i's list has as many entries as request i has rows)
      */
     public static List<List<Completion>> decode(PolicyModel model, List<List<SequenceRequest>> requests) {
+        return decode(new BatchGenerator(model), requests);
+    }
+
+    /**
+     * As {@link #decode(PolicyModel, List)}, with the served version's own fused decode weights
+     * ({@link dev.gspo.common.model.VersionDecodeWeights#get}, kept open by the caller) instead of building them for
+     * the batch: for a version whose weights never change in place.
+     */
+    public static List<List<Completion>> decode(
+            PolicyModel model, DecodeWeights versionWeights, List<List<SequenceRequest>> requests) {
+        return decode(new BatchGenerator(model, versionWeights), requests);
+    }
+
+    private static List<List<Completion>> decode(BatchGenerator generator, List<List<SequenceRequest>> requests) {
         List<SequenceRequest> rows = new ArrayList<>();
         requests.forEach(rows::addAll);
-        List<Completion> completions = new BatchGenerator(model).generate(rows);
+        List<Completion> completions = generator.generate(rows);
         List<List<Completion>> perRequest = new ArrayList<>(requests.size());
         int at = 0;
         for (List<SequenceRequest> request : requests) {

@@ -115,7 +115,9 @@ final class DecodeWorker implements SmartLifecycle {
             int context = maxContextTokens > 0
                     ? maxContextTokens
                     : lease.model().config().maxPositionEmbeddings();
-            return new Batch(lease, new RunningBatch<>(lease.model(), maxBatchSequences, context));
+            // the version's fused decode weights: built by its first batch, not again each time the batch empties
+            return new Batch(
+                    lease, new RunningBatch<>(lease.model(), maxBatchSequences, context, lease.decodeWeights()));
         } catch (RuntimeException e) {
             lease.close();
             log.error("cannot open a running batch on policy version {}", lease.version(), e);

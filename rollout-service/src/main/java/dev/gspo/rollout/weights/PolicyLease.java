@@ -1,5 +1,6 @@
 package dev.gspo.rollout.weights;
 
+import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.PolicyModel;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -23,6 +24,11 @@ public final class PolicyLease implements AutoCloseable {
 
     public PolicyModel model() {
         return policy.model();
+    }
+
+    /** The version's fused decode weights, shared by every batch on it; valid while this lease is open. */
+    public DecodeWeights decodeWeights() {
+        return policy.decodeWeights();
     }
 
     @Override

@@ -2,7 +2,9 @@ package dev.gspo.rollout.weights;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.VersionDecodeWeights;
 import dev.gspo.common.wire.PolicyInfo;
 import java.time.Instant;
 import java.util.Map;
@@ -17,7 +19,9 @@ import java.util.function.Consumer;
  * batch holds one through a {@link PolicyLease}. The weights are closed when the last reference is released, so a
  * version that has been replaced is retired only after the batches that started on it have finished. What retiring
  * does with the model is the version's {@code retire} action: close it, or hand its storage on to be refilled by a
- * later push ({@code RetiredWeights}); either way it runs only after the last reference is gone.
+ * later push ({@code RetiredWeights}); either way it runs only after the last reference is gone. The version's fused
+ * decode weights ({@link VersionDecodeWeights}) live exactly as long: built by the first batch that decodes on it, shared
+ * by every later one, freed just before the retire action.
  */
 public final class ServedPolicy {
     private static final ObjectMapper CONFIG_JSON = new ObjectMapper();
@@ -31,6 +35,7 @@ public final class ServedPolicy {
     private final byte[] baseSafetensors;
     private final String baseSha256;
     private final Consumer<PolicyModel> retire;
+    private final VersionDecodeWeights decodeWeights;
 
     /** A version built from a full push: it is its own base. */
     ServedPolicy(long version, PolicyModel model, byte[] safetensors, String sha256, Instant loadedAt) {
@@ -80,6 +85,7 @@ public final class ServedPolicy {
         this.version = version;
         this.retire = retire;
         this.model = model;
+        this.decodeWeights = new VersionDecodeWeights(model);
         this.safetensors = safetensors;
         this.sha256 = sha256;
         this.baseSafetensors = baseSafetensors;
@@ -118,13 +124,17 @@ public final class ServedPolicy {
     }
 
     /**
-     * Drops a reference; the last one retires the model (frees its weights or hands them on; the tokenizer is shared
-     * by all versions and stays).
+     * Drops a reference; the last one frees the version's fused decode weights and retires the model (frees its
+     * weights or hands them on; the tokenizer is shared by all versions and stays).
      */
     void release() {
         int left = references.decrementAndGet();
         if (left == 0) {
-            retire.accept(model);
+            try {
+                decodeWeights.close(); // before the storage can be handed on and refilled by a later push
+            } finally {
+                retire.accept(model);
+            }
         } else if (left < 0) {
             throw new IllegalStateException("policy version " + version + " released more often than retained");
         }
@@ -140,6 +150,14 @@ public final class ServedPolicy {
 
     public PolicyModel model() {
         return model;
+    }
+
+    /**
+     * This version's fused decode weights, built on the first call and freed when its last reference is released;
+     * call only while holding a reference ({@link PolicyLease}).
+     */
+    DecodeWeights decodeWeights() {
+        return decodeWeights.get();
     }
 
     /** The served safetensors bytes; shared, do not modify. */

@@ -1,11 +1,15 @@
 package dev.gspo.rollout.batching;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.decode.BatchGenerator;
+import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.BuiltinModel;
+import dev.gspo.common.model.PolicyModel;
 import dev.gspo.rollout.weights.PolicyRegistry;
 import dev.gspo.rollout.weights.TestRegistries;
 import java.nio.file.Path;
@@ -80,6 +84,47 @@ class DecodeWorkerTest {
 
             assertThat(after.result().get().completions()).hasSize(2);
             worker.stop();
+        }
+    }
+
+    /**
+     * The worker keeps each version's fused decode weights across its batches; after a swap its next batch must decode
+     * with the new version's, exactly as a decode with fused weights built from the new weights for the call.
+     */
+    @Test
+    void afterASwapTheNextBatchDecodesWithTheNewVersionsWeights() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyRegistry registry = TestRegistries.serving(BuiltinModel.create(dir.resolve("v0"), 1, manager))) {
+            PolicyModel v1 = BuiltinModel.create(dir.resolve("v1"), 2, manager);
+            DecodeQueue queue = new DecodeQueue(100);
+            DecodeWorker worker = new DecodeWorker(queue, registry, 64, BatchListener.NONE);
+            List<SequenceRequest> rows = rows(3, 8, 1.0);
+            worker.start();
+            PendingRollout onV0 = new PendingRollout(rows);
+            queue.add(onV0);
+            List<Completion> v0Samples = onV0.result().get().completions(); // the worker built v0's fused weights
+
+            TestRegistries.swap(registry, 1, v1);
+            PendingRollout onV1 = new PendingRollout(rows);
+            queue.add(onV1);
+            DecodedRollout got = onV1.result().get();
+            worker.stop();
+
+            assertThat(got.policyVersion()).isEqualTo(1L);
+            List<Completion> want = new BatchGenerator(v1).generate(rows);
+            for (int i = 0; i < want.size(); i++) {
+                Completion g = got.completions().get(i);
+                assertThat(g.tokenIds())
+                        .as("row %d", i)
+                        .containsExactly(want.get(i).tokenIds());
+                for (int j = 0; j < g.logprobs().length; j++) {
+                    assertThat(g.logprobs()[j]).isCloseTo(want.get(i).logprobs()[j], within(1e-5f));
+                }
+            }
+            assertThat(Math.abs(got.completions().getFirst().logprobs()[0]
+                            - v0Samples.getFirst().logprobs()[0]))
+                    .as("v1's first log-prob differs from v0's (else this test could not see stale weights)")
+                    .isGreaterThan(1e-3f);
         }
     }
 }
