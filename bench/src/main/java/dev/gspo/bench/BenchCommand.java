@@ -62,6 +62,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + "1 is far steadier on a machine other jobs are loading")
     Integer threads;
 
+    @Option(
+            names = "--train-steps",
+            description = "section train: timed steps of the 25M model after its warm-up step (default 1); the RSS "
+                    + "after each is printed, so 20+ shows whether resident memory settles")
+    int trainSteps = 1;
+
     @Option(names = "--work-dir", description = "where model files and run directories go (default: a temp dir)")
     Path workDir;
 
@@ -89,6 +95,9 @@ public final class BenchCommand implements Callable<Integer> {
                     + "(default: the ones under */target, as ./gspo build leaves them)")
     List<Path> serviceJars;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec; // injected by picocli: usage errors are reported through it
+
     private final Results results = new Results();
     private long waitBudget;
 
@@ -98,6 +107,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (trainSteps < 1) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--train-steps must be at least 1, got " + trainSteps);
+        }
         if (threads != null) {
             System.setProperty("ai.djl.pytorch.num_threads", threads.toString()); // read when the engine loads
         }
@@ -277,7 +290,14 @@ public final class BenchCommand implements Callable<Integer> {
                         TrainBench.run(
                                 labels.get(0), PolicyModel.load(tinyDir, manager), 256, 8, 8, 4, 5, results::add);
                         TrainBench.run(
-                                labels.get(1), PolicyModel.load(bigDir, manager), 64, 16, 48, 4, 1, results::add);
+                                labels.get(1),
+                                PolicyModel.load(bigDir, manager),
+                                64,
+                                16,
+                                48,
+                                4,
+                                trainSteps,
+                                results::add);
                     }
                 }
                 if (wants("publish")) {

@@ -40,6 +40,10 @@ import java.util.function.Consumer;
  * </pre>
  * The other stages (inputs, log-softmax, loss, clipping, AdamW, zeroing) are memory- or op-bound and have no FLOPs
  * here; their share of the step is what they cost.
+ *
+ * <p>Around the timed steps, {@link ProcessCounters} split the process's CPU time into user (libtorch's arithmetic)
+ * and system (the kernel: page faults, {@code mmap}/{@code munmap}) and count page faults; the resident set size
+ * after every timed step shows whether memory settles over many steps.
  */
 final class TrainBench {
     private TrainBench() {}
@@ -73,19 +77,27 @@ final class TrainBench {
         }
         double load = Machine.load();
         double stepSeconds;
+        long[] rssAfterStep;
+        ProcessCounters counters; // user/system CPU, page faults of the timed steps; RSS after them
         double adamSeconds;
         StageProfile profile = new StageProfile();
         try (AdamW adam = new AdamW(model.weights().byName(), AdamW.Hyper.defaults(), manager)) {
             PolicyTrainer trainer =
                     new PolicyTrainer(model, adam, new PolicyObjective(ObjectiveConfig.defaults(LossMode.GSPO)), 1.0);
             trainer.step(batch, miniBatches, 1e-6, OldLogprobs.ROLLOUT, 0.0, new SplittableRandom(1)); // warm-up
+            rssAfterStep = new long[steps];
+            ProcessCounters before = ProcessCounters.now();
             long t0 = System.nanoTime();
             for (int s = 0; s < steps; s++) {
                 profile.start();
                 trainer.step(batch, miniBatches, 1e-6, OldLogprobs.ROLLOUT, 0.0, new SplittableRandom(s), profile);
                 profile.ended(TrainStage.OTHER); // building the step's result
+                ProcessCounters now = ProcessCounters.now();
+                rssAfterStep[s] = now == null ? -1 : now.rssBytes();
             }
             stepSeconds = (System.nanoTime() - t0) / 1e9 / steps;
+            ProcessCounters after = ProcessCounters.now();
+            counters = before == null || after == null ? null : after.since(before);
             String trace = System.getProperty("gspo.bench.opTrace");
             if (trace != null) { // one more step under libtorch's profiler: a chrome trace of every op, for digging
                 ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
@@ -152,6 +164,37 @@ final class TrainBench {
                         java.util.Locale.ROOT,
                         "%.1f%% of the measured step (the rest: the loop around the steps)",
                         100 * profile.totalWallSeconds() / steps / stepSeconds)));
+        // /proc counts CPU in 10 ms ticks: a step shorter than a tick has nothing to say here
+        if (counters != null && counters.userSeconds() + counters.systemSeconds() > 0) {
+            out.accept(new Row(
+                    "train",
+                    label + " step: process CPU (user + system), page faults",
+                    (counters.userSeconds() + counters.systemSeconds()) / steps * 1000,
+                    "ms/step",
+                    Double.NaN,
+                    load,
+                    String.format(
+                            java.util.Locale.ROOT,
+                            "per step (mean of %d): user %s, system %s (%.1f%% of the CPU), %d minor + %d major "
+                                    + "page faults (%.0f MB at 4 KiB each)",
+                            steps,
+                            DecodeBench.ms(counters.userSeconds() / steps),
+                            DecodeBench.ms(counters.systemSeconds() / steps),
+                            100 * counters.systemSeconds() / (counters.userSeconds() + counters.systemSeconds()),
+                            counters.minorFaults() / steps,
+                            counters.majorFaults() / steps,
+                            counters.minorFaults() / (double) steps * 4096 / 1e6)));
+        }
+        if (counters != null && counters.rssBytes() > 0) {
+            out.accept(new Row(
+                    "train",
+                    label + " RSS after the last timed step",
+                    counters.rssBytes() / 1e6,
+                    "MB",
+                    Double.NaN,
+                    Machine.load(),
+                    "after each timed step, MB: " + rssList(rssAfterStep)));
+        }
         double lossSeconds = lossSeconds(manager, samples / miniBatches, responseLen) * miniBatches;
         out.accept(new Row(
                 "train",
@@ -173,6 +216,15 @@ final class TrainBench {
                         "%.2f%% of the step (%d updates)",
                         100 * adamSeconds / stepSeconds,
                         miniBatches)));
+    }
+
+    /** "a, b, c" of the RSS values in MB, every step: whether resident memory settles is the point. */
+    private static String rssList(long[] rss) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < rss.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(Math.round(rss[i] / 1e6));
+        }
+        return b.toString();
     }
 
     /** Mean seconds of the objective's forward + backward on one minibatch of [b, r] log-probs. */

@@ -45,4 +45,17 @@ class BenchCommandSmokeTest {
             assertThat(Double.parseDouble(value)).as(line).isFinite().isPositive();
         }
     }
+
+    @Test
+    void fewerThanOneTrainStepIsAUsageErrorBeforeAnythingRuns(@TempDir Path dir) {
+        java.io.StringWriter err = new java.io.StringWriter();
+        CommandLine cli = new CommandLine(new BenchCommand()).setErr(new java.io.PrintWriter(err));
+        Path md = dir.resolve("BENCHMARKS.md");
+
+        int code = cli.execute("--only", "train", "--train-steps", "0", "--out", md.toString());
+
+        assertThat(code).isEqualTo(CommandLine.ExitCode.USAGE);
+        assertThat(err.toString()).contains("--train-steps must be at least 1");
+        assertThat(md).doesNotExist();
+    }
 }
