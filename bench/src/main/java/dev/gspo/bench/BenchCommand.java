@@ -157,6 +157,7 @@ public final class BenchCommand implements Callable<Integer> {
 
             // the limit of small-batch decode: measured with --only decode too, so its rows can give their share of it
             double readGBs = Double.NaN;
+            double matVecGBs = Double.NaN;
             if (wants("ceiling") || wants("decode")) {
                 settle();
                 long bytes = smoke ? 64L << 20 : 512L << 20;
@@ -170,6 +171,18 @@ public final class BenchCommand implements Callable<Integer> {
                         Double.NaN,
                         load,
                         "best of repetitions; the memory-bound limit of the decode rows"));
+                load = Machine.load();
+                matVecGBs = MemoryBandwidth.matVecGBs(manager, bytes, smoke ? 0.3 : 2);
+                results.add(new Row(
+                        "ceiling",
+                        "memory read, libtorch matrix-vector product over " + (bytes >> 20)
+                                + " MiB of [2048, 512] float32 weights",
+                        matVecGBs,
+                        "GB/s",
+                        Double.NaN,
+                        load,
+                        "best of repetitions; weights read per second by batch-1 linear layers: the limit of the "
+                                + "decode rows with libtorch's kernels"));
                 load = Machine.load();
                 double copy = MemoryBandwidth.copyGBs(bytes / 2, smoke ? 0.3 : 2);
                 results.add(new Row(
@@ -198,7 +211,8 @@ public final class BenchCommand implements Callable<Integer> {
 
                 if (wants("decode")) {
                     for (int m = 0; m < models.size(); m++) {
-                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), smoke ? 0 : 1.0, readGBs);
+                        DecodeBench bench =
+                                new DecodeBench(labels.get(m), models.get(m), smoke ? 0 : 1.0, readGBs, matVecGBs);
                         bench.inProcess(2, 4, true, r -> {}); // warm-up of both paths
                         bench.inProcess(2, 4, false, r -> {});
                         settle();
@@ -223,7 +237,7 @@ public final class BenchCommand implements Callable<Integer> {
                 if (wants("ab")) {
                     settle();
                     for (int m = 0; m < models.size(); m++) {
-                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), 0, readGBs);
+                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), 0, readGBs, matVecGBs);
                         bench.beforeAfter(2, 4, 1, r -> {}); // warm-up
                         for (int b : batches) {
                             bench.beforeAfter(b, smoke ? 8 : 64, smoke ? 1 : 2, results::add);
@@ -258,7 +272,8 @@ public final class BenchCommand implements Callable<Integer> {
                     settle();
                     int n = smoke ? 16 : 128;
                     for (int m = 0; m < models.size(); m++) {
-                        DecodeBench bench = new DecodeBench(labels.get(m), models.get(m), smoke ? 0.2 : 1.0, readGBs);
+                        DecodeBench bench =
+                                new DecodeBench(labels.get(m), models.get(m), smoke ? 0.2 : 1.0, readGBs, matVecGBs);
                         URI url = replicas.get(m == 0 ? 0 : 1).url();
                         bench.http(url, http, 2, 4, r -> {}); // warm-up
                         for (int b : batches) {

@@ -45,9 +45,15 @@ final class DecodeBench {
     private final double minSeconds;
     private final double readGBs;
 
-    /** @param readGBs the measured memory read bandwidth, or NaN when it was not measured in this run */
-    DecodeBench(String label, PolicyModel model, double minSeconds, double readGBs) {
+    private final double matVecGBs;
+
+    /**
+     * @param readGBs   the measured memory read bandwidth (libtorch's sum), or NaN when it was not measured in this run
+     * @param matVecGBs the weights read per second by libtorch's batch-1 matrix-vector product, or NaN
+     */
+    DecodeBench(String label, PolicyModel model, double minSeconds, double readGBs, double matVecGBs) {
         this.readGBs = readGBs;
+        this.matVecGBs = matVecGBs;
         this.label = label;
         this.model = model;
         this.flops = new Flops(model.config());
@@ -112,6 +118,9 @@ final class DecodeBench {
      * <pre>
      *   share = (bytes read by the steps run ÷ read bandwidth) ÷ measured time
      * </pre>
+     *
+     * once against the read bandwidth of a sum (the machine's) and once against that of libtorch's matrix-vector
+     * product (what a step made of libtorch's linear layers can at best do).
      */
     private String memoryShare(int rows, int steps, boolean cached, double seconds) {
         if (!cached || !Double.isFinite(readGBs) || steps == 0) {
@@ -122,7 +131,11 @@ final class DecodeBench {
         return "; " + steps + " steps, " + Results.num(1e6 * seconds / steps) + " µs per step; memory-bound: "
                 + Results.num(bytes / steps / 1e6) + " MB read per step at " + Results.num(readGBs) + " GB/s = "
                 + Results.num(1e6 * bytes / steps / (readGBs * 1e9)) + " µs, **" + Results.num(100 * share)
-                + "%** of the limit";
+                + "%** of the limit"
+                + (Double.isFinite(matVecGBs)
+                        ? "; at the matrix-vector product's " + Results.num(matVecGBs) + " GB/s: **"
+                                + Results.num(100 * bytes / (matVecGBs * 1e9) / seconds) + "%**"
+                        : "");
     }
 
     static int tokens(List<Completion> completions) {

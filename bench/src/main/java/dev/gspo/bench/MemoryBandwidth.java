@@ -42,6 +42,49 @@ final class MemoryBandwidth {
         }
     }
 
+    /**
+     * Bytes of weights read per second (GB/s) by libtorch's matrix-vector product, as a batch-1 decode step computes
+     * it: one row x [1, 512] through each of K weight matrices W [2048, 512] in turn (y = x Wᵀ, {@code linear}), K·4 MB
+     * ≈ {@code bytes} in all, far larger than the caches, so every weight comes from memory. This is what a decode step
+     * at batch 1 can at best do with libtorch's kernels; on the machine of docs/BENCHMARKS.md it is well below the
+     * {@link #readGBs sum} rate (the product does not stream memory as fast as a reduction), so both are reported.
+     */
+    static double matVecGBs(NDManager manager, long bytes, double seconds) {
+        int out = 2048;
+        int in = 512;
+        long perMatrix = (long) out * in * Float.BYTES;
+        int k = (int) Math.max(1, bytes / perMatrix);
+        try (NDManager m = manager.newSubManager()) {
+            NDArray[] w = new NDArray[k];
+            for (int i = 0; i < k; i++) {
+                w[i] = m.ones(new Shape(out, in)).mul(1f / in);
+            }
+            NDArray x = m.ones(new Shape(1, in));
+            pass(m, x, w); // warm-up
+            double best = 0;
+            long end = System.nanoTime() + (long) (seconds * 1e9);
+            int reps = 0;
+            while (reps < 3 || System.nanoTime() < end) {
+                long t0 = System.nanoTime();
+                pass(m, x, w);
+                long dt = System.nanoTime() - t0;
+                best = Math.max(best, k * perMatrix / (dt / 1e9) / 1e9);
+                reps++;
+            }
+            return best;
+        }
+    }
+
+    /** x through every matrix once; the outputs are freed after the pass. */
+    private static void pass(NDManager manager, NDArray x, NDArray[] w) {
+        try (NDManager scope = manager.newSubManager()) {
+            for (NDArray wi : w) {
+                NDArray y = x.getNDArrayInternal().linear(x, wi, null).singletonOrThrow();
+                y.attach(scope);
+            }
+        }
+    }
+
     /** Bytes copied per second (GB/s) by one thread between two off-heap buffers of {@code bytes}. */
     static double copyGBs(long bytes, double seconds) {
         try (Arena arena = Arena.ofConfined()) {

@@ -34,6 +34,14 @@ class BenchCommandSmokeTest {
                 .containsExactlyInAnyOrder(
                         "ceiling", "decode", "decode A/B", "engine", "train", "publish", "lora-mixed-decode", "e2e");
         assertThat(rows).anyMatch(r -> r.note().startsWith("HTTP"));
+        // batch-1 decode is read against both limits: the machine's (a sum) and libtorch's matrix-vector product
+        assertThat(rows).anyMatch(r -> r.section().equals("ceiling") && r.name().contains("matrix-vector product"));
+        assertThat(rows.stream()
+                        .filter(r -> r.section().equals("decode")
+                                && r.name().endsWith(" cache")
+                                && r.note().startsWith("in-process")))
+                .isNotEmpty()
+                .allSatisfy(r -> assertThat(r.note()).contains("of the limit; at the matrix-vector product's"));
         String written = Files.readString(md);
         assertThat(written).contains(Results.HEADER).contains("nproc").contains("load average");
         List<String> tableRows = written.lines()
