@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.SafetensorsView;
-import dev.gspo.common.replica.PushStages;
 import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.rollout.support.WeightSets;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,35 +26,30 @@ class RetiredStorageTest {
     @TempDir
     Path dir;
 
+    ReplicaUnderPush replica;
     NDManager manager;
     PolicyRegistry registry;
     WeightUpdater updater;
 
     @BeforeEach
     void setUp() {
-        manager = NDManager.newBaseManager();
-        registry = new PolicyRegistry(ServedPolicy.fromModel(0, BuiltinModel.create(dir, 3, manager)));
-        updater = new WeightUpdater(registry, manager, new PushMeters(new SimpleMeterRegistry()));
+        replica = new ReplicaUnderPush(dir);
+        manager = replica.manager;
+        registry = replica.registry;
+        updater = replica.updater;
     }
 
     @AfterEach
     void tearDown() {
-        registry.close();
-        updater.retired().close();
-        manager.close();
+        replica.close();
     }
 
     private byte[] push(long version) {
-        byte[] bytes = WeightSets.randomBytes(registry.current().model().config(), 1_000 + version);
-        push(version, bytes, PolicyModel.sha256(bytes));
-        return bytes;
+        return replica.push(version);
     }
 
     private void push(long version, byte[] bytes, String announcedSha256) {
-        updater.install(
-                new PushHeaders(version, announcedSha256),
-                new PushBody.Received(bytes, PolicyModel.sha256(bytes)),
-                new PushStages());
+        replica.push(version, bytes, announcedSha256);
     }
 
     /** Every weight of {@code model} equals the pushed body's float for float. */

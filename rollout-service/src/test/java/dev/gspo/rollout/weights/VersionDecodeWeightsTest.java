@@ -12,12 +12,8 @@ import dev.gspo.common.decode.RunningBatch.Admission;
 import dev.gspo.common.decode.RunningBatch.Finished;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.decode.SequenceRequest;
-import dev.gspo.common.model.BuiltinModel;
 import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.PolicyModel;
-import dev.gspo.common.replica.PushStages;
-import dev.gspo.rollout.support.WeightSets;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,30 +31,26 @@ class VersionDecodeWeightsTest {
     @TempDir
     Path dir;
 
+    ReplicaUnderPush replica;
     NDManager manager;
     PolicyRegistry registry;
     WeightUpdater updater;
 
     @BeforeEach
     void setUp() {
-        manager = NDManager.newBaseManager();
-        registry = new PolicyRegistry(ServedPolicy.fromModel(0, BuiltinModel.create(dir, 3, manager)));
-        updater = new WeightUpdater(registry, manager, new PushMeters(new SimpleMeterRegistry()));
+        replica = new ReplicaUnderPush(dir);
+        manager = replica.manager;
+        registry = replica.registry;
+        updater = replica.updater;
     }
 
     @AfterEach
     void tearDown() {
-        registry.close();
-        updater.retired().close();
-        manager.close();
+        replica.close();
     }
 
     private void push(long version) {
-        byte[] bytes = WeightSets.randomBytes(registry.current().model().config(), 1_000 + version);
-        updater.install(
-                new PushHeaders(version, PolicyModel.sha256(bytes)),
-                new PushBody.Received(bytes, PolicyModel.sha256(bytes)),
-                new PushStages());
+        replica.push(version);
     }
 
     private static final List<SequenceRequest> ROWS = List.of(
