@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.SafetensorsView;
 import dev.gspo.common.replica.RejectedWeightsException;
@@ -27,16 +26,10 @@ class RetiredStorageTest {
     Path dir;
 
     ReplicaUnderPush replica;
-    NDManager manager;
-    PolicyRegistry registry;
-    WeightUpdater updater;
 
     @BeforeEach
     void setUp() {
         replica = new ReplicaUnderPush(dir);
-        manager = replica.manager;
-        registry = replica.registry;
-        updater = replica.updater;
     }
 
     @AfterEach
@@ -68,21 +61,21 @@ class RetiredStorageTest {
     @Test
     void aPushRefillsTheStorageOfAVersionNothingUsesAnyMore() {
         push(1);
-        NDArray v1Embedding = registry.current().model().weights().embedTokens();
+        NDArray v1Embedding = replica.registry.current().model().weights().embedTokens();
         push(2); // v1's last reference (the registry's) goes: its storage waits in the slot
 
         byte[] v3 = push(3);
 
-        PolicyModel served = registry.current().model();
+        PolicyModel served = replica.registry.current().model();
         assertThat(served.weights().embedTokens()).isSameAs(v1Embedding);
-        assertThat(updater.retired().counts()[1]).isEqualTo(1); // taken once
+        assertThat(replica.updater.retired().counts()[1]).isEqualTo(1); // taken once
         assertServes(served, v3);
     }
 
     @Test
     void aVersionADecodeBatchHoldsIsNeverRefilled() {
         byte[] v1 = push(1);
-        PolicyLease batch = registry.acquire(); // a decode batch running on v1
+        PolicyLease batch = replica.registry.acquire(); // a decode batch running on v1
         NDArray v1Embedding = batch.model().weights().embedTokens();
 
         push(2); // v1 is replaced but still leased
@@ -90,28 +83,28 @@ class RetiredStorageTest {
         push(4); // refills v2's storage
         byte[] v5 = push(5); // refills v3's
 
-        assertThat(registry.current().model().weights().embedTokens()).isNotSameAs(v1Embedding);
+        assertThat(replica.registry.current().model().weights().embedTokens()).isNotSameAs(v1Embedding);
         assertServes(batch.model(), v1); // untouched while the batch holds it
-        assertServes(registry.current().model(), v5);
+        assertServes(replica.registry.current().model(), v5);
 
         batch.close(); // now v1 retires
         byte[] v6 = push(6);
 
-        assertThat(registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
-        assertServes(registry.current().model(), v6);
+        assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
+        assertServes(replica.registry.current().model(), v6);
     }
 
     @Test
     void aRejectedPushLeavesTheRetiredStorageForTheNextOne() {
         push(1);
-        NDArray v1Embedding = registry.current().model().weights().embedTokens();
+        NDArray v1Embedding = replica.registry.current().model().weights().embedTokens();
         push(2);
-        byte[] bad = WeightSets.randomBytes(registry.current().model().config(), 77);
+        byte[] bad = WeightSets.randomBytes(replica.registry.current().model().config(), 77);
 
         assertThatThrownBy(() -> push(3, bad, "0".repeat(64))).isInstanceOf(RejectedWeightsException.class);
         byte[] v3 = push(3);
 
-        assertThat(registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
-        assertServes(registry.current().model(), v3);
+        assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
+        assertServes(replica.registry.current().model(), v3);
     }
 }

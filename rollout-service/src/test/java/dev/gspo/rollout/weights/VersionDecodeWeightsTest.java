@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.gspo.common.decode.BatchGenerator;
 import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.RunningBatch;
@@ -32,16 +31,10 @@ class VersionDecodeWeightsTest {
     Path dir;
 
     ReplicaUnderPush replica;
-    NDManager manager;
-    PolicyRegistry registry;
-    WeightUpdater updater;
 
     @BeforeEach
     void setUp() {
         replica = new ReplicaUnderPush(dir);
-        manager = replica.manager;
-        registry = replica.registry;
-        updater = replica.updater;
     }
 
     @AfterEach
@@ -99,7 +92,7 @@ class VersionDecodeWeightsTest {
         List<Completion> v1Samples;
         DecodeWeights v1Fused;
         NDArray v1Embedding;
-        try (PolicyLease v1 = registry.acquire()) {
+        try (PolicyLease v1 = replica.registry.acquire()) {
             v1Samples = decodeWithTheVersionsWeights(v1); // builds v1's fused weights
             v1Fused = v1.decodeWeights();
             v1Embedding = v1.model().weights().embedTokens();
@@ -109,7 +102,7 @@ class VersionDecodeWeightsTest {
 
         push(3); // refills v1's storage with other weights
 
-        try (PolicyLease v3 = registry.acquire()) {
+        try (PolicyLease v3 = replica.registry.acquire()) {
             assertThat(v3.model().weights().embedTokens()).isSameAs(v1Embedding); // the same storage, new values
             List<Completion> v3Samples = decodeWithTheVersionsWeights(v3);
             assertSameSamples(v3Samples, decodeWithFreshWeights(v3.model()));
@@ -122,8 +115,8 @@ class VersionDecodeWeightsTest {
     @Test
     void everyBatchOnAVersionSharesItsFusedWeightsAndTheNextVersionHasItsOwn() {
         DecodeWeights first;
-        try (PolicyLease a = registry.acquire();
-                PolicyLease b = registry.acquire()) {
+        try (PolicyLease a = replica.registry.acquire();
+                PolicyLease b = replica.registry.acquire()) {
             first = a.decodeWeights();
             assertThat(b.decodeWeights()).isSameAs(first);
             assertSameSamples(decodeWithTheVersionsWeights(b), decodeWithFreshWeights(b.model()));
@@ -133,7 +126,7 @@ class VersionDecodeWeightsTest {
         push(1);
 
         assertThat(first.isOpen()).as("freed with version 0").isFalse();
-        try (PolicyLease next = registry.acquire()) {
+        try (PolicyLease next = replica.registry.acquire()) {
             assertThat(next.decodeWeights()).isNotSameAs(first);
             assertSameSamples(decodeWithTheVersionsWeights(next), decodeWithFreshWeights(next.model()));
         }
