@@ -2,9 +2,9 @@ package dev.gspo.rollout.adapters;
 
 import dev.gspo.common.model.DecodeAdapter;
 import dev.gspo.common.model.LoraConfig;
+import dev.gspo.common.replica.ReferenceCount;
 import dev.gspo.common.wire.AdapterInfo;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One version of a named adapter as served: its fused decode terms ({@link DecodeAdapter}) and what
@@ -18,7 +18,7 @@ final class ServedAdapter {
     private final String baseSha256;
     private final DecodeAdapter decode;
     private final AdapterInfo info;
-    private final AtomicInteger references = new AtomicInteger(1);
+    private final ReferenceCount references;
 
     ServedAdapter(
             String name,
@@ -33,6 +33,7 @@ final class ServedAdapter {
         this.version = version;
         this.baseSha256 = baseSha256;
         this.decode = decode;
+        this.references = new ReferenceCount("adapter " + name + " version " + version, decode::close);
         this.info = new AdapterInfo(
                 name,
                 version,
@@ -47,28 +48,15 @@ final class ServedAdapter {
     }
 
     boolean retain() {
-        while (true) {
-            int n = references.get();
-            if (n == 0) {
-                return false;
-            }
-            if (references.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
+        return references.retain();
     }
 
     void release() {
-        int left = references.decrementAndGet();
-        if (left == 0) {
-            decode.close();
-        } else if (left < 0) {
-            throw new IllegalStateException("adapter " + name + " version " + version + " released too often");
-        }
+        references.release();
     }
 
     boolean retired() {
-        return references.get() == 0;
+        return references.released();
     }
 
     String name() {

@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.VersionDecodeWeights;
+import dev.gspo.common.replica.ReferenceCount;
 import dev.gspo.common.wire.PolicyInfo;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -31,7 +31,7 @@ public final class ServedPolicy {
     private final byte[] safetensors;
     private final String sha256;
     private final PolicyInfo info;
-    private final AtomicInteger references = new AtomicInteger(1);
+    private final ReferenceCount references;
     private final byte[] baseSafetensors;
     private final String baseSha256;
     private final Consumer<PolicyModel> retire;
@@ -86,6 +86,7 @@ public final class ServedPolicy {
         this.retire = retire;
         this.model = model;
         this.decodeWeights = new VersionDecodeWeights(model);
+        this.references = new ReferenceCount("policy version " + version, this::retireModel);
         this.safetensors = safetensors;
         this.sha256 = sha256;
         this.baseSafetensors = baseSafetensors;
@@ -112,15 +113,7 @@ public final class ServedPolicy {
 
     /** Takes a reference unless the version is already retired; returns whether it did. */
     boolean retain() {
-        while (true) {
-            int n = references.get();
-            if (n == 0) {
-                return false;
-            }
-            if (references.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
+        return references.retain();
     }
 
     /**
@@ -128,20 +121,19 @@ public final class ServedPolicy {
      * weights or hands them on; the tokenizer is shared by all versions and stays).
      */
     void release() {
-        int left = references.decrementAndGet();
-        if (left == 0) {
-            try {
-                decodeWeights.close(); // before the storage can be handed on and refilled by a later push
-            } finally {
-                retire.accept(model);
-            }
-        } else if (left < 0) {
-            throw new IllegalStateException("policy version " + version + " released more often than retained");
+        references.release();
+    }
+
+    private void retireModel() {
+        try {
+            decodeWeights.close(); // before the storage can be handed on and refilled by a later push
+        } finally {
+            retire.accept(model);
         }
     }
 
     boolean retired() {
-        return references.get() == 0;
+        return references.released();
     }
 
     public long version() {
