@@ -41,6 +41,11 @@ final class DirectSendBuffers {
             this.body = body;
         }
 
+        /** Whether this lease and {@code other} read the same off-heap memory (for tests). */
+        boolean sharesMemoryWith(Lease other) {
+            return body == other.body;
+        }
+
         /** A read-only view of exactly the version's bytes, position 0 (each caller gets its own view). */
         ByteBuffer bytes() {
             return body.buffer.slice(0, body.length).asReadOnlyBuffer();
