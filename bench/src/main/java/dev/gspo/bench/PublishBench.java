@@ -40,8 +40,8 @@ import java.util.function.Consumer;
  * (the replicas' {@code gspo.rollout.push.stage} and {@code gspo.rollout.push.cpu}, the publisher's {@code
  * gspo.publish.stage}) as the difference before/after that push: the replicas' stages and receive CPU time averaged
  * over the N replicas, the publisher's send/answer averaged over the N requests (its off-heap copy: once per push),
- * and the JVM's garbage-collection pauses during that push (the replicas and the publisher share the bench's JVM and
- *  heap: a pause stops them all), and the whole JVM's CPU time during that push less the replicas' receive CPU (what
+ * the JVM's garbage-collection pauses during that push (the replicas and the publisher share the bench's JVM and
+ * heap: a pause stops them all), and the whole JVM's CPU time during that push less the replicas' receive CPU (what
  * the sender, the HTTP client and everything else in the JVM spent).
  */
 final class PublishBench {

@@ -41,9 +41,9 @@ class WeightPublisherCatchUpTest {
         CountDownLatch slowStarted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         ConcurrentHashMap<String, String> received = new ConcurrentHashMap<>();
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server.createContext("/slow/v1/policy", exchange -> {
+        HttpServer slow = replica();
+        HttpServer fast = replica();
+        slow.createContext("/v1/policy", exchange -> {
             try (InputStream in = exchange.getRequestBody()) {
                 MessageDigest sha = sha();
                 sha.update(in.readNBytes(1 << 20));
@@ -55,15 +55,15 @@ class WeightPublisherCatchUpTest {
             exchange.sendResponseHeaders(200, -1);
             exchange.close();
         });
-        server.createContext("/fast/v1/policy", exchange -> {
+        fast.createContext("/v1/policy", exchange -> {
             try (InputStream in = exchange.getRequestBody()) {
                 received.put("fast", sha256(in.readAllBytes()));
             }
             exchange.sendResponseHeaders(200, -1);
             exchange.close();
         });
-        server.start();
-        String base = "http://127.0.0.1:" + server.getAddress().getPort();
+        slow.start();
+        fast.start();
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             WeightPublisher publisher = new WeightPublisher(
                     HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build(),
@@ -72,19 +72,30 @@ class WeightPublisherCatchUpTest {
                     1,
                     executor);
             CompletableFuture<PublishResult.Replica> catchUp = CompletableFuture.supplyAsync(
-                    () -> publisher.pushWithRetries(URI.create(base + "/slow"), 1, v1, sha256(v1)), executor);
+                    () -> publisher.pushWithRetries(url(slow), 1, v1, sha256(v1)), executor);
             assertThat(slowStarted.await(30, TimeUnit.SECONDS)).isTrue();
 
-            PublishResult next = publisher.publish(List.of(URI.create(base + "/fast")), 2, v2, sha256(v2));
+            PublishResult next = publisher.publish(List.of(url(fast)), 2, v2, sha256(v2));
             release.countDown();
 
             assertThat(next.failures()).isZero();
             assertThat(catchUp.get(60, TimeUnit.SECONDS).ok()).isTrue();
         } finally {
             release.countDown();
-            server.stop(0);
+            slow.stop(0);
+            fast.stop(0);
         }
         assertThat(received).containsEntry("fast", sha256(v2)).containsEntry("slow", sha256(v1));
+    }
+
+    private static HttpServer replica() throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        return server;
+    }
+
+    private static URI url(HttpServer server) {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
     private static MessageDigest sha() throws IOException {
