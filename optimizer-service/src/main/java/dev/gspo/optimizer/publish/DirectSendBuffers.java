@@ -1,6 +1,9 @@
 package dev.gspo.optimizer.publish;
 
 import java.nio.ByteBuffer;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One off-heap (direct) copy of a weight version's bytes, made once per version and shared by every push of it, and
@@ -26,11 +29,26 @@ import java.nio.ByteBuffer;
  * moment, the abandoned connection carries bytes of two versions: the replica's SHA-256 check (before anything is
  * parsed) rejects it, and the client closes that connection anyway.
  *
+ * <p>Direct memory is bounded by {@code -XX:MaxDirectMemorySize} (by default the heap limit). When a new buffer cannot
+ * be reserved (e.g. a catch-up holds the old copy of a body close to that size), the lease reads the array itself:
+ * the push is sent from the heap as before this class existed, slower, never refused.
+ *
  * <p>Thread safety: every method is synchronised on this object; the copy into a reused buffer happens under the
  * lock (another version's acquire waits for it, ~10 ms per 100 MB).
  */
 final class DirectSendBuffers {
+    private static final Logger log = LoggerFactory.getLogger(DirectSendBuffers.class);
+    private final IntFunction<ByteBuffer> allocate;
     private Body kept;
+
+    DirectSendBuffers() {
+        this(ByteBuffer::allocateDirect);
+    }
+
+    /** @param allocate a buffer of the given capacity (direct; may throw {@link OutOfMemoryError} at the limit) */
+    DirectSendBuffers(IntFunction<ByteBuffer> allocate) {
+        this.allocate = allocate;
+    }
 
     /** An open claim on one version's off-heap bytes; close it when the push no longer sends them. */
     final class Lease implements AutoCloseable {
@@ -41,7 +59,7 @@ final class DirectSendBuffers {
             this.body = body;
         }
 
-        /** Whether this lease and {@code other} read the same off-heap memory (for tests). */
+        /** Whether this lease and {@code other} read the same memory (for tests). */
         boolean sharesMemoryWith(Lease other) {
             return body == other.body;
         }
@@ -69,21 +87,35 @@ final class DirectSendBuffers {
         int length;
         int refs;
 
-        Body(int capacity) {
-            buffer = ByteBuffer.allocateDirect(capacity);
+        Body(ByteBuffer buffer) {
+            this.buffer = buffer;
         }
     }
 
     /**
      * A lease on the off-heap copy of version {@code version}'s {@code bytes} (whose SHA-256 is {@code sha256}): the
      * kept copy if it already holds them, else the kept buffer refilled if no lease is open on it and it is large
-     * enough, else a new buffer.
+     * enough, else a new buffer; the array itself, not kept, if no new direct buffer can be reserved.
      */
     synchronized Lease acquire(long version, byte[] bytes, String sha256) {
         Body b = kept;
         if (b == null || !(b.version == version && sha256.equals(b.sha256) && b.length == bytes.length)) {
             if (b == null || b.refs > 0 || b.buffer.capacity() < bytes.length) {
-                b = new Body(bytes.length);
+                ByteBuffer memory;
+                try {
+                    memory = allocate.apply(bytes.length);
+                } catch (OutOfMemoryError e) { // the direct-memory limit: send this version from its array
+                    log.warn(
+                            "no direct memory for the {} bytes of policy version {} ({}): sending it from the heap",
+                            bytes.length,
+                            version,
+                            e.getMessage());
+                    Body heap = new Body(ByteBuffer.wrap(bytes));
+                    heap.length = bytes.length;
+                    heap.refs = 1;
+                    return new Lease(heap);
+                }
+                b = new Body(memory);
                 kept = b;
             }
             b.sha256 = null; // not a valid copy of anything until the copy is done

@@ -87,6 +87,22 @@ class DirectSendBuffersTest {
         }
     }
 
+    @Test
+    void sendsFromTheArrayWhenNoDirectMemoryCanBeReserved() {
+        DirectSendBuffers buffers = new DirectSendBuffers(n -> {
+            throw new OutOfMemoryError("Cannot reserve " + n + " bytes of direct buffer memory");
+        });
+        byte[] v1 = randomBytes(1, 10_000);
+
+        try (DirectSendBuffers.Lease lease = buffers.acquire(1, v1, sha256(v1))) {
+            ByteBuffer view = lease.bytes();
+
+            assertThat(view.isDirect()).isFalse();
+            assertThat(view.isReadOnly()).isTrue();
+            assertThat(bytesOf(view)).isEqualTo(v1);
+        }
+    }
+
     static byte[] bytesOf(ByteBuffer view) {
         byte[] out = new byte[view.remaining()];
         view.duplicate().get(out);
