@@ -39,10 +39,14 @@ import java.util.function.Consumer;
  * <p>Per N it also reports the stage profile of the fastest of the 3 pushes, read from the meters both sides keep
  * (the replicas' {@code gspo.rollout.push.stage} and {@code gspo.rollout.push.cpu}, the publisher's {@code
  * gspo.publish.stage}) as the difference before/after that push: the replicas' stages and receive CPU time averaged
- * over the N replicas, the publisher's send/answer averaged over the N requests, and the JVM's garbage-collection
- * pauses during that push (the replicas and the publisher share the bench's JVM and heap: a pause stops them all).
+ * over the N replicas, the publisher's send/answer averaged over the N requests (its off-heap copy: once per push),
+ * the JVM's garbage-collection pauses during that push (the replicas and the publisher share the bench's JVM and
+ * heap: a pause stops them all), and the whole JVM's CPU time during that push less the replicas' receive CPU (what
+ * the sender, the HTTP client and everything else in the JVM spent).
  */
 final class PublishBench {
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -138,6 +142,16 @@ final class PublishBench {
                     "request and hashing threads, fastest push, mean over replicas"));
             out.accept(new Row(
                     "publish",
+                    label + " JVM CPU time outside the replicas' threads, " + n + " " + replicasWord,
+                    bestProfile.otherCpuMillis(n),
+                    "ms",
+                    Double.NaN,
+                    load,
+                    "fastest push: the whole JVM's CPU time minus the replicas' receive CPU (sender, HTTP client,"
+                            + " Tomcat pollers, GC, JIT); JVM total " + Results.num(bestProfile.processCpuMillis())
+                            + " ms"));
+            out.accept(new Row(
+                    "publish",
                     label + " stage profile, " + n + " " + replicasWord,
                     bestProfile.replicaMillis(),
                     "ms",
@@ -149,7 +163,11 @@ final class PublishBench {
 
     /** Cumulative stage times (ns) of each replica and of the publisher at one moment. */
     private record Snapshot(
-            List<Map<String, Long>> replicaStages, List<Long> replicaCpu, Map<String, Long> publisher, long gcMillis) {
+            List<Map<String, Long>> replicaStages,
+            List<Long> replicaCpu,
+            Map<String, Long> publisher,
+            long gcMillis,
+            long processCpuNanos) {
         static Snapshot of(List<Replica> replicas, MeterRegistry publisherMeters) {
             List<Map<String, Long>> stages = new ArrayList<>();
             List<Long> cpu = new ArrayList<>();
@@ -159,7 +177,12 @@ final class PublishBench {
                         .mapToLong(t -> (long) t.totalTime(TimeUnit.NANOSECONDS))
                         .sum());
             }
-            return new Snapshot(stages, cpu, byStage(publisherMeters, PublishStages.METER), collectionMillis());
+            return new Snapshot(
+                    stages,
+                    cpu,
+                    byStage(publisherMeters, PublishStages.METER),
+                    collectionMillis(),
+                    OS.getProcessCpuTime());
         }
 
         /** Accumulated collection time of every collector of this JVM, ms (-1 where a collector does not say). */
@@ -195,15 +218,30 @@ final class PublishBench {
             publisher.forEach((stage, ns) -> {
                 if (stage.equals(PublishStages.SEND) || stage.equals(PublishStages.ANSWER)) {
                     pub.put(stage, (ns - before.publisher.getOrDefault(stage, 0L)) / 1e6 / n);
+                } else if (stage.equals(PublishStages.COPY)) { // once per publish, shared by the n requests
+                    pub.put(stage, (ns - before.publisher.getOrDefault(stage, 0L)) / 1e6);
                 }
             });
-            return new Profile(replica, cpu, pub, gcMillis - before.gcMillis);
+            return new Profile(
+                    replica, cpu, pub, gcMillis - before.gcMillis, (processCpuNanos - before.processCpuNanos) / 1e6);
         }
     }
 
     /** One push's stage profile, in ms. */
     private record Profile(
-            Map<String, Double> replica, double cpuMillis, Map<String, Double> publisher, long gcMillis) {
+            Map<String, Double> replica,
+            double cpuMillis,
+            Map<String, Double> publisher,
+            long gcMillis,
+            double processCpuMillis) {
+        /**
+         * CPU time of the bench's JVM during the push outside the replicas' request and hashing threads: the
+         * publisher's sending threads (HTTP client, its selector), the replicas' Tomcat pollers, GC and JIT.
+         */
+        double otherCpuMillis(int n) {
+            return processCpuMillis - n * cpuMillis;
+        }
+
         /** The replica's timeline: its stages' sum, without work on other threads that overlaps them. */
         double replicaMillis() {
             return replica.entrySet().stream()
@@ -216,7 +254,7 @@ final class PublishBench {
             StringBuilder s = new StringBuilder("replica (mean):");
             replica.forEach(
                     (stage, ms) -> s.append(' ').append(stage).append(' ').append(Results.num(ms)));
-            s.append("; publisher (mean per request):");
+            s.append("; publisher (send/answer: mean per request; copy: per publish):");
             publisher.forEach(
                     (stage, ms) -> s.append(' ').append(stage).append(' ').append(Results.num(ms)));
             return s.append(" ms; JVM GC pauses during the push ")

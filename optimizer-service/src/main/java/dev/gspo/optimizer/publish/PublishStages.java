@@ -10,7 +10,8 @@ import java.util.function.Supplier;
 /**
  * The optimizer's side of the stage profile of a weight push: {@code gspo.publish.stage} (timer, tag {@code stage}):
  * {@link #SERIALISE} and {@link #SHA256} once per version (timed by whoever serialises it: the training loop through
- * {@code PolicySink#recordStage}, the bench with {@link #time}), then per
+ * {@code PolicySink#recordStage}, the bench with {@link #time}), {@link #COPY} per publish and catch-up (getting the
+ * version's off-heap copy, {@code DirectSendBuffers}: the heap → off-heap copy when made then, else ~0), then per
  * replica and attempt {@link #SEND} (from the request being sent until the HTTP client has taken the body's last
  * slice: the transfer, as far as the socket's buffers let the client run ahead of the replica) and {@link #ANSWER}
  * (from there until the replica's answer: what the replica does after the last byte, i.e. verify, build, swap).
@@ -20,6 +21,7 @@ public final class PublishStages implements MeterBinder {
     public static final String METER = "gspo.publish.stage";
     public static final String SERIALISE = PolicySink.STAGE_SERIALISE;
     public static final String SHA256 = PolicySink.STAGE_SHA256;
+    public static final String COPY = "copy";
     public static final String SEND = "send";
     public static final String ANSWER = "answer";
 

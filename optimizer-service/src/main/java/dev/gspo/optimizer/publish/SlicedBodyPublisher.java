@@ -7,18 +7,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A request body that hands the HTTP client read-only slices of one byte array, without copying it.
+ * A request body that hands the HTTP client read-only slices of one byte array or buffer, without copying it.
  *
  * <p>Why not {@code BodyPublishers.ofByteArray}: the JDK's publisher copies the whole array into 16 KB heap buffers
  * when the request is sent, so a 100 MB weight set becomes ~6 000 fresh buffers, all alive until the last one is
- * written, per replica and per attempt. Here the only copy left is the socket's own. The array must not change
- * while a request is in flight (a published version's bytes never do).
+ * written, per replica and per attempt. Over a heap array the only copies left are the socket's own (heap → temporary
+ * direct buffer, see {@link DirectSendBuffers}); over a direct buffer there are none. The bytes must not change while
+ * a request is in flight (a published version's bytes never do; {@link DirectSendBuffers} keeps its leases' bytes).
  */
 final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
     /** Slice size: large enough that per-item overhead vanishes, small enough to keep the socket's temp buffer modest. */
     static final int SLICE = 1 << 20;
 
-    private final byte[] bytes;
+    private final ByteBuffer body;
     private final int sliceSize;
     private final Runnable onLastSlice;
 
@@ -32,17 +33,25 @@ final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
 
     /** @param onLastSlice run once a subscription has handed over its last slice (before it completes) */
     SlicedBodyPublisher(byte[] bytes, int sliceSize, Runnable onLastSlice) {
+        this(ByteBuffer.wrap(bytes), sliceSize, onLastSlice);
+    }
+
+    /**
+     * @param body        the bytes from its position to its limit (not changed by this publisher: slices are views)
+     * @param onLastSlice run once a subscription has handed over its last slice (before it completes)
+     */
+    SlicedBodyPublisher(ByteBuffer body, int sliceSize, Runnable onLastSlice) {
         if (sliceSize <= 0) {
             throw new IllegalArgumentException("slice size must be > 0, got " + sliceSize);
         }
-        this.bytes = bytes;
+        this.body = body.slice();
         this.sliceSize = sliceSize;
         this.onLastSlice = onLastSlice;
     }
 
     @Override
     public long contentLength() {
-        return bytes.length;
+        return body.capacity();
     }
 
     @Override
@@ -91,15 +100,15 @@ final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
             }
             int missed = 1;
             do {
-                while (!done && position < bytes.length && demand.get() > 0) {
-                    int length = Math.min(sliceSize, bytes.length - position);
-                    ByteBuffer slice =
-                            ByteBuffer.wrap(bytes, position, length).slice().asReadOnlyBuffer();
+                int end = body.capacity();
+                while (!done && position < end && demand.get() > 0) {
+                    int length = Math.min(sliceSize, end - position);
+                    ByteBuffer slice = body.slice(position, length).asReadOnlyBuffer();
                     position += length;
                     demand.decrementAndGet();
                     subscriber.onNext(slice);
                 }
-                if (!done && position == bytes.length) {
+                if (!done && position == body.capacity()) {
                     done = true;
                     onLastSlice.run();
                     subscriber.onComplete();

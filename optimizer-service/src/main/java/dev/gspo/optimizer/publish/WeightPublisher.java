@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Pushes one serialised weight set to every replica in parallel ({@code PUT /v1/policy}, body = the safetensors
  * bytes, with {@code X-Policy-Version}, {@code X-Content-SHA256} and the bearer token). The bytes are produced once
  * per version by the caller and streamed to each replica in one request: no per-tensor round trips, and no copy of
- * the array per replica ({@link SlicedBodyPublisher}).
+ * the array per replica ({@link SlicedBodyPublisher}). A full weight set is sent from one off-heap copy per version
+ * ({@link DirectSendBuffers}: the HTTP client then copies nothing on the way to the socket), made once and shared by
+ * every replica's push and by catch-ups of the same version; an adapter (a few MB) is sent from its array.
  *
  * <p>A replica that fails is retried up to {@code attempts} times, except after a timeout: a replica that did not
  * answer within {@code timeout} is hung or overloaded, and another full timeout would only stall the step longer (it
@@ -35,6 +38,7 @@ public final class WeightPublisher {
     private final int attempts;
     private final ExecutorService executor;
     private final PublishStages stages;
+    private final DirectSendBuffers sendBuffers = new DirectSendBuffers();
 
     public WeightPublisher(
             HttpClient http, String pushToken, Duration timeout, int attempts, ExecutorService executor) {
@@ -64,13 +68,16 @@ public final class WeightPublisher {
 
     public PublishResult publish(List<URI> replicas, long version, byte[] safetensors, String sha256) {
         long start = System.nanoTime();
-        List<CompletableFuture<PublishResult.Replica>> futures = new ArrayList<>();
-        for (URI replica : replicas) {
-            futures.add(CompletableFuture.supplyAsync(
-                    () -> pushWithRetries(replica, version, safetensors, sha256), executor));
+        List<PublishResult.Replica> results;
+        try (DirectSendBuffers.Lease body = offHeap(version, safetensors, sha256)) {
+            List<CompletableFuture<PublishResult.Replica>> futures = new ArrayList<>();
+            for (URI replica : replicas) {
+                ByteBuffer view = body.bytes();
+                futures.add(CompletableFuture.supplyAsync(
+                        () -> pushWithRetries(replica, "/v1/policy", version, view, sha256, null), executor));
+            }
+            results = futures.stream().map(CompletableFuture::join).toList();
         }
-        List<PublishResult.Replica> results =
-                futures.stream().map(CompletableFuture::join).toList();
         return new PublishResult(
                 version,
                 (long) safetensors.length * replicas.size(),
@@ -83,7 +90,17 @@ public final class WeightPublisher {
 
     /** Brings one replica to {@code version} (used when a replica turns out to be behind). */
     public PublishResult.Replica pushWithRetries(URI replica, long version, byte[] safetensors, String sha256) {
-        return pushWithRetries(replica, "/v1/policy", version, safetensors, sha256, null);
+        try (DirectSendBuffers.Lease body = offHeap(version, safetensors, sha256)) {
+            return pushWithRetries(replica, "/v1/policy", version, body.bytes(), sha256, null);
+        }
+    }
+
+    /** A lease on the version's off-heap copy; the time to get it (the copy, when made now) is stage {@code copy}. */
+    private DirectSendBuffers.Lease offHeap(long version, byte[] safetensors, String sha256) {
+        long t0 = System.nanoTime();
+        DirectSendBuffers.Lease lease = sendBuffers.acquire(version, safetensors, sha256);
+        stages.record(PublishStages.COPY, System.nanoTime() - t0);
+        return lease;
     }
 
     /**
@@ -92,11 +109,12 @@ public final class WeightPublisher {
      */
     public PublishResult.Replica pushAdapterWithRetries(
             URI replica, long version, byte[] adapter, String sha256, String baseSha256) {
-        return pushWithRetries(replica, "/v1/policy/adapter", version, adapter, sha256, baseSha256);
+        return pushWithRetries(replica, "/v1/policy/adapter", version, ByteBuffer.wrap(adapter), sha256, baseSha256);
     }
 
+    /** @param body the bytes from its position to its limit (not changed: each attempt sends views of it) */
     private PublishResult.Replica pushWithRetries(
-            URI replica, String path, long version, byte[] safetensors, String sha256, String baseSha256) {
+            URI replica, String path, long version, ByteBuffer body, String sha256, String baseSha256) {
         String error = null;
         for (int attempt = 1; attempt <= attempts; attempt++) {
             try {
@@ -113,7 +131,7 @@ public final class WeightPublisher {
                 AtomicLong sent = new AtomicLong();
                 HttpResponse<String> response = http.send(
                         request.PUT(new SlicedBodyPublisher(
-                                        safetensors, SlicedBodyPublisher.SLICE, () -> sent.set(System.nanoTime())))
+                                        body, SlicedBodyPublisher.SLICE, () -> sent.set(System.nanoTime())))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
                 long answered = System.nanoTime();

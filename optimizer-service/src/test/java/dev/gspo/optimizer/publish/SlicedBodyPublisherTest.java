@@ -37,6 +37,20 @@ class SlicedBodyPublisherTest {
     }
 
     @Test
+    void slicesOfADirectBufferAreDirectSoTheSocketWritesThemWithoutACopy() {
+        byte[] bytes = randomBytes(10_000);
+        ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).put(0, bytes);
+        Collector c = new Collector(1);
+
+        new SlicedBodyPublisher(direct, 3_000, () -> {}).subscribe(c);
+
+        assertThat(c.completed).isTrue();
+        assertThat(c.slices).allMatch(ByteBuffer::isDirect).allMatch(ByteBuffer::isReadOnly);
+        assertThat(c.bytes()).isEqualTo(bytes);
+        assertThat(direct.position()).isZero(); // the caller's buffer is not consumed: every attempt sends it all
+    }
+
+    @Test
     void emitsNoMoreThanIsRequested() {
         Collector c = new Collector(0);
         new SlicedBodyPublisher(randomBytes(100), 10).subscribe(c);
