@@ -141,6 +141,7 @@ final class MatVec {
         private volatile int generation;
         private volatile boolean stopped;
         private volatile Thread caller;
+        private volatile Throwable failure; // a worker's, rethrown by the caller
         private int threads; // ranges of the current holder: caller + threads − 1 workers (≤ workers.length + 1)
         // the posted product, published by the volatile write of `generation`
         private MemorySegment w;
@@ -171,7 +172,12 @@ final class MatVec {
             for (int i = 0; i < parts - 1; i++) {
                 LockSupport.unpark(workers[i]);
             }
-            MatVec.rows(w, cols, x, y, 0, rows / parts);
+            RuntimeException own = null;
+            try {
+                MatVec.rows(w, cols, x, y, 0, rows / parts);
+            } catch (RuntimeException e) {
+                own = e; // still wait for the workers: they write into y
+            }
             int spins = 0;
             while (remaining.get() != 0) {
                 if (++spins < SPINS) {
@@ -179,6 +185,11 @@ final class MatVec {
                 } else {
                     LockSupport.park(this);
                 }
+            }
+            Throwable theirs = failure;
+            failure = null;
+            if (own != null || theirs != null) {
+                throw own != null ? own : new IllegalStateException("a matrix-vector worker failed", theirs);
             }
         }
 
@@ -200,7 +211,12 @@ final class MatVec {
                 seen = g;
                 int n = parts;
                 if (part < n) {
-                    MatVec.rows(w, cols, x, y, (int) ((long) rows * part / n), (int) ((long) rows * (part + 1) / n));
+                    try {
+                        MatVec.rows(
+                                w, cols, x, y, (int) ((long) rows * part / n), (int) ((long) rows * (part + 1) / n));
+                    } catch (RuntimeException | Error e) { // reported to the caller, who must not wait forever
+                        failure = e;
+                    }
                     if (remaining.decrementAndGet() == 0) {
                         LockSupport.unpark(caller);
                     }
