@@ -17,22 +17,25 @@ import java.util.concurrent.locks.ReentrantLock;
  *   y[r] = Σ_i W[r, i] · x[i],   W row-major [rows, cols] float32 in native byte order,   r ∈ [0, rows)
  * </pre>
  *
- * Each dot product runs 8 independent float accumulators over i (so the loads of consecutive columns overlap) and
- * adds them pairwise at the end, ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)), then the tail. Scalar Java, no incubator
- * module: measured on this project's 2-core machine (docs/BENCHMARKS.md, "Batch-1 decode, round 2"), this kernel
- * over a native segment read 11.1–11.2 GB/s on one thread (libtorch's own batch-1 matrix-vector product: 11.1 GB/s)
- * and the Vector API's 4-row FMA kernel 13.4 GB/s; with two threads the scalar kernel was not slower (10.7–16.8 against
- * 11.9–12.6 GB/s). The Vector API would need {@code --add-modules jdk.incubator.vector} at every launch, so the scalar
- * kernel is used.
+ * The dot-product kernel ({@link #KERNEL}) is the JDK's Vector API ({@link VectorDot}: 4 vector FMA accumulators,
+ * 16 floats wide with AVX-512) when the JVM runs with {@code --add-modules jdk.incubator.vector} (every launcher of
+ * this project passes it), else a scalar kernel ({@link ScalarDot}: 8 float accumulators). Measured in the whole
+ * decode step (docs/BENCHMARKS.md, "Batch-1 decode, round 2", one thread, loaded machine), a batch-1 step of the
+ * 25M model took 4.6 ms with the Vector API kernel and 18.3 ms with the scalar one, against 10.6–11.6 ms for
+ * libtorch's own step: hence the incubator module, with the scalar kernel as the fallback where it is absent.
  *
  * <p><b>Threads.</b> A product of at least {@link #PARALLEL_MIN_FLOATS} weights is split by rows into
  * {@code threads} contiguous ranges: the caller computes the first, the workers of one process-wide pool the others
- * (daemon threads, started on first use, each waiting on its own generation counter: no allocation per product).
+ * (daemon threads, started on first use, spinning briefly and then parking on the pool's generation counter: no
+ * allocation per product).
  * Smaller products stay on the caller (handing a range to another thread costs more than it saves). One caller uses
  * the pool at a time ({@link #tryAcquire}); a caller that does not get it computes everything itself.
  */
 final class MatVec {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+
+    /** The dot-product kernel of this JVM ({@link #pickKernel}). */
+    static final Dot KERNEL = pickKernel();
 
     /** Products smaller than this (in weights, = 256 KiB) run on the caller alone. */
     static final long PARALLEL_MIN_FLOATS = 1L << 16;
@@ -63,36 +66,85 @@ final class MatVec {
     /** y[r] = W[r, :] · x for r ∈ [lo, hi). */
     static void rows(MemorySegment w, int cols, float[] x, float[] y, int lo, int hi) {
         for (int r = lo; r < hi; r++) {
-            y[r] = dot(w, (long) r * cols * Float.BYTES, x, cols);
+            y[r] = KERNEL.dot(w, (long) r * cols * Float.BYTES, x, 0, cols);
         }
     }
 
-    /** Σ_i W[offset + 4i] · x[i] over i ∈ [0, n). */
+    /** Σ_i W[offset + 4i] · x[i] over i ∈ [0, n), with {@link #KERNEL}. */
     static float dot(MemorySegment w, long offset, float[] x, int n) {
-        return dot(w, offset, x, 0, n);
+        return KERNEL.dot(w, offset, x, 0, n);
     }
 
-    /** Σ_i W[offset + 4i] · x[from + i] over i ∈ [0, n), with 8 accumulators added pairwise. */
+    /** Σ_i W[offset + 4i] · x[from + i] over i ∈ [0, n), with {@link #KERNEL}. */
     static float dot(MemorySegment w, long offset, float[] x, int from, int n) {
-        float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            long o = offset + (long) i * Float.BYTES;
-            int k = from + i;
-            a0 += w.get(F32, o) * x[k];
-            a1 += w.get(F32, o + 4) * x[k + 1];
-            a2 += w.get(F32, o + 8) * x[k + 2];
-            a3 += w.get(F32, o + 12) * x[k + 3];
-            a4 += w.get(F32, o + 16) * x[k + 4];
-            a5 += w.get(F32, o + 20) * x[k + 5];
-            a6 += w.get(F32, o + 24) * x[k + 6];
-            a7 += w.get(F32, o + 28) * x[k + 7];
+        return KERNEL.dot(w, offset, x, from, n);
+    }
+
+    /** A dot product of native float32 weights with a float[] slice, and the scaled sum of such a row into one. */
+    interface Dot {
+        /** Σ_i W[offset + 4i] · x[from + i] over i ∈ [0, n). */
+        float dot(MemorySegment w, long offset, float[] x, int from, int n);
+
+        /** y[from + i] += a · W[offset + 4i] for i ∈ [0, n) (attention's probability-weighted sum of values). */
+        void axpy(float a, MemorySegment w, long offset, float[] y, int from, int n);
+    }
+
+    /** The scalar kernel: 8 float accumulators added pairwise, ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)), then the tail. */
+    static final class ScalarDot implements Dot {
+        @Override
+        public float dot(MemorySegment w, long offset, float[] x, int from, int n) {
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+            int i = 0;
+            for (; i + 8 <= n; i += 8) {
+                long o = offset + (long) i * Float.BYTES;
+                int k = from + i;
+                a0 += w.get(F32, o) * x[k];
+                a1 += w.get(F32, o + 4) * x[k + 1];
+                a2 += w.get(F32, o + 8) * x[k + 2];
+                a3 += w.get(F32, o + 12) * x[k + 3];
+                a4 += w.get(F32, o + 16) * x[k + 4];
+                a5 += w.get(F32, o + 20) * x[k + 5];
+                a6 += w.get(F32, o + 24) * x[k + 6];
+                a7 += w.get(F32, o + 28) * x[k + 7];
+            }
+            float s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+            for (; i < n; i++) {
+                s += w.get(F32, offset + (long) i * Float.BYTES) * x[from + i];
+            }
+            return s;
         }
-        float s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
-        for (; i < n; i++) {
-            s += w.get(F32, offset + (long) i * Float.BYTES) * x[from + i];
+
+        @Override
+        public void axpy(float a, MemorySegment w, long offset, float[] y, int from, int n) {
+            for (int i = 0; i < n; i++) {
+                y[from + i] += a * w.get(F32, offset + (long) i * Float.BYTES);
+            }
         }
-        return s;
+
+        @Override
+        public String toString() {
+            return "scalar";
+        }
+    }
+
+    /**
+     * The Vector API kernel ({@link VectorDot}) when {@code jdk.incubator.vector} is in the boot layer (the JVM was
+     * started with {@code --add-modules jdk.incubator.vector}) and {@code -Dgspo.matvec.scalar=true} is not set; else
+     * the scalar kernel. {@link VectorDot} is loaded by name only then, so this class never links against the module
+     * when it is absent.
+     */
+    static Dot pickKernel() {
+        if (!Boolean.getBoolean("gspo.matvec.scalar")
+                && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            try {
+                return (Dot) Class.forName(MatVec.class.getPackageName() + ".VectorDot")
+                        .getDeclaredConstructor()
+                        .newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                return new ScalarDot();
+            }
+        }
+        return new ScalarDot();
     }
 
     /**

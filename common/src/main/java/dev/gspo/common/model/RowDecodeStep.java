@@ -186,6 +186,11 @@ public final class RowDecodeStep {
         return logSoftmax(logits, temperature);
     }
 
+    /** The matrix–vector kernel this JVM runs: "Vector API, …" with {@code jdk.incubator.vector}, else "scalar". */
+    public static String kernel() {
+        return MatVec.KERNEL.toString();
+    }
+
     /** Steps decoded in Java in this JVM so far (all step objects): shows which path a decode call took. */
     public static long stepsRun() {
         return STEPS.sum();
@@ -238,11 +243,7 @@ public final class RowDecodeStep {
                 attention[a + c] = 0;
             }
             for (int t = 0; t <= p; t++) {
-                float prob = scores[t] / sum;
-                long v = head + (long) t * hd * Float.BYTES;
-                for (int c = 0; c < hd; c++) {
-                    attention[a + c] += prob * kv[1].get(MatVec.F32, v + (long) c * Float.BYTES);
-                }
+                MatVec.KERNEL.axpy(scores[t] / sum, kv[1], head + (long) t * hd * Float.BYTES, attention, a, hd);
             }
         }
         MatVec.multiply(pool, w.o(), d, heads * hd, attention, out);

@@ -65,6 +65,44 @@ class MatVecTest {
     }
 
     @Test
+    void bothKernelsDotAndAxpyAsTheDoublePrecisionReferenceAndTheTestsRunTheVectorOne() {
+        // surefire passes --add-modules jdk.incubator.vector (djl.jvm.args), as every launcher of the project does
+        assertThat(MatVec.KERNEL).isInstanceOf(VectorDot.class);
+        SplittableRandom rng = new SplittableRandom(8);
+        for (int n : new int[] {1, 7, 8, 15, 16, 63, 64, 65, 96, 131, 512}) { // tails of every kind
+            float[] w = new float[n + 3];
+            float[] x = new float[n + 5];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) rng.nextGaussian();
+            }
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rng.nextGaussian();
+            }
+            MemorySegment segment = Arena.ofAuto().allocate((long) w.length * Float.BYTES, 64); // native, as libtorch's
+            MemorySegment.copy(w, 0, segment, MatVec.F32, 0, w.length);
+            double exact = 0;
+            double magnitude = 0;
+            for (int i = 0; i < n; i++) { // from weight 3 on, against x from 5 on: both offsets used
+                exact += (double) w[3 + i] * x[5 + i];
+                magnitude += Math.abs((double) w[3 + i] * x[5 + i]);
+            }
+            for (MatVec.Dot kernel : new MatVec.Dot[] {new MatVec.ScalarDot(), new VectorDot()}) {
+                assertThat((double) kernel.dot(segment, 3L * Float.BYTES, x, 5, n))
+                        .as("%s, n = %d", kernel, n)
+                        .isCloseTo(exact, org.assertj.core.api.Assertions.within(1e-6 * magnitude));
+                float[] y = x.clone();
+                kernel.axpy(0.75f, segment, 3L * Float.BYTES, y, 5, n); // y[5 + i] += 0.75 · w[3 + i]
+                for (int i = 0; i < y.length; i++) {
+                    double want = i < 5 || i >= 5 + n ? x[i] : x[i] + 0.75 * w[3 + i - 5];
+                    assertThat((double) y[i])
+                            .as("%s axpy, n = %d, index %d", kernel, n, i)
+                            .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-6 * (1 + Math.abs(want))));
+                }
+            }
+        }
+    }
+
+    @Test
     void aWorkersFailureReachesTheCallerInsteadOfHangingIt() {
         int rows = 512;
         int cols = 256;
