@@ -215,7 +215,8 @@ public final class BenchCommand implements Callable<Integer> {
                                 new DecodeBench(labels.get(m), models.get(m), smoke ? 0 : 1.0, readGBs, matVecGBs);
                         bench.inProcess(2, 4, true, r -> {}); // warm-up of both paths
                         bench.inProcess(2, 4, false, r -> {});
-                        bench.inProcess(1, 128, true, r -> {}); // and of the one-row Java step (JIT) and its control
+                        // and of the one-row Java step (its JIT) and its control
+                        bench.inProcess(1, Math.min(128, maxNew), true, r -> {});
                         bench.libtorchControl(16, r -> {});
                         settle();
                         for (int n : lengths) {
