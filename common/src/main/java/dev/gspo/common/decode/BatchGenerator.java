@@ -33,7 +33,9 @@ import java.util.Set;
  * <p><b>One row.</b> A cached call with a single request prefills in libtorch and then runs its one-token steps in
  * Java ({@link RowDecodeStep}: weights and KV cache read in place, no native op per step), where that step applies
  * (dense layers, no LoRA, CPU float32 weights, the fused path); elsewhere, and with {@link #withLibtorchSteps}, every
- * step runs through libtorch.
+ * step runs through libtorch. One-row calls come from the optimizer's greedy evaluations when a chunk of examples has
+ * one left ({@code HeldOutEvaluator}, 128 per chunk), and from {@code DecodeBatches} when a batch is one request of
+ * one row (an in-process replica); the rollout-service decodes through {@link RunningBatch}, which does not use it.
  */
 public final class BatchGenerator {
     private final PolicyModel model;
