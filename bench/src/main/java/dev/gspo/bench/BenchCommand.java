@@ -215,6 +215,9 @@ public final class BenchCommand implements Callable<Integer> {
                                 new DecodeBench(labels.get(m), models.get(m), smoke ? 0 : 1.0, readGBs, matVecGBs);
                         bench.inProcess(2, 4, true, r -> {}); // warm-up of both paths
                         bench.inProcess(2, 4, false, r -> {});
+                        // and of the one-row Java step (its JIT) and its control
+                        bench.inProcess(1, Math.min(128, maxNew), true, r -> {});
+                        bench.libtorchControl(16, r -> {});
                         settle();
                         for (int n : lengths) {
                             for (int b : batches) {
@@ -223,6 +226,9 @@ public final class BenchCommand implements Callable<Integer> {
                                     double budget = cached ? cacheBudget : noCacheBudget;
                                     if (f <= budget) {
                                         bench.inProcess(b, n, cached, results::add);
+                                        if (b == 1 && cached) { // before/after in one run: the same cell, libtorch
+                                            bench.libtorchControl(n, results::add);
+                                        }
                                     } else {
                                         results.skip("decode " + labels.get(m) + " B=" + b + " n=" + n
                                                 + (cached ? " cache" : " no-cache") + ": " + Results.num(f / 1e9)

@@ -7,6 +7,7 @@ import dev.gspo.common.decode.Completion;
 import dev.gspo.common.decode.SamplingParams;
 import dev.gspo.common.decode.SequenceRequest;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.RowDecodeStep;
 import dev.gspo.common.model.VersionDecodeWeights;
 import dev.gspo.common.wire.PromptInput;
 import dev.gspo.common.wire.RolloutRequest;
@@ -42,6 +43,7 @@ final class DecodeBench {
     private final Flops flops;
     private final BatchGenerator generator;
     private final BatchGenerator control;
+    private final BatchGenerator libtorchSteps;
     private final double minSeconds;
     private final double readGBs;
 
@@ -63,6 +65,8 @@ final class DecodeBench {
         // model's weights at the end of the run)
         this.generator = BatchGenerator.ignoringEos(model, new VersionDecodeWeights(model).get());
         this.control = BatchGenerator.ignoringEos(model, false);
+        // the same generator with a one-row call's steps through libtorch instead of RowDecodeStep: the B = 1 control
+        this.libtorchSteps = generator.withLibtorchSteps();
         this.minSeconds = minSeconds;
     }
 
@@ -70,9 +74,24 @@ final class DecodeBench {
         return flops;
     }
 
-    /** One cell in-process: best of the repetitions that fit in {@code minSeconds} (at least one, at most 3). */
+    /**
+     * One cell in-process: best of the repetitions that fit in {@code minSeconds} (at least one, at most 3). A cached
+     * B = 1 cell decodes its steps in Java ({@link RowDecodeStep}; the note counts them); {@link #libtorchControl} is
+     * the same cell through libtorch.
+     */
     void inProcess(int rows, int n, boolean cached, Consumer<Row> out) {
+        inProcess(generator, "", rows, n, cached, out);
+    }
+
+    /** The cached B = 1 cell with every step through libtorch (the path before {@link RowDecodeStep}): the control. */
+    void libtorchControl(int n, Consumer<Row> out) {
+        inProcess(libtorchSteps, " (control: libtorch steps)", 1, n, true, out);
+    }
+
+    private void inProcess(
+            BatchGenerator generator, String suffix, int rows, int n, boolean cached, Consumer<Row> out) {
         List<SequenceRequest> requests = requests(rows, n);
+        long javaStepsBefore = RowDecodeStep.stepsRun();
         double load = Machine.load();
         double best = Double.MAX_VALUE;
         long spent = 0;
@@ -89,6 +108,7 @@ final class DecodeBench {
                 steps = steps(c);
             }
         }
+        long javaSteps = RowDecodeStep.stepsRun() - javaStepsBefore;
         String trace = System.getProperty("gspo.bench.opTrace");
         if (trace != null
                 && cached
@@ -102,12 +122,15 @@ final class DecodeBench {
         double f = flops.decode(rows, PROMPT, steps, cached); // the FLOPs of the steps the batch ran
         out.accept(new Row(
                 "decode",
-                label + " B=" + rows + " n=" + n + (cached ? " cache" : " no-cache"),
+                label + " B=" + rows + " n=" + n + (cached ? " cache" : " no-cache") + suffix,
                 generated / best,
                 "tok/s",
                 f / best / 1e9,
                 load,
-                "in-process, " + ms(best) + " per batch" + memoryShare(rows, steps, cached, best)));
+                "in-process, " + ms(best) + " per batch" + memoryShare(rows, steps, cached, best)
+                        + (javaSteps > 0
+                                ? "; steps in Java (RowDecodeStep, " + RowDecodeStep.kernel() + " kernel): " + javaSteps
+                                : "")));
     }
 
     /**

@@ -94,7 +94,11 @@ class DockerfileTest {
                 .matches("\\d+:\\d+");
         String jvm = runtime.env().get("JDK_JAVA_OPTIONS");
         assertThat(jvm)
-                .contains("-XX:MaxRAMPercentage=75", "-Dai.djl.offline=true", "--enable-native-access=ALL-UNNAMED");
+                .contains(
+                        "-XX:MaxRAMPercentage=75",
+                        "-Dai.djl.offline=true",
+                        "--enable-native-access=ALL-UNNAMED",
+                        "--add-modules jdk.incubator.vector");
         String cache = runtime.env().get("DJL_CACHE_DIR");
         assertThat(cache).isNotBlank();
         assertThat(runtime.all("VOLUME")).singleElement().satisfies(v -> assertThat(v.arguments())

@@ -10,6 +10,7 @@ import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.KvCache;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.RowDecodeStep;
 import dev.gspo.common.model.Transformer;
 import dev.gspo.common.model.VersionDecodeWeights;
 import java.util.ArrayList;
@@ -28,12 +29,20 @@ import java.util.Set;
  * {@link VersionDecodeWeights}), and a one-token step over rows without left
  * padding skips the attention mask. {@link #generateWithoutCache} recomputes the whole prefix
  * every step: the control the cached path is tested against, and the baseline of the benchmarks.
+ *
+ * <p><b>One row.</b> A cached call with a single request prefills in libtorch and then runs its one-token steps in
+ * Java ({@link RowDecodeStep}: weights and KV cache read in place, no native op per step), where that step applies
+ * (dense layers, no LoRA, CPU float32 weights, the fused path); elsewhere, and with {@link #withLibtorchSteps}, every
+ * step runs through libtorch. One-row calls come from the optimizer's greedy evaluations when a chunk of examples has
+ * one left ({@code HeldOutEvaluator}, 128 per chunk), and from {@code DecodeBatches} when a batch is one request of
+ * one row (an in-process replica); the rollout-service decodes through {@link RunningBatch}, which does not use it.
  */
 public final class BatchGenerator {
     private final PolicyModel model;
     private final Set<Integer> eos;
     private final boolean fused;
     private final DecodeWeights versionWeights;
+    private final boolean javaSteps;
 
     /** Builds the fused decode weights at the start of each call (safe when the weights change in place between). */
     public BatchGenerator(PolicyModel model) {
@@ -53,7 +62,13 @@ public final class BatchGenerator {
     }
 
     private BatchGenerator(PolicyModel model, boolean fused, boolean endAtEos, DecodeWeights versionWeights) {
+        this(model, fused, endAtEos, versionWeights, true);
+    }
+
+    private BatchGenerator(
+            PolicyModel model, boolean fused, boolean endAtEos, DecodeWeights versionWeights, boolean javaSteps) {
         this.model = model;
+        this.javaSteps = javaSteps;
         // config.json's eos_token_id(s), and the tokenizer's eos (config.json's first, else tokenizer_config.json's
         // eos_token): a model whose config.json names none still ends its responses at its EOS
         this.eos = new HashSet<>();
@@ -85,6 +100,14 @@ public final class BatchGenerator {
      */
     public static BatchGenerator unfused(PolicyModel model) {
         return new BatchGenerator(model, false);
+    }
+
+    /**
+     * The same generator with every step through libtorch, also for one row (no {@link RowDecodeStep}): the control
+     * of the tests and the benchmark's before/after.
+     */
+    public BatchGenerator withLibtorchSteps() {
+        return new BatchGenerator(model, fused, !eos.isEmpty(), versionWeights, false); // eos empty: ignoringEos
     }
 
     public List<Completion> generate(List<SequenceRequest> requests) {
@@ -137,6 +160,8 @@ public final class BatchGenerator {
                 KvCache cache = useCache ? new KvCache(config, b, capacity, call) : null;
                 DecodeWeights perCall = fused && versionWeights == null ? transformer.decodeWeights(call) : null) {
             DecodeWeights decodeWeights = versionWeights != null ? versionWeights : perCall;
+            RowDecodeStep rowStep =
+                    javaSteps && useCache && b == 1 ? RowDecodeStep.of(transformer, decodeWeights) : null;
             NDArray temperature = call.create(temperatures, new Shape(b, 1));
             int filled = 0; // positions of allIds already fed to the model (always == cache length when cached)
             int width = promptWidth;
@@ -144,21 +169,24 @@ public final class BatchGenerator {
                 int from = useCache ? filled : 0;
                 int t = width - from;
                 float[] logprobs;
-                try (NDScope ignored = new NDScope()) {
-                    NDArray ids = call.create(slice(allIds, b, capacity, from, width), new Shape(b, t));
-                    NDArray positions = call.create(positions(padLeft, from, t), new Shape(b, t));
-                    // a one-token step over rows without left padding sees every key: no mask to build or add
-                    NDArray bias = fused && useCache && step > 0 && !padded
-                            ? null
-                            : AttentionBias.leftPadded(call, padLeft, from, t);
-                    NDArray hidden = transformer.hidden(ids, positions, bias, cache, decodeWeights);
-                    NDArray last = hidden.get(":, -1, :");
-                    logprobs = transformer
-                            .logits(last)
-                            .div(temperature)
-                            .logSoftmax(-1)
-                            .toFloatArray();
-                }
+                if (rowStep != null && step > 0) { // one row, one token at position `from` (no left padding)
+                    logprobs = rowStep.logprobs((int) allIds[from], from, cache, 0, temperatures[0]);
+                } else
+                    try (NDScope ignored = new NDScope()) {
+                        NDArray ids = call.create(slice(allIds, b, capacity, from, width), new Shape(b, t));
+                        NDArray positions = call.create(positions(padLeft, from, t), new Shape(b, t));
+                        // a one-token step over rows without left padding sees every key: no mask to build or add
+                        NDArray bias = fused && useCache && step > 0 && !padded
+                                ? null
+                                : AttentionBias.leftPadded(call, padLeft, from, t);
+                        NDArray hidden = transformer.hidden(ids, positions, bias, cache, decodeWeights);
+                        NDArray last = hidden.get(":, -1, :");
+                        logprobs = transformer
+                                .logits(last)
+                                .div(temperature)
+                                .logSoftmax(-1)
+                                .toFloatArray();
+                    }
                 filled = width;
                 boolean anyActive = false;
                 for (int i = 0; i < b; i++) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Keys and values of every layer for a batch being decoded, preallocated to their final length so that a decode step
@@ -20,6 +21,7 @@ public sealed class KvCache implements AutoCloseable permits SlotKvCache {
     final NDArray[] values;
     private final int capacity;
     private int length;
+    private MemorySegment[][] views; // per layer {keys, values}, made by views()
 
     public KvCache(ModelConfig config, int batch, int capacity, NDManager parent) {
         this.manager = parent.newSubManager();
@@ -58,6 +60,31 @@ public sealed class KvCache implements AutoCloseable permits SlotKvCache {
         values[layer].set(slot, v);
         NDIndex filled = new NDIndex(":, :, :{}", end);
         return new NDArray[] {keys[layer].get(filled), values[layer].get(filled)};
+    }
+
+    /**
+     * In-place views of layer {@code layer}'s keys and values ({@code [rows, Hkv, capacity, hd]} float32, row-major),
+     * made on first use and kept until the arrays are replaced ({@link #dropViews}): {@link RowDecodeStep} writes a
+     * step's key and value and reads the filled positions through them, with no copy.
+     */
+    MemorySegment[] views(int layer) {
+        if (views == null) {
+            views = new MemorySegment[keys.length][];
+        }
+        if (views[layer] == null) {
+            MemorySegment k = MatVec.view(keys[layer]);
+            MemorySegment v = MatVec.view(values[layer]);
+            if (k == null || v == null) {
+                throw new IllegalStateException("the KV cache of layer " + layer + " has no in-place float32 view");
+            }
+            views[layer] = new MemorySegment[] {k, v};
+        }
+        return views[layer];
+    }
+
+    /** Forgets the views: the arrays were replaced (a grown {@link SlotKvCache}). */
+    void dropViews() {
+        views = null;
     }
 
     void advance(int steps) {

@@ -16,7 +16,8 @@ import ai.djl.ndarray.types.SparseFormat;
  * </pre>
  *
  * The cos/sin tables are computed once in double precision for every position up to
- * {@code max_position_embeddings}; {@code rotate_half} is one matmul with a fixed ±1 permutation matrix, which is exact
+ * {@code max_position_embeddings} ({@link RowDecodeStep} computes one position's the same way, from the same
+ * {@link #inverseFrequencies}, {@link #cos} and {@link #sin}); {@code rotate_half} is one matmul with a fixed ±1 permutation matrix, which is exact
  * and costs one native op instead of four.
  */
 final class RotaryEmbedding implements AutoCloseable {
@@ -35,12 +36,11 @@ final class RotaryEmbedding implements AutoCloseable {
         int maxPos = config.maxPositionEmbeddings();
         float[] cos = new float[maxPos * hd];
         float[] sin = new float[maxPos * hd];
+        double[] invFreq = inverseFrequencies(config);
         for (int p = 0; p < maxPos; p++) {
             for (int j = 0; j < hd; j++) {
-                double invFreq = 1.0 / Math.pow(config.ropeTheta(), (2.0 * (j % half)) / hd);
-                double angle = p * invFreq;
-                cos[p * hd + j] = (float) Math.cos(angle);
-                sin[p * hd + j] = (float) Math.sin(angle);
+                cos[p * hd + j] = cos(p, invFreq[j % half]);
+                sin[p * hd + j] = sin(p, invFreq[j % half]);
             }
         }
         float[] r = new float[hd * hd];
@@ -51,6 +51,26 @@ final class RotaryEmbedding implements AutoCloseable {
         this.cosTable = owned(cos, new Shape(maxPos, hd));
         this.sinTable = owned(sin, new Shape(maxPos, hd));
         this.rotateHalf = owned(r, new Shape(hd, hd));
+    }
+
+    /** inv_freq[i] = 1 / theta^(2i / head_dim), i = 0 .. head_dim/2 − 1, in double precision. */
+    static double[] inverseFrequencies(ModelConfig config) {
+        int hd = config.headDim();
+        double[] out = new double[hd / 2];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / hd);
+        }
+        return out;
+    }
+
+    /** cos(angle) of position p at frequency invFreq, computed in double and rounded to float, as the tables hold it. */
+    static float cos(int p, double invFreq) {
+        return (float) Math.cos(p * invFreq);
+    }
+
+    /** sin(angle) of position p at frequency invFreq, computed in double and rounded to float, as the tables hold it. */
+    static float sin(int p, double invFreq) {
+        return (float) Math.sin(p * invFreq);
     }
 
     private NDArray owned(float[] data, Shape shape) {

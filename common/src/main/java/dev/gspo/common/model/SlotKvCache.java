@@ -112,6 +112,7 @@ public final class SlotKvCache extends KvCache {
         }
         allocatedRows = newRows;
         allocatedContext = newContext;
+        dropViews();
     }
 
     private NDArray grown(NDArray old, Shape shape, NDIndex filled) {
