@@ -13,6 +13,7 @@ import dev.gspo.common.model.DecodeWeights;
 import dev.gspo.common.model.ExpertRouting;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.RowDecodeStep;
 import dev.gspo.common.model.SlotKvCache;
 import dev.gspo.common.model.Transformer;
 import dev.gspo.common.model.VersionDecodeWeights;
@@ -47,6 +48,11 @@ import java.util.Set;
  * {@link DecodeAdapter}; null = the base model): rows of different adapters share the batch, the base projections run
  * once over every row and each adapter adds its low-rank term to its own rows ({@link AdapterRows}), in the prefill and
  * in every step. A row's adapter is fixed for its life.
+ *
+ * <p><b>One live row.</b> A step with a single live row on the base model runs in Java ({@link RowDecodeStep}: the
+ * fused weights and the row's slot of the cache read in place, no native op), where that step applies (dense layers,
+ * no LoRA on the model, CPU float32 weights); a row with its own adapter, a sparse model, or several rows step through
+ * libtorch. The two agree up to float rounding (decode = teacher forcing within 1e-5).
  *
  * <p>The weights are read once (the fused {@link DecodeWeights} are built when the batch opens, or are the version's own,
  * {@link VersionDecodeWeights}): one batch serves one policy version, and weights must not change in place while it
@@ -95,6 +101,8 @@ public final class RunningBatch<T> implements AutoCloseable {
     private final int sampleable;
     private final int pad;
     private final List<Live<T>> live = new ArrayList<>(); // index = slot
+    private RowDecodeStep rowStep; // built at the first step with one live row ({@link #rowStep})
+    private boolean rowStepBuilt;
     private long steps;
     private long admitted;
 
@@ -293,22 +301,26 @@ public final class RunningBatch<T> implements AutoCloseable {
             uniform &= l.length == live.getFirst().length;
         }
         float[] logprobs;
-        try (NDScope ignored = new NDScope()) {
-            cache.forStep(manager, positions, window);
-            NDArray idArray = manager.create(ids, new Shape(a, 1));
-            NDArray positionArray = manager.create(positions, new Shape(a, 1));
-            // all rows as long as each other see every key of the window: no mask to build or add
-            NDArray bias = uniform ? null : stepBias(positions, window);
-            AdapterRows adapters =
-                    AdapterRows.of(live.stream().map(l -> l.adapter).toList(), manager);
-            NDArray hidden =
-                    transformer.hidden(idArray, positionArray, bias, cache, weights, ExpertRouting.FREE, adapters);
-            logprobs = transformer
-                    .logits(hidden.get(":, -1, :"))
-                    .div(manager.create(temperatures, new Shape(a, 1)))
-                    .logSoftmax(-1)
-                    .toFloatArray();
-        }
+        RowDecodeStep javaStep = a == 1 && live.getFirst().adapter == null ? rowStep() : null;
+        if (javaStep != null) { // one live row on the base model: slot 0, its token at position length
+            logprobs = javaStep.logprobs((int) ids[0], (int) positions[0], cache, 0, temperatures[0]);
+        } else
+            try (NDScope ignored = new NDScope()) {
+                cache.forStep(manager, positions, window);
+                NDArray idArray = manager.create(ids, new Shape(a, 1));
+                NDArray positionArray = manager.create(positions, new Shape(a, 1));
+                // all rows as long as each other see every key of the window: no mask to build or add
+                NDArray bias = uniform ? null : stepBias(positions, window);
+                AdapterRows adapters =
+                        AdapterRows.of(live.stream().map(l -> l.adapter).toList(), manager);
+                NDArray hidden =
+                        transformer.hidden(idArray, positionArray, bias, cache, weights, ExpertRouting.FREE, adapters);
+                logprobs = transformer
+                        .logits(hidden.get(":, -1, :"))
+                        .div(manager.create(temperatures, new Shape(a, 1)))
+                        .logSoftmax(-1)
+                        .toFloatArray();
+            }
         steps++;
         for (int r = 0; r < a; r++) {
             Live<T> l = live.get(r);
@@ -316,6 +328,15 @@ public final class RunningBatch<T> implements AutoCloseable {
             sample(l.state, logprobs, r);
         }
         return removeEnded();
+    }
+
+    /** The Java one-row step over this batch's weights, built once; null where it does not apply (then libtorch). */
+    private RowDecodeStep rowStep() {
+        if (!rowStepBuilt) {
+            rowStepBuilt = true;
+            rowStep = RowDecodeStep.of(transformer, weights);
+        }
+        return rowStep;
     }
 
     /** [A, 1, 1, W]: row r sees key j iff j ≤ positions[r] (its own prompt and tokens, and the one fed now). */

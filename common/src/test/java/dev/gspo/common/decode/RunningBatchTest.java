@@ -8,6 +8,7 @@ import dev.gspo.common.decode.RunningBatch.Admission;
 import dev.gspo.common.decode.RunningBatch.Finished;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.RowDecodeStep;
 import dev.gspo.common.model.SlotKvCache;
 import dev.gspo.common.model.TestModels;
 import java.util.ArrayList;
@@ -68,6 +69,48 @@ class RunningBatchTest {
                 assertThat(got.get(i).finishReason()).isEqualTo(expected.get(i).finishReason());
                 assertThat(got.get(i).text()).isEqualTo(expected.get(i).text());
             }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"llama, true", "qwen2, true", "qwen3, true", "qwen3_moe, false"})
+    void aBatchDownToOneLiveRowStepsItInJavaAsTheLibtorchPathAlone(String type, boolean javaApplies) {
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = TestModels.random(
+                        manager, TestModels.config(type, 4, 2, false).withEosTokenIds(List.of()), 7)) {
+            // greedy, so that both paths are compared on the same tokens; the short row leaves after 2 tokens and the
+            // long one decodes its remaining 14 alone
+            SequenceRequest shortRow =
+                    new SequenceRequest(new int[] {1, 4}, new SamplingParams(2, 0.0, 1.0, 0, List.of()), 1);
+            SequenceRequest longRow =
+                    new SequenceRequest(new int[] {1, 5, 6}, new SamplingParams(16, 0.0, 1.0, 0, List.of()), 2);
+            Completion expected = new BatchGenerator(model)
+                    .withLibtorchSteps()
+                    .generate(List.of(longRow))
+                    .getFirst();
+
+            Map<String, Completion> got = new HashMap<>();
+            long javaStepsBefore = RowDecodeStep.stepsRun();
+            try (RunningBatch<String> batch = new RunningBatch<>(model, 2, 32, manager)) {
+                collect(
+                        got,
+                        batch.admit(List.of(new Admission<>("short", shortRow), new Admission<>("long", longRow))));
+                while (batch.running() > 0) {
+                    collect(got, batch.step());
+                }
+            }
+            long javaSteps = RowDecodeStep.stepsRun() - javaStepsBefore;
+
+            Completion alone = got.get("long");
+            assertThat(alone.tokenIds()).isEqualTo(expected.tokenIds());
+            TwoPathAgreementTest.assertClose(alone.logprobs(), expected.logprobs(), 1e-5);
+            int onlyRowLeftSteps = alone.tokenIds().length - got.get("short").tokenIds().length;
+            assertThat(onlyRowLeftSteps)
+                    .as("the long row decodes alone for a while")
+                    .isGreaterThan(4);
+            assertThat(javaSteps)
+                    .as("steps with one live row in Java (%s)", type)
+                    .isEqualTo(javaApplies ? onlyRowLeftSteps : 0);
         }
     }
 
