@@ -35,7 +35,8 @@ import java.util.Set;
  * (dense layers, no LoRA, CPU float32 weights, the fused path); elsewhere, and with {@link #withLibtorchSteps}, every
  * step runs through libtorch. One-row calls come from the optimizer's greedy evaluations when a chunk of examples has
  * one left ({@code HeldOutEvaluator}, 128 per chunk), and from {@code DecodeBatches} when a batch is one request of
- * one row (an in-process replica); the rollout-service decodes through {@link RunningBatch}, which does not use it.
+ * one row (an in-process replica). The rollout-service's continuous batching ({@link RunningBatch}) runs the same
+ * step whenever its batch is down to one live row on the base model.
  */
 public final class BatchGenerator {
     private final PolicyModel model;
