@@ -34,7 +34,8 @@ import java.util.function.Consumer;
 /**
  * Publishing one weight version: serialising it (safetensors, then SHA-256, once per version), pushing it with the
  * optimizer's {@link WeightPublisher} to N in-process replicas (each verifies the bytes and loads them into a new
- * model before it answers), against copying the same bytes to N receivers over raw loopback sockets.
+ * model before it answers), against copying the same bytes to N receivers over raw loopback sockets. One push to
+ * every replica first warms the JIT up; then three pushes per N, the fastest kept.
  *
  * <p>Per N it also reports the stage profile of the fastest of the 3 pushes, read from the meters both sides keep
  * (the replicas' {@code gspo.rollout.push.stage} and {@code gspo.rollout.push.cpu}, the publisher's {@code
@@ -87,6 +88,12 @@ final class PublishBench {
         String sha = PolicyModel.sha256(bytes);
         WeightPublisher publisher =
                 new WeightPublisher(http, Replica.PUSH_TOKEN, Duration.ofMinutes(5), 1, executor, stages);
+        int most = java.util.Arrays.stream(counts).max().orElse(1);
+        PublishResult warmUp = publisher.publish(
+                replicas.subList(0, most).stream().map(Replica::url).toList(), ++version, bytes, sha);
+        if (warmUp.failures() > 0) { // the JIT's first pushes on every replica are not measured
+            throw new IllegalStateException("publish failed: " + warmUp.replicas());
+        }
         for (int n : counts) {
             List<Replica> targets = replicas.subList(0, n);
             List<URI> urls = targets.stream().map(Replica::url).toList();

@@ -3,6 +3,7 @@ package dev.gspo.common.replica;
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.SafetensorsView;
+import java.util.function.Supplier;
 
 /**
  * How a replica turns published weights into the model it will serve next, the same for the rollout-service
@@ -47,5 +48,59 @@ public final class WeightInstall {
         PolicyModel next = served.withWeights(view, manager, retired == null ? null : retired.take());
         stages.lap(PushStages.BUILD);
         return next;
+    }
+
+    /**
+     * As {@link #build(PolicyModel, byte[], String, String, NDManager, PushStages, RetiredWeights)} for a body whose
+     * SHA-256 is still being computed on another thread ({@code actualSha256} waits for it): the content is checked
+     * and the model built <em>while</em> the digest is finished, and the checksum compared after. The result is the
+     * same as checking the checksum first: a wrong checksum is reported before anything the content is wrong in, and
+     * nothing built from an unverified body is returned: a model built from it is taken apart again, its storage put
+     * back into {@code retired} (or freed) for the next push. Stages: {@link PushStages#PARSE}, {@link
+     * PushStages#FINITE}, {@link PushStages#BUILD}, then the caller's wait for the digest, then {@link
+     * PushStages#SHA256}.
+     *
+     * @param actualSha256 waits for and returns the SHA-256 of exactly {@code safetensors}
+     */
+    public static PolicyModel buildWhileHashing(
+            PolicyModel served,
+            byte[] safetensors,
+            Supplier<String> actualSha256,
+            String sha256,
+            NDManager manager,
+            PushStages stages,
+            RetiredWeights retired) {
+        PolicyModel next = null;
+        RejectedWeightsException rejected = null;
+        try {
+            SafetensorsView view = WeightsVerifier.verifyContent(safetensors, served.config(), stages);
+            next = served.withWeights(view, manager, retired == null ? null : retired.take());
+            stages.lap(PushStages.BUILD);
+        } catch (RejectedWeightsException e) {
+            rejected = e; // reported only once the checksum is known to be right
+        }
+        try {
+            WeightsVerifier.requireChecksum(safetensors.length, actualSha256.get(), sha256);
+        } catch (RuntimeException | Error e) {
+            discard(next, retired);
+            throw e;
+        }
+        stages.lap(PushStages.SHA256);
+        if (rejected != null) {
+            throw rejected;
+        }
+        return next;
+    }
+
+    /** A model built from a body that turned out to be wrong: its storage goes back to {@code retired}, or is freed. */
+    private static void discard(PolicyModel model, RetiredWeights retired) {
+        if (model == null) {
+            return;
+        }
+        if (retired != null) {
+            retired.retire(model);
+        } else {
+            model.close();
+        }
     }
 }

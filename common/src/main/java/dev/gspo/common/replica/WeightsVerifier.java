@@ -36,14 +36,32 @@ public final class WeightsVerifier {
      */
     public static SafetensorsView verify(
             byte[] body, String actualSha256, String expectedSha256, ModelConfig config, PushStages stages) {
+        requireChecksum(body.length, actualSha256, expectedSha256);
+        stages.lap(PushStages.SHA256);
+        return verifyContent(body, config, stages);
+    }
+
+    /**
+     * @throws RejectedWeightsException {@code CHECKSUM_MISMATCH} unless the body's SHA-256 is the announced one
+     *                                  (compared in constant time)
+     */
+    public static void requireChecksum(long bodyLength, String actualSha256, String expectedSha256) {
         if (!MessageDigest.isEqual(
                 actualSha256.getBytes(StandardCharsets.US_ASCII), expectedSha256.getBytes(StandardCharsets.US_ASCII))) {
             throw new RejectedWeightsException(
                     CHECKSUM_MISMATCH,
-                    "X-Content-SHA256 " + expectedSha256 + " does not match the SHA-256 of the " + body.length
+                    "X-Content-SHA256 " + expectedSha256 + " does not match the SHA-256 of the " + bodyLength
                             + "-byte body, " + actualSha256);
         }
-        stages.lap(PushStages.SHA256);
+    }
+
+    /**
+     * The checks after the checksum: framing, names, shapes, dtypes ({@link PushStages#PARSE}), finite values
+     * ({@link PushStages#FINITE}).
+     *
+     * @return the checked buffer, ready for {@code model.withWeights}: nothing has been decoded or copied
+     */
+    public static SafetensorsView verifyContent(byte[] body, ModelConfig config, PushStages stages) {
         SafetensorsView view;
         try {
             view = SafetensorsView.of(body);

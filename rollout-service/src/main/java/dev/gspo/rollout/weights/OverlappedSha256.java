@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * range is a view of the reader's array, never a copy, and the reader does not write to it again. The hand-off is a
  * bounded queue ({@link #WAITING_RANGES}): a reader that gets that far ahead of the hasher waits, so the pending work
  * stays bounded. Ranges are hashed in the order they were handed over, so the digest is SHA-256 of their
- * concatenation; {@link #finish} hands over the end and waits for the digest.
+ * concatenation; {@link #end} hands over the end and {@link #await} waits for the digest ({@link #finish}: both), so
+ * the reader may do other work between the two.
  *
  * <p>Memory visibility: the reader's writes to a range happen-before the hasher reads it (the queue's put and take).
  *
@@ -58,8 +59,18 @@ final class OverlappedSha256 implements AutoCloseable {
 
     /** Hands over the end and waits for the SHA-256 of every range handed over, in order. */
     Digest finish() {
+        end();
+        return await();
+    }
+
+    /** Hands over the end: no more ranges follow; {@link #await} then gives the digest. */
+    void end() {
         put(END);
         ended = true;
+    }
+
+    /** Waits for the SHA-256 of every range handed over before {@link #end}, in order. */
+    Digest await() {
         try {
             return digest.get();
         } catch (InterruptedException e) {
@@ -70,7 +81,7 @@ final class OverlappedSha256 implements AutoCloseable {
         }
     }
 
-    /** Stops the hashing thread if {@link #finish} was not reached (the body failed): its digest is abandoned. */
+    /** Stops the hashing thread if {@link #end} was not reached (the body failed): its digest is abandoned. */
     @Override
     public void close() {
         if (!ended) {

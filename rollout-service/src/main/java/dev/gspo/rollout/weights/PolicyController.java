@@ -131,8 +131,9 @@ class PolicyController {
         gate.enter();
         try {
             PushStages stages = new PushStages();
-            PushBody.Received body = PushBody.receive(request, stages); // hashed as it arrives
-            return updater.install(headers, body, stages);
+            try (PushBody.Received body = PushBody.receive(request, stages)) { // hashed as it arrives
+                return updater.install(headers, body, stages);
+            }
         } finally {
             gate.leave();
         }

@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #receive} hashes the body while it arrives, on another thread ({@link OverlappedSha256}): every
  * {@link #HAND_OFF_BYTES} read are handed over as a range of the same array, so SHA-256 overlaps the socket reads
- * when a core is free and the digest is ready shortly after the last byte. Stages: {@link PushStages#READ} the reads,
- * {@link PushStages#HASH} the wait for the digest after the last byte, {@link PushStages#HASH_THREAD} the hashing
- * thread's busy time (overlapping the reads); the hashing thread's CPU time counts in the push's CPU time.
+ * when a core is free. The digest is not waited for here: the caller checks the content and builds the model while
+ * the hashing thread finishes, and waits for it before the swap ({@link Received#sha256()}). Stages: {@link
+ * PushStages#READ} the reads, {@link PushStages#HASH} the wait for the digest, {@link PushStages#HASH_THREAD} the
+ * hashing thread's busy time (overlapping the rest); the hashing thread's CPU time counts in the push's CPU time.
  *
  * <p>A body whose connection fails (closed or timed out mid-body), or that ends before its {@code Content-Length},
  * is the client's error: 400, logged at DEBUG.
@@ -39,8 +40,57 @@ final class PushBody {
     /** Bytes read between two hand-overs to the hashing thread. */
     static final int HAND_OFF_BYTES = 1 << 20;
 
-    /** A received body and the SHA-256 of exactly its bytes (lower-case hex). */
-    record Received(byte[] bytes, String sha256) {}
+    /**
+     * A received body and the SHA-256 of exactly its bytes (lower-case hex), which may still be being computed on the
+     * hashing thread: {@link #sha256()} waits for it (stage {@link PushStages#HASH}, the hashing thread's busy time as
+     * {@link PushStages#HASH_THREAD}). {@link #close} abandons a digest nobody waited for.
+     */
+    static final class Received implements AutoCloseable {
+        private final byte[] bytes;
+        private final OverlappedSha256 hasher;
+        private final PushStages stages;
+        private String sha256;
+
+        private Received(byte[] bytes, String sha256) {
+            this.bytes = bytes;
+            this.sha256 = sha256;
+            this.hasher = null;
+            this.stages = null;
+        }
+
+        private Received(byte[] bytes, OverlappedSha256 hasher, PushStages stages) {
+            this.bytes = bytes;
+            this.hasher = hasher;
+            this.stages = stages;
+        }
+
+        /** A body whose SHA-256 is known. */
+        static Received hashed(byte[] bytes, String sha256) {
+            return new Received(bytes, sha256);
+        }
+
+        byte[] bytes() {
+            return bytes;
+        }
+
+        /** The SHA-256 of the body, waiting for the hashing thread to finish it. */
+        synchronized String sha256() {
+            if (sha256 == null) {
+                OverlappedSha256.Digest digest = hasher.await();
+                stages.lap(PushStages.HASH);
+                stages.addConcurrent(PushStages.HASH_THREAD, digest.busyNanos(), digest.cpuNanos());
+                sha256 = digest.hex();
+            }
+            return sha256;
+        }
+
+        @Override
+        public void close() {
+            if (hasher != null) {
+                hasher.close();
+            }
+        }
+    }
 
     private PushBody() {}
 
@@ -52,8 +102,8 @@ final class PushBody {
     }
 
     /**
-     * The body and its SHA-256, computed on another thread while it is read ({@link OverlappedSha256}); the time goes
-     * to {@code stages}.
+     * The body and its SHA-256, computed on another thread while it is read and after ({@link OverlappedSha256}); the
+     * time goes to {@code stages}. The caller closes it (abandoning a digest nobody waited for).
      */
     static Received receive(HttpServletRequest request, PushStages stages) throws IOException {
         InputStream in = request.getInputStream(); // opened first: 413 here for a declared length over the limit
@@ -64,15 +114,17 @@ final class PushBody {
             MessageDigest sha = OverlappedSha256.sha256();
             String hex = HexFormat.of().formatHex(sha.digest(all));
             stages.lap(PushStages.HASH);
-            return new Received(all, hex);
+            return Received.hashed(all, hex);
         }
-        try (OverlappedSha256 sha = new OverlappedSha256()) {
+        OverlappedSha256 sha = new OverlappedSha256();
+        try {
             byte[] bytes = readDeclared(in, declared, sha, stages);
             stages.lap(PushStages.READ);
-            OverlappedSha256.Digest digest = sha.finish();
-            stages.lap(PushStages.HASH);
-            stages.addConcurrent(PushStages.HASH_THREAD, digest.busyNanos(), digest.cpuNanos());
-            return new Received(bytes, digest.hex());
+            sha.end(); // the digest is awaited by Received.sha256(): the caller checks the content meanwhile
+            return new Received(bytes, sha, stages);
+        } catch (RuntimeException | Error e) {
+            sha.close();
+            throw e;
         }
     }
 

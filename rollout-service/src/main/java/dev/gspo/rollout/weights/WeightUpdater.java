@@ -82,16 +82,18 @@ public final class WeightUpdater {
     }
 
     /**
-     * Installs a full push whose body was hashed as it was received ({@link PushBody#receive}); {@code stages} has
-     * timed the read, and times verify, build and swap here; they are recorded once the new version serves.
+     * Installs a full push whose body is hashed as it is received ({@link PushBody#receive}): its content is checked
+     * and the model built while the hashing thread finishes the digest, which is compared before anything is swapped
+     * in ({@link WeightInstall#buildWhileHashing}). {@code stages} has timed the read, and times the rest here; they
+     * are recorded once the new version serves.
      */
     PolicyInfo install(PushHeaders headers, PushBody.Received body, PushStages stages) {
         registry.requireNewer(headers.version());
         ServedPolicy next;
         try {
             next = registry.swap(headers.version(), served -> {
-                PolicyModel model = WeightInstall.build(
-                        served, body.bytes(), body.sha256(), headers.sha256(), manager, stages, retired);
+                PolicyModel model = WeightInstall.buildWhileHashing(
+                        served, body.bytes(), body::sha256, headers.sha256(), manager, stages, retired);
                 return new ServedPolicy(
                         headers.version(), model, body.bytes(), headers.sha256(), Instant.now(), retired::retire);
             });

@@ -34,7 +34,7 @@ final class ReplicaUnderPush implements AutoCloseable {
     void push(long version, byte[] bytes, String announcedSha256) {
         updater.install(
                 new PushHeaders(version, announcedSha256),
-                new PushBody.Received(bytes, PolicyModel.sha256(bytes)),
+                PushBody.Received.hashed(bytes, PolicyModel.sha256(bytes)),
                 new PushStages());
     }
 

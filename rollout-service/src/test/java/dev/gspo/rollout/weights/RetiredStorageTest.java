@@ -1,5 +1,7 @@
 package dev.gspo.rollout.weights;
 
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.MALFORMED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -101,10 +103,34 @@ class RetiredStorageTest {
         push(2);
         byte[] bad = WeightSets.randomBytes(replica.registry.current().model().config(), 77);
 
-        assertThatThrownBy(() -> push(3, bad, "0".repeat(64))).isInstanceOf(RejectedWeightsException.class);
+        // valid weights, so the model is built (into v1's storage) before the checksum is found wrong
+        assertThatThrownBy(() -> push(3, bad, "0".repeat(64)))
+                .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
+                        .isEqualTo(CHECKSUM_MISMATCH));
+        assertThat(replica.registry.current().version()).isEqualTo(2);
+        assertThat(replica.updater.retired().counts()).as("retired, taken").containsExactly(2, 1);
         byte[] v3 = push(3);
 
         assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
         assertServes(replica.registry.current().model(), v3);
+    }
+
+    /**
+     * The content is checked while the digest is finished, but a wrong checksum is what a push hears first, as when
+     * the checksum was compared before anything else; with the right checksum the same bytes are refused for their
+     * framing.
+     */
+    @Test
+    void aWrongChecksumIsReportedBeforeWhatIsWrongInTheContent() {
+        byte[] notSafetensors = new byte[4096];
+        notSafetensors[0] = 0x7f; // a header longer than the body
+
+        assertThatThrownBy(() -> push(1, notSafetensors, "0".repeat(64)))
+                .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
+                        .isEqualTo(CHECKSUM_MISMATCH));
+        assertThatThrownBy(() -> push(1, notSafetensors, PolicyModel.sha256(notSafetensors)))
+                .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
+                        .isEqualTo(MALFORMED));
+        assertThat(replica.registry.current().version()).isZero();
     }
 }
