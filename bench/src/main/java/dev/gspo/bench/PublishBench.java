@@ -22,6 +22,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -88,7 +89,7 @@ final class PublishBench {
         String sha = PolicyModel.sha256(bytes);
         WeightPublisher publisher =
                 new WeightPublisher(http, Replica.PUSH_TOKEN, Duration.ofMinutes(5), 1, executor, stages);
-        int most = java.util.Arrays.stream(counts).max().orElse(1);
+        int most = Arrays.stream(counts).max().orElse(1);
         PublishResult warmUp = publisher.publish(
                 replicas.subList(0, most).stream().map(Replica::url).toList(), ++version, bytes, sha);
         if (warmUp.failures() > 0) { // the JIT's first pushes on every replica are not measured

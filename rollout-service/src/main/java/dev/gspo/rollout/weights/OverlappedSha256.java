@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
  * range is a view of the reader's array, never a copy, and the reader does not write to it again. The hand-off is a
  * bounded queue ({@link #WAITING_RANGES}): a reader that gets that far ahead of the hasher waits, so the pending work
  * stays bounded. Ranges are hashed in the order they were handed over, so the digest is SHA-256 of their
- * concatenation; {@link #end} hands over the end and {@link #await} waits for the digest ({@link #finish}: both), so
- * the reader may do other work between the two.
+ * concatenation; {@link #end} hands over the end and {@link #await} waits for the digest, so the reader may do other
+ * work between the two.
  *
  * <p>Memory visibility: the reader's writes to a range happen-before the hasher reads it (the queue's put and take).
  *
@@ -57,12 +57,6 @@ final class OverlappedSha256 implements AutoCloseable {
         }
     }
 
-    /** Hands over the end and waits for the SHA-256 of every range handed over, in order. */
-    Digest finish() {
-        end();
-        return await();
-    }
-
     /** Hands over the end: no more ranges follow; {@link #await} then gives the digest. */
     void end() {
         put(END);
@@ -92,7 +86,7 @@ final class OverlappedSha256 implements AutoCloseable {
     private void put(Range range) {
         try {
             while (!filled.offer(range, 100, TimeUnit.MILLISECONDS)) {
-                if (digest.isDone()) { // the hasher stopped: finish() reports why
+                if (digest.isDone()) { // the hasher stopped: await() reports why
                     return;
                 }
             }
