@@ -2,6 +2,7 @@ package dev.gspo.common.model;
 
 import ai.djl.ndarray.NDManager;
 import dev.gspo.common.chat.ChatTemplate;
+import dev.gspo.common.hash.Sha256;
 import dev.gspo.common.tokenizer.PolicyTokenizer;
 import dev.gspo.common.tokenizer.TokenizerConfig;
 import java.io.IOException;
@@ -9,9 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -274,12 +272,9 @@ public final class PolicyModel implements AutoCloseable {
         return weights.toSafetensors(Map.of("format", "pt"));
     }
 
+    /** Lower-case hex SHA-256 of {@code bytes} ({@link Sha256}: OpenSSL's where it can be loaded). */
     public static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.hex(bytes);
     }
 
     public ModelConfig config() {

@@ -1,8 +1,8 @@
 package dev.gspo.rollout.weights;
 
+import dev.gspo.common.hash.Sha256;
 import dev.gspo.common.replica.PushStages;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -117,11 +117,8 @@ final class OverlappedSha256 implements AutoCloseable {
         }
     }
 
+    /** A fresh SHA-256 digest ({@link Sha256}: OpenSSL's where it can be loaded, else the JDK's). */
     static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.newDigest();
     }
 }
