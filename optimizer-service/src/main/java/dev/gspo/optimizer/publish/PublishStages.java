@@ -10,8 +10,8 @@ import java.util.function.Supplier;
 /**
  * The optimizer's side of the stage profile of a weight push: {@code gspo.publish.stage} (timer, tag {@code stage}):
  * {@link #SERIALISE} and {@link #SHA256} once per version (timed by whoever serialises it: the training loop through
- * {@code PolicySink#recordStage}, the bench with {@link #time}), {@link #COPY} per publish and catch-up (getting the
- * version's off-heap copy, {@code DirectSendBuffers}: the heap → off-heap copy when made then, else ~0), then per
+ * {@code PolicySink#recordStage}, the bench with {@link #time}), {@link #COPY} (the heap → off-heap copy of a version,
+ * {@code DirectSendBuffers}, recorded per slice by the push that copies it while sending: once per version), then per
  * replica and attempt {@link #SEND} (from the request being sent until the HTTP client has taken the body's last
  * slice: the transfer, as far as the socket's buffers let the client run ahead of the replica) and {@link #ANSWER}
  * (from there until the replica's answer: what the replica does after the last byte, i.e. verify, build, swap).

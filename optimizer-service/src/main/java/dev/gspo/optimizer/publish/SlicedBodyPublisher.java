@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 /**
  * A request body that hands the HTTP client read-only slices of one byte array or buffer, without copying it.
@@ -22,6 +23,7 @@ final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
     private final ByteBuffer body;
     private final int sliceSize;
     private final Runnable onLastSlice;
+    private final IntConsumer beforeSlice;
 
     SlicedBodyPublisher(byte[] bytes) {
         this(bytes, SLICE, () -> {});
@@ -41,12 +43,24 @@ final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
      * @param onLastSlice run once a subscription has handed over its last slice (before it completes)
      */
     SlicedBodyPublisher(ByteBuffer body, int sliceSize, Runnable onLastSlice) {
+        this(body, sliceSize, onLastSlice, end -> {});
+    }
+
+    /**
+     * @param body        the bytes from its position to its limit (not changed by this publisher: slices are views)
+     * @param onLastSlice run once a subscription has handed over its last slice (before it completes)
+     * @param beforeSlice called with the end of each slice (counted from the body's start) before the slice is handed
+     *                    over: the bytes up to there must be readable when it returns (an off-heap copy filled as
+     *                    the pushes need it, {@link DirectSendBuffers.Lease#ready})
+     */
+    SlicedBodyPublisher(ByteBuffer body, int sliceSize, Runnable onLastSlice, IntConsumer beforeSlice) {
         if (sliceSize <= 0) {
             throw new IllegalArgumentException("slice size must be > 0, got " + sliceSize);
         }
         this.body = body.slice();
         this.sliceSize = sliceSize;
         this.onLastSlice = onLastSlice;
+        this.beforeSlice = beforeSlice;
     }
 
     @Override
@@ -103,6 +117,7 @@ final class SlicedBodyPublisher implements HttpRequest.BodyPublisher {
                 int end = body.capacity();
                 while (!done && position < end && demand.get() > 0) {
                     int length = Math.min(sliceSize, end - position);
+                    beforeSlice.accept(position + length);
                     ByteBuffer slice = body.slice(position, length).asReadOnlyBuffer();
                     position += length;
                     demand.decrementAndGet();

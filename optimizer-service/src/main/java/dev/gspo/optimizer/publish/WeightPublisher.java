@@ -16,14 +16,15 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 /**
  * Pushes one serialised weight set to every replica in parallel ({@code PUT /v1/policy}, body = the safetensors
  * bytes, with {@code X-Policy-Version}, {@code X-Content-SHA256} and the bearer token). The bytes are produced once
  * per version by the caller and streamed to each replica in one request: no per-tensor round trips, and no copy of
  * the array per replica ({@link SlicedBodyPublisher}). A full weight set is sent from one off-heap copy per version
- * ({@link DirectSendBuffers}: the HTTP client then copies nothing on the way to the socket), made once and shared by
- * every replica's push and by catch-ups of the same version; an adapter (a few MB) is sent from its array.
+ * ({@link DirectSendBuffers}: the HTTP client then copies nothing on the way to the socket), made once, slice by
+ * slice as the first push sends it, and shared by every replica's push and by catch-ups of the same version; an adapter (a few MB) is sent from its array.
  *
  * <p>A replica that fails is retried up to {@code attempts} times, except after a timeout: a replica that did not
  * answer within {@code timeout} is hung or overloaded, and another full timeout would only stall the step longer (it
@@ -72,9 +73,8 @@ public final class WeightPublisher {
         try (DirectSendBuffers.Lease body = offHeap(version, safetensors, sha256)) {
             List<CompletableFuture<PublishResult.Replica>> futures = new ArrayList<>();
             for (URI replica : replicas) {
-                ByteBuffer view = body.bytes();
                 futures.add(CompletableFuture.supplyAsync(
-                        () -> pushWithRetries(replica, "/v1/policy", version, view, sha256, null), executor));
+                        () -> pushWithRetries(replica, "/v1/policy", version, body, sha256, null), executor));
             }
             results = futures.stream().map(CompletableFuture::join).toList();
         }
@@ -91,16 +91,24 @@ public final class WeightPublisher {
     /** Brings one replica to {@code version} (used when a replica turns out to be behind). */
     public PublishResult.Replica pushWithRetries(URI replica, long version, byte[] safetensors, String sha256) {
         try (DirectSendBuffers.Lease body = offHeap(version, safetensors, sha256)) {
-            return pushWithRetries(replica, "/v1/policy", version, body.bytes(), sha256, null);
+            return pushWithRetries(replica, "/v1/policy", version, body, sha256, null);
         }
     }
 
-    /** A lease on the version's off-heap copy; the time to get it (the copy, when made now) is stage {@code copy}. */
+    /** A lease on the version's off-heap copy, filled as its pushes send it. */
     private DirectSendBuffers.Lease offHeap(long version, byte[] safetensors, String sha256) {
-        long t0 = System.nanoTime();
-        DirectSendBuffers.Lease lease = sendBuffers.acquire(version, safetensors, sha256);
-        stages.record(PublishStages.COPY, System.nanoTime() - t0);
-        return lease;
+        return sendBuffers.acquire(version, safetensors, sha256);
+    }
+
+    /** A full weight push from the version's off-heap copy: each slice is copied in (stage {@code copy}) when needed. */
+    private PublishResult.Replica pushWithRetries(
+            URI replica, String path, long version, DirectSendBuffers.Lease body, String sha256, String baseSha256) {
+        return pushWithRetries(replica, path, version, body.bytes(), sha256, baseSha256, end -> {
+            long nanos = body.ready(end);
+            if (nanos > 0) {
+                stages.record(PublishStages.COPY, nanos);
+            }
+        });
     }
 
     /**
@@ -109,12 +117,22 @@ public final class WeightPublisher {
      */
     public PublishResult.Replica pushAdapterWithRetries(
             URI replica, long version, byte[] adapter, String sha256, String baseSha256) {
-        return pushWithRetries(replica, "/v1/policy/adapter", version, ByteBuffer.wrap(adapter), sha256, baseSha256);
+        return pushWithRetries(
+                replica, "/v1/policy/adapter", version, ByteBuffer.wrap(adapter), sha256, baseSha256, end -> {});
     }
 
-    /** @param body the bytes from its position to its limit (not changed: each attempt sends views of it) */
+    /**
+     * @param body        the bytes from its position to its limit (not changed: each attempt sends views of it)
+     * @param beforeSlice called with the end of each slice before it is sent ({@link SlicedBodyPublisher})
+     */
     private PublishResult.Replica pushWithRetries(
-            URI replica, String path, long version, ByteBuffer body, String sha256, String baseSha256) {
+            URI replica,
+            String path,
+            long version,
+            ByteBuffer body,
+            String sha256,
+            String baseSha256,
+            IntConsumer beforeSlice) {
         String error = null;
         for (int attempt = 1; attempt <= attempts; attempt++) {
             try {
@@ -131,7 +149,10 @@ public final class WeightPublisher {
                 AtomicLong sent = new AtomicLong();
                 HttpResponse<String> response = http.send(
                         request.PUT(new SlicedBodyPublisher(
-                                        body, SlicedBodyPublisher.SLICE, () -> sent.set(System.nanoTime())))
+                                        body,
+                                        SlicedBodyPublisher.SLICE,
+                                        () -> sent.set(System.nanoTime()),
+                                        beforeSlice))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
                 long answered = System.nanoTime();

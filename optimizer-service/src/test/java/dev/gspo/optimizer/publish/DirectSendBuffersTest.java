@@ -1,9 +1,11 @@
 package dev.gspo.optimizer.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -20,7 +22,7 @@ class DirectSendBuffersTest {
 
             assertThat(view.isDirect()).isTrue();
             assertThat(view.isReadOnly()).isTrue();
-            assertThat(bytesOf(view)).isEqualTo(v1);
+            assertThat(sent(lease)).isEqualTo(v1);
         }
     }
 
@@ -33,8 +35,8 @@ class DirectSendBuffersTest {
         try (DirectSendBuffers.Lease catchUp = buffers.acquire(1, v1, sha256(v1));
                 DirectSendBuffers.Lease next = buffers.acquire(2, v2, sha256(v2))) {
 
-            assertThat(bytesOf(catchUp.bytes())).isEqualTo(v1);
-            assertThat(bytesOf(next.bytes())).isEqualTo(v2);
+            assertThat(sent(catchUp)).isEqualTo(v1);
+            assertThat(sent(next)).isEqualTo(v2);
             assertThat(next.sharesMemoryWith(catchUp)).isFalse();
         }
     }
@@ -50,7 +52,7 @@ class DirectSendBuffersTest {
         try (DirectSendBuffers.Lease second = buffers.acquire(2, v2, sha256(v2))) {
 
             assertThat(second.sharesMemoryWith(first)).isTrue();
-            assertThat(bytesOf(second.bytes())).isEqualTo(v2); // exactly the new length, not the old buffer's
+            assertThat(sent(second)).isEqualTo(v2); // exactly the new length, not the old buffer's
         }
     }
 
@@ -69,8 +71,8 @@ class DirectSendBuffersTest {
 
         byte[] v2 = randomBytes(2, 10_000);
         try (DirectSendBuffers.Lease next = buffers.acquire(2, v2, sha256(v2))) {
-            assertThat(bytesOf(b.bytes())).isEqualTo(v1); // b still sends version 1
-            assertThat(bytesOf(next.bytes())).isEqualTo(v2);
+            assertThat(sent(b)).isEqualTo(v1); // b still sends version 1
+            assertThat(sent(next)).isEqualTo(v2);
         }
         b.close();
     }
@@ -79,11 +81,13 @@ class DirectSendBuffersTest {
     void anArrayReusedForAnotherVersionIsCopiedAgainNotSentStale() {
         DirectSendBuffers buffers = new DirectSendBuffers();
         byte[] array = randomBytes(1, 10_000);
-        buffers.acquire(1, array, sha256(array)).close();
+        try (DirectSendBuffers.Lease first = buffers.acquire(1, array, sha256(array))) {
+            assertThat(sent(first)).isEqualTo(array);
+        }
         new SplittableRandom(99).nextBytes(array); // the caller refills the same array for version 2
 
         try (DirectSendBuffers.Lease lease = buffers.acquire(2, array, sha256(array))) {
-            assertThat(bytesOf(lease.bytes())).isEqualTo(array);
+            assertThat(sent(lease)).isEqualTo(array);
         }
     }
 
@@ -99,8 +103,50 @@ class DirectSendBuffersTest {
 
             assertThat(view.isDirect()).isFalse();
             assertThat(view.isReadOnly()).isTrue();
-            assertThat(bytesOf(view)).isEqualTo(v1);
+            assertThat(sent(lease)).isEqualTo(v1);
         }
+    }
+
+    @Test
+    void eachRangeIsCopiedOnceByThePushThatNeedsItFirst() {
+        DirectSendBuffers buffers = new DirectSendBuffers();
+        byte[] v1 = randomBytes(1, 10_000);
+
+        try (DirectSendBuffers.Lease a = buffers.acquire(1, v1, sha256(v1));
+                DirectSendBuffers.Lease b = buffers.acquire(1, v1, sha256(v1))) {
+            assertThat(buffers.copiedBytes()).isZero(); // nothing before a push sends
+
+            a.ready(4_000);
+            assertThat(buffers.copiedBytes()).isEqualTo(4_000);
+            assertThat(bytesOf(a.bytes().slice(0, 4_000))).isEqualTo(Arrays.copyOf(v1, 4_000));
+            b.ready(3_000); // already there
+            assertThat(buffers.copiedBytes()).isEqualTo(4_000);
+            b.ready(10_000);
+            a.ready(10_000);
+            assertThat(buffers.copiedBytes()).isEqualTo(10_000);
+            assertThat(bytesOf(a.bytes())).isEqualTo(v1);
+            assertThatThrownBy(() -> a.ready(10_001)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+    }
+
+    @Test
+    void theArrayIsSentAsItIsWithNothingToCopyWhenNoDirectMemoryCanBeReserved() {
+        DirectSendBuffers buffers = new DirectSendBuffers(n -> {
+            throw new OutOfMemoryError("Cannot reserve " + n + " bytes of direct buffer memory");
+        });
+        byte[] v1 = randomBytes(1, 10_000);
+
+        try (DirectSendBuffers.Lease lease = buffers.acquire(1, v1, sha256(v1))) {
+            assertThat(lease.ready(10_000)).isZero();
+            assertThat(buffers.copiedBytes()).isZero();
+        }
+    }
+
+    /** What a push of the lease sends: its view, once every byte of it was made ready. */
+    static byte[] sent(DirectSendBuffers.Lease lease) {
+        ByteBuffer view = lease.bytes();
+        lease.ready(view.remaining());
+        return bytesOf(view);
     }
 
     static byte[] bytesOf(ByteBuffer view) {

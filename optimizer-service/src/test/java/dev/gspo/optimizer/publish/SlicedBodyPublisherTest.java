@@ -51,6 +51,23 @@ class SlicedBodyPublisherTest {
     }
 
     @Test
+    void asksForEachSlicesBytesBeforeHandingItOver() {
+        List<String> events = new ArrayList<>();
+        Collector c = new Collector(1) {
+            @Override
+            public void onNext(ByteBuffer item) {
+                events.add("slice of " + item.remaining());
+                super.onNext(item);
+            }
+        };
+
+        new SlicedBodyPublisher(ByteBuffer.wrap(randomBytes(10)), 4, () -> {}, end -> events.add("ready " + end))
+                .subscribe(c);
+
+        assertThat(events).containsExactly("ready 4", "slice of 4", "ready 8", "slice of 4", "ready 10", "slice of 2");
+    }
+
+    @Test
     void emitsNoMoreThanIsRequested() {
         Collector c = new Collector(0);
         new SlicedBodyPublisher(randomBytes(100), 10).subscribe(c);
@@ -142,7 +159,7 @@ class SlicedBodyPublisherTest {
     }
 
     /** Records what it is sent; requests {@code perItem} more from inside each onNext (0: the test requests). */
-    private static final class Collector implements Flow.Subscriber<ByteBuffer> {
+    private static class Collector implements Flow.Subscriber<ByteBuffer> {
         private final long perItem;
         final List<ByteBuffer> slices = new ArrayList<>();
         Flow.Subscription subscription;
