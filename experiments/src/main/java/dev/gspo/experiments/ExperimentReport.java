@@ -103,8 +103,8 @@ public final class ExperimentReport {
                 `PolicyTrainer`, the objectives in `common`) with an in-process replica instead of the HTTP fleet: \
                 `InProcessReplica` keeps a serving copy of the policy and installs every published version from the \
                 published safetensors bytes with the rollout-service's own step (`WeightInstall`: `WeightsVerifier` \
-                checks SHA-256, names, shapes, dtypes and finiteness, then `PolicyModel.withWeights`; the previous \
-                copy closed); `InProcessRollouts` samples from that copy as a one-replica fleet does (the fleet's \
+                checks SHA-256, names, shapes and dtypes, then `PolicyModel.withWeights` checks finiteness while it \
+                copies the values; the previous copy closed); `InProcessRollouts` samples from that copy as a one-replica fleet does (the fleet's \
                 request seed `FleetClient.shareSeed(seed, 0)`, prompt text encoded with the policy's tokenizer, then \
                 the rollout-service's own row plan and decode, `RolloutRows` and `DecodeBatches`: per-sample seeds \
                 `Seeds.forSample(seed, i, j)`, stop "\\n", one `BatchGenerator` batch). **This is the same code path \

@@ -24,8 +24,7 @@ import org.springframework.test.annotation.DirtiesContext;
 @RolloutIT
 @DirtiesContext
 class PushProfileIT {
-    private static final String[] STAGES = {"read", "hash", "sha256", "parse", "finite", "build", "swap", "hash-thread"
-    };
+    private static final String[] STAGES = {"read", "hash", "sha256", "parse", "build", "swap", "hash-thread"};
 
     @LocalServerPort
     int port;

@@ -163,7 +163,8 @@ public final class PolicyModel implements AutoCloseable {
 
     /**
      * A new model with the same config and tokenizer, built straight from a safetensors buffer (F32, checked for names
-     * and shapes; finiteness is the caller's check). Nothing is left allocated if it fails.
+     * and shapes, and every value for finiteness while it is copied: {@link NonFiniteWeightsException}). Nothing is
+     * left allocated if it fails.
      */
     public PolicyModel withWeights(SafetensorsView safetensors, NDManager parent) {
         return new PolicyModel(
@@ -177,7 +178,8 @@ public final class PolicyModel implements AutoCloseable {
     /**
      * As {@link #withWeights(SafetensorsView, NDManager)}, refilling the storage of {@code retired} when it fits
      * instead of allocating new storage ({@link PolicyWeights#fromSafetensors(ModelConfig, SafetensorsView, NDManager,
-     * PolicyWeights)}: {@code retired} is handed over and must not be used by the caller any more).
+     * PolicyWeights)}: {@code retired} is handed over and must not be used by the caller any more, except that a
+     * {@link NonFiniteWeightsException} hands it back).
      */
     public PolicyModel withWeights(SafetensorsView safetensors, NDManager parent, PolicyWeights retired) {
         return new PolicyModel(

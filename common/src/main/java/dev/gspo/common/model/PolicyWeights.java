@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -137,9 +138,12 @@ public final class PolicyWeights implements AutoCloseable {
 
     /**
      * Builds weights straight from a safetensors buffer, checked as {@link #fromTensors} checks (plus: every weight
-     * F32). Each weight's storage is allocated empty by libtorch and filled from the buffer's little-endian view in
-     * one bulk copy, through a direct view of that storage ({@code toByteBuffer(true)}): no float[], no staging buffer
-     * and no second native copy.
+     * F32, every value finite). Each weight's storage is allocated empty by libtorch and filled straight from the
+     * buffer's little-endian bytes through a direct view of that storage ({@code toByteBuffer(true)}): no float[], no
+     * staging buffer and no second native copy. Finiteness is checked in the same pass ({@link FiniteCopy}), so the
+     * buffer is read once.
+     *
+     * @throws NonFiniteWeightsException if the buffer holds ±Infinity or NaN (the storage is freed)
      */
     public static PolicyWeights fromSafetensors(ModelConfig config, SafetensorsView view, NDManager parent) {
         return fromSafetensors(config, view, parent, null);
@@ -156,8 +160,12 @@ public final class PolicyWeights implements AutoCloseable {
      * <p>{@code retired} is handed over: the caller must hold the only reference to it and nothing may read it any
      * more (a replica passes a version only after its reference count reached zero). It becomes the result's storage,
      * or is closed when it does not fit or the fill fails; it must never be used or closed by the caller afterwards.
+     * The one exception: a {@link NonFiniteWeightsException} thrown while refilling it hands it back ({@link
+     * NonFiniteWeightsException#takeRetired}), open, still refillable, its contents overwritten in part.
      *
      * @param retired the weights of a version nothing uses any more, or null to allocate new storage
+     * @throws NonFiniteWeightsException if the buffer holds ±Infinity or NaN: nothing is built; new storage is freed,
+     *                                   refilled storage handed back with the exception
      */
     public static PolicyWeights fromSafetensors(
             ModelConfig config, SafetensorsView view, NDManager parent, PolicyWeights retired) {
@@ -189,7 +197,10 @@ public final class PolicyWeights implements AutoCloseable {
                 NDArray owned = manager.create(new Shape(spec.shape()), DataType.FLOAT32); // uninitialised
                 owned.setName(spec.name());
                 byName.put(spec.name(), owned);
-                fill(owned, view.f32(spec.name()));
+            }
+            NonFinite bad = fill(byName, view);
+            if (bad != null) {
+                throw bad.exception(null);
             }
             return new PolicyWeights(config, manager, byName, true);
         } catch (RuntimeException e) {
@@ -215,8 +226,22 @@ public final class PolicyWeights implements AutoCloseable {
         return true;
     }
 
-    /** Fills this storage from {@code view} and hands it to a new set on a new sub-manager of {@code parent}. */
+    /**
+     * Fills this storage from {@code view} and hands it to a new set on a new sub-manager of {@code parent}. The
+     * arrays move only once every value was found finite: until then this set stays whole, so a {@link
+     * NonFiniteWeightsException} can hand it back.
+     */
     private PolicyWeights refill(ModelConfig config, List<TensorSpec> specs, SafetensorsView view, NDManager parent) {
+        NonFinite bad;
+        try {
+            bad = fill(byName, view);
+        } catch (RuntimeException e) {
+            close(); // half-filled storage that failed for another reason is not trusted again
+            throw e;
+        }
+        if (bad != null) {
+            throw bad.exception(this);
+        }
         NDManager next = parent.newSubManager();
         try (NDManager old = manager) { // frees what else was left on it (nothing, normally)
             Map<String, NDArray> refilled = new LinkedHashMap<>();
@@ -224,27 +249,59 @@ public final class PolicyWeights implements AutoCloseable {
                 NDArray a = byName.get(spec.name());
                 a.attach(next);
                 refilled.put(spec.name(), a);
-                fill(a, view.f32(spec.name()));
             }
             return new PolicyWeights(config, next, refilled, true);
         } catch (RuntimeException e) {
-            next.close(); // half-filled storage is useless
+            next.close();
             throw e;
         }
     }
 
+    /** The first non-finite value of a buffer: which tensor, which flat index, what value. */
+    private record NonFinite(String tensor, long index, float value) {
+        NonFiniteWeightsException exception(PolicyWeights retired) {
+            return new NonFiniteWeightsException(tensor, index, value, retired);
+        }
+    }
+
     /**
-     * Copies {@code src} into the native storage of {@code target}, which this class allocated (hence contiguous).
-     * The put swaps bytes only on a big-endian machine.
+     * Copies every weight of {@code view} into the native storage of its array in {@code storage} (arrays this class
+     * allocated, hence contiguous; the bits are kept, in the machine's order), checking each value as it is copied
+     * ({@link FiniteCopy#copy}: one read of the buffer). Tensors go in the buffer's order; one the model ignores (a
+     * rotary {@code inv_freq} buffer) is not copied but its values are checked as well when it is F32, so a buffer
+     * with any non-finite value is refused, and the value named is the first in the buffer's tensor order, then flat
+     * index order.
+     *
+     * @return the first non-finite value, or null if every value is finite; the fill stops at the tensor holding it
      */
-    private static void fill(NDArray target, FloatBuffer src) {
+    private static NonFinite fill(Map<String, NDArray> storage, SafetensorsView view) {
+        MemorySegment body = MemorySegment.ofArray(view.buffer());
+        for (SafetensorsView.Entry t : view.entries().values()) {
+            NDArray target = storage.get(t.name());
+            long first;
+            if (target != null) {
+                first = FiniteCopy.copy(body, t.offset(), nativeStorage(target, t.elementCount()), t.elementCount());
+            } else if (t.dtype().equals("F32")) {
+                first = FiniteCopy.firstNonFinite(body, t.offset(), t.elementCount());
+            } else {
+                continue;
+            }
+            if (first >= 0) {
+                return new NonFinite(t.name(), first, FiniteCopy.valueAt(body, t.offset(), first));
+            }
+        }
+        return null;
+    }
+
+    /** A writable view of the native storage of {@code target}, which must hold exactly {@code count} floats. */
+    private static MemorySegment nativeStorage(NDArray target, long count) {
         ByteBuffer storage = target.toByteBuffer(true);
-        if (!storage.isDirect() || storage.capacity() != 4 * src.remaining()) {
+        if (!storage.isDirect() || storage.isReadOnly() || storage.capacity() != 4 * count) {
             // a copy instead of a view: writing into it would leave the weight uninitialised
             throw new IllegalStateException("no direct view of the native storage of " + target.getName() + " ("
-                    + storage.capacity() + " bytes for " + src.remaining() + " floats)");
+                    + storage.capacity() + " bytes for " + count + " floats)");
         }
-        storage.order(ByteOrder.nativeOrder()).asFloatBuffer().put(src);
+        return MemorySegment.ofBuffer(storage.clear());
     }
 
     /** The check of {@link #fromTensors} alone, for callers that must refuse bad weights before building anything. */

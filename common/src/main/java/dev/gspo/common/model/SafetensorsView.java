@@ -16,8 +16,9 @@ import java.util.Map;
 
 /**
  * A safetensors buffer whose header has been parsed and every offset checked against the buffer, with the tensor data
- * left where it is. F32 data is read through little-endian {@link FloatBuffer} views: no per-element decoding and no
- * copy, which is what lets a replica check and load a pushed 100 MB weight set in a few bulk copies.
+ * left where it is. F32 data is read through little-endian {@link FloatBuffer} views, or straight from {@link
+ * #buffer()} at each entry's offset: no per-element decoding and no copy, which is what lets a replica check and load
+ * a pushed 100 MB weight set in one pass over it ({@link PolicyWeights#fromSafetensors}).
  *
  * <p>A truncated or hostile buffer is an {@link InvalidModelException} here, before any tensor data is touched.
  */

@@ -8,11 +8,11 @@ import java.util.Map;
  * Where one weight push's time goes on a replica, stage by stage: each {@link #lap} ends the stage that began at the
  * previous lap (or at creation) and adds the wall time between the two {@code System.nanoTime()} marks to that stage.
  * The stages of a full push received by a rollout-service, in order: {@link #READ} (the body from the socket; SHA-256
- * runs meanwhile on another thread), {@link #PARSE} (header, names, shapes, dtypes), {@link #FINITE}, {@link #BUILD}
- * (the new model's native storage filled; these three while the hashing thread catches up), {@link #HASH} (waiting
- * for the digest of what was still unhashed), {@link #SHA256} (comparing the checksum), {@link #SWAP}. Where the
- * digest is known before the content is checked (an in-process replica hashes the whole body first), {@link #SHA256}
- * comes first.
+ * runs meanwhile on another thread), {@link #PARSE} (header, names, shapes, dtypes), {@link #BUILD} (the new model's
+ * native storage filled, every value checked finite as it is copied; these two while the hashing thread catches up),
+ * {@link #HASH} (waiting for the digest of what was still unhashed), {@link #SHA256} (comparing the checksum), {@link
+ * #SWAP}. Where the digest is known before the content is checked (an in-process replica hashes the whole body
+ * first), {@link #SHA256} comes first.
  *
  * <p>Work done for the push on another thread is not on this timeline: it is added with {@link #addConcurrent} as a
  * stage of its own (e.g. {@link #HASH_THREAD}, the hashing thread's busy time, which overlaps {@link #READ}) and its
@@ -27,7 +27,6 @@ public final class PushStages {
     public static final String HASH = "hash";
     public static final String SHA256 = "sha256";
     public static final String PARSE = "parse";
-    public static final String FINITE = "finite";
     public static final String BUILD = "build";
     public static final String SWAP = "swap";
     /** Busy time of the thread that hashes the body while it is read: overlaps {@link #READ}, not on the timeline. */

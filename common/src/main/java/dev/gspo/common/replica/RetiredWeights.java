@@ -26,7 +26,15 @@ public final class RetiredWeights implements AutoCloseable {
      * must hold the model's last reference; after this call the model must not be used.
      */
     public void retire(PolicyModel model) {
-        PolicyWeights weights = model.closeExceptWeights();
+        putBack(model.closeExceptWeights());
+    }
+
+    /**
+     * Puts storage taken from the slot and not used back into it (a fill that found a non-finite value hands it back:
+     * {@link dev.gspo.common.model.NonFiniteWeightsException#takeRetired}), as {@link #retire} puts a version's:
+     * counted as retired, an older spare set closed. Null is ignored. The caller hands {@code weights} over.
+     */
+    public void putBack(PolicyWeights weights) {
         if (weights == null) {
             return;
         }
@@ -55,7 +63,10 @@ public final class RetiredWeights implements AutoCloseable {
         return out;
     }
 
-    /** How many versions' storage went into the slot, and how many times it was taken out to be refilled. */
+    /**
+     * How many times storage went into the slot (a retired version's, or storage {@linkplain #putBack put back}
+     * unused), and how many times it was taken out to be refilled.
+     */
     public synchronized long[] counts() {
         return new long[] {retired, taken};
     }

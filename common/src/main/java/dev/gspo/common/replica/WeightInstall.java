@@ -1,7 +1,11 @@
 package dev.gspo.common.replica;
 
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.INCOMPATIBLE;
+
 import ai.djl.ndarray.NDManager;
+import dev.gspo.common.model.NonFiniteWeightsException;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.PolicyWeights;
 import dev.gspo.common.model.SafetensorsView;
 import java.util.function.Supplier;
 
@@ -9,8 +13,14 @@ import java.util.function.Supplier;
  * How a replica turns published weights into the model it will serve next, the same for the rollout-service
  * ({@code PUT /v1/policy}) and an in-process replica: {@link WeightsVerifier#verify verify} the bytes against their
  * SHA-256 and the served architecture, then build a new model from them with {@link PolicyModel#withWeights} (same
- * config and tokenizer as the served one). The served model is neither read for its weights nor changed: the caller
+ * config and tokenizer as the served one), which checks that every value is finite while it copies it into the new
+ * storage (one read of the body for both). The served model is neither read for its weights nor changed: the caller
  * swaps the result in and retires the old version when nothing uses it any more.
+ *
+ * <p>The order of the checks, as a client sees them: checksum, then framing, names, shapes and dtypes, then finite
+ * values; each failure a {@link RejectedWeightsException}, a non-finite value {@code INCOMPATIBLE} with the message
+ * {@code "tensor <name> holds a non-finite value (<value>) at flat index <i>"} (the first in the body's tensor order,
+ * then flat index order).
  */
 public final class WeightInstall {
     private WeightInstall() {}
@@ -20,7 +30,9 @@ public final class WeightInstall {
      * @param safetensors the published {@code model.safetensors} bytes
      * @param sha256      the SHA-256 the publisher announced (hex, as {@link PolicyModel#sha256} writes it)
      * @param manager     where the new weights live
-     * @throws RejectedWeightsException if the bytes do not check out; nothing is allocated then
+     * @throws RejectedWeightsException if the bytes do not check out. Nothing is allocated for a wrong checksum,
+     *                                  framing, name, shape or dtype; a non-finite value is found while the new
+     *                                  storage is filled, which is then freed
      */
     public static PolicyModel build(PolicyModel served, byte[] safetensors, String sha256, NDManager manager) {
         return build(served, safetensors, PolicyModel.sha256(safetensors), sha256, manager, new PushStages(), null);
@@ -28,10 +40,11 @@ public final class WeightInstall {
 
     /**
      * As {@link #build(PolicyModel, byte[], String, NDManager)}, with the body's SHA-256 computed while it was
-     * received, each step's time added to {@code stages} (verify: {@link PushStages#SHA256}, {@link PushStages#PARSE},
-     * {@link PushStages#FINITE}; then {@link PushStages#BUILD}), and the storage of a retired version filled when
-     * there is one ({@link RetiredWeights}): it is taken only after every check passed, so a rejected push leaves it
-     * in place.
+     * received, each step's time added to {@code stages} (verify: {@link PushStages#SHA256}, {@link PushStages#PARSE};
+     * then {@link PushStages#BUILD}, which includes the check for non-finite values), and the storage of a retired
+     * version filled when there is one ({@link RetiredWeights}): it is taken only after the checksum, framing, names,
+     * shapes and dtypes passed, and a push rejected for a non-finite value found while refilling it puts it back, so
+     * a rejected push leaves it in the slot.
      *
      * @param actualSha256 the SHA-256 of exactly {@code safetensors}
      * @param retired where retired versions' storage waits, or null to always allocate new storage
@@ -45,7 +58,7 @@ public final class WeightInstall {
             PushStages stages,
             RetiredWeights retired) {
         SafetensorsView view = WeightsVerifier.verify(safetensors, actualSha256, sha256, served.config(), stages);
-        PolicyModel next = served.withWeights(view, manager, retired == null ? null : retired.take());
+        PolicyModel next = buildFinite(served, view, manager, retired);
         stages.lap(PushStages.BUILD);
         return next;
     }
@@ -56,9 +69,9 @@ public final class WeightInstall {
      * and the model built <em>while</em> the digest is finished, and the checksum compared after. The result is the
      * same as checking the checksum first: a wrong checksum is reported before anything the content is wrong in, and
      * nothing built from an unverified body is returned: a model built from it is taken apart again, its storage put
-     * back into {@code retired} (or freed) for the next push. Stages: {@link PushStages#PARSE}, {@link
-     * PushStages#FINITE}, {@link PushStages#BUILD}, then the caller's wait for the digest, then {@link
-     * PushStages#SHA256}.
+     * back into {@code retired} (or freed) for the next push, and so is the storage of one whose fill found a
+     * non-finite value. Stages: {@link PushStages#PARSE}, {@link PushStages#BUILD} (with the check for non-finite
+     * values), then the caller's wait for the digest, then {@link PushStages#SHA256}.
      *
      * @param actualSha256 waits for and returns the SHA-256 of exactly {@code safetensors}
      */
@@ -74,7 +87,7 @@ public final class WeightInstall {
         RejectedWeightsException rejected = null;
         try {
             SafetensorsView view = WeightsVerifier.verifyContent(safetensors, served.config(), stages);
-            next = served.withWeights(view, manager, retired == null ? null : retired.take());
+            next = buildFinite(served, view, manager, retired);
             stages.lap(PushStages.BUILD);
         } catch (RejectedWeightsException e) {
             rejected = e; // reported only once the checksum is known to be right
@@ -90,6 +103,29 @@ public final class WeightInstall {
             throw rejected;
         }
         return next;
+    }
+
+    /**
+     * The new model from a checked buffer, in the storage taken from {@code retired} when there is some, every value
+     * checked finite while it is copied ({@link PolicyWeights#fromSafetensors}).
+     *
+     * @throws RejectedWeightsException {@code INCOMPATIBLE}, with {@link NonFiniteWeightsException}'s message, if a
+     *                                  value is ±Infinity or NaN: nothing is built; new storage has been freed, and
+     *                                  storage taken from {@code retired} goes back into it for the next push
+     */
+    private static PolicyModel buildFinite(
+            PolicyModel served, SafetensorsView view, NDManager manager, RetiredWeights retired) {
+        try {
+            return served.withWeights(view, manager, retired == null ? null : retired.take());
+        } catch (NonFiniteWeightsException e) {
+            PolicyWeights handedBack = e.takeRetired(); // non-null only if taken from retired
+            if (retired != null) {
+                retired.putBack(handedBack);
+            } else if (handedBack != null) {
+                handedBack.close();
+            }
+            throw new RejectedWeightsException(INCOMPATIBLE, e.getMessage());
+        }
     }
 
     /** A model built from a body that turned out to be wrong: its storage goes back to {@code retired}, or is freed. */

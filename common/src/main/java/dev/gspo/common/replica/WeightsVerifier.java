@@ -9,19 +9,22 @@ import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.PolicyWeights;
 import dev.gspo.common.model.SafetensorsView;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /**
  * Checks a pushed weight set before anything is built from it: the SHA-256 of the bytes, the safetensors framing,
  * then against the served architecture every tensor's name, shape and dtype (F32 only: the served weights are F32 and
- * a narrower push would silently lose precision), and finally that every value is finite.
+ * a narrower push would silently lose precision). That every value is finite is checked after these, while the
+ * values are copied into the new model's storage ({@link WeightInstall}: one read of the body, not two).
  */
 public final class WeightsVerifier {
     private WeightsVerifier() {}
 
-    /** @return the checked buffer, ready for {@code model.withWeights}: nothing has been decoded or copied */
+    /**
+     * @return the checked buffer, ready for {@code model.withWeights} (which checks that the values are finite as it
+     *     copies them): nothing has been decoded or copied
+     */
     public static SafetensorsView verify(byte[] body, String expectedSha256, ModelConfig config) {
         PushStages stages = new PushStages();
         String actual = PolicyModel.sha256(body);
@@ -56,8 +59,8 @@ public final class WeightsVerifier {
     }
 
     /**
-     * The checks after the checksum: framing, names, shapes, dtypes ({@link PushStages#PARSE}), finite values
-     * ({@link PushStages#FINITE}).
+     * The checks after the checksum that need no pass over the values: framing, names, shapes, dtypes ({@link
+     * PushStages#PARSE}). Finite values are checked by the build, while it copies them ({@link PushStages#BUILD}).
      *
      * @return the checked buffer, ready for {@code model.withWeights}: nothing has been decoded or copied
      */
@@ -82,21 +85,6 @@ public final class WeightsVerifier {
                     INCOMPATIBLE, "weights do not fit the served " + config.modelType() + " model: " + e.getMessage());
         }
         stages.lap(PushStages.PARSE);
-        for (SafetensorsView.Entry t : view.entries().values()) {
-            requireFinite(t.name(), view.f32(t.name()));
-        }
-        stages.lap(PushStages.FINITE);
         return view;
-    }
-
-    /** Reads the little-endian view in place: one pass, no copy. */
-    private static void requireFinite(String name, FloatBuffer data) {
-        for (int i = 0, n = data.limit(); i < n; i++) {
-            float f = data.get(i);
-            if (!Float.isFinite(f)) {
-                throw new RejectedWeightsException(
-                        INCOMPATIBLE, "tensor " + name + " holds a non-finite value (" + f + ") at flat index " + i);
-            }
-        }
     }
 }

@@ -7,8 +7,9 @@ import java.time.Duration;
 
 /**
  * The stage profile of installed weight pushes: {@code gspo.rollout.push.stage} (timer, tag {@code stage} = {@code
- * read} | {@code hash} | {@code sha256} | {@code parse} | {@code finite} | {@code build} | {@code swap}, and {@code
- * hash-thread}, the hashing thread's busy time, which overlaps {@code read}; see {@link PushStages}) and {@code
+ * read} | {@code hash} | {@code sha256} | {@code parse} | {@code build} (which includes the check for non-finite
+ * values) | {@code swap}, and {@code hash-thread}, the hashing thread's busy time, which overlaps {@code read}; see
+ * {@link PushStages}) and {@code
  * gspo.rollout.push.cpu} (timer: CPU time of the request thread over the whole push, from the first byte read to the
  * swap, plus the hashing thread's; replicas that share a machine share its cores, so this, not the wall time, is what one push costs the
  * machine). Recorded for installed pushes only.

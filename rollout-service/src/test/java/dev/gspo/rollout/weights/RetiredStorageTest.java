@@ -1,17 +1,23 @@
 package dev.gspo.rollout.weights;
 
 import static dev.gspo.common.replica.RejectedWeightsException.Reason.CHECKSUM_MISMATCH;
+import static dev.gspo.common.replica.RejectedWeightsException.Reason.INCOMPATIBLE;
 import static dev.gspo.common.replica.RejectedWeightsException.Reason.MALFORMED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
+import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.model.SafetensorsView;
 import dev.gspo.common.replica.RejectedWeightsException;
 import dev.gspo.rollout.support.WeightSets;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -113,6 +119,57 @@ class RetiredStorageTest {
 
         assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
         assertServes(replica.registry.current().model(), v3);
+    }
+
+    /**
+     * A non-finite value is found while the retired version's storage is refilled: the push is refused as before
+     * (422's reason and message) and the storage goes back into the slot, so the next push still refills it.
+     */
+    @Test
+    void aPushRefusedForANonFiniteValueLeavesTheRetiredStorageForTheNextOne() {
+        push(1);
+        NDArray v1Embedding = replica.registry.current().model().weights().embedTokens();
+        push(2);
+        ModelConfig config = replica.registry.current().model().config();
+        List<Safetensors.Tensor> weights = WeightSets.random(config, 78);
+        Safetensors.Tensor last = weights.getLast();
+        int end = last.data().length - 1;
+        byte[] bad = WeightSets.bytes(WeightSets.with(weights, last.name(), t -> {
+            float[] d = t.data().clone();
+            d[end] = Float.NaN;
+            return Safetensors.Tensor.f32(t.name(), t.shape(), d);
+        }));
+
+        assertThatThrownBy(() -> push(3, bad, PolicyModel.sha256(bad)))
+                .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
+                        .isEqualTo(INCOMPATIBLE))
+                .hasMessage("tensor " + last.name() + " holds a non-finite value (NaN) at flat index " + end);
+        assertThat(replica.registry.current().version()).isEqualTo(2);
+        assertThat(replica.updater.retired().counts()).as("retired, taken").containsExactly(2, 1);
+        byte[] v3 = push(3);
+
+        assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
+        assertServes(replica.registry.current().model(), v3);
+    }
+
+    /** The same bytes with a wrong checksum: the checksum is what the push hears, and the storage is kept too. */
+    @Test
+    void aWrongChecksumIsReportedBeforeANonFiniteValue() {
+        push(1);
+        NDArray v1Embedding = replica.registry.current().model().weights().embedTokens();
+        push(2);
+        byte[] bad = WeightSets.randomBytes(replica.registry.current().model().config(), 79);
+        SafetensorsView.Entry first =
+                SafetensorsView.of(bad).entries().values().iterator().next();
+        ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putFloat(first.offset(), Float.POSITIVE_INFINITY);
+
+        assertThatThrownBy(() -> push(3, bad, "0".repeat(64)))
+                .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
+                        .isEqualTo(CHECKSUM_MISMATCH));
+        assertThat(replica.updater.retired().counts()).as("retired, taken").containsExactly(2, 1);
+        push(3);
+
+        assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
     }
 
     /**
