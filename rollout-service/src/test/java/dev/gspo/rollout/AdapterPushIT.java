@@ -140,6 +140,20 @@ class AdapterPushIT {
     }
 
     @Test
+    void refusesAnAdapterWhoseMergedWeightsAreNotFinite() {
+        Map<String, Safetensors.Tensor> huge = new LinkedHashMap<>(); // finite A and B, but W + (α/r)·B A overflows
+        adapter(8).forEach((name, t) -> {
+            float[] d = new float[t.data().length];
+            java.util.Arrays.fill(d, 1e30f);
+            huge.put(name, Safetensors.Tensor.f32(name, t.shape(), d));
+        });
+        assertRefusedUnchanged(
+                () -> push(body(huge), next(), baseSha),
+                422,
+                "merging the adapter into the base weights gives a non-finite value");
+    }
+
+    @Test
     void refusesShapesOrTargetsThatDoNotFitTheServedModel() {
         Map<String, Safetensors.Tensor> wrong = adapter(5);
         String name = "model.layers.0.self_attn.q_proj" + LoraWeights.A_SUFFIX;

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import dev.gspo.common.lora.PeftAdapter;
 import dev.gspo.common.model.InvalidModelException;
 import dev.gspo.common.model.LoraConfig;
+import dev.gspo.common.model.NonFiniteWeightsException;
 import dev.gspo.common.model.PolicyModel;
 import dev.gspo.common.model.Safetensors;
 import dev.gspo.common.model.SafetensorsView;
@@ -81,6 +82,9 @@ public final class AdapterInstall {
     /**
      * The next served model: the base (the replica's last full push, as bytes) with the verified adapter merged in.
      * Intermediate arrays are freed before it returns; the result lives in {@code manager}.
+     *
+     * @throws RejectedWeightsException {@code INCOMPATIBLE} if a merged weight is not finite (an adapter whose finite
+     *                                  values overflow float32 once merged); nothing is built then
      */
     public static Built build(PolicyModel served, byte[] baseSafetensors, Verified adapter, NDManager manager) {
         byte[] merged;
@@ -91,6 +95,12 @@ public final class AdapterInstall {
                 merged = adapted.mergedWeightsAsSafetensors();
             }
         }
-        return new Built(served.withWeights(SafetensorsView.of(merged), manager), merged);
+        try {
+            return new Built(served.withWeights(SafetensorsView.of(merged), manager), merged);
+        } catch (NonFiniteWeightsException e) { // finite A, B and W whose W + (α/r)·B A overflows float32
+            throw new RejectedWeightsException(
+                    INCOMPATIBLE,
+                    "merging the adapter into the base weights gives a non-finite value: " + e.getMessage());
+        }
     }
 }
