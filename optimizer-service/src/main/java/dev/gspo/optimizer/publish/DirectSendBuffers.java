@@ -59,10 +59,14 @@ final class DirectSendBuffers {
     /** An open claim on one version's off-heap bytes; close it when the push no longer sends them. */
     final class Lease implements AutoCloseable {
         private final Body body;
+        private final long version;
+        private final String sha256;
         private boolean closed;
 
         private Lease(Body body) {
             this.body = body;
+            this.version = body.version;
+            this.sha256 = body.sha256;
         }
 
         /** Whether this lease and {@code other} read the same memory (for tests). */
@@ -80,13 +84,14 @@ final class DirectSendBuffers {
 
         /**
          * Makes the version's first {@code end} bytes readable in {@link #bytes}, copying from its array what no push
-         * has copied yet.
+         * has copied yet. A push abandoned after a timeout may still ask after its buffer was handed to the next
+         * version: it gets nothing copied (its connection carries stale bytes, which the replica's checksum refuses).
          *
          * @return the nanoseconds this call spent copying (0 when another push had copied the range)
          */
         long ready(int end) {
             synchronized (DirectSendBuffers.this) {
-                if (end <= body.copied) {
+                if (end <= body.copied || body.version != version || !sha256.equals(body.sha256)) {
                     return 0;
                 }
                 if (end > body.length) {

@@ -24,7 +24,8 @@ import java.util.function.IntConsumer;
  * per version by the caller and streamed to each replica in one request: no per-tensor round trips, and no copy of
  * the array per replica ({@link SlicedBodyPublisher}). A full weight set is sent from one off-heap copy per version
  * ({@link DirectSendBuffers}: the HTTP client then copies nothing on the way to the socket), made once, slice by
- * slice as the first push sends it, and shared by every replica's push and by catch-ups of the same version; an adapter (a few MB) is sent from its array.
+ * slice as the first push sends it, and shared by every replica's push and by catch-ups of the same version; an
+ * adapter (a few MB) is sent from its array.
  *
  * <p>A replica that fails is retried up to {@code attempts} times, except after a timeout: a replica that did not
  * answer within {@code timeout} is hung or overloaded, and another full timeout would only stall the step longer (it

@@ -130,6 +130,23 @@ class DirectSendBuffersTest {
     }
 
     @Test
+    void anAbandonedPushAskingAfterItsBufferWentToTheNextVersionCopiesNothing() {
+        DirectSendBuffers buffers = new DirectSendBuffers();
+        byte[] v1 = randomBytes(1, 10_000);
+        byte[] v2 = randomBytes(2, 6_000);
+        DirectSendBuffers.Lease abandoned = buffers.acquire(1, v1, sha256(v1));
+        abandoned.ready(2_000);
+        abandoned.close(); // timed out: closed while its HTTP client may still ask for slices
+
+        try (DirectSendBuffers.Lease next = buffers.acquire(2, v2, sha256(v2))) {
+            assertThat(next.sharesMemoryWith(abandoned)).isTrue();
+            assertThat(abandoned.ready(8_000)).isZero(); // past v2's length: neither copied nor refused
+            assertThat(buffers.copiedBytes()).isEqualTo(2_000);
+            assertThat(sent(next)).isEqualTo(v2);
+        }
+    }
+
+    @Test
     void theArrayIsSentAsItIsWithNothingToCopyWhenNoDirectMemoryCanBeReserved() {
         DirectSendBuffers buffers = new DirectSendBuffers(n -> {
             throw new OutOfMemoryError("Cannot reserve " + n + " bytes of direct buffer memory");
