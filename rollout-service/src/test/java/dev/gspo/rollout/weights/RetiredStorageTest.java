@@ -113,12 +113,7 @@ class RetiredStorageTest {
         assertThatThrownBy(() -> push(3, bad, "0".repeat(64)))
                 .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
                         .isEqualTo(CHECKSUM_MISMATCH));
-        assertThat(replica.registry.current().version()).isEqualTo(2);
-        assertThat(replica.updater.retired().counts()).as("retired, taken").containsExactly(2, 1);
-        byte[] v3 = push(3);
-
-        assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
-        assertServes(replica.registry.current().model(), v3);
+        assertTheNextPushRefills(v1Embedding);
     }
 
     /**
@@ -144,12 +139,7 @@ class RetiredStorageTest {
                 .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
                         .isEqualTo(INCOMPATIBLE))
                 .hasMessage("tensor " + last.name() + " holds a non-finite value (NaN) at flat index " + end);
-        assertThat(replica.registry.current().version()).isEqualTo(2);
-        assertThat(replica.updater.retired().counts()).as("retired, taken").containsExactly(2, 1);
-        byte[] v3 = push(3);
-
-        assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
-        assertServes(replica.registry.current().model(), v3);
+        assertTheNextPushRefills(v1Embedding);
     }
 
     /** The same bytes with a wrong checksum: the checksum is what the push hears, and the storage is kept too. */
@@ -166,10 +156,7 @@ class RetiredStorageTest {
         assertThatThrownBy(() -> push(3, bad, "0".repeat(64)))
                 .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
                         .isEqualTo(CHECKSUM_MISMATCH));
-        assertThat(replica.updater.retired().counts()).as("retired, taken").containsExactly(2, 1);
-        push(3);
-
-        assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
+        assertTheNextPushRefills(v1Embedding);
     }
 
     /**
@@ -189,5 +176,18 @@ class RetiredStorageTest {
                 .isInstanceOfSatisfying(RejectedWeightsException.class, e -> assertThat(e.reason())
                         .isEqualTo(MALFORMED));
         assertThat(replica.registry.current().version()).isZero();
+    }
+
+    /**
+     * After a refused third push: version 2 is still served, version 1's storage is back in the slot, and the next
+     * push refills it and serves its own weights.
+     */
+    private void assertTheNextPushRefills(NDArray v1Embedding) {
+        assertThat(replica.registry.current().version()).isEqualTo(2);
+        assertThat(replica.updater.retired().counts()).as("retired, taken").containsExactly(2, 1);
+        byte[] v3 = push(3);
+
+        assertThat(replica.registry.current().model().weights().embedTokens()).isSameAs(v1Embedding);
+        assertServes(replica.registry.current().model(), v3);
     }
 }
