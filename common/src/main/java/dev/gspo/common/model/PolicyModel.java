@@ -274,7 +274,7 @@ public final class PolicyModel implements AutoCloseable {
         return weights.toSafetensors(Map.of("format", "pt"));
     }
 
-    /** Lower-case hex SHA-256 of {@code bytes} ({@link Sha256}: OpenSSL's where it can be loaded). */
+    /** Lower-case hex SHA-256 of {@code bytes} ({@link Sha256}: AWS-LC's where it loads, else the JDK's). */
     public static String sha256(byte[] bytes) {
         return Sha256.hex(bytes);
     }

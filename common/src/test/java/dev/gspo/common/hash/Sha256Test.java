@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -16,15 +14,16 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class Sha256Test {
-    /** The Debian/Ubuntu place of OpenSSL 3's libcrypto (the services' images and this project's CI machine). */
-    private static final Path DEBIAN_LIBCRYPTO = Path.of("/usr/lib/x86_64-linux-gnu/libcrypto.so.3");
+    private static final int MIB = 1 << 20;
 
     @Test
-    void usesOpenSslWhereItsLibcryptoIsInstalled() {
-        assumeTrue(Files.exists(DEBIAN_LIBCRYPTO), "no " + DEBIAN_LIBCRYPTO + " on this machine");
-        assertThat(OpenSslSha256.unavailableReason()).isNull();
-        assertThat(Sha256.implementation()).isEqualTo("openssl");
-        assertThat(Sha256.newDigest()).isInstanceOf(OpenSslSha256.Digest.class);
+    void usesTheBundledAwsLcOnLinuxX86_64() {
+        assumeTrue(
+                System.getProperty("os.name").startsWith("Linux")
+                        && System.getProperty("os.arch").equals("amd64"),
+                "the provider's jar in the build is the linux-x86_64 one");
+        assertThat(Sha256.implementation()).isEqualTo("AmazonCorrettoCryptoProvider");
+        assertThat(Sha256.newDigest().getProvider().getName()).isEqualTo("AmazonCorrettoCryptoProvider");
     }
 
     /** FIPS 180-4's examples (NIST CSRC "SHA256.pdf", "SHA2_Additional.pdf"). */
@@ -47,22 +46,10 @@ class Sha256Test {
     @Test
     void equalsTheJdksDigestForAnyLengthAndAnySplitIntoUpdates() {
         Random random = new Random(20);
-        for (int length : new int[] {
-            1,
-            55,
-            56,
-            63,
-            64,
-            65,
-            1000,
-            OpenSslSha256.MAX_BYTES_PER_CALL - 1,
-            OpenSslSha256.MAX_BYTES_PER_CALL,
-            OpenSslSha256.MAX_BYTES_PER_CALL + 1,
-            3 * OpenSslSha256.MAX_BYTES_PER_CALL + 17
-        }) {
+        for (int length : new int[] {1, 55, 56, 63, 64, 65, 1000, MIB - 1, MIB, MIB + 1, 3 * MIB + 17}) {
             byte[] data = new byte[length];
             random.nextBytes(data);
-            byte[] expected = Sha256.jdk().digest(data);
+            byte[] expected = jdk().digest(data);
             for (Supplier<MessageDigest> sha : implementations()) {
                 MessageDigest whole = sha.get();
                 whole.update(data);
@@ -112,11 +99,9 @@ class Sha256Test {
                 .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
-    /** What {@link Sha256#newDigest} returns here, and OpenSSL's explicitly when it can be loaded. */
+    /** What {@link Sha256#newDigest} returns here (checked against the JDK's digests and the standard's vectors). */
     private static List<Supplier<MessageDigest>> implementations() {
-        return OpenSslSha256.unavailableReason() == null
-                ? List.of(Sha256::newDigest, OpenSslSha256.Digest::new)
-                : List.of(Sha256::newDigest);
+        return List.of(Sha256::newDigest);
     }
 
     private static String hex(MessageDigest sha, byte[] input) {
@@ -126,5 +111,14 @@ class Sha256Test {
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The JDK's own SHA-256 (provider SUN): the independent reference. */
+    private static MessageDigest jdk() {
+        try {
+            return MessageDigest.getInstance("SHA-256", "SUN");
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

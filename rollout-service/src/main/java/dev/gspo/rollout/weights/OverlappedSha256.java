@@ -117,7 +117,7 @@ final class OverlappedSha256 implements AutoCloseable {
         }
     }
 
-    /** A fresh SHA-256 digest ({@link Sha256}: OpenSSL's where it can be loaded, else the JDK's). */
+    /** A fresh SHA-256 digest ({@link Sha256}: AWS-LC's where it loads, else the JDK's). */
     static MessageDigest sha256() {
         return Sha256.newDigest();
     }
