@@ -266,6 +266,38 @@ class OwnTaskIT {
                         + " sampling.maxNewTokens");
     }
 
+    /**
+     * Qwen3-0.6B's config.json over the small chat model's other files: 2.38 GB of float32 weights, more than one
+     * safetensors body holds. Refused when the run is created, before anything is loaded, naming the limit.
+     */
+    @Test
+    @Order(4)
+    void aModelTooLargeToPublishAsOneBodyIsRefusedWhenTheRunIsCreated() throws IOException {
+        Path big = WORK.resolve("qwen3-0.6b-config");
+        Files.createDirectories(big);
+        try (var files = Files.list(MODEL)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, big.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        Files.writeString(big.resolve("config.json"), """
+                {"model_type":"qwen3","vocab_size":151936,"hidden_size":1024,"intermediate_size":3072,
+                 "num_hidden_layers":28,"num_attention_heads":16,"num_key_value_heads":8,"head_dim":128,
+                 "max_position_embeddings":40960,"rope_theta":1000000,"rms_norm_eps":1e-6,
+                 "tie_word_embeddings":true,"eos_token_id":151645}""");
+        Http.Response r = post("""
+                {"model": {"source": "%s"}, "steps": 1, "sampling": {"promptsPerStep": 1, "groupSize": 2,
+                 "maxNewTokens": 8}, "eval": {"size": 0}, "optimizer": {"miniBatches": 1}}""".formatted(big));
+        assertThat(r.status()).as(r.body()).isEqualTo(422);
+        assertThat(r.contentType()).startsWith("application/problem+json");
+        // 4 bytes × 596,049,920 = 2,384,199,680, plus the JSON header
+        assertThat(r.json().get("detail").asText())
+                .matches("model\\.source: model_type qwen3 with 596,049,920 parameters is too large: its float32"
+                        + " weights make a 2,384,2\\d\\d,\\d{3}-byte safetensors body, and gspo-java serves,"
+                        + " publishes and checkpoints a model's weights as one body of at most 2,147,483,639 bytes"
+                        + " \\(about 536M float32 parameters\\)");
+    }
+
     private String dataset(Path path) {
         return """
                 {"model": {"source": "%s"}, "task": {"name": "jsonl", "path": "%s"}, "steps": 1,

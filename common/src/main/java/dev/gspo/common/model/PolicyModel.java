@@ -79,6 +79,7 @@ public final class PolicyModel implements AutoCloseable {
             }
         }
         ModelConfig config = ModelConfig.read(dir.resolve(CONFIG_FILE));
+        PolicyWeights.requireOneBody(config); // before reading weights that could not be served or published
         Map<String, Safetensors.Tensor> tensors = Safetensors.read(dir.resolve(WEIGHTS_FILE));
         Optional<ChatTemplate> template = chatTemplate(dir);
         PolicyTokenizer tokenizer = loadTokenizer(dir, config);
@@ -101,6 +102,7 @@ public final class PolicyModel implements AutoCloseable {
      * come from a Java RNG, not from the native engine).
      */
     public static PolicyModel create(ModelConfig config, Path tokenizerJson, long seed, NDManager parent) {
+        PolicyWeights.requireOneBody(config);
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, Safetensors.Tensor> tensors = new java.util.LinkedHashMap<>();
         for (TensorSpec spec : config.architecture().tensors(config)) {
@@ -265,13 +267,13 @@ public final class PolicyModel implements AutoCloseable {
             return weightsAsSafetensors();
         }
         try (PolicyWeights merged = lora.mergeInto(config, weights, weights.manager())) {
-            return merged.toSafetensors(Map.of("format", "pt"));
+            return merged.toSafetensors(PolicyWeights.SAFETENSORS_METADATA);
         }
     }
 
     /** The weights as one safetensors buffer (what the optimizer publishes and a replica serves; a LoRA model's base). */
     public byte[] weightsAsSafetensors() {
-        return weights.toSafetensors(Map.of("format", "pt"));
+        return weights.toSafetensors(PolicyWeights.SAFETENSORS_METADATA);
     }
 
     /** Lower-case hex SHA-256 of {@code bytes} ({@link Sha256}: AWS-LC's where it loads, else the JDK's). */

@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -345,6 +346,57 @@ public final class PolicyWeights implements AutoCloseable {
     }
 
     /**
+     * The most bytes the weights of one model may take as one safetensors body. The body is one Java array wherever it
+     * is held whole (a replica's served version and its pushes, the optimizer's published and hashed versions,
+     * checkpoint files as written), and the JVM's arrays stop a few elements short of {@link Integer#MAX_VALUE}: about
+     * 536M float32 parameters.
+     */
+    public static final long MAX_SAFETENSORS_BYTES = Integer.MAX_VALUE - 8;
+
+    /** The {@code __metadata__} of every weight body this project writes ({@link #toSafetensors}'s callers). */
+    public static final Map<String, String> SAFETENSORS_METADATA = Map.of("format", "pt");
+
+    /**
+     * The exact length of {@link #toSafetensors} with {@link #SAFETENSORS_METADATA} for a model of this configuration,
+     * from its architecture's tensor shapes alone: header + 4 · Σ elements.
+     */
+    public static long safetensorsLength(ModelConfig config) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        long values = 0;
+        for (TensorSpec spec : config.architecture().tensors(config)) {
+            shapes.put(spec.name(), spec.shape());
+            values += spec.elementCount();
+        }
+        return Safetensors.header(shapes, SAFETENSORS_METADATA).length + 4 * values;
+    }
+
+    /**
+     * Refuses a configuration whose float32 weights would not fit in one safetensors body ({@link
+     * #MAX_SAFETENSORS_BYTES}): checked when a model is loaded or created, before its weights are read or made, so that
+     * a model too large is refused at once with the reason instead of failing when it is first served, published or
+     * checkpointed.
+     *
+     * @throws InvalidModelException naming the model's size and the limit
+     */
+    public static void requireOneBody(ModelConfig config) {
+        long length = safetensorsLength(config);
+        if (length > MAX_SAFETENSORS_BYTES) {
+            long parameters = config.architecture().tensors(config).stream()
+                    .mapToLong(TensorSpec::elementCount)
+                    .sum();
+            throw new InvalidModelException(String.format(
+                    Locale.ROOT,
+                    "model_type %s with %,d parameters is too large: its float32 weights make a %,d-byte safetensors"
+                            + " body, and gspo-java serves, publishes and checkpoints a model's weights as one body of"
+                            + " at most %,d bytes (about 536M float32 parameters)",
+                    config.modelType(),
+                    parameters,
+                    length,
+                    MAX_SAFETENSORS_BYTES));
+        }
+    }
+
+    /**
      * The weights as one safetensors buffer, in the architecture's order (what is published and saved). The buffer is
      * allocated once at its exact size and each weight is copied into it in bulk from native memory; the bytes are the
      * same as {@code Safetensors.toBytes(toTensors(), metadata)}.
@@ -357,7 +409,12 @@ public final class PolicyWeights implements AutoCloseable {
             values += e.getValue().size();
         }
         byte[] header = Safetensors.header(shapes, metadata);
-        byte[] out = new byte[Math.toIntExact(header.length + 4 * values)];
+        long length = header.length + 4 * values;
+        if (length > MAX_SAFETENSORS_BYTES) { // models are refused before this (requireOneBody): a guard, not a path
+            throw new InvalidModelException("weights of " + length
+                    + " bytes do not fit in one safetensors body of at most " + MAX_SAFETENSORS_BYTES + " bytes");
+        }
+        byte[] out = new byte[(int) length];
         System.arraycopy(header, 0, out, 0, header.length);
         FloatBuffer dst = ByteBuffer.wrap(out, header.length, out.length - header.length)
                 .slice()

@@ -165,6 +165,61 @@ class ModelFilesTest {
         assertThatThrownBy(() -> ModelConfig.read(cfg)).hasMessageContaining("intermediate_size");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+        "llama,true",
+        "llama,false",
+        "qwen2,true",
+        "qwen3,false",
+        "qwen3_moe,true"
+    })
+    void theBodyLengthFromTheConfigAloneIsTheLengthOfTheSerialisedWeights(String type, boolean tied) {
+        try (NDManager manager = NDManager.newBaseManager();
+                PolicyModel model = TestModels.random(manager, TestModels.config(type, 4, 2, tied), 3)) {
+            assertThat(PolicyWeights.safetensorsLength(model.config())).isEqualTo(model.weightsAsSafetensors().length);
+            model.tokenizer().close();
+        }
+    }
+
+    /**
+     * Qwen3-0.6B's own config.json (596,049,920 parameters, 0.44B without the embedding, as its model card says): 2.38 GB
+     * of float32 weights, over one body. The weights file is not safetensors at all: the refusal must come first.
+     */
+    @Test
+    void aModelTooLargeForOneWeightBodyIsRefusedBeforeItsWeightsAreRead(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("config.json"), """
+                {"model_type":"qwen3","vocab_size":151936,"hidden_size":1024,"intermediate_size":3072,
+                 "num_hidden_layers":28,"num_attention_heads":16,"num_key_value_heads":8,"head_dim":128,
+                 "max_position_embeddings":40960,"rope_theta":1000000,"rms_norm_eps":1e-6,
+                 "tie_word_embeddings":true,"eos_token_id":151645}""");
+        Files.writeString(dir.resolve("model.safetensors"), "not read");
+        Files.writeString(dir.resolve("tokenizer.json"), "not read");
+        assertThatThrownBy(() -> PolicyModel.load(dir, null))
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("model_type qwen3 with 596,049,920 parameters is too large")
+                .hasMessageContaining("at most 2,147,483,639 bytes");
+        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+        assertThatThrownBy(() -> PolicyModel.create(config, dir.resolve("tokenizer.json"), 1, null))
+                .isInstanceOf(InvalidModelException.class)
+                .hasMessageContaining("too large");
+    }
+
+    /** Qwen2-0.5B's config.json (494,032,768 parameters, as published): 1.98 GB of float32 weights, under the limit. */
+    @Test
+    void qwen2HalfBillionFitsInOneWeightBody(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("config.json"), """
+                {"model_type":"qwen2","vocab_size":151936,"hidden_size":896,"intermediate_size":4864,
+                 "num_hidden_layers":24,"num_attention_heads":14,"num_key_value_heads":2,
+                 "max_position_embeddings":32768,"rope_theta":1000000,"rms_norm_eps":1e-6,
+                 "tie_word_embeddings":true,"eos_token_id":151643}""");
+        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+        PolicyWeights.requireOneBody(config);
+        assertThat(PolicyWeights.safetensorsLength(config))
+                .isGreaterThan(4L * 494_032_768)
+                .isLessThan(4L * 494_032_768 + 64 * 1024)
+                .isLessThanOrEqualTo(PolicyWeights.MAX_SAFETENSORS_BYTES);
+    }
+
     @Test
     void missingModelFileIsNamed(@TempDir Path dir) {
         assertThatThrownBy(() -> PolicyModel.load(dir, null)).hasMessageContaining("config.json");

@@ -3,8 +3,10 @@ package dev.gspo.optimizer.run;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gspo.common.chat.ChatTemplate;
 import dev.gspo.common.model.BuiltinModel;
+import dev.gspo.common.model.InvalidModelException;
 import dev.gspo.common.model.ModelConfig;
 import dev.gspo.common.model.PolicyModel;
+import dev.gspo.common.model.PolicyWeights;
 import dev.gspo.common.task.JsonlSpec;
 import dev.gspo.common.task.JsonlTask;
 import dev.gspo.common.task.ModelPrompt;
@@ -352,6 +354,9 @@ public final class RunService implements AutoCloseable {
                 promptLengthProblem(dataset, config).ifPresent(problems::add);
             }
         }
+        if (problems.isEmpty()) {
+            modelConfig(config).flatMap(model -> oneBodyProblem(config, model)).ifPresent(problems::add);
+        }
         if (problems.isEmpty() && config.lora() != null) {
             modelConfig(config).ifPresent(model -> problems.addAll(config.lora().fitProblems(model)));
         }
@@ -539,6 +544,20 @@ public final class RunService implements AutoCloseable {
                     != null;
         } catch (RuntimeException e) {
             return true; // an unreadable config.json is reported when the run loads the model
+        }
+    }
+
+    /**
+     * Why the run's model cannot be trained here at all: its float32 weights do not fit in one safetensors body, which is
+     * how they are published, served and checkpointed ({@link PolicyWeights#requireOneBody}); refused when the run is
+     * created rather than when it first publishes.
+     */
+    private static Optional<String> oneBodyProblem(RunConfig config, ModelConfig model) {
+        try {
+            PolicyWeights.requireOneBody(model);
+            return Optional.empty();
+        } catch (InvalidModelException e) {
+            return Optional.of((config.resumeFrom() != null ? "resumeFrom: " : "model.source: ") + e.getMessage());
         }
     }
 
